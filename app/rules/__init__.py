@@ -1,0 +1,30 @@
+"""Classification rules of the incident-management process (事件管理流程, appendix 8).
+
+Pure functions over plain data: no Flask, database or workflow engine. See docs/rules.md.
+"""
+
+from app.rules.classify import Classification, classify, reclassify
+from app.rules.deadlines import NOTIFICATION_WINDOW_MINUTES, WARNING_RATIO, deadline_times
+from app.rules.facts import Facts, FactsError, FaultCategory, HqConsequence, IncidentType, parse_facts
+from app.rules.impact import Impact
+from app.rules.levels import Level, raise_level
+from app.rules.urgency import Urgency
+
+__all__ = [
+    "NOTIFICATION_WINDOW_MINUTES",
+    "WARNING_RATIO",
+    "Classification",
+    "Facts",
+    "FactsError",
+    "FaultCategory",
+    "HqConsequence",
+    "Impact",
+    "IncidentType",
+    "Level",
+    "Urgency",
+    "classify",
+    "deadline_times",
+    "parse_facts",
+    "raise_level",
+    "reclassify",
+]

@@ -1,0 +1,34 @@
+"""Times that follow from a classification: the deadline runs from registration (spec §4.3, §4.6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from app.rules.classify import Classification
+from app.rules.escalation import NOTIFICATION_REQUIRED_FROM
+
+WARNING_RATIO = 0.8  # warn the incident manager when 80 % of the deadline has passed
+NOTIFICATION_WINDOW_MINUTES = 30  # fault notification (故障通报) due this long after registration
+
+
+def deadline_times(
+    classification: Classification,
+    registered_at: datetime,
+    *,
+    warning_ratio: float = WARNING_RATIO,
+    notification_window_minutes: float = NOTIFICATION_WINDOW_MINUTES,
+) -> dict[str, datetime | None]:
+    """{"due_at", "warn_at", "notify_by"} in UTC; notify_by is None below yellow (no notification duty)."""
+    if registered_at.tzinfo is None or registered_at.utcoffset() is None:
+        raise ValueError("registered_at must be timezone-aware")
+    if not 0 < warning_ratio < 1:
+        raise ValueError(f"warning_ratio must be between 0 and 1, got {warning_ratio}")
+    start = registered_at.astimezone(UTC)
+    deadline = timedelta(hours=classification.deadline_hours)
+    level = classification.level
+    must_notify = level is not None and level >= NOTIFICATION_REQUIRED_FROM
+    return {
+        "due_at": start + deadline,
+        "warn_at": start + deadline * warning_ratio,
+        "notify_by": start + timedelta(minutes=notification_window_minutes) if must_notify else None,
+    }

@@ -1,0 +1,88 @@
+"""Escalation (升级机制): appendix 4 — spec §4.6.
+
+E2 (worsening) needs two sets of facts and lives in `reclassify`; the others are applied here, in
+rule order, on the level the fault criteria give. Escalation never lowers a level, never goes above
+black, and touches faults and complaints only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from app.rules.facts import Facts, IncidentType
+from app.rules.levels import Level, level_label, raise_level
+
+RULE_ORDER = ("E1", "E2", "E3", "E4", "E5")
+
+# Fault notification (故障通报) is only required from yellow, so only those faults can be late.
+NOTIFICATION_REQUIRED_FROM = Level.YELLOW
+
+# The fact behind each rule and the incident type it applies to.
+RULES = {
+    "E1": ("late_notification", IncidentType.FAULT),
+    "E3": ("vp_complaint", IncidentType.FAULT),
+    "E4": ("media_exposure", IncidentType.FAULT),
+    "E5": ("vp_complaint", IncidentType.COMPLAINT),
+}
+
+ESCALATION_FACTS = {
+    "late_notification": "未及时故障通报",
+    "vp_complaint": "投诉至副总及以上",
+    "media_exposure": "媒体/网络曝光",
+}
+
+
+@dataclass(frozen=True)
+class Escalation:
+    level: Level | None
+    complaint_severe: bool  # E5: the complaint became a severe event
+    applied: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def rule_sorted(rule_ids: Collection[str]) -> tuple[str, ...]:
+    return tuple(rule for rule in RULE_ORDER if rule in rule_ids)
+
+
+def _moved(before: Level | None, after: Level | None) -> str:
+    cap = "，已是最高级别" if before is Level.BLACK else ""
+    return f"（{level_label(before)} → {level_label(after)}{cap}）"
+
+
+def escalate(facts: Facts, level: Level | None) -> Escalation:
+    """Apply E1, E3, E4 (faults) and E5 (complaints) to `level`, the level from the criteria."""
+    applied: list[str] = []
+    reasons: list[str] = []
+
+    def holds(rule: str) -> bool:
+        fact, incident_type = RULES[rule]
+        return facts.type is incident_type and getattr(facts, fact)
+
+    if holds("E1"):
+        if level is not None and level >= NOTIFICATION_REQUIRED_FROM:
+            after = raise_level(level, 1)
+            applied.append("E1")
+            reasons.append(f"E1 未及时故障通报：升一级{_moved(level, after)}")
+            level = after
+        else:
+            reasons.append(f"E1 不适用：{level_label(level)}故障无通报要求（黄色及以上才需通报）")
+    if holds("E3"):
+        after = raise_level(level, 1)
+        applied.append("E3")
+        reasons.append(f"E3 投诉至副总及以上：升一级{_moved(level, after)}")
+        level = after
+    if holds("E4"):
+        after = Level.BLACK if level is not None and level >= Level.RED else Level.RED
+        applied.append("E4")
+        reasons.append(f"E4 媒体/网络曝光：直接升至{after.label}{_moved(level, after)}")
+        level = after
+    if holds("E5"):
+        applied.append("E5")
+        reasons.append("E5 投诉至副总及以上：投诉升级为严重事件")
+
+    # Say so when an escalation fact was entered on an incident type its rules do not cover.
+    for fact, text in ESCALATION_FACTS.items():
+        if getattr(facts, fact) and (fact, facts.type) not in RULES.values():
+            reasons.append(f"不升级：{text}的升级规则不适用于{facts.type.label}")
+    return Escalation(level, "E5" in applied, tuple(applied), tuple(reasons))

@@ -1,0 +1,74 @@
+"""Timestamps derived from a classification: due, warn, notify-by."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from app.rules import NOTIFICATION_WINDOW_MINUTES, WARNING_RATIO, classify, deadline_times, parse_facts
+
+REGISTERED = datetime(2024, 10, 30, 8, 0, tzinfo=UTC)
+
+
+def times(facts: dict, registered_at: datetime = REGISTERED, **options):
+    return deadline_times(classify(parse_facts(facts)), registered_at, **options)
+
+
+def test_defaults():
+    assert (WARNING_RATIO, NOTIFICATION_WINDOW_MINUTES) == (0.8, 30)
+
+
+@pytest.mark.parametrize(
+    ("facts", "due", "warn", "notify"),
+    [
+        ({"type": "fault", "complaints": 500}, "2024-10-30T20:00", "2024-10-30T17:36", "2024-10-30T08:30"),
+        ({"type": "fault", "complaints": 100}, "2024-10-30T20:00", "2024-10-30T17:36", "2024-10-30T08:30"),
+        ({"type": "fault", "complaints": 50}, "2024-10-31T08:00", "2024-10-31T03:12", "2024-10-30T08:30"),
+        ({"type": "fault", "complaints": 20}, "2024-10-31T08:00", "2024-10-31T03:12", None),
+        ({"type": "fault"}, "2024-10-31T08:00", "2024-10-31T03:12", None),
+        ({"type": "complaint", "vp_complaint": True}, "2024-10-30T20:00", "2024-10-30T17:36", None),
+        ({"type": "consultation"}, "2024-11-01T08:00", "2024-10-31T22:24", None),
+    ],
+    ids=[
+        "red-12h",
+        "orange-12h",
+        "yellow-24h",
+        "minor-no-notify",
+        "unlevelled-no-notify",
+        "e5-complaint",
+        "consultation-48h",
+    ],
+)
+def test_times(facts, due, warn, notify):
+    result = times(facts)
+    assert result == {
+        "due_at": datetime.fromisoformat(due).replace(tzinfo=UTC),
+        "warn_at": datetime.fromisoformat(warn).replace(tzinfo=UTC),
+        "notify_by": None if notify is None else datetime.fromisoformat(notify).replace(tzinfo=UTC),
+    }
+
+
+def test_result_is_utc_whatever_the_input_zone():
+    beijing = timezone(timedelta(hours=8))
+    result = times({"type": "fault", "complaints": 50}, datetime(2024, 10, 30, 16, 0, tzinfo=beijing))
+    assert result["due_at"] == datetime(2024, 10, 31, 8, 0, tzinfo=UTC)
+    assert result["due_at"].utcoffset() == timedelta(0)
+    assert result["notify_by"].tzinfo is UTC
+
+
+def test_options():
+    result = times({"type": "fault", "complaints": 100}, warning_ratio=0.5, notification_window_minutes=15)
+    assert result["warn_at"] == datetime(2024, 10, 30, 14, 0, tzinfo=UTC)
+    assert result["notify_by"] == datetime(2024, 10, 30, 8, 15, tzinfo=UTC)
+
+
+def test_naive_registration_time_is_refused():
+    with pytest.raises(ValueError, match="^registered_at must be timezone-aware$"):
+        times({"type": "fault"}, datetime(2024, 10, 30, 8, 0))
+
+
+@pytest.mark.parametrize("ratio", [0, 1, 1.5, -0.2])
+def test_warning_ratio_must_be_a_fraction(ratio):
+    with pytest.raises(ValueError, match="^warning_ratio must be between 0 and 1"):
+        times({"type": "fault"}, warning_ratio=ratio)
