@@ -1,0 +1,47 @@
+"""Incident management (事件管理流程) for a telecom BSS operations team.
+
+`create_app` is the Flask application factory; the engine, the rules and the incident service
+underneath it do not depend on Flask.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app import config as app_config
+from app.db import Database
+from app.engine.operations import Settings
+from app.incidents.service import IncidentService
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(app_config.load(Path(app.instance_path), overrides))
+
+    db = Database(app.config["DATABASE_URL"])
+    settings = Settings(
+        warning_ratio=float(app.config["WARNING_RATIO"]),
+        notification_window_minutes=float(app.config["NOTIFICATION_WINDOW_MINUTES"]),
+    )
+    app.extensions["db"] = db
+    app.extensions["incidents"] = IncidentService(db, settings=settings)
+
+    from app.cli import register
+
+    register(app)
+    if _serving_in_development(app):
+        from app.timers import start_in_process
+
+        start_in_process(app.extensions["incidents"], app.config["TIMER_INTERVAL_SECONDS"])
+    return app
+
+
+def _serving_in_development(app: Flask) -> bool:
+    """`flask run` (in the reloader's child, if any): the development server drives the timers itself."""
+    from_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    reloader_parent = app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+    return from_cli and not reloader_parent and not app.testing

@@ -1,0 +1,141 @@
+"""The append-only audit log and its hash chain.
+
+Every row's hash covers its own content and the previous row's hash, so editing, deleting or
+inserting a row anywhere breaks the chain from that row on. Appends lock the chain head
+(`audit_head`) for the rest of the transaction, so concurrent writers never fork the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a person (with the roles they acted in) or the system."""
+
+    user_id: int | None
+    name: str
+    roles: frozenset[str]
+
+    @property
+    def role_label(self) -> str:
+        return ",".join(sorted(self.roles))
+
+
+SYSTEM = Actor(None, "system", frozenset({"system"}))
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def row_hash(event: AuditEvent) -> str:
+    content = canonical_json(
+        [
+            event.id,
+            event.prev_hash,
+            event.incident_id,
+            event.at.isoformat(),
+            event.actor_id,
+            event.actor_name,
+            event.actor_role,
+            event.kind,
+            event.task_id,
+            event.task_name,
+            event.data,
+        ]
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    data: Mapping[str, Any],
+    incident_id: int | None = None,
+    task_id: str | None = None,
+    task_name: str | None = None,
+) -> AuditEvent:
+    head = _locked_head(session)
+    event = AuditEvent(
+        id=head.last_id + 1,
+        incident_id=incident_id,
+        at=at,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        actor_role=actor.role_label,
+        kind=kind,
+        task_id=task_id,
+        task_name=task_name,
+        data=canonical_json(data),
+        prev_hash=head.last_hash,
+    )
+    event.hash = row_hash(event)
+    session.add(event)
+    head.last_id, head.last_hash = event.id, event.hash
+    session.flush()
+    return event
+
+
+def _locked_head(session: Session) -> AuditHead:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    broken_at: int | None = None  # id of the first row that does not verify
+    reason: str | None = None
+
+
+def verify(session: Session) -> Verification:
+    """Walk the whole chain; report the first row whose hash, link or position is wrong."""
+    previous_hash, expected_id, checked = GENESIS, 1, 0
+    for event in _all_events(session):
+        if event.id != expected_id:
+            return Verification(False, checked, expected_id, f"row {expected_id} is missing")
+        if event.prev_hash != previous_hash:
+            return Verification(False, checked, event.id, "link to the previous row does not match")
+        if row_hash(event) != event.hash:
+            return Verification(False, checked, event.id, "content does not match its hash")
+        previous_hash, expected_id, checked = event.hash, expected_id + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_id, head.last_hash) != (expected_id - 1, previous_hash):
+        return Verification(False, checked, expected_id, f"rows from {expected_id} on are missing")
+    return Verification(True, checked)
+
+
+def _all_events(session: Session) -> Iterator[AuditEvent]:
+    yield from session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000))
+
+
+def events_of(session: Session, incident_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(select(AuditEvent).where(AuditEvent.incident_id == incident_id).order_by(AuditEvent.id))
+    )
+
+
+def data_of(event: AuditEvent) -> dict[str, Any]:
+    return json.loads(event.data)

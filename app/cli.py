@@ -1,0 +1,126 @@
+"""`flask --app wsgi …` commands: database, users, timers, audit, process versions (and rules, demo)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import audit, migrate, versions
+from app.audit import Actor
+from app.engine import model as process_model
+from app.forms import read_form_files
+from app.rules.cli import rules_cli
+from app.users import ROLES, UserError, create_user
+
+db_cli = AppGroup("db", help="Create or upgrade the database.")
+users_cli = AppGroup("users", help="Manage accounts.")
+timers_cli = AppGroup("timers", help="Fire due timers.")
+audit_cli = AppGroup("audit", help="Check the audit log.")
+process_cli = AppGroup("process", help="Validate and publish process diagrams.")
+
+CLI_ACTOR = Actor(None, "command line", frozenset({"admin"}))
+
+
+def _db():
+    return current_app.extensions["db"]
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema, or bring it up to date, and publish the bundled diagram if none is published."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    with _db().transaction() as session:
+        version = versions.publish_bundled_if_none(session, CLI_ACTOR)
+    click.echo(f"database ready; process {version.process_id} version {version.version}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several.")
+@click.option("--name", "display_name", help="Display name (default: the username).")
+@click.password_option(help="At least 8 characters.")
+def users_create(username: str, roles: tuple[str, ...], display_name: str | None, password: str) -> None:
+    try:
+        with _db().transaction() as session:
+            create_user(session, username, password, roles, display_name,
+                        hash_method=current_app.config["PASSWORD_HASH_METHOD"])  # fmt: skip
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {username} ({', '.join(roles)})")
+
+
+@timers_cli.command("run")
+@click.option("--once", is_flag=True, help="Fire what is due now and exit.")
+@click.option("--interval", default=15.0, show_default=True, help="Seconds between sweeps.")
+def timers_run(once: bool, interval: float) -> None:
+    """Run the timer worker (several may run at once)."""
+    service = current_app.extensions["incidents"]
+    if once:
+        click.echo(f"fired timers of {service.fire_due_timers()} incident(s)")
+        return
+    from app.timers import sweep_forever
+
+    click.echo(f"timer worker sweeping every {interval:g} s; Ctrl+C to stop")
+    sweep_forever(service, interval)
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain of the whole audit log; exit status 1 if it is broken."""
+    with _db().read() as session:
+        result = audit.verify(session)
+    if result.ok:
+        click.echo(f"audit log intact: {result.checked} rows verified")
+        return
+    click.echo(f"audit log BROKEN at row {result.broken_at}: {result.reason} ({result.checked} rows verified before it)")
+    sys.exit(1)
+
+
+def _read_diagram(path: str) -> tuple[str, dict[str, str]]:
+    """The diagram and the forms beside it (a forms/ folder next to processes/, or next to the file)."""
+    file = Path(path)
+    for forms_dir in (file.parent.parent / "forms", file.parent / "forms"):
+        if forms_dir.is_dir():
+            return file.read_text(encoding="utf-8"), read_form_files(forms_dir)
+    return file.read_text(encoding="utf-8"), read_form_files()
+
+
+@process_cli.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def process_validate(file: str) -> None:
+    """Print every problem of a diagram; exit status 1 if there is any."""
+    bpmn, forms = _read_diagram(file)
+    problems = process_model.validate(bpmn, forms)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        sys.exit(1)
+    click.echo("no problems")
+
+
+@process_cli.command("publish")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--comment", default="", help="What changed.")
+def process_publish(file: str, comment: str) -> None:
+    """Validate and publish a diagram as a new version."""
+    bpmn, forms = _read_diagram(file)
+    try:
+        with _db().transaction() as session:
+            version, created = versions.publish(session, bpmn, forms, CLI_ACTOR, comment)
+    except process_model.ModelError as error:
+        for problem in error.problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    state = "published" if created else "unchanged, already published as"
+    click.echo(f"{state} {version.process_id} version {version.version} ({version.content_hash[:12]})")
+
+
+def register(app: Flask) -> None:
+    from app.demo import demo_cli
+
+    for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli):
+        app.cli.add_command(group)

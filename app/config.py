@@ -1,0 +1,42 @@
+"""Default settings; each can be overridden by an environment variable of the same name."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from app import rules
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "SECRET_KEY": None,  # None: generated once and kept in the instance folder
+    "TIMEZONE": "Asia/Shanghai",
+    "WARNING_RATIO": rules.WARNING_RATIO,
+    "NOTIFICATION_WINDOW_MINUTES": rules.NOTIFICATION_WINDOW_MINUTES,
+    "TIMER_INTERVAL_SECONDS": 30,  # how often the development server fires due timers
+    "PASSWORD_HASH_METHOD": "scrypt",
+}
+
+
+def load(instance_path: Path, overrides: dict | None) -> dict:
+    config = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        if name in os.environ:
+            value = os.environ[name]
+            config[name] = type(default)(value) if isinstance(default, int | float) else value
+    config.update(overrides or {})
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'incidents.sqlite3'}"
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    return config
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A random key kept beside the SQLite database, so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

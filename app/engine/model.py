@@ -1,0 +1,302 @@
+"""A process model: a BPMN document and its forms, checked and parsed for SpiffWorkflow.
+
+`validate` lists every problem of a document without running any of it; `load` returns the parsed
+model or raises with those problems. The same checks run when a version is published and when a
+version is loaded, so nothing unchecked ever reaches the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+from app.engine import operations, safe_expression
+from app.engine.lanes import LANES
+
+MAX_BPMN_BYTES = 2_000_000
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+# Elements that would run code or reach outside the document.
+FORBIDDEN = {
+    "scriptTask": "script tasks are not allowed: put the logic in a service task",
+    "businessRuleTask": "business rule (DMN) tasks are not supported",
+    "callActivity": "call activities are not supported: use an embedded sub-process",
+}
+FORBIDDEN_EXTENSIONS = {
+    "preScript": "pre-scripts are not allowed",
+    "postScript": "post-scripts are not allowed",
+}
+EXPRESSION_PATHS = (
+    ".//bpmn:conditionExpression",
+    ".//bpmn:timeDate",
+    ".//bpmn:timeDuration",
+    ".//bpmn:timeCycle",
+    ".//bpmn:loopCardinality",
+    ".//bpmn:completionCondition",
+    ".//spiffworkflow:payloadExpression",
+    ".//spiffworkflow:messagePayload",
+)
+FLOW_NODE_TAGS = {
+    "userTask", "serviceTask", "task", "manualTask", "sendTask", "receiveTask", "subProcess", "transaction",
+    "startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    element_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.element_id}: {self.message}" if self.element_id else self.message
+
+
+class ModelError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    id: str
+    name: str
+    lane: str
+    schema_file: str
+    ui_file: str
+
+
+@dataclass
+class ProcessModel:
+    process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    lanes: dict[str, str]  # flow node id → lane name (from the lanes' flowNodeRef)
+    names: dict[str, str]  # element id → label
+    user_tasks: dict[str, UserTaskInfo]
+    forms: dict[str, dict] = field(default_factory=dict)  # file name → parsed JSON
+
+    def form(self, task_id: str) -> tuple[dict, dict]:
+        info = self.user_tasks[task_id]
+        return self.forms[info.schema_file], self.forms[info.ui_file]
+
+
+def parse_xml(text: str | bytes) -> etree._Element:
+    """Parse untrusted XML: bounded size, no DTD, no entities, no network."""
+    data = text.encode() if isinstance(text, str) else text
+    if len(data) > MAX_BPMN_BYTES:
+        raise ModelError([Problem(f"the file is larger than {MAX_BPMN_BYTES // 1_000_000} MB")])
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise ModelError([Problem(f"not well-formed XML: {error}")]) from None
+    if root.getroottree().docinfo.doctype:
+        raise ModelError([Problem("a DOCTYPE (and so any entity) is not allowed in a BPMN file")])
+    return root
+
+
+def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
+    """Every problem of the document and its forms; an empty list means it can be published."""
+    try:
+        _load(text, forms)
+    except ModelError as error:
+        return error.problems
+    return []
+
+
+def load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
+    return _load(text, forms)
+
+
+def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
+    root = parse_xml(text)
+    problems = _schema_problems(root)
+    if problems:  # the remaining checks assume the XSD structure
+        raise ModelError(problems)
+    processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
+    if len(processes) != 1:
+        raise ModelError([Problem(f"expected exactly one executable process, found {len(processes)}")])
+    process = processes[0]
+    lanes = _lanes(process)
+    names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
+    problems += _forbidden(process) + _lane_problems(process, lanes) + _expression_problems(process)
+    problems += _service_problems(process)
+    user_tasks, parsed_forms, form_problems = _user_tasks(process, lanes, forms)
+    problems += form_problems
+    if problems:
+        raise ModelError(problems)
+    spec, subprocess_specs = _spiff_spec(root, process.get("id"))
+    return ProcessModel(process.get("id"), spec, subprocess_specs, lanes, names, user_tasks, parsed_forms)
+
+
+def _schema_problems(root: etree._Element) -> list[Problem]:
+    VALIDATOR.preprocess(root)
+    if VALIDATOR.validator.validate(root):
+        return []
+    return [Problem(f"line {error.line}: {error.message}") for error in VALIDATOR.validator.error_log]
+
+
+def _lanes(process: etree._Element) -> dict[str, str]:
+    return {
+        ref.text.strip(): ref.getparent().get("name") or ""
+        for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS)
+        if ref.text
+    }
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _forbidden(process: etree._Element) -> list[Problem]:
+    problems = [
+        Problem(FORBIDDEN[_local(el)], el.get("id"))
+        for el in process.iter(f"{{{BPMN_NS}}}*")
+        if _local(el) in FORBIDDEN
+    ]
+    for el in process.iter(f"{{{SPIFF_NS}}}*"):
+        if _local(el) in FORBIDDEN_EXTENSIONS:
+            owner = el.getparent().getparent()
+            problems.append(Problem(FORBIDDEN_EXTENSIONS[_local(el)], owner.get("id")))
+    return problems
+
+
+def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Problem]:
+    problems = [
+        Problem(f"lane '{lane.get('name')}' is not known (known lanes: {', '.join(LANES)})", lane.get("id"))
+        for lane in process.xpath(".//bpmn:lane", namespaces=NS)
+        if lane.get("name") not in LANES
+    ]
+    for task in process.xpath(".//bpmn:userTask", namespaces=NS):
+        if task.get("id") not in lanes:
+            problems.append(Problem("user task is not in any lane, so nobody could work it", task.get("id")))
+    return problems
+
+
+def _owner_id(element: etree._Element) -> str | None:
+    while element is not None:
+        if element.get("id") and _local(element) in FLOW_NODE_TAGS | {"sequenceFlow", "signal", "message"}:
+            return element.get("id")
+        element = element.getparent()
+    return None
+
+
+def _expression_problems(process: etree._Element) -> list[Problem]:
+    problems = []
+    root = process.getroottree().getroot()
+    expressions = [el for path in EXPRESSION_PATHS for el in root.xpath(path, namespaces=NS)]
+    for el in expressions:
+        problems += _check_expression(el.text or "", _owner_id(el), _local(el))
+    for param in process.xpath(".//spiffworkflow:parameter", namespaces=NS):
+        problems += _check_expression(param.get("value") or "", _owner_id(param), f"parameter {param.get('id')}")
+    return problems
+
+
+def _check_expression(expression: str, element_id: str | None, where: str) -> list[Problem]:
+    try:
+        safe_expression.check(expression)
+    except safe_expression.UnsafeExpression as error:
+        return [Problem(f"{where} '{expression.strip()}': {error}", element_id)]
+    return []
+
+
+def _service_problems(process: etree._Element) -> list[Problem]:
+    problems = []
+    for task in process.xpath(".//bpmn:serviceTask", namespaces=NS):
+        task_id = task.get("id")
+        operators = task.xpath("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
+        if len(operators) != 1:
+            problems.append(Problem("a service task needs exactly one service operation", task_id))
+            continue
+        operator = operators[0]
+        name = operator.get("id")
+        operation = operations.OPERATIONS.get(name)
+        if operation is None:
+            known = ", ".join(operations.OPERATIONS)
+            problems.append(Problem(f"unknown service operation '{name}' (known: {known})", task_id))
+            continue
+        if _is_element_id(process, name):
+            problems.append(Problem(f"operation name '{name}' is also an element id; rename the element", task_id))
+        given = {p.get("id") for p in operator.xpath(".//spiffworkflow:parameter", namespaces=NS)}
+        if given != set(operation.params):
+            expected = ", ".join(operation.params) or "(none)"
+            problems.append(Problem(f"operation '{name}' takes parameters: {expected}", task_id))
+        if not operator.get("resultVariable"):
+            problems.append(Problem(f"operation '{name}' needs a result variable", task_id))
+    return problems
+
+
+def _is_element_id(process: etree._Element, name: str) -> bool:
+    """SpiffWorkflow resolves flow targets by id anywhere in the document, operators included."""
+    root = process.getroottree().getroot()
+    return any(_local(el) != "serviceTaskOperator" for el in root.xpath("//*[@id=$id]", id=name))
+
+
+def _user_tasks(
+    process: etree._Element, lanes: Mapping[str, str], forms: Mapping[str, str]
+) -> tuple[dict[str, UserTaskInfo], dict[str, dict], list[Problem]]:
+    infos, parsed, problems = {}, {}, []
+    for task in process.xpath(".//bpmn:userTask", namespaces=NS):
+        task_id = task.get("id")
+        props = {
+            p.get("name"): p.get("value")
+            for p in task.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+        }
+        files = (props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename"))
+        if not all(files):
+            problems.append(Problem("user task needs formJsonSchemaFilename and formUiSchemaFilename", task_id))
+            continue
+        for file_name in files:
+            if file_name in parsed:
+                continue
+            document, problem = _form_document(file_name, forms, is_schema=file_name == files[0])
+            if problem:
+                problems.append(Problem(problem, task_id))
+            else:
+                parsed[file_name] = document
+        infos[task_id] = UserTaskInfo(task_id, task.get("name") or task_id, lanes.get(task_id, ""), *files)
+    return infos, parsed, problems
+
+
+def _form_document(file_name: str, forms: Mapping[str, str], *, is_schema: bool) -> tuple[dict | None, str | None]:
+    if file_name not in forms:
+        return None, f"form file '{file_name}' is missing"
+    try:
+        document = json.loads(forms[file_name])
+    except ValueError as error:
+        return None, f"form file '{file_name}' is not valid JSON: {error}"
+    if not isinstance(document, dict):
+        return None, f"form file '{file_name}' must contain a JSON object"
+    if is_schema:
+        try:
+            Draft202012Validator.check_schema(document)
+        except SchemaError as error:
+            return None, f"form file '{file_name}' is not a valid JSON Schema: {error.message}"
+        if document.get("type") != "object":
+            return None, f"form file '{file_name}' must describe an object"
+    return document, None
+
+
+def _spiff_spec(root: etree._Element, process_id: str) -> tuple[Any, dict[str, Any]]:
+    parser = SpiffBpmnParser()  # the XSD check already ran, collecting every error
+    try:
+        parser.add_bpmn_xml(root.getroottree(), filename="process.bpmn")
+        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    except ValidationException as error:
+        raise ModelError([Problem(str(error), error.id or None)]) from None
+    except SpiffWorkflowException as error:
+        raise ModelError([Problem(str(error))]) from None

@@ -1,0 +1,1 @@
+"""Incidents: the service every action goes through, and what it derives from the workflow."""

@@ -1,0 +1,50 @@
+"""Who may do what with an incident's tasks — checked in the service, whatever the caller."""
+
+from __future__ import annotations
+
+from app.audit import Actor
+from app.engine.lanes import FIRST_LINE, INCIDENT_MANAGER, LANES, SECOND_LINE_GROUPS, SERVICE_DESK
+from app.models import Incident, OpenTask
+
+# Roles that handle incidents and may add facts or forward an incident for tracking.
+HANDLER_ROLES = frozenset({SERVICE_DESK, FIRST_LINE, INCIDENT_MANAGER, *SECOND_LINE_GROUPS.values()})
+
+
+def may_work(actor: Actor, task: OpenTask, incident: Incident) -> bool:
+    """May complete the task: a candidate, not blocked by someone else's claim."""
+    lane = LANES.get(task.lane)
+    if lane is None:
+        return False
+    if lane.for_requester:
+        own = actor.user_id is not None and actor.user_id == incident.requester_id
+        return own or bool(actor.roles & set(lane.delegates))
+    if task.candidate_role not in actor.roles:
+        return False
+    return task.assignee_id is None or task.assignee_id == actor.user_id
+
+
+def may_claim(actor: Actor, task: OpenTask, incident: Incident) -> bool:
+    return task.assignee_id is None and may_work(actor, task, incident)
+
+
+def may_release(actor: Actor, task: OpenTask) -> bool:
+    return task.assignee_id is not None and (task.assignee_id == actor.user_id or INCIDENT_MANAGER in actor.roles)
+
+
+def may_assign(actor: Actor, task: OpenTask, incident: Incident) -> bool:
+    """A candidate may pass the task to a colleague; the incident manager may reassign any task."""
+    return INCIDENT_MANAGER in actor.roles or may_work(actor, task, incident)
+
+
+def may_receive(roles: frozenset[str], user_id: int, task: OpenTask, incident: Incident) -> bool:
+    """May this user be given the task?"""
+    lane = LANES.get(task.lane)
+    if lane is None:
+        return False
+    if lane.for_requester:
+        return user_id == incident.requester_id or bool(roles & set(lane.delegates))
+    return task.candidate_role in roles
+
+
+def may_handle(actor: Actor) -> bool:
+    return bool(actor.roles & HANDLER_ROLES)

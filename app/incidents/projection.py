@@ -1,0 +1,121 @@
+"""What the indexed columns and the open-task rows say, derived from engine events and ready tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from app.engine.lanes import LANES
+from app.engine.operations import parse_time
+from app.engine.runtime import ReadyTask
+from app.models import Incident, OpenTask
+
+OPEN = "open"
+NEW = "new"  # raised by a requester, not yet registered by the service desk
+RESOLVED = "resolved"
+CLOSED = "closed"
+TRANSFERRED = "transferred"
+ACTIVE_STATUSES = (NEW, OPEN, RESOLVED)
+
+
+def apply_incident_fields(incident: Incident, fields: Mapping[str, Any]) -> None:
+    """The descriptive fields of the `incident` variable (registration form or portal)."""
+    incident.title = (fields.get("title") or incident.title or "")[:200]
+    incident.source = fields.get("source") or incident.source
+    incident.system = fields.get("system") or incident.system
+    if fields.get("occurred_at"):
+        incident.occurred_at = parse_time(fields["occurred_at"])
+
+
+def apply_assessment(incident: Incident, assessment: Mapping[str, Any]) -> None:
+    incident.type = assessment["type"]
+    incident.fault_category = assessment["facts"].get("fault_category")
+    incident.level = assessment["level"]
+    incident.impact = assessment["impact"]
+    incident.urgency = assessment["urgency"]
+    incident.emergency = assessment["emergency"]
+    incident.registered_at = parse_time(assessment["registered_at"])
+    incident.due_at = parse_time(assessment["due_at"])
+    incident.warn_at = parse_time(assessment["warn_at"])
+    incident.notify_by = parse_time(assessment["notify_by"]) if assessment["notify_by"] else None
+    if incident.status == NEW:
+        incident.status = OPEN
+
+
+def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: datetime) -> None:
+    """Update the columns an engine event changes."""
+    if kind in ("classified", "reclassified"):
+        apply_assessment(incident, data["assessment"])
+    elif kind == "dispatched":
+        incident.current_stage, incident.current_group = data["stage"], data["group"]
+    elif kind == "deadline_warning":
+        incident.warned = True
+    elif kind == "deadline_breach":
+        incident.breached = True
+    elif kind == "resolved":
+        incident.status = RESOLVED
+        incident.resolved_at = parse_time(data["resolved_at"])
+        incident.resolution_kind = data["kind"]
+        incident.resolved_stage = data["stage"]
+        incident.resolved_in_time = incident.due_at is None or incident.resolved_at <= incident.due_at
+    elif kind == "reopened":
+        incident.status = OPEN
+        incident.reopen_count += 1
+        incident.resolved_at = incident.resolved_in_time = incident.resolution_kind = None
+    elif kind == "transferred":
+        incident.change_kind, incident.change_reference = data["kind"], data["reference"]
+
+
+def apply_completion(incident: Incident, process_data: Mapping[str, Any], now: datetime) -> None:
+    """The process ended: closed (with its closure code) or transferred to the change process."""
+    incident.closed_at = now
+    if incident.change_reference:
+        incident.status, incident.closure_code = TRANSFERRED, "transferred"
+        return
+    closure = process_data.get("closure") or {}
+    incident.status = CLOSED
+    incident.closure_code = closure.get("code") or incident.resolution_kind
+
+
+def sync_open_tasks(incident: Incident, ready: list[ReadyTask], now: datetime) -> list[OpenTask]:
+    """Make the open-task rows match the ready tasks; returns the rows that were removed.
+
+    A task that comes back in the same operation (re-created after re-classification or an
+    announcement) keeps the person who worked it, if they are still a candidate.
+    """
+    existing = {task.id: task for task in incident.open_tasks}
+    ready_ids = {task.id for task in ready}
+    removed = [task for task_id, task in existing.items() if task_id not in ready_ids]
+    previous_assignee = {(task.spec_id, task.candidate_role): task.assignee_id for task in removed}
+    for task in removed:
+        incident.open_tasks.remove(task)
+    for task in ready:
+        if task.id in existing:
+            continue
+        lane = LANES.get(task.lane)
+        role = lane.candidate_role(task.data) if lane else None
+        assignee = incident.requester_id if lane and lane.for_requester else previous_assignee.get((task.spec_id, role))
+        incident.open_tasks.append(
+            OpenTask(
+                id=task.id,
+                spec_id=task.spec_id,
+                name=task.name,
+                lane=task.lane,
+                candidate_role=role,
+                assignee_id=assignee,
+                created_at=now,
+                claimed_at=now if assignee else None,
+            )
+        )
+    due = incident.due_at if incident.status == OPEN else None
+    for task in incident.open_tasks:
+        task.due_at = due
+    incident.current_lanes = ",".join(sorted({task.lane for task in incident.open_tasks}))
+    return removed
+
+
+def summarize_assignees(incident: Incident, names: Mapping[int, str]) -> None:
+    incident.current_assignees = ",".join(
+        sorted({names[task.assignee_id] for task in incident.open_tasks if task.assignee_id in names})
+    )

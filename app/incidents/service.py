@@ -1,0 +1,404 @@
+"""The incident service: every action on an incident, for the web app, the CLI and the timer worker.
+
+Each action is one transaction that loads the instance once, fires timers that fell due, applies
+the action through the engine, and saves once: the workflow text, the indexed columns, the
+open-task rows and the audit rows are committed together or not at all. Two actions on the same
+instance at once: one wins, the other gets `Conflict` (optimistic lock on the incident row).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import audit, forms, versions
+from app.audit import SYSTEM, Actor
+from app.db import Database
+from app.engine import operations
+from app.engine.lanes import INCIDENT_MANAGER, LANES
+from app.engine.runtime import SERIALIZER_VERSION, EngineError, ReadyTask, Run
+from app.forms import FormErrors
+from app.incidents import permissions, projection
+from app.models import Announcement, Incident, OpenTask, ProblemTicket, User, utcnow
+
+log = logging.getLogger(__name__)
+
+# Signals the application throws into an instance (names, not labels: relabelling keeps them).
+CASE_UPDATED = "case_updated"
+TRACKING_REQUESTED = "tracking_requested"
+
+TIMER_RETRY = timedelta(minutes=5)  # a timer whose engine step failed is retried after this
+
+
+class ServiceError(Exception):
+    """An action was refused; the message is meant for the user."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class PermissionDenied(ServiceError):
+    pass
+
+
+class Conflict(ServiceError):
+    """Someone else changed the incident (or completed the task) first."""
+
+
+class InvalidInput(ServiceError):
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{path or '表单'}: {message}" for path, message in self.errors.items()))
+
+
+@dataclass
+class _Unit:
+    """One action on one instance, inside one transaction."""
+
+    session: Session
+    incident: Incident
+    run: Run
+    ctx: operations.Context
+    actor: Actor
+    system_until: int  # events before this index came from timers, not from the actor
+
+
+class IncidentService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        settings: operations.Settings | None = None,
+        models: versions.ModelCache | None = None,
+    ):
+        self.db = db
+        self.clock = clock
+        self.settings = settings or operations.Settings()
+        self.models = models or versions.ModelCache()
+        event_forms = forms.read_form_files()
+        self.update_form = json.loads(event_forms["update_facts.schema.json"])
+        self.forward_form = json.loads(event_forms["forward_tracking.schema.json"])
+
+    # ------------------------------------------------------------------ actions on the workflow
+
+    def start(
+        self,
+        actor: Actor,
+        *,
+        incident: Mapping[str, Any] | None = None,
+        requester_id: int | None = None,
+        registration: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Raise an incident. With `registration`, the service desk registers it in the same step."""
+        with self.db.transaction() as session:
+            return self._start(session, actor, dict(incident or {}), requester_id, registration)
+
+    def complete_task(self, actor: Actor, incident_id: int, task_id: str, data: Mapping[str, Any]) -> None:
+        with self._unit(actor, incident_id) as unit:
+            row = self._task_row(unit.incident, task_id)
+            if not permissions.may_work(actor, row, unit.incident):
+                raise PermissionDenied("您不能处理此任务")
+            if row.assignee_id is None:
+                row.assignee_id = actor.user_id
+            self._complete(unit, unit.run.ready_task(task_id), data)
+
+    def add_facts(self, actor: Actor, incident_id: int, update: Mapping[str, Any]) -> None:
+        """A handler adds facts: the instance re-classifies (E1–E5) and re-arms its deadline."""
+        if not permissions.may_handle(actor):
+            raise PermissionDenied("只有处理人员可以补充事实")
+        clean = self._validate(self.update_form, {"update": update})["update"]
+        facts = {key: value for key, value in clean.items() if key != "note" and value is not None}
+        if "designated_emergency" in facts and INCIDENT_MANAGER not in actor.roles:
+            raise PermissionDenied("只有事件经理可以认定紧急事件")
+        if not facts:
+            raise InvalidInput({"update": "请至少补充一项事实"})
+        payload = {"facts": facts, "note": clean["note"], "source": "handler", "by": actor.name}
+        with self._unit(actor, incident_id) as unit:
+            unit.ctx.emit("facts_added", facts=facts, note=clean["note"])
+            self._signal(unit, CASE_UPDATED, payload)
+
+    def forward_for_tracking(self, actor: Actor, incident_id: int, note: str) -> None:
+        """Ask the incident manager to track the incident; the handler keeps working."""
+        if not permissions.may_handle(actor):
+            raise PermissionDenied("只有处理人员可以转发事件经理跟踪")
+        clean = self._validate(self.forward_form, {"tracking_request": {"note": note}})["tracking_request"]
+        with self._unit(actor, incident_id) as unit:
+            payload = {"note": clean["note"], "by": actor.name, "stage": unit.incident.current_stage}
+            unit.ctx.emit("forwarded_for_tracking", note=clean["note"])
+            self._signal(unit, TRACKING_REQUESTED, payload)
+
+    def fire_due_timers(self, limit: int = 100) -> int:
+        """Fire the timers that are due, one instance per transaction; returns how many instances ran.
+
+        Safe with several workers: on PostgreSQL each takes its instance with FOR UPDATE SKIP LOCKED
+        (on SQLite writers are serialized anyway).
+        """
+        fired = 0
+        while fired < limit:
+            now = self.clock()
+            query = (
+                select(Incident)
+                .where(Incident.next_timer_due <= now, Incident.status.in_(projection.ACTIVE_STATUSES))
+                .order_by(Incident.next_timer_due)
+                .limit(1)
+            )
+            if self.db.is_postgresql:
+                query = query.with_for_update(skip_locked=True)
+            incident_id = None
+            try:
+                with self.db.transaction() as session:
+                    incident = session.scalar(query)
+                    if incident is None:
+                        return fired
+                    incident_id = incident.id
+                    self._save(self._load(session, incident, SYSTEM))  # loading fires what is due
+            except Conflict:
+                pass  # another worker or a user saved it first; it is no longer due
+            except (SpiffWorkflowException, ServiceError) as error:
+                log.exception("timer step failed for incident %s", incident_id)
+                self._postpone_timer(incident_id, now, str(error))
+            fired += 1
+        return fired
+
+    # ------------------------------------------------------------------ task assignment
+
+    def claim(self, actor: Actor, incident_id: int, task_id: str) -> None:
+        with self._task_change(incident_id, task_id) as (session, incident, task):
+            if task.assignee_id == actor.user_id:
+                return
+            if task.assignee_id is not None:
+                raise Conflict("该任务已被他人认领")
+            if not permissions.may_claim(actor, task, incident):
+                raise PermissionDenied("您不能认领此任务")
+            self._reassign(session, incident, task, actor.user_id, actor, "task_claimed")
+
+    def release(self, actor: Actor, incident_id: int, task_id: str) -> None:
+        with self._task_change(incident_id, task_id) as (session, incident, task):
+            if not permissions.may_release(actor, task):
+                raise PermissionDenied("您不能释放此任务")
+            self._reassign(session, incident, task, None, actor, "task_released")
+
+    def assign(self, actor: Actor, incident_id: int, task_id: str, assignee_id: int) -> None:
+        with self._task_change(incident_id, task_id) as (session, incident, task):
+            if not permissions.may_assign(actor, task, incident):
+                raise PermissionDenied("您不能分派此任务")
+            assignee = session.get(User, assignee_id)
+            if assignee is None or not assignee.active:
+                raise InvalidInput({"assignee": "没有这个用户"})
+            if not permissions.may_receive(assignee.roles, assignee.id, task, incident):
+                raise InvalidInput({"assignee": f"{assignee.display_name} 没有处理此任务的角色"})
+            self._reassign(session, incident, task, assignee.id, actor, "task_assigned")
+
+    # ------------------------------------------------------------------ internals
+
+    def _start(
+        self,
+        session: Session,
+        actor: Actor,
+        fields: dict[str, Any],
+        requester_id: int | None,
+        registration: Mapping[str, Any] | None,
+        parent_id: int | None = None,
+    ) -> int:
+        version = versions.latest(session)
+        if version is None:
+            raise ServiceError("尚未发布流程版本")
+        ctx = operations.Context(now=self.clock(), settings=self.settings)
+        ctx.emit("started", process_version=version.version, parent_id=parent_id, incident=fields)
+        run = Run.start(self.models.get(version), ctx, {"incident": fields})
+        requester = session.get(User, requester_id) if requester_id else None
+        incident = Incident(
+            process_version=version,
+            workflow="",
+            serializer_version=SERIALIZER_VERSION,
+            status=projection.NEW,
+            requester_id=requester.id if requester else None,
+            requester_name=requester.display_name if requester else fields.get("contact"),
+            created_by_id=actor.user_id,
+            created_at=ctx.now,
+            parent_id=parent_id,
+        )
+        projection.apply_incident_fields(incident, fields)
+        session.add(incident)
+        session.flush()
+        unit = _Unit(session, incident, run, ctx, actor, system_until=0)
+        if registration is not None:
+            start_form = run.ready_tasks()[0]
+            lane = LANES[start_form.lane]
+            if lane.candidate_role(start_form.data) not in actor.roles:
+                raise PermissionDenied("只有服务台可以登记事件")
+            self._complete(unit, start_form, registration)
+        self._save(unit)
+        return incident.id
+
+    @contextmanager
+    def _unit(self, actor: Actor, incident_id: int) -> Iterator[_Unit]:
+        with self.db.transaction() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                raise NotFound("没有这个事件")
+            unit = self._load(session, incident, actor)
+            yield unit
+            self._save(unit)
+
+    def _load(self, session: Session, incident: Incident, actor: Actor) -> _Unit:
+        ctx = operations.Context(now=self.clock(), settings=self.settings)
+        run = Run.load(self.models.get(incident.process_version), incident.workflow, ctx)
+        run.advance()  # timers that fell due fire before anything else happens
+        return _Unit(session, incident, run, ctx, actor, system_until=len(ctx.events))
+
+    def _validate(self, schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return forms.validate(schema, data)
+        except FormErrors as error:
+            raise InvalidInput(error.errors) from None
+
+    def _complete(self, unit: _Unit, task: ReadyTask, data: Mapping[str, Any]) -> None:
+        schema, _ = unit.run.model.form(task.spec_id)
+        clean = self._validate(schema, data)
+        changes = {
+            key: {"before": task.data.get(key), "after": value}
+            for key, value in clean.items()
+            if task.data.get(key) != value
+        }
+        unit.ctx.emit(
+            "task_completed", task_id=task.id, task_name=task.name, spec_id=task.spec_id, data=clean, changes=changes
+        )
+        self._engine(unit.run.complete, task.id, clean)
+
+    def _signal(self, unit: _Unit, name: str, payload: Mapping[str, Any]) -> None:
+        self._engine(unit.run.signal, name, payload)
+
+    def _engine(self, action: Callable[..., None], *args: Any) -> None:
+        """Run an engine action; its refusals become messages for the user (and roll everything back)."""
+        try:
+            action(*args)
+        except EngineError as error:
+            raise Conflict(str(error)) from None
+        except SpiffWorkflowException as error:
+            cause = getattr(error, "exception", None)
+            if isinstance(cause, ValueError):  # facts or parameters the rules refuse
+                raise InvalidInput({"": str(cause)}) from None
+            log.exception("engine error")
+            raise ServiceError(f"流程执行出错：{error}") from None
+
+    def _save(self, unit: _Unit) -> None:
+        session, incident, now = unit.session, unit.incident, unit.ctx.now
+        follow_ups: list[str] = []
+        for index, event in enumerate(unit.ctx.events):
+            actor = SYSTEM if index < unit.system_until else unit.actor
+            data = dict(event.data)
+            if event.kind == "task_completed" and isinstance(data["data"].get("incident"), Mapping):
+                projection.apply_incident_fields(incident, data["data"]["incident"])
+            projection.apply_event(incident, event.kind, data, now)
+            if event.kind == "announced":
+                session.add(
+                    Announcement(incident_id=incident.id, text=data["text"], published_by=actor.name, published_at=now)
+                )
+            elif event.kind == "problem_ticket_requested":
+                session.add(
+                    ProblemTicket(incident_id=incident.id, title=data["title"], created_by=actor.name, created_at=now)
+                )
+            elif event.kind == "follow_up_requested":
+                follow_ups.append(data["title"])
+            audit.append(
+                session,
+                kind=event.kind,
+                actor=actor,
+                at=now,
+                data={key: value for key, value in data.items() if key not in ("task_id", "task_name")},
+                incident_id=incident.id,
+                task_id=data.get("task_id"),
+                task_name=data.get("task_name"),
+            )
+        if unit.run.completed and incident.closed_at is None:
+            projection.apply_completion(incident, unit.run.data, now)
+            audit.append(
+                session,
+                kind="closed",
+                actor=unit.actor,
+                at=now,
+                data={"status": incident.status, "closure_code": incident.closure_code},
+                incident_id=incident.id,
+            )
+        projection.sync_open_tasks(incident, unit.run.ready_tasks(), now)
+        incident.workflow = unit.run.dump()
+        incident.serializer_version = SERIALIZER_VERSION
+        incident.next_timer_due = unit.run.next_timer_due()
+        incident.updated_at = now
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict("此事件刚被他人修改，请刷新后重试") from None
+        self._summarize_assignees(session, incident)
+        for title in follow_ups:
+            self._start_follow_up(session, unit.actor, incident, title)
+
+    def _start_follow_up(self, session: Session, actor: Actor, original: Incident, title: str) -> None:
+        fields = {
+            "title": title or f"{original.title}（后续跟踪）",
+            "description": f"由 {original.number} 变通解决后触发的后续跟踪事件：{original.title}",
+            "source": original.source,
+            "system": original.system,
+        }
+        self._start(session, actor, fields, original.requester_id, None, parent_id=original.id)
+
+    def _summarize_assignees(self, session: Session, incident: Incident) -> None:
+        ids = {task.assignee_id for task in incident.open_tasks if task.assignee_id}
+        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+        projection.summarize_assignees(incident, names)
+
+    def _task_row(self, incident: Incident, task_id: str) -> OpenTask:
+        for task in incident.open_tasks:
+            if task.id == task_id:
+                return task
+        raise Conflict("该任务已完成或已不存在")
+
+    @contextmanager
+    def _task_change(self, incident_id: int, task_id: str) -> Iterator[tuple[Session, Incident, OpenTask]]:
+        with self.db.transaction() as session:
+            task = session.scalar(
+                select(OpenTask).where(OpenTask.id == task_id, OpenTask.incident_id == incident_id).with_for_update()
+            )
+            if task is None:
+                raise Conflict("该任务已完成或已不存在")
+            yield session, task.incident, task
+
+    def _reassign(
+        self, session: Session, incident: Incident, task: OpenTask, assignee_id: int | None, actor: Actor, kind: str
+    ) -> None:
+        now = self.clock()
+        before = task.assignee_id
+        task.assignee_id, task.claimed_at = assignee_id, now if assignee_id else None
+        session.flush()
+        self._summarize_assignees(session, incident)
+        audit.append(
+            session,
+            kind=kind,
+            actor=actor,
+            at=now,
+            data={"before": before, "after": assignee_id, "spec_id": task.spec_id},
+            incident_id=incident.id,
+            task_id=task.id,
+            task_name=task.name,
+        )
+
+    def _postpone_timer(self, incident_id: int, now: datetime, message: str) -> None:
+        with self.db.transaction() as session:
+            incident = session.get(Incident, incident_id)
+            incident.next_timer_due = now + TIMER_RETRY
+            audit.append(
+                session, kind="engine_error", actor=SYSTEM, at=now, data={"error": message}, incident_id=incident_id
+            )

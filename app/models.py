@@ -1,0 +1,228 @@
+"""Persistent records. Lists, inboxes and reports read the plain indexed columns here and never
+deserialize a workflow; the workflow text is read only to act on one instance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from app.db import Base
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(row.role for row in self.role_rows)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ProcessVersion(Base):
+    """A published diagram with the forms it references; instances are pinned to one."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms_json: Mapped[str] = mapped_column(Text)  # {"file name": "file text", ...}
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Incident(Base):
+    """One process instance of the incident process, with the columns every list needs."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status_due", "status", "due_at"),
+        Index("ix_incidents_next_timer_due", "next_timer_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    workflow: Mapped[str] = mapped_column(Text)  # exactly as the serializer wrote it (key order matters)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    lock_version: Mapped[int] = mapped_column(Integer)
+
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str | None] = mapped_column(String(40))
+    system: Mapped[str | None] = mapped_column(String(200))
+    type: Mapped[str | None] = mapped_column(String(20), index=True)
+    fault_category: Mapped[str | None] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(10), index=True)
+    impact: Mapped[str | None] = mapped_column(String(10))
+    urgency: Mapped[str | None] = mapped_column(String(10))
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    notify_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warned: Mapped[bool] = mapped_column(Boolean, default=False)
+    breached: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    next_timer_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    current_stage: Mapped[str | None] = mapped_column(String(30))
+    current_group: Mapped[str | None] = mapped_column(String(30))
+    current_lanes: Mapped[str] = mapped_column(String(200), default="")
+    current_assignees: Mapped[str] = mapped_column(String(400), default="")
+
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    requester_name: Mapped[str | None] = mapped_column(String(100))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_in_time: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_kind: Mapped[str | None] = mapped_column(String(20))
+    resolved_stage: Mapped[str | None] = mapped_column(String(30))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closure_code: Mapped[str | None] = mapped_column(String(30))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    change_kind: Mapped[str | None] = mapped_column(String(20))
+    change_reference: Mapped[str | None] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+
+    process_version: Mapped[ProcessVersion] = relationship(lazy="joined")
+    open_tasks: Mapped[list[OpenTask]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="OpenTask.created_at"
+    )
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def number(self) -> str:
+        return f"INC{self.id:06d}"
+
+
+class OpenTask(Base):
+    """A ready user task, for inbox queries."""
+
+    __tablename__ = "open_tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task id
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    spec_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(50))
+    candidate_role: Mapped[str | None] = mapped_column(String(40), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    incident: Mapped[Incident] = relationship(back_populates="open_tasks")
+    assignee: Mapped[User | None] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """Append-only history; each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row: the end of the audit chain. Locked while appending so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ProblemTicket(Base):
+    __tablename__ = "problem_tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    @property
+    def number(self) -> str:
+        return f"PRB{self.id:06d}"
+
+
+class Announcement(Base):
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,100 @@
+"""Published process versions: publish a checked diagram with its forms; find and parse versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.engine import model as process_model
+from app.engine.model import ModelError, ProcessModel
+from app.forms import read_form_files
+from app.models import ProcessVersion, utcnow
+
+BUNDLED_DIAGRAM = Path(__file__).resolve().parent.parent / "processes" / "incident_management.bpmn"
+
+
+def content_hash(bpmn_xml: str, forms: Mapping[str, str]) -> str:
+    payload = json.dumps({"bpmn": bpmn_xml, "forms": dict(sorted(forms.items()))}, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def referenced_forms(parsed: ProcessModel, forms: Mapping[str, str]) -> dict[str, str]:
+    names = {name for info in parsed.user_tasks.values() for name in (info.schema_file, info.ui_file)}
+    return {name: forms[name] for name in sorted(names)}
+
+
+def latest(session: Session, process_id: str | None = None) -> ProcessVersion | None:
+    query = select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1)
+    if process_id is not None:
+        query = query.where(ProcessVersion.process_id == process_id)
+    return session.scalars(query).first()
+
+
+def publish(
+    session: Session, bpmn_xml: str, forms: Mapping[str, str], actor: audit.Actor, comment: str = ""
+) -> tuple[ProcessVersion, bool]:
+    """Check and publish; returns (version, created). An unchanged diagram is not published twice.
+
+    Raises ModelError listing every problem when the diagram or its forms are not acceptable.
+    """
+    parsed = process_model.load(bpmn_xml, forms)
+    kept_forms = referenced_forms(parsed, forms)
+    digest = content_hash(bpmn_xml, kept_forms)
+    current = latest(session, parsed.process_id)
+    if current is not None and current.content_hash == digest:
+        return current, False
+    number = session.scalar(
+        select(func.coalesce(func.max(ProcessVersion.version), 0)).where(ProcessVersion.process_id == parsed.process_id)
+    )
+    version = ProcessVersion(
+        process_id=parsed.process_id,
+        version=number + 1,
+        bpmn_xml=bpmn_xml,
+        forms_json=json.dumps(kept_forms, ensure_ascii=False),
+        content_hash=digest,
+        comment=comment,
+        published_by=actor.name,
+        published_at=utcnow(),
+    )
+    session.add(version)
+    session.flush()
+    audit.append(
+        session,
+        kind="version_published",
+        actor=actor,
+        at=version.published_at,
+        data={"process_id": version.process_id, "version": version.version, "hash": digest, "comment": comment},
+    )
+    return version, True
+
+
+def publish_bundled_if_none(session: Session, actor: audit.Actor) -> ProcessVersion:
+    """First start: the diagram shipped in processes/ becomes version 1."""
+    current = latest(session)
+    if current is not None:
+        return current
+    version, _ = publish(session, BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files(), actor, "初始版本")
+    return version
+
+
+class ModelCache:
+    """Parsed models by version id: a version never changes once published, so parse it once."""
+
+    def __init__(self) -> None:
+        self._models: dict[int, ProcessModel] = {}
+
+    def get(self, version: ProcessVersion) -> ProcessModel:
+        parsed = self._models.get(version.id)
+        if parsed is None:
+            parsed = process_model.load(version.bpmn_xml, json.loads(version.forms_json))
+            self._models[version.id] = parsed
+        return parsed
+
+
+__all__ = ["ModelCache", "ModelError", "content_hash", "latest", "publish", "publish_bundled_if_none"]

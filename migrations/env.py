@@ -1,0 +1,30 @@
+"""Alembic environment: the URL comes from the application (app/migrate.py), the models from app.models."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from app import models  # noqa: F401 — registers the tables on the metadata
+from app.db import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
