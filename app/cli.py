@@ -76,7 +76,9 @@ def audit_verify() -> None:
     if result.ok:
         click.echo(f"audit log intact: {result.checked} rows verified")
         return
-    click.echo(f"audit log BROKEN at row {result.broken_at}: {result.reason} ({result.checked} rows verified before it)")
+    click.echo(
+        f"audit log BROKEN at row {result.broken_at}: {result.reason} ({result.checked} rows verified before it)"
+    )
     sys.exit(1)
 
 

@@ -26,4 +26,3 @@ def start_in_process(service: IncidentService, interval: float) -> threading.Thr
     thread = threading.Thread(target=sweep_forever, args=(service, interval), name="timer-sweeper", daemon=True)
     thread.start()
     return thread
-

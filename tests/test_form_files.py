@@ -30,71 +30,140 @@ HANDLING = ["initial_support", "first_line_handling", "second_line_handling", "c
 CONTRACT: dict[str, dict[str, dict[str, list[Any] | None]]] = {
     "register_incident": {
         "incident": {
-            "title": None, "description": None,
-            "source": ["hotline", "email", "phone", "face_to_face", "web_ticket", "monitoring",
-                       "vulnerability_scan", "portal"],
-            "occurred_at": None, "system": None, "customer_involved": None, "contact": None,
+            "title": None,
+            "description": None,
+            "source": [
+                "hotline",
+                "email",
+                "phone",
+                "face_to_face",
+                "web_ticket",
+                "monitoring",
+                "vulnerability_scan",
+                "portal",
+            ],
+            "occurred_at": None,
+            "system": None,
+            "customer_involved": None,
+            "contact": None,
         },
         "facts": {
             "type": ["consultation", "request", "complaint", "fault", "security"],
-            "fault_category": ["interface", "configuration", "external_system", "hardware", "data",
-                               "application", "other"],
-            "affected_users": None, "total_users": None, "complaints": None,
-            "core_interruption_minutes": None, "offline_hours": None, "billing_delay_hours": None,
+            "fault_category": [
+                "interface",
+                "configuration",
+                "external_system",
+                "hardware",
+                "data",
+                "application",
+                "other",
+            ],
+            "affected_users": None,
+            "total_users": None,
+            "complaints": None,
+            "core_interruption_minutes": None,
+            "offline_hours": None,
+            "billing_delay_hours": None,
             "hq_consequence": ["none", "accountability", "criticism", "points_deducted"],
-            "interface_push_error": None, "no_impact_violation": None, "no_impact_process_abort": None,
-            "urgent_requested": None, "core_business_affected": None, "non_core_business_affected": None,
-            "customer_demand": None, "vp_complaint": None, "media_exposure": None,
+            "interface_push_error": None,
+            "no_impact_violation": None,
+            "no_impact_process_abort": None,
+            "urgent_requested": None,
+            "core_business_affected": None,
+            "non_core_business_affected": None,
+            "customer_demand": None,
+            "vp_complaint": None,
+            "media_exposure": None,
         },
         "on_spot": {"solved": None, "kind": ["resolved", "workaround"], "solution": None},
     },
-    "initial_support": {"handling": {
-        "notes": None, "outcome": ["resolved", "pass_on"],
-        "next_stage": ["first_line", "second_line", "incident_manager"],
-        "group": ["development", "test", "information_systems"],
-        "solution_kind": ["resolved", "workaround"], "solution": None,
-    }},
-    "first_line_handling": {"handling": {
-        "notes": None, "outcome": ["resolved", "pass_on"],
-        "next_stage": ["second_line", "incident_manager", "initial_support"],
-        "group": ["development", "test", "information_systems"],
-        "solution_kind": ["resolved", "workaround"], "solution": None,
-    }},
-    "second_line_handling": {"handling": {
-        "notes": None, "outcome": ["resolved", "pass_on", "change"],
-        "next_stage": ["first_line", "second_line", "incident_manager"],
-        "group": ["development", "test", "information_systems"],
-        "solution_kind": ["resolved", "workaround"], "solution": None,
-        "change_kind": ["defect", "requirement"], "change_reference": None,
-    }},
-    "coordinate_emergency": {"handling": {
-        "notes": None, "outcome": ["resolved", "pass_on", "announce", "change"],
-        "next_stage": ["first_line", "second_line"],
-        "group": ["development", "test", "information_systems"],
-        "solution_kind": ["resolved", "workaround"], "solution": None,
-        "change_kind": ["defect", "requirement"], "change_reference": None, "announcement": None,
-    }},
-    "confirm_resolution": {"confirmation": {
-        "resolved": [True, False], "comment": None, "on_behalf": None, "customer_confirmed": None,
-    }},
-    "close_incident": {"closure": {
-        "code": ["resolved", "workaround"], "follow_up": ["none", "incident", "problem"],
-        "follow_up_title": None, "customer_confirmed": None, "note": None,
-    }},
+    "initial_support": {
+        "handling": {
+            "notes": None,
+            "outcome": ["resolved", "pass_on"],
+            "next_stage": ["first_line", "second_line", "incident_manager"],
+            "group": ["development", "test", "information_systems"],
+            "solution_kind": ["resolved", "workaround"],
+            "solution": None,
+        }
+    },
+    "first_line_handling": {
+        "handling": {
+            "notes": None,
+            "outcome": ["resolved", "pass_on"],
+            "next_stage": ["second_line", "incident_manager", "initial_support"],
+            "group": ["development", "test", "information_systems"],
+            "solution_kind": ["resolved", "workaround"],
+            "solution": None,
+        }
+    },
+    "second_line_handling": {
+        "handling": {
+            "notes": None,
+            "outcome": ["resolved", "pass_on", "change"],
+            "next_stage": ["first_line", "second_line", "incident_manager"],
+            "group": ["development", "test", "information_systems"],
+            "solution_kind": ["resolved", "workaround"],
+            "solution": None,
+            "change_kind": ["defect", "requirement"],
+            "change_reference": None,
+        }
+    },
+    "coordinate_emergency": {
+        "handling": {
+            "notes": None,
+            "outcome": ["resolved", "pass_on", "announce", "change"],
+            "next_stage": ["first_line", "second_line"],
+            "group": ["development", "test", "information_systems"],
+            "solution_kind": ["resolved", "workaround"],
+            "solution": None,
+            "change_kind": ["defect", "requirement"],
+            "change_reference": None,
+            "announcement": None,
+        }
+    },
+    "confirm_resolution": {
+        "confirmation": {
+            "resolved": [True, False],
+            "comment": None,
+            "on_behalf": None,
+            "customer_confirmed": None,
+        }
+    },
+    "close_incident": {
+        "closure": {
+            "code": ["resolved", "workaround"],
+            "follow_up": ["none", "incident", "problem"],
+            "follow_up_title": None,
+            "customer_confirmed": None,
+            "note": None,
+        }
+    },
     "notify_fault": {"notification": {"channels": None, "recipients": None, "content": None}},
     "follow_up_deadline": {"follow_up": {"action": ["coordinated", "escalated", "accepted"], "note": None}},
     "track_incident": {"tracking": {"action": ["following", "coordinated", "no_action"], "note": None}},
-    "update_facts": {"update": {
-        "note": None,
-        "affected_users": None, "total_users": None, "complaints": None,
-        "core_interruption_minutes": None, "offline_hours": None, "billing_delay_hours": None,
-        "hq_consequence": ["none", "accountability", "criticism", "points_deducted"],
-        "interface_push_error": [True, False], "no_impact_violation": [True, False],
-        "no_impact_process_abort": [True, False], "urgent_requested": [True, False],
-        "core_business_affected": [True, False], "non_core_business_affected": [True, False],
-        "customer_demand": [True, False], "vp_complaint": [True, False], "media_exposure": [True, False],
-        "designated_emergency": [True, False],
-    }},
+    "update_facts": {
+        "update": {
+            "note": None,
+            "affected_users": None,
+            "total_users": None,
+            "complaints": None,
+            "core_interruption_minutes": None,
+            "offline_hours": None,
+            "billing_delay_hours": None,
+            "hq_consequence": ["none", "accountability", "criticism", "points_deducted"],
+            "interface_push_error": [True, False],
+            "no_impact_violation": [True, False],
+            "no_impact_process_abort": [True, False],
+            "urgent_requested": [True, False],
+            "core_business_affected": [True, False],
+            "non_core_business_affected": [True, False],
+            "customer_demand": [True, False],
+            "vp_complaint": [True, False],
+            "media_exposure": [True, False],
+            "designated_emergency": [True, False],
+        }
+    },
     "forward_tracking": {"tracking_request": {"note": None}},
 }
 
@@ -275,13 +344,24 @@ FULL_REGISTRATION = {
         "contact": "张三 13800000000",
     },
     "facts": {
-        "type": "fault", "fault_category": "interface",
-        "affected_users": 60000, "total_users": 800000, "complaints": 12,
-        "core_interruption_minutes": 0, "offline_hours": 0.5, "billing_delay_hours": 0,
+        "type": "fault",
+        "fault_category": "interface",
+        "affected_users": 60000,
+        "total_users": 800000,
+        "complaints": 12,
+        "core_interruption_minutes": 0,
+        "offline_hours": 0.5,
+        "billing_delay_hours": 0,
         "hq_consequence": "none",
-        "interface_push_error": False, "no_impact_violation": False, "no_impact_process_abort": False,
-        "urgent_requested": False, "core_business_affected": True, "non_core_business_affected": False,
-        "customer_demand": False, "vp_complaint": False, "media_exposure": False,
+        "interface_push_error": False,
+        "no_impact_violation": False,
+        "no_impact_process_abort": False,
+        "urgent_requested": False,
+        "core_business_affected": True,
+        "non_core_business_affected": False,
+        "customer_demand": False,
+        "vp_complaint": False,
+        "media_exposure": False,
     },
     "on_spot": {"solved": False},
 }
@@ -302,8 +382,11 @@ def test_full_registration_is_valid():
 
 
 def test_minimal_registration_is_valid():
-    data = {"incident": {"title": "咨询账单", "description": "客户咨询本月账单。", "source": "hotline"},
-            "facts": {"type": "consultation"}, "on_spot": {"solved": False}}
+    data = {
+        "incident": {"title": "咨询账单", "description": "客户咨询本月账单。", "source": "hotline"},
+        "facts": {"type": "consultation"},
+        "on_spot": {"solved": False},
+    }
     assert errors("register_incident", data) == []
 
 
@@ -320,28 +403,31 @@ def test_on_spot_solution():
     assert errors("register_incident", with_(FULL_REGISTRATION, "on_spot", solved=...))
 
 
-@pytest.mark.parametrize("top,changes", [
-    ("incident", {"title": ...}),
-    ("incident", {"title": ""}),
-    ("incident", {"description": ...}),
-    ("incident", {"source": ...}),
-    ("incident", {"source": "fax"}),
-    ("incident", {"title": "长" * 201}),
-    ("incident", {"customer_involved": "yes"}),
-    ("incident", {"extra": 1}),
-    ("facts", {"type": ...}),
-    ("facts", {"type": "outage"}),
-    ("facts", {"fault_category": ...}),  # required for a fault
-    ("facts", {"fault_category": "network"}),
-    ("facts", {"affected_users": -1}),
-    ("facts", {"affected_users": 1.5}),
-    ("facts", {"total_users": 0}),
-    ("facts", {"complaints": True}),
-    ("facts", {"offline_hours": -0.1}),
-    ("facts", {"hq_consequence": "warning"}),
-    ("facts", {"late_notification": True}),  # set by the process, never by the form
-    ("facts", {"designated_emergency": True}),  # only the incident manager, through update_facts
-])
+@pytest.mark.parametrize(
+    "top,changes",
+    [
+        ("incident", {"title": ...}),
+        ("incident", {"title": ""}),
+        ("incident", {"description": ...}),
+        ("incident", {"source": ...}),
+        ("incident", {"source": "fax"}),
+        ("incident", {"title": "长" * 201}),
+        ("incident", {"customer_involved": "yes"}),
+        ("incident", {"extra": 1}),
+        ("facts", {"type": ...}),
+        ("facts", {"type": "outage"}),
+        ("facts", {"fault_category": ...}),  # required for a fault
+        ("facts", {"fault_category": "network"}),
+        ("facts", {"affected_users": -1}),
+        ("facts", {"affected_users": 1.5}),
+        ("facts", {"total_users": 0}),
+        ("facts", {"complaints": True}),
+        ("facts", {"offline_hours": -0.1}),
+        ("facts", {"hq_consequence": "warning"}),
+        ("facts", {"late_notification": True}),  # set by the process, never by the form
+        ("facts", {"designated_emergency": True}),  # only the incident manager, through update_facts
+    ],
+)
 def test_invalid_registrations(top, changes):
     assert errors("register_incident", with_(FULL_REGISTRATION, top, **changes))
 
@@ -362,8 +448,14 @@ def test_occurred_at_format():
 # --- handling forms
 @pytest.mark.parametrize("name", HANDLING)
 def test_handling_resolved(name):
-    ok = {"handling": {"notes": "排查日志", "outcome": "resolved", "solution_kind": "resolved",
-                       "solution": "修正接口配置"}}
+    ok = {
+        "handling": {
+            "notes": "排查日志",
+            "outcome": "resolved",
+            "solution_kind": "resolved",
+            "solution": "修正接口配置",
+        }
+    }
     assert errors(name, ok) == []
     assert errors(name, with_(ok, "handling", solution=...))
     assert errors(name, with_(ok, "handling", solution=""))
@@ -392,12 +484,13 @@ def test_handling_outcomes_per_form():
     assert errors("initial_support", {"handling": {"outcome": "change"}})
     assert errors("first_line_handling", {"handling": {"outcome": "announce"}})
     assert errors("second_line_handling", {"handling": {"outcome": "announce"}})
-    assert errors("first_line_handling", {"handling": {"outcome": "resolved", "solution_kind": "resolved",
-                                                       "solution": "x", "change_kind": "defect"}})
+    assert errors(
+        "first_line_handling",
+        {"handling": {"outcome": "resolved", "solution_kind": "resolved", "solution": "x", "change_kind": "defect"}},
+    )
     assert errors("initial_support", {"handling": {"outcome": "pass_on", "next_stage": "initial_support"}})
     assert errors("first_line_handling", {"handling": {"outcome": "pass_on", "next_stage": "first_line"}})
-    assert errors("coordinate_emergency", {"handling": {"outcome": "pass_on",
-                                                        "next_stage": "incident_manager"}})
+    assert errors("coordinate_emergency", {"handling": {"outcome": "pass_on", "next_stage": "incident_manager"}})
 
 
 @pytest.mark.parametrize("name", ["second_line_handling", "coordinate_emergency"])
@@ -420,8 +513,12 @@ def test_coordinate_emergency_announce():
 # --- confirm / close
 def test_confirm_resolution():
     assert errors("confirm_resolution", {"confirmation": {"resolved": True}}) == []
-    assert errors("confirm_resolution", {"confirmation": {"resolved": True, "on_behalf": True,
-                                                          "customer_confirmed": True}}) == []
+    assert (
+        errors(
+            "confirm_resolution", {"confirmation": {"resolved": True, "on_behalf": True, "customer_confirmed": True}}
+        )
+        == []
+    )
     assert errors("confirm_resolution", {"confirmation": {"resolved": False, "comment": "仍无法充值"}}) == []
     assert errors("confirm_resolution", {"confirmation": {"resolved": False}})
     assert errors("confirm_resolution", {"confirmation": {"resolved": False, "comment": ""}})
@@ -448,8 +545,13 @@ def test_close_incident():
 
 # --- the other task forms and event payloads
 def test_notify_fault():
-    ok = {"notification": {"channels": ["sms", "meeting"], "recipients": "省公司值班经理",
-                           "content": "计费系统故障，影响充值。"}}
+    ok = {
+        "notification": {
+            "channels": ["sms", "meeting"],
+            "recipients": "省公司值班经理",
+            "content": "计费系统故障，影响充值。",
+        }
+    }
     assert errors("notify_fault", ok) == []
     for bad in ([], ["sms", "sms"], ["fax"], "sms"):
         assert errors("notify_fault", with_(ok, "notification", channels=bad)), bad
@@ -457,10 +559,13 @@ def test_notify_fault():
     assert errors("notify_fault", with_(ok, "notification", content=...))
 
 
-@pytest.mark.parametrize("name,top,actions", [
-    ("follow_up_deadline", "follow_up", ["coordinated", "escalated", "accepted"]),
-    ("track_incident", "tracking", ["following", "coordinated", "no_action"]),
-])
+@pytest.mark.parametrize(
+    "name,top,actions",
+    [
+        ("follow_up_deadline", "follow_up", ["coordinated", "escalated", "accepted"]),
+        ("track_incident", "tracking", ["following", "coordinated", "no_action"]),
+    ],
+)
 def test_action_forms(name, top, actions):
     for action in actions:
         assert errors(name, {top: {"action": action}}) == []
@@ -471,10 +576,20 @@ def test_action_forms(name, top, actions):
 
 def test_update_facts():
     assert errors("update_facts", {"update": {"note": "投诉数增加"}}) == []
-    full = {"note": "影响扩大", "affected_users": 600000, "total_users": 2000000, "complaints": 520,
-            "core_interruption_minutes": 35, "offline_hours": 6, "billing_delay_hours": 9,
-            "hq_consequence": "criticism", "vp_complaint": True, "media_exposure": False,
-            "core_business_affected": True, "designated_emergency": True}
+    full = {
+        "note": "影响扩大",
+        "affected_users": 600000,
+        "total_users": 2000000,
+        "complaints": 520,
+        "core_interruption_minutes": 35,
+        "offline_hours": 6,
+        "billing_delay_hours": 9,
+        "hq_consequence": "criticism",
+        "vp_complaint": True,
+        "media_exposure": False,
+        "core_business_affected": True,
+        "designated_emergency": True,
+    }
     assert errors("update_facts", {"update": full}) == []
     assert errors("update_facts", {"update": {"complaints": 3}}), "note is required"
     assert errors("update_facts", {"update": {"note": ""}})

@@ -38,6 +38,15 @@ FORBIDDEN_EXTENSIONS = {
     "preScript": "pre-scripts are not allowed",
     "postScript": "post-scripts are not allowed",
 }
+# Event definitions SpiffWorkflow's parsers act on, per kind of event; any other is silently
+# ignored by the parser (a signal end event would throw nothing), so it is refused here.
+SUPPORTED_EVENT_DEFINITIONS = {
+    "startEvent": {"message", "signal", "timer", "conditional"},
+    "endEvent": {"message", "cancel", "error", "escalation", "terminate"},
+    "intermediateCatchEvent": {"message", "signal", "timer", "conditional"},
+    "intermediateThrowEvent": {"escalation", "message", "signal", "timer"},
+    "boundaryEvent": {"cancel", "error", "escalation", "message", "signal", "timer", "conditional"},
+}
 EXPRESSION_PATHS = (
     ".//bpmn:conditionExpression",
     ".//bpmn:timeDate",
@@ -133,7 +142,8 @@ def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
     process = processes[0]
     lanes = _lanes(process)
     names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
-    problems += _forbidden(process) + _lane_problems(process, lanes) + _expression_problems(process)
+    problems += _forbidden(process) + _event_problems(process) + _lane_problems(process, lanes)
+    problems += _expression_problems(process)
     problems += _service_problems(process)
     user_tasks, parsed_forms, form_problems = _user_tasks(process, lanes, forms)
     problems += form_problems
@@ -172,6 +182,18 @@ def _forbidden(process: etree._Element) -> list[Problem]:
         if _local(el) in FORBIDDEN_EXTENSIONS:
             owner = el.getparent().getparent()
             problems.append(Problem(FORBIDDEN_EXTENSIONS[_local(el)], owner.get("id")))
+    return problems
+
+
+def _event_problems(process: etree._Element) -> list[Problem]:
+    problems = []
+    for kind, supported in SUPPORTED_EVENT_DEFINITIONS.items():
+        for event in process.iter(f"{{{BPMN_NS}}}{kind}"):
+            for definition in event:
+                name = _local(definition)
+                if name.endswith("EventDefinition") and name.removesuffix("EventDefinition") not in supported:
+                    label = name.removesuffix("EventDefinition")
+                    problems.append(Problem(f"a {label} {kind} is not supported by the engine", event.get("id")))
     return problems
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
@@ -26,6 +27,7 @@ from app.engine.script_engine import SafeScriptEngine
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 SERIALIZER_VERSION = SERIALIZER.VERSION
+TIMER_EVENT_TYPES = {cls.__name__ for cls in (TimerEventDefinition, *TimerEventDefinition.__subclasses__())}
 
 
 class EngineError(RuntimeError):
@@ -117,7 +119,9 @@ class Run:
         due = [
             datetime.fromisoformat(event.value)
             for event in self.workflow.waiting_events()
-            if "Timer" in event.event_type and isinstance(event.value, str) and event.value != operations.NEVER
+            if event.event_type in TIMER_EVENT_TYPES
+            and isinstance(event.value, str)
+            and event.value != operations.NEVER
         ]
         return min(due, default=None)
 

@@ -155,10 +155,10 @@ class IncidentService:
                 .limit(1)
             )
             if self.db.is_postgresql:
-                query = query.with_for_update(skip_locked=True)
+                query = query.with_for_update(of=Incident, skip_locked=True)
             incident_id = None
             try:
-                with self.db.transaction() as session:
+                with self._transaction() as session:
                     incident = session.scalar(query)
                     if incident is None:
                         return fired
@@ -245,13 +245,27 @@ class IncidentService:
 
     @contextmanager
     def _unit(self, actor: Actor, incident_id: int) -> Iterator[_Unit]:
-        with self.db.transaction() as session:
-            incident = session.get(Incident, incident_id)
-            if incident is None:
-                raise NotFound("没有这个事件")
+        with self._transaction() as session:
+            incident = self._locked_incident(session, incident_id)
             unit = self._load(session, incident, actor)
             yield unit
             self._save(unit)
+
+    def _locked_incident(self, session: Session, incident_id: int) -> Incident:
+        """Writers lock the incident row first (then the audit head), so they queue instead of deadlocking."""
+        incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update(of=Incident))
+        if incident is None:
+            raise NotFound("没有这个事件")
+        return incident
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A write transaction in which losing an optimistic-lock race is a Conflict for the user."""
+        try:
+            with self.db.transaction() as session:
+                yield session
+        except StaleDataError:
+            raise Conflict("此事件刚被他人修改，请刷新后重试") from None
 
     def _load(self, session: Session, incident: Incident, actor: Actor) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings)
@@ -288,7 +302,7 @@ class IncidentService:
         except EngineError as error:
             raise Conflict(str(error)) from None
         except SpiffWorkflowException as error:
-            cause = getattr(error, "exception", None)
+            cause = error.__cause__
             if isinstance(cause, ValueError):  # facts or parameters the rules refuse
                 raise InvalidInput({"": str(cause)}) from None
             log.exception("engine error")
@@ -338,10 +352,7 @@ class IncidentService:
         incident.serializer_version = SERIALIZER_VERSION
         incident.next_timer_due = unit.run.next_timer_due()
         incident.updated_at = now
-        try:
-            session.flush()
-        except StaleDataError:
-            raise Conflict("此事件刚被他人修改，请刷新后重试") from None
+        session.flush()
         self._summarize_assignees(session, incident)
         for title in follow_ups:
             self._start_follow_up(session, unit.actor, incident, title)
@@ -368,13 +379,12 @@ class IncidentService:
 
     @contextmanager
     def _task_change(self, incident_id: int, task_id: str) -> Iterator[tuple[Session, Incident, OpenTask]]:
-        with self.db.transaction() as session:
-            task = session.scalar(
-                select(OpenTask).where(OpenTask.id == task_id, OpenTask.incident_id == incident_id).with_for_update()
-            )
-            if task is None:
+        with self._transaction() as session:
+            incident = self._locked_incident(session, incident_id)
+            task = session.get(OpenTask, task_id)
+            if task is None or task.incident_id != incident.id:
                 raise Conflict("该任务已完成或已不存在")
-            yield session, task.incident, task
+            yield session, incident, task
 
     def _reassign(
         self, session: Session, incident: Incident, task: OpenTask, assignee_id: int | None, actor: Actor, kind: str

@@ -68,9 +68,7 @@ def _base_level(facts: Facts) -> tuple[Level | None, tuple[str, ...]]:
 def classify(facts: Facts) -> Classification:
     base, level_reasons = _base_level(facts)
     escalation = escalate(facts, base)  # security events are levelled but never escalated
-    impact, hours, impact_reason = impact_and_deadline(
-        facts.type, escalation.level, escalation.complaint_severe
-    )
+    impact, hours, impact_reason = impact_and_deadline(facts.type, escalation.level, escalation.complaint_severe)
     urgency_level, urgency_reasons = urgency(facts)
     is_emergency, emergency_reasons = emergency(urgency_level, facts)
     return Classification(

@@ -1,0 +1,101 @@
+"""Deadline timers and the fault-notification window, under a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.incidents.conftest import pass_on, registration, resolved
+
+
+def test_warning_then_breach_reach_the_incident_manager_once(desk, service, clock):
+    incident_id = desk.register(registration("request"))  # 24 h deadline, warning at 19.2 h
+    incident = desk.incident(incident_id)
+    assert incident.next_timer_due.isoformat() == "2026-03-02T20:12:00+00:00"
+
+    clock.tick(timedelta(hours=19, minutes=11))
+    assert service.fire_due_timers() == 0
+    clock.tick(timedelta(minutes=2))
+    assert service.fire_due_timers() == 1
+    assert desk.open_specs(incident_id) == ["follow_up_warning", "initial_support"]
+    assert desk.incident(incident_id).warned
+
+    # passing the incident on re-arms the timers, but the warning already given is not repeated
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    assert desk.open_specs(incident_id) == ["first_line_handling", "follow_up_warning"]
+
+    clock.tick(timedelta(hours=5))
+    assert service.fire_due_timers() == 1
+    incident = desk.incident(incident_id)
+    assert incident.breached and incident.next_timer_due is None
+    assert desk.open_specs(incident_id) == ["first_line_handling", "follow_up_breach", "follow_up_warning"]
+    assert [kind for kind in desk.audit_kinds(incident_id) if kind.startswith("deadline")] == [
+        "deadline_warning",
+        "deadline_breach",
+    ]
+    desk.complete("incident_manager", incident_id, "follow_up_breach", {"follow_up": {"action": "coordinated"}})
+
+    desk.complete("first_line", incident_id, "first_line_handling", resolved())
+    incident = desk.incident(incident_id)
+    assert incident.status == "resolved" and incident.resolved_in_time is False
+    assert service.fire_due_timers() == 0
+
+
+def test_an_action_after_the_deadline_fires_the_overdue_timer_first(desk, clock):
+    incident_id = desk.register(registration("consultation"))  # 48 h
+    clock.tick(timedelta(hours=49))
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    kinds = desk.audit_kinds(incident_id)
+    assert kinds.index("deadline_breach") < kinds.index("task_completed", 2)
+    assert desk.incident(incident_id).resolved_in_time is False
+
+
+def test_fault_notification_in_time_ends_the_window(desk, service, clock):
+    incident_id = desk.register(registration(complaints=50))  # yellow: notify within 30 min
+    clock.tick(timedelta(minutes=20))
+    notification = {"channels": ["sms"], "recipients": "省公司值班", "content": "计费接口故障通报"}
+    desk.complete("incident_manager", incident_id, "notify_fault", {"notification": notification})
+    clock.tick(timedelta(minutes=20))
+    service.fire_due_timers()
+    incident = desk.incident(incident_id)
+    assert incident.level == "yellow" and "notification_overdue" not in desk.audit_kinds(incident_id)
+
+
+def test_e1_window_expiry_raises_the_level_one_step(desk, service, clock, actors):
+    incident_id = desk.register(registration(complaints=50))  # yellow, general, 24 h
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    task = desk.task(incident_id, "first_line_handling")
+    service.claim(actors["first_line"], incident_id, task.id)
+
+    clock.tick(timedelta(minutes=31))
+    assert service.fire_due_timers() == 1
+    incident = desk.incident(incident_id)
+    assert (incident.level, incident.impact) == ("orange", "severe")
+    assert incident.due_at.isoformat() == "2026-03-02T13:00:00+00:00"  # now 12 h from registration
+    reclassified = [data for kind, data in desk.audit(incident_id) if kind == "reclassified"]
+    assert reclassified[-1]["rules"] == ["E1"] and reclassified[-1]["source"] == "E1"
+    # the handler keeps their step; the notification is still owed (late)
+    assert desk.task(incident_id, "first_line_handling").assignee_id == actors["first_line"].user_id
+    assert "notify_fault" in desk.open_specs(incident_id)
+
+
+def test_reclassification_raises_level_and_shortens_the_deadline(desk, service, actors):
+    incident_id = desk.register(registration(complaints=20))  # minor, 24 h
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    service.add_facts(actors["first_line"], incident_id, {"note": "客户投诉到副总", "vp_complaint": True})
+    incident = desk.incident(incident_id)
+    assert incident.level == "yellow"  # E3: one level up
+    service.add_facts(actors["first_line"], incident_id, {"note": "网络媒体报道", "media_exposure": True})
+    incident = desk.incident(incident_id)
+    assert (incident.level, incident.impact) == ("red", "major")  # E4: straight to red
+    assert incident.due_at.isoformat() == "2026-03-02T13:00:00+00:00"
+    rules_applied = [data["rules"] for kind, data in desk.audit(incident_id) if kind == "reclassified"]
+    assert rules_applied == [["E3"], ["E4"]]
+
+
+def test_resolution_withdraws_a_pending_notification(desk, service, clock):
+    incident_id = desk.register(registration(complaints=50))
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    assert desk.open_specs(incident_id) == ["confirm_resolution"]
+    clock.tick(timedelta(hours=1))
+    assert service.fire_due_timers() == 0
+    assert desk.incident(incident_id).level == "yellow"
