@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import click
 from flask import Flask
 
 from app import config as app_config
@@ -42,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _serving_in_development(app: Flask) -> bool:
     """`flask run` (in the reloader's child, if any): the development server drives the timers itself."""
-    from_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    command = click.get_current_context(silent=True)
+    running = command is not None and command.info_name == "run"
     reloader_parent = app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
-    return from_cli and not reloader_parent and not app.testing
+    return running and not reloader_parent and not app.testing

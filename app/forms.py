@@ -45,9 +45,10 @@ def read_form_files(directory: Path = FORMS_DIR) -> dict[str, str]:
 
 
 def validate(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
-    """The normalized data, or FormErrors naming each offending field."""
+    """The normalized data, or FormErrors naming each offending field (null counts as not given)."""
     if not isinstance(data, Mapping):
         raise FormErrors({"": "表单数据必须是一个对象"})
+    data = _without_nulls(data)
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
@@ -56,6 +57,15 @@ def validate(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
     if errors:
         raise FormErrors(errors)
     return fill_missing(schema, data)
+
+
+def _without_nulls(data: Mapping[str, Any]) -> dict[str, Any]:
+    """null means "not given", as an omitted field would."""
+    return {
+        key: _without_nulls(value) if isinstance(value, Mapping) else value
+        for key, value in data.items()
+        if value is not None
+    }
 
 
 def fill_missing(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ FORBIDDEN = {
     "scriptTask": "script tasks are not allowed: put the logic in a service task",
     "businessRuleTask": "business rule (DMN) tasks are not supported",
     "callActivity": "call activities are not supported: use an embedded sub-process",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported",
 }
 FORBIDDEN_EXTENSIONS = {
     "preScript": "pre-scripts are not allowed",
@@ -54,8 +55,13 @@ EXPRESSION_PATHS = (
     ".//bpmn:timeCycle",
     ".//bpmn:loopCardinality",
     ".//bpmn:completionCondition",
+    ".//bpmn:loopCondition",
+    ".//bpmn:condition",  # conditional events
     ".//spiffworkflow:payloadExpression",
     ".//spiffworkflow:messagePayload",
+    # Correlation expressions (these and correlationPropertyRetrievalExpression, below): SpiffWorkflow
+    # evaluates them with its own unrestricted `eval`, bypassing the script engine.
+    ".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression",
 )
 FLOW_NODE_TAGS = {
     "userTask", "serviceTask", "task", "manualTask", "sendTask", "receiveTask", "subProcess", "transaction",
@@ -112,10 +118,40 @@ def parse_xml(text: str | bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
+        if _has_doctype(data):  # an entity (XXE, entity bomb) fails as a syntax error: name the real cause
+            raise ModelError([Problem(NO_DOCTYPE)]) from None
         raise ModelError([Problem(f"not well-formed XML: {error}")]) from None
     if root.getroottree().docinfo.doctype:
-        raise ModelError([Problem("a DOCTYPE (and so any entity) is not allowed in a BPMN file")])
+        raise ModelError([Problem(NO_DOCTYPE)])
     return root
+
+
+NO_DOCTYPE = "a DOCTYPE (and so any entity) is not allowed in a BPMN file"
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+class _DoctypeProbe:
+    """Parser target that stops at a DOCTYPE, before any entity is declared or used."""
+
+    def doctype(self, *args: Any) -> None:
+        raise _DoctypeFound
+
+    def close(self) -> None:
+        return None
+
+
+def _has_doctype(data: bytes) -> bool:
+    parser = etree.XMLParser(target=_DoctypeProbe(), resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        etree.fromstring(data, parser)
+    except _DoctypeFound:
+        return True
+    except etree.XMLSyntaxError:
+        return False
+    return False
 
 
 def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
@@ -210,8 +246,9 @@ def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Pr
 
 
 def _owner_id(element: etree._Element) -> str | None:
+    owners = FLOW_NODE_TAGS | {"sequenceFlow", "signal", "message", "correlationProperty"}
     while element is not None:
-        if element.get("id") and _local(element) in FLOW_NODE_TAGS | {"sequenceFlow", "signal", "message"}:
+        if element.get("id") and _local(element) in owners:
             return element.get("id")
         element = element.getparent()
     return None
@@ -225,6 +262,10 @@ def _expression_problems(process: etree._Element) -> list[Problem]:
         problems += _check_expression(el.text or "", _owner_id(el), _local(el))
     for param in process.xpath(".//spiffworkflow:parameter", namespaces=NS):
         problems += _check_expression(param.get("value") or "", _owner_id(param), f"parameter {param.get('id')}")
+    # The parser takes the text of the first child node, whatever it is (even a comment).
+    for retrieval in root.xpath(".//bpmn:correlationPropertyRetrievalExpression", namespaces=NS):
+        if len(retrieval):
+            problems += _check_expression(retrieval[0].text or "", _owner_id(retrieval), "correlation expression")
     return problems
 
 

@@ -205,6 +205,13 @@ def record_solution(ctx: Context, kind: str, text: str, stage: str) -> dict[str,
     return resolution
 
 
+def close(ctx: Context, code: str) -> dict[str, Any]:
+    if code not in ("resolved", "workaround"):
+        raise OperationError(f"closure code must be 'resolved' or 'workaround', got {code!r}")
+    ctx.emit("closed", code=code)
+    return {"code": code, "closed_at": iso(ctx.now)}
+
+
 def reopen(ctx: Context, reason: str | None) -> dict[str, Any]:
     ctx.emit("reopened", reason=reason)
     return {"at": iso(ctx.now), "reason": reason}
@@ -251,6 +258,7 @@ OPERATIONS: Mapping[str, Operation] = {
         _operation(deadline_notice, "记录期限预警或超时"),
         _operation(late_notification, "故障通报超时（E1）"),
         _operation(record_solution, "记录解决方案"),
+        _operation(close, "关闭事件（关闭代码）"),
         _operation(reopen, "重新打开事件"),
         _operation(announce, "发布紧急公告"),
         _operation(change_transfer, "转缺陷/需求处理流程"),

@@ -124,12 +124,3 @@ class Run:
             and event.value != operations.NEVER
         ]
         return min(due, default=None)
-
-    @property
-    def completed(self) -> bool:
-        return self.workflow.is_completed()
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The process data after completion (SpiffWorkflow fills it only at the end)."""
-        return self.workflow.data

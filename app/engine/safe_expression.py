@@ -92,9 +92,14 @@ def _compile(expression: str) -> CodeType:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as error:
         raise UnsafeExpression(f"syntax error: {error.msg} (column {error.offset})") from None
+    except (RecursionError, MemoryError):
+        raise UnsafeExpression("expression is nested too deeply") from None
     for node in ast.walk(tree):
         _check_node(node)
-    return compile(tree, "<bpmn expression>", "eval")
+    try:
+        return compile(tree, "<bpmn expression>", "eval")
+    except (RecursionError, MemoryError):  # e.g. "-" repeated 999 times: parses, but too deep to compile
+        raise UnsafeExpression("expression is nested too deeply") from None
 
 
 def _check_node(node: ast.AST) -> None:

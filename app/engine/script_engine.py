@@ -8,14 +8,26 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from app.engine import operations, safe_expression
 
 
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """Some SpiffWorkflow paths (message correlations, ad-hoc sub-processes) evaluate through the
+    environment directly rather than through the engine: they get the same whitelist."""
+
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
+        return safe_expression.evaluate(expression, {**context, **(external_context or {})})
+
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
+        raise safe_expression.UnsafeExpression("scripts are not allowed in this system; use a service task")
+
+
 class SafeScriptEngine(PythonScriptEngine):
     def __init__(self, context: operations.Context):
-        super().__init__()
+        super().__init__(environment=SafeEnvironment())
         self.context = context
 
     def validate(self, expression: str) -> None:

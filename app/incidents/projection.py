@@ -65,17 +65,9 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.resolved_at = incident.resolved_in_time = incident.resolution_kind = None
     elif kind == "transferred":
         incident.change_kind, incident.change_reference = data["kind"], data["reference"]
-
-
-def apply_completion(incident: Incident, process_data: Mapping[str, Any], now: datetime) -> None:
-    """The process ended: closed (with its closure code) or transferred to the change process."""
-    incident.closed_at = now
-    if incident.change_reference:
-        incident.status, incident.closure_code = TRANSFERRED, "transferred"
-        return
-    closure = process_data.get("closure") or {}
-    incident.status = CLOSED
-    incident.closure_code = closure.get("code") or incident.resolution_kind
+        incident.status, incident.closure_code, incident.closed_at = TRANSFERRED, "transferred", now
+    elif kind == "closed":
+        incident.status, incident.closure_code, incident.closed_at = CLOSED, data["code"], now
 
 
 def sync_open_tasks(incident: Incident, ready: list[ReadyTask], now: datetime) -> list[OpenTask]:

@@ -112,7 +112,11 @@ class IncidentService:
                 raise PermissionDenied("您不能处理此任务")
             if row.assignee_id is None:
                 row.assignee_id = actor.user_id
-            self._complete(unit, unit.run.ready_task(task_id), data)
+            try:
+                task = unit.run.ready_task(task_id)
+            except EngineError as error:
+                raise Conflict(str(error)) from None
+            self._complete(unit, task, data)
 
     def add_facts(self, actor: Actor, incident_id: int, update: Mapping[str, Any]) -> None:
         """A handler adds facts: the instance re-classifies (E1–E5) and re-arms its deadline."""
@@ -145,32 +149,31 @@ class IncidentService:
         Safe with several workers: on PostgreSQL each takes its instance with FOR UPDATE SKIP LOCKED
         (on SQLite writers are serialized anyway).
         """
-        fired = 0
-        while fired < limit:
+        seen: list[int] = []  # each instance at most once per sweep, whatever happens to it
+        while len(seen) < limit:
             now = self.clock()
             query = (
-                select(Incident)
-                .where(Incident.next_timer_due <= now, Incident.status.in_(projection.ACTIVE_STATUSES))
+                select(Incident)  # strictly before now: the engine's own test for a due timer
+                .where(Incident.next_timer_due < now, Incident.status.in_(projection.ACTIVE_STATUSES))
+                .where(Incident.id.not_in(seen))
                 .order_by(Incident.next_timer_due)
                 .limit(1)
             )
             if self.db.is_postgresql:
                 query = query.with_for_update(of=Incident, skip_locked=True)
-            incident_id = None
             try:
                 with self._transaction() as session:
                     incident = session.scalar(query)
                     if incident is None:
-                        return fired
-                    incident_id = incident.id
+                        break
+                    seen.append(incident_id := incident.id)
                     self._save(self._load(session, incident, SYSTEM))  # loading fires what is due
             except Conflict:
                 pass  # another worker or a user saved it first; it is no longer due
             except (SpiffWorkflowException, ServiceError) as error:
                 log.exception("timer step failed for incident %s", incident_id)
                 self._postpone_timer(incident_id, now, str(error))
-            fired += 1
-        return fired
+        return len(seen)
 
     # ------------------------------------------------------------------ task assignment
 
@@ -336,16 +339,6 @@ class IncidentService:
                 incident_id=incident.id,
                 task_id=data.get("task_id"),
                 task_name=data.get("task_name"),
-            )
-        if unit.run.completed and incident.closed_at is None:
-            projection.apply_completion(incident, unit.run.data, now)
-            audit.append(
-                session,
-                kind="closed",
-                actor=unit.actor,
-                at=now,
-                data={"status": incident.status, "closure_code": incident.closure_code},
-                incident_id=incident.id,
             )
         projection.sync_open_tasks(incident, unit.run.ready_tasks(), now)
         incident.workflow = unit.run.dump()
