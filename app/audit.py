@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, AuditHead
@@ -94,11 +96,13 @@ def append(
 
 
 def _locked_head(session: Session) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
+    query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.execute(query).scalar_one_or_none()
+    if head is None:  # first event ever: create the head, whoever else is trying to at the same time
+        dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        create = dialect_insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS)
+        session.execute(create.on_conflict_do_nothing(index_elements=["id"]))
+        head = session.execute(query).scalar_one()
     return head
 
 

@@ -14,8 +14,17 @@ class Base(DeclarativeBase):
     pass
 
 
+def normalize_url(url: str) -> str:
+    """postgresql://… (as people write it) means the psycopg 3 driver this project installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False):
+        url = normalize_url(url)
         self.url = url
         self.engine = _create_engine(url, echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -12,18 +12,25 @@ from sqlalchemy import create_engine, text
 
 from app import migrate, versions
 from app.audit import SYSTEM
-from app.db import Base, Database
+from app.db import Base, Database, normalize_url
 from app.incidents.service import IncidentService
 from app.users import ROLES, actor_of, create_user
+from tests.driver import Desk
 
 FAST_HASH = "pbkdf2:sha256:1"  # tests create many accounts; production uses scrypt
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    if url.startswith("postgresql"):
+# Database tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL names one (.ci/run sets it).
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        url = normalize_url(os.environ["TEST_DATABASE_URL"])
         engine = create_engine(url)
         with engine.begin() as connection:  # the test database is ours to wipe
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -69,3 +76,18 @@ def actors(db):
             user = create_user(session, role, "password123", [role], f"{role} user", hash_method=FAST_HASH)
             result[role] = actor_of(user)
     return result
+
+
+@pytest.fixture
+def app(db, database_url):
+    """The Flask application on the test database (the `db` fixture empties it afterwards)."""
+    from app import create_app
+
+    return create_app(
+        {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "PASSWORD_HASH_METHOD": FAST_HASH}
+    )
+
+
+@pytest.fixture
+def desk(service, db, actors) -> Desk:
+    return Desk(service, db, actors)

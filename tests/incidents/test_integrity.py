@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
-from tests.incidents.conftest import pass_on, registration, resolved
+from tests.driver import pass_on, registration, resolved
 
 
 def snapshot(desk, incident_id):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.incidents.conftest import pass_on, registration, resolved
+from tests.driver import pass_on, registration, resolved
 
 
 def test_first_line_solves(desk):

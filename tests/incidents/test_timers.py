@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.incidents.conftest import pass_on, registration, resolved
+from tests.driver import pass_on, registration, resolved
 
 
 def test_warning_then_breach_reach_the_incident_manager_once(desk, service, clock):

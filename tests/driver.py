@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 
 from app import audit
@@ -83,8 +82,3 @@ class Desk:
         again = SERIALIZER.serialize_json(SERIALIZER.deserialize_json(stored))
         assert json.loads(again) == json.loads(stored)
         assert again == stored
-
-
-@pytest.fixture
-def desk(service, db, actors) -> Desk:
-    return Desk(service, db, actors)

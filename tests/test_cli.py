@@ -1,0 +1,108 @@
+"""The `flask --app wsgi …` commands, as an operator would run them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, text
+
+from app.models import User, UserRole
+from app.versions import BUNDLED_DIAGRAM
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+def test_db_upgrade_publishes_the_bundled_process_once(cli):
+    result = cli.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "process incident_management version 1" in result.output
+    assert "version 1" in cli.invoke(args=["db", "upgrade"]).output
+
+
+def test_users_create(cli, db):
+    result = cli.invoke(args=["users", "create", "lisi", "--role", "first_line", "--role", "service_desk",
+                              "--name", "李四", "--password", "secret-pass"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with db.read() as session:
+        user = session.scalar(select(User).where(User.username == "lisi"))
+        roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+    assert user.display_name == "李四" and roles == {"first_line", "service_desk"}
+    again = cli.invoke(args=["users", "create", "lisi", "--role", "first_line", "--password", "secret-pass"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    short = cli.invoke(args=["users", "create", "wangwu", "--role", "first_line", "--password", "short"])
+    assert short.exit_code == 1 and "at least 8" in short.output
+
+
+def test_rules_classify_contract(cli):
+    lines = "\n".join(
+        [
+            json.dumps({"type": "fault", "complaints": 120}),
+            "not json",
+            json.dumps({"type": "complaint", "vp_complaint": True}),
+        ]
+    )
+    result = cli.invoke(args=["rules", "classify"], input=lines + "\n")
+    assert result.exit_code == 1
+    first, error, third = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert (first["level"], first["impact"], first["urgency"], first["emergency"]) == ("orange", "severe", "high", True)
+    assert first["deadline_hours"] == 12 and first["escalations"] == []
+    assert set(error) == {"error"}
+    assert (third["impact"], third["deadline_hours"], third["escalations"]) == ("severe", 12, ["E5"])
+
+
+def test_process_validate_and_publish(cli, tmp_path):
+    assert cli.invoke(args=["db", "upgrade"]).exit_code == 0
+    ok = cli.invoke(args=["process", "validate", str(BUNDLED_DIAGRAM)])
+    assert ok.exit_code == 0 and "no problems" in ok.output
+
+    bad = tmp_path / "processes" / "bad.bpmn"
+    bad.parent.mkdir()
+    (tmp_path / "forms").symlink_to(BUNDLED_DIAGRAM.parent.parent / "forms")
+    xml = BUNDLED_DIAGRAM.read_text(encoding="utf-8")
+    bad.write_text(xml.replace('name="一线"', 'name="三线"'), encoding="utf-8")
+    result = cli.invoke(args=["process", "validate", str(bad)])
+    assert result.exit_code == 1 and "lane_first_line: lane '三线' is not known" in result.output
+    refused = cli.invoke(args=["process", "publish", str(bad), "--comment", "x"])
+    assert refused.exit_code == 1
+
+    relabelled = tmp_path / "processes" / "relabelled.bpmn"
+    relabelled.write_text(xml.replace('name="初始支持"', 'name="初始支持（运维）"'), encoding="utf-8")
+    published = cli.invoke(args=["process", "publish", str(relabelled), "--comment", "初始支持改名"])
+    assert published.exit_code == 0 and "published incident_management version 2" in published.output
+    again = cli.invoke(args=["process", "publish", str(relabelled), "--comment", "again"])
+    assert "unchanged" in again.output and "version 2" in again.output
+
+
+def test_audit_verify_detects_an_edited_row(cli, app, db):
+    assert cli.invoke(args=["db", "upgrade"]).exit_code == 0
+    cli.invoke(args=["users", "create", "lisi", "--role", "service_desk", "--password", "secret-pass"])
+    intact = cli.invoke(args=["audit", "verify"])
+    assert intact.exit_code == 0 and "audit log intact: 1 rows verified" in intact.output
+    if db.is_postgresql:
+        with pytest.raises(Exception, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text("UPDATE audit_events SET actor_name = 'someone else'"))
+        with pytest.raises(Exception, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text("DELETE FROM audit_events"))
+        return
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET actor_name = 'someone else' WHERE id = 1"))
+    broken = cli.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and "BROKEN at row 1" in broken.output
+
+
+def test_timers_run_once_fires_what_is_due(cli, desk, clock):
+    from datetime import timedelta
+
+    from tests.driver import registration
+
+    incident_id = desk.register(registration("consultation"))  # 48 h; warning after 38.4 h
+    clock.tick(timedelta(hours=39))
+    result = cli.invoke(args=["timers", "run", "--once"])
+    assert result.exit_code == 0 and "fired timers of 1 incident(s)" in result.output
+    assert "follow_up_warning" in desk.open_specs(incident_id)
