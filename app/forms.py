@@ -15,27 +15,31 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from app.messages import N_, Message
+
 FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
 
+REQUIRED = N_("Required")
+INVALID = N_("Invalid format")
 MESSAGES = {
-    "required": "必填",
-    "minLength": "必填",
-    "maxLength": "内容过长（最多 {limit} 个字符）",
-    "minimum": "不能小于 {limit}",
-    "maximum": "不能大于 {limit}",
-    "type": "格式不正确",
-    "enum": "请选择一个有效的选项",
-    "const": "与其他选择不一致",
-    "format": "格式不正确",
-    "minItems": "至少选择 {limit} 项",
-    "additionalProperties": "包含未知字段",
+    "required": REQUIRED,
+    "minLength": REQUIRED,
+    "maxLength": N_("Too long (at most %(limit)s characters)"),
+    "minimum": N_("Must not be less than %(limit)s"),
+    "maximum": N_("Must not be more than %(limit)s"),
+    "type": INVALID,
+    "enum": N_("Choose one of the options"),
+    "const": N_("Does not fit the other choices"),
+    "format": INVALID,
+    "minItems": N_("Choose at least %(limit)s"),
+    "additionalProperties": N_("Unknown field"),
 }
 
 
 class FormErrors(ValueError):
     """Field errors keyed by dotted path ("handling.solution"); "" for the form as a whole."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, Message]):
         self.errors = errors
         super().__init__("; ".join(f"{path or 'form'}: {message}" for path, message in errors.items()))
 
@@ -47,10 +51,10 @@ def read_form_files(directory: Path = FORMS_DIR) -> dict[str, str]:
 def validate(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
     """The normalized data, or FormErrors naming each offending field (null counts as not given)."""
     if not isinstance(data, Mapping):
-        raise FormErrors({"": "表单数据必须是一个对象"})
+        raise FormErrors({"": Message(N_("The form data must be an object"))})
     data = _without_nulls(data)
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         for path in _paths(error):
             errors.setdefault(path, _message(error))
@@ -94,6 +98,6 @@ def _join(base: str, name: str) -> str:
     return f"{base}.{name}" if base else name
 
 
-def _message(error: ValidationError) -> str:
-    template = MESSAGES.get(str(error.validator), "格式不正确")
-    return template.format(limit=error.validator_value)
+def _message(error: ValidationError) -> Message:
+    text = MESSAGES.get(str(error.validator), INVALID)
+    return Message(text, {"limit": error.validator_value} if "%(limit)s" in text else {})

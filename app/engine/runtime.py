@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine import operations
 from app.engine.model import ProcessModel
 from app.engine.script_engine import SafeScriptEngine
+from app.messages import N_
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 SERIALIZER_VERSION = SERIALIZER.VERSION
@@ -31,7 +32,14 @@ TIMER_EVENT_TYPES = {cls.__name__ for cls in (TimerEventDefinition, *TimerEventD
 
 
 class EngineError(RuntimeError):
-    """The engine refused an action; the message is safe to show to the user."""
+    """The engine refused an action; `message` is an English message id for the user."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+TASK_GONE = N_("This task has already been completed, or no longer exists.")
 
 
 @dataclass(frozen=True)
@@ -90,15 +98,15 @@ class Run:
         for task in self.ready_tasks():
             if task.id == task_id:
                 return task
-        raise EngineError("该任务已完成或已不存在")  # completed by someone else, or cancelled
+        raise EngineError(TASK_GONE)  # completed by someone else, or cancelled
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
         try:
             task = self.workflow.get_task_from_id(UUID(task_id))
         except (TaskNotFoundException, ValueError):
-            raise EngineError("该任务已完成或已不存在") from None
+            raise EngineError(TASK_GONE) from None
         if task.state != TaskState.READY or not task.task_spec.manual:
-            raise EngineError("该任务已完成或已不存在")
+            raise EngineError(TASK_GONE)
         task.set_data(**data)
         task.run()
         self.advance()
@@ -108,7 +116,7 @@ class Run:
         try:
             self.workflow.send_event(BpmnEvent(SignalEventDefinition(name), dict(payload)))
         except WorkflowException:
-            raise EngineError(f"此事件当前不接受该操作（{name}）") from None
+            raise EngineError(N_("The incident is not in a state that accepts this action now.")) from None
         self.advance()
 
     def waiting_signals(self) -> set[str]:

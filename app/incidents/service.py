@@ -26,9 +26,10 @@ from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.engine import operations
 from app.engine.lanes import INCIDENT_MANAGER, LANES
-from app.engine.runtime import SERIALIZER_VERSION, EngineError, ReadyTask, Run
+from app.engine.runtime import SERIALIZER_VERSION, TASK_GONE, EngineError, ReadyTask, Run
 from app.forms import FormErrors
 from app.incidents import permissions, projection
+from app.messages import N_, Message
 from app.models import Announcement, Incident, OpenTask, ProblemTicket, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,11 @@ TIMER_RETRY = timedelta(minutes=5)  # a timer whose engine step failed is retrie
 
 
 class ServiceError(Exception):
-    """An action was refused; the message is meant for the user."""
+    """An action was refused; the message is meant for the user (translated where it is shown)."""
+
+    def __init__(self, text: str, **params: Any):
+        self.message = Message(text, params)
+        super().__init__(str(self.message))
 
 
 class NotFound(ServiceError):
@@ -57,9 +62,11 @@ class Conflict(ServiceError):
 
 
 class InvalidInput(ServiceError):
-    def __init__(self, errors: Mapping[str, str]):
+    """Field errors keyed by dotted path ("handling.solution"; "" for the whole form)."""
+
+    def __init__(self, errors: Mapping[str, Message]):
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{path or '表单'}: {message}" for path, message in self.errors.items()))
+        super().__init__("; ".join(f"{path or 'form'}: {message}" for path, message in self.errors.items()))
 
 
 @dataclass
@@ -109,25 +116,25 @@ class IncidentService:
         with self._unit(actor, incident_id) as unit:
             row = self._task_row(unit.incident, task_id)
             if not permissions.may_work(actor, row, unit.incident):
-                raise PermissionDenied("您不能处理此任务")
+                raise PermissionDenied(N_("You cannot work on this task."))
             if row.assignee_id is None:
                 row.assignee_id = actor.user_id
             try:
                 task = unit.run.ready_task(task_id)
             except EngineError as error:
-                raise Conflict(str(error)) from None
+                raise Conflict(error.message) from None
             self._complete(unit, task, data)
 
     def add_facts(self, actor: Actor, incident_id: int, update: Mapping[str, Any]) -> None:
         """A handler adds facts: the instance re-classifies (E1–E5) and re-arms its deadline."""
         if not permissions.may_handle(actor):
-            raise PermissionDenied("只有处理人员可以补充事实")
+            raise PermissionDenied(N_("Only handlers can add facts."))
         clean = self._validate(self.update_form, {"update": update})["update"]
         facts = {key: value for key, value in clean.items() if key != "note" and value is not None}
         if "designated_emergency" in facts and INCIDENT_MANAGER not in actor.roles:
-            raise PermissionDenied("只有事件经理可以认定紧急事件")
+            raise PermissionDenied(N_("Only the incident manager can designate an emergency."))
         if not facts:
-            raise InvalidInput({"update": "请至少补充一项事实"})
+            raise InvalidInput({"update": Message(N_("Add at least one fact."))})
         payload = {"facts": facts, "note": clean["note"], "source": "handler", "by": actor.name}
         with self._unit(actor, incident_id) as unit:
             unit.ctx.emit("facts_added", facts=facts, note=clean["note"])
@@ -136,7 +143,7 @@ class IncidentService:
     def forward_for_tracking(self, actor: Actor, incident_id: int, note: str) -> None:
         """Ask the incident manager to track the incident; the handler keeps working."""
         if not permissions.may_handle(actor):
-            raise PermissionDenied("只有处理人员可以转发事件经理跟踪")
+            raise PermissionDenied(N_("Only handlers can forward an incident for tracking."))
         clean = self._validate(self.forward_form, {"tracking_request": {"note": note}})["tracking_request"]
         with self._unit(actor, incident_id) as unit:
             payload = {"note": clean["note"], "by": actor.name, "stage": unit.incident.current_stage}
@@ -182,26 +189,32 @@ class IncidentService:
             if task.assignee_id == actor.user_id:
                 return
             if task.assignee_id is not None:
-                raise Conflict("该任务已被他人认领")
+                raise Conflict(N_("Someone else has already claimed this task."))
             if not permissions.may_claim(actor, task, incident):
-                raise PermissionDenied("您不能认领此任务")
+                raise PermissionDenied(N_("You cannot claim this task."))
             self._reassign(session, incident, task, actor.user_id, actor, "task_claimed")
 
     def release(self, actor: Actor, incident_id: int, task_id: str) -> None:
         with self._task_change(incident_id, task_id) as (session, incident, task):
             if not permissions.may_release(actor, task):
-                raise PermissionDenied("您不能释放此任务")
+                raise PermissionDenied(N_("You cannot release this task."))
             self._reassign(session, incident, task, None, actor, "task_released")
 
     def assign(self, actor: Actor, incident_id: int, task_id: str, assignee_id: int) -> None:
         with self._task_change(incident_id, task_id) as (session, incident, task):
             if not permissions.may_assign(actor, task, incident):
-                raise PermissionDenied("您不能分派此任务")
+                raise PermissionDenied(N_("You cannot assign this task."))
             assignee = session.get(User, assignee_id)
             if assignee is None or not assignee.active:
-                raise InvalidInput({"assignee": "没有这个用户"})
+                raise InvalidInput({"assignee": Message(N_("There is no such user."))})
             if not permissions.may_receive(assignee.roles, assignee.id, task, incident):
-                raise InvalidInput({"assignee": f"{assignee.display_name} 没有处理此任务的角色"})
+                raise InvalidInput(
+                    {
+                        "assignee": Message(
+                            N_("%(name)s does not have the role for this task."), {"name": assignee.display_name}
+                        )
+                    }
+                )
             self._reassign(session, incident, task, assignee.id, actor, "task_assigned")
 
     # ------------------------------------------------------------------ internals
@@ -217,7 +230,7 @@ class IncidentService:
     ) -> int:
         version = versions.latest(session)
         if version is None:
-            raise ServiceError("尚未发布流程版本")
+            raise ServiceError(N_("No process version has been published yet."))
         ctx = operations.Context(now=self.clock(), settings=self.settings)
         ctx.emit("started", process_version=version.version, parent_id=parent_id, incident=fields)
         run = Run.start(self.models.get(version), ctx, {"incident": fields})
@@ -241,7 +254,7 @@ class IncidentService:
             start_form = run.ready_tasks()[0]
             lane = LANES[start_form.lane]
             if lane.candidate_role(start_form.data) not in actor.roles:
-                raise PermissionDenied("只有服务台可以登记事件")
+                raise PermissionDenied(N_("Only the service desk can register incidents."))
             self._complete(unit, start_form, registration)
         self._save(unit)
         return incident.id
@@ -258,7 +271,7 @@ class IncidentService:
         """Writers lock the incident row first (then the audit head), so they queue instead of deadlocking."""
         incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update(of=Incident))
         if incident is None:
-            raise NotFound("没有这个事件")
+            raise NotFound(N_("There is no such incident."))
         return incident
 
     @contextmanager
@@ -268,7 +281,7 @@ class IncidentService:
             with self.db.transaction() as session:
                 yield session
         except StaleDataError:
-            raise Conflict("此事件刚被他人修改，请刷新后重试") from None
+            raise Conflict(N_("Someone else has just changed this incident. Reload the page and try again.")) from None
 
     def _load(self, session: Session, incident: Incident, actor: Actor) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings)
@@ -303,13 +316,15 @@ class IncidentService:
         try:
             action(*args)
         except EngineError as error:
-            raise Conflict(str(error)) from None
+            raise Conflict(error.message) from None
         except SpiffWorkflowException as error:
             cause = error.__cause__
             if isinstance(cause, ValueError):  # facts or parameters the rules refuse
-                raise InvalidInput({"": str(cause)}) from None
+                raise InvalidInput(
+                    {"": Message(N_("The facts are not consistent: %(reason)s"), {"reason": str(cause)})}
+                ) from None
             log.exception("engine error")
-            raise ServiceError(f"流程执行出错：{error}") from None
+            raise ServiceError(N_("The process engine failed: %(error)s"), error=str(error)) from None
 
     def _save(self, unit: _Unit) -> None:
         session, incident, now = unit.session, unit.incident, unit.ctx.now
@@ -368,7 +383,7 @@ class IncidentService:
         for task in incident.open_tasks:
             if task.id == task_id:
                 return task
-        raise Conflict("该任务已完成或已不存在")
+        raise Conflict(TASK_GONE)
 
     @contextmanager
     def _task_change(self, incident_id: int, task_id: str) -> Iterator[tuple[Session, Incident, OpenTask]]:
@@ -376,7 +391,7 @@ class IncidentService:
             incident = self._locked_incident(session, incident_id)
             task = session.get(OpenTask, task_id)
             if task is None or task.incident_id != incident.id:
-                raise Conflict("该任务已完成或已不存在")
+                raise Conflict(TASK_GONE)
             yield session, incident, task
 
     def _reassign(

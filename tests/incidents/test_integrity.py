@@ -21,10 +21,15 @@ def test_invalid_form_names_each_field_and_changes_nothing(desk, service, actors
     task = desk.task(incident_id, "initial_support")
     with pytest.raises(InvalidInput) as error:
         service.complete_task(actors["service_desk"], incident_id, task.id, {"handling": {"outcome": "resolved"}})
-    assert error.value.errors == {"handling.solution_kind": "必填", "handling.solution": "必填"}
+    assert {path: str(message) for path, message in error.value.errors.items()} == {
+        "handling.solution_kind": "Required",
+        "handling.solution": "Required",
+    }
     with pytest.raises(InvalidInput) as error:
         service.complete_task(actors["service_desk"], incident_id, task.id, {"handling": {"outcome": "teleport"}})
-    assert error.value.errors == {"handling.outcome": "请选择一个有效的选项"}
+    assert {path: str(message) for path, message in error.value.errors.items()} == {
+        "handling.outcome": "Choose one of the options"
+    }
     assert snapshot(desk, incident_id) == before
 
 
@@ -98,7 +103,7 @@ def test_completing_an_already_completed_task_is_a_conflict(desk, service, actor
     incident_id = desk.register(registration(complaints=20))
     task = desk.task(incident_id, "initial_support")
     service.complete_task(actors["service_desk"], incident_id, task.id, pass_on("first_line"))
-    with pytest.raises(Conflict, match="已完成"):
+    with pytest.raises(Conflict, match="already been completed"):
         service.complete_task(actors["service_desk"], incident_id, task.id, pass_on("first_line"))
 
 
