@@ -32,8 +32,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["incidents"] = IncidentService(db, settings=settings)
 
     from app.cli import register
+    from app.web import init_web
 
     register(app)
+    init_web(app)
     if _serving_in_development(app):
         from app.timers import start_in_process
 

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
-from app.engine import operations, safe_expression
+from app.engine import lint, operations, safe_expression
 from app.engine.lanes import LANES
 
 MAX_BPMN_BYTES = 2_000_000
@@ -103,6 +103,7 @@ class ProcessModel:
     names: dict[str, str]  # element id → label
     user_tasks: dict[str, UserTaskInfo]
     forms: dict[str, dict] = field(default_factory=dict)  # file name → parsed JSON
+    start_task: str | None = None  # the user task a new instance waits at first (its start form)
 
     def form(self, task_id: str) -> tuple[dict, dict]:
         info = self.user_tasks[task_id]
@@ -172,6 +173,7 @@ def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
     problems = _schema_problems(root)
     if problems:  # the remaining checks assume the XSD structure
         raise ModelError(problems)
+    problems += lint.lint(root)  # bpmnlint's recommended errors
     processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
     if len(processes) != 1:
         raise ModelError([Problem(f"expected exactly one executable process, found {len(processes)}")])
@@ -186,7 +188,25 @@ def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
     if problems:
         raise ModelError(problems)
     spec, subprocess_specs = _spiff_spec(root, process.get("id"))
-    return ProcessModel(process.get("id"), spec, subprocess_specs, lanes, names, user_tasks, parsed_forms)
+    return ProcessModel(
+        process.get("id"), spec, subprocess_specs, lanes, names, user_tasks, parsed_forms, _start_task(process)
+    )
+
+
+def _start_task(process: etree._Element) -> str | None:
+    """The first user task on the path from the (blank) start event, following the first flow out."""
+    starts = process.xpath("bpmn:startEvent", namespaces=NS)
+    node, seen = (starts[0] if starts else None), set()
+    while node is not None and node.get("id") not in seen:
+        seen.add(node.get("id"))
+        if _local(node) == "userTask":
+            return node.get("id")
+        outgoing = node.xpath("bpmn:outgoing/text()", namespaces=NS)
+        flow = process.xpath("bpmn:sequenceFlow[@id=$id]", id=outgoing[0].strip(), namespaces=NS) if outgoing else []
+        target = flow[0].get("targetRef") if flow else None
+        found = process.xpath("*[@id=$id]", id=target) if target else []
+        node = found[0] if found else None
+    return None
 
 
 def _schema_problems(root: etree._Element) -> list[Problem]:

@@ -69,6 +69,17 @@ class InvalidInput(ServiceError):
         super().__init__("; ".join(f"{path or 'form'}: {message}" for path, message in self.errors.items()))
 
 
+@dataclass(frozen=True)
+class TaskForm:
+    task_id: str
+    spec_id: str
+    name: str
+    lane: str
+    schema: Mapping[str, Any]
+    ui: Mapping[str, Any]
+    data: Mapping[str, Any]
+
+
 @dataclass
 class _Unit:
     """One action on one instance, inside one transaction."""
@@ -181,6 +192,33 @@ class IncidentService:
                 log.exception("timer step failed for incident %s", incident_id)
                 self._postpone_timer(incident_id, now, str(error))
         return len(seen)
+
+    def start_form(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """The form a new incident starts with (the current version's registration form)."""
+        with self.db.read() as session:
+            version = versions.latest(session)
+            if version is None:
+                raise ServiceError(N_("No process version has been published yet."))
+            model = self.models.get(version)
+        if model.start_task is None:
+            raise ServiceError(N_("The published process has no start form."))
+        return model.form(model.start_task)
+
+    def task_form(self, incident_id: int, task_id: str) -> TaskForm:
+        """What a task page shows: the task's form and the data it starts from (reads one instance)."""
+        with self.db.read() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                raise NotFound(N_("There is no such incident."))
+            run = Run.load(
+                self.models.get(incident.process_version), incident.workflow, operations.Context(self.clock())
+            )
+        try:
+            task = run.ready_task(task_id)
+        except EngineError as error:
+            raise Conflict(error.message) from None
+        schema, ui = run.model.form(task.spec_id)
+        return TaskForm(task.id, task.spec_id, task.name, task.lane, schema, ui, dict(task.data))
 
     # ------------------------------------------------------------------ task assignment
 

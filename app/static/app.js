@@ -1,0 +1,39 @@
+// Progressive enhancement only: every page works without it.
+(function () {
+  "use strict";
+  // Language switch submits on change.
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+
+  // Fields that a form's schema requires only under a condition are shown only then.
+  function valueOf(form, name) {
+    var inputs = form.querySelectorAll('[name="' + name + '"]');
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      if (input.type === "radio" || input.type === "checkbox") {
+        if (input.checked) { return input.type === "checkbox" && input.value === "true" ? "true" : input.value; }
+      } else { return input.value; }
+    }
+    return inputs.length && inputs[0].type === "checkbox" ? "false" : "";
+  }
+  document.querySelectorAll("form[data-task-form]").forEach(function (form) {
+    var dependent = form.querySelectorAll("[data-show-when]");
+    function update() {
+      dependent.forEach(function (field) {
+        var rules = JSON.parse(field.getAttribute("data-show-when"));
+        var shown = rules.some(function (rule) { return valueOf(form, rule[0]) === rule[1]; });
+        field.hidden = !shown && !field.classList.contains("has-error");
+      });
+    }
+    form.addEventListener("change", update);
+    update();
+  });
+
+  // Confirm before destructive or irreversible posts.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+})();

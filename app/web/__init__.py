@@ -1,0 +1,102 @@
+"""The web application: one blueprint per area, templates grouped by blueprint."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, g, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from app.incidents.service import Conflict, NotFound, PermissionDenied, ServiceError
+from app.web import i18n, labels, security, timefmt
+from app.web.i18n import translate
+
+log = logging.getLogger(__name__)
+
+EXACT = {"incidents.new"}  # menu entries that are one page of a blueprint another entry stands for
+HANDLERS = ("service_desk", "first_line", "second_line_dev", "second_line_test", "second_line_is", "incident_manager")
+
+
+def init_web(app: Flask) -> None:
+    i18n.init(app)
+    security.init(app)
+    timefmt.init(app)
+    labels.init(app)
+    from app.web import auth, home, inbox, incidents
+
+    for module in (home, auth, inbox, incidents):
+        app.register_blueprint(module.bp)
+    app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.filters["fromjson"] = json.loads
+    _error_pages(app)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+    count: int = 0
+
+
+def navigation() -> list[NavItem]:
+    """The areas the signed-in user may open, in working order."""
+    from app.web.security import has_role
+
+    items = []
+    endpoint = request.endpoint or ""
+
+    def add(label: str, endpoint_name: str, *roles: str, count: int = 0) -> None:
+        if has_role(*roles):
+            blueprint = endpoint_name.split(".")[0]
+            active = endpoint == endpoint_name or (endpoint.startswith(blueprint + ".") and endpoint not in EXACT)
+            items.append(NavItem(label, url_for(endpoint_name), active, count))
+
+    add(_("My tasks"), "inbox.index", *HANDLERS, count=g.get("inbox_count", 0))
+    add(_("Register"), "incidents.new", "service_desk")
+    add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")
+    add(_("My incidents"), "portal.index", "requester")
+    add(_("Incident manager"), "manager.index", "incident_manager")
+    add(_("Overview"), "overview.index", "leadership", "incident_manager")
+    add(_("Users"), "admin.users", "admin")
+    return items
+
+
+def _error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        titles = {
+            400: _("The request could not be processed"),
+            403: _("Not allowed"),
+            404: _("Not found"),
+            405: _("Not allowed"),
+        }
+        messages = {
+            400: _("The form has expired or was not sent from this site. Reload the page and try again.")
+            if error.description == "csrf"
+            else _("The request was malformed."),
+            403: _("You do not have the role needed for this page or action."),
+            404: _("This page does not exist, or you may not see it."),
+            405: _("This address does not accept this kind of request."),
+        }
+        code = error.code or 500
+        title = titles.get(code, _("Something went wrong"))
+        message = messages.get(code, _("Please try again later."))
+        return render_template("errors/error.html", title=title, message=message), code
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        code = 404 if isinstance(error, NotFound) else 403 if isinstance(error, PermissionDenied) else 409
+        title = _("Not allowed") if code == 403 else _("Not found") if code == 404 else _("Could not be done")
+        if isinstance(error, Conflict):
+            title = _("Someone was quicker")
+        return render_template("errors/error.html", title=title, message=translate(error.message)), code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error")  # logged for the operators; the user gets a calm page
+        message = _("An unexpected error occurred. Nothing was saved. Please try again.")
+        return render_template("errors/error.html", title=_("Something went wrong"), message=message), 500

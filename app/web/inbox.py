@@ -1,0 +1,160 @@
+"""The inbox and the task pages: claim, release, assign, and complete a task through its form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.engine.lanes import LANES
+from app.incidents import permissions
+from app.incidents.service import Conflict, InvalidInput, PermissionDenied
+from app.models import OpenTask
+from app.web import HANDLERS, formrender, queries
+from app.web.i18n import content, translate
+from app.web.security import current_actor, login_required, roles_required
+
+bp = Blueprint("inbox", __name__)
+
+
+def _service():
+    return current_app.extensions["incidents"]
+
+
+@bp.route("/inbox")
+@roles_required(*HANDLERS)
+def index():
+    filters = queries.InboxFilter(
+        type=request.args.get("type") or None,
+        level=request.args.get("level") or None,
+        emergency=request.args.get("emergency") == "1",
+        mine=request.args.get("mine") == "1",
+    )
+    with current_app.extensions["db"].read() as session:
+        tasks = queries.inbox(session, current_actor(), filters)
+    return render_template("inbox/index.html", tasks=tasks, filters=filters)
+
+
+@bp.route("/tasks/<int:incident_id>/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(incident_id: int, task_id: str):
+    row = _task_row(incident_id, task_id)
+    message, status = None, 200
+    if row is None:
+        # Completed by someone else, or re-created (after new facts, a timer): keep what was typed
+        # and offer the task that took its place, if there is one.
+        row = _successor(incident_id, request.form.get("spec_id")) if request.method == "POST" else None
+        if row is None:
+            flash(_("This task has already been completed, or no longer exists."), "warning")
+            return redirect(url_for("incidents.detail", incident_id=incident_id))
+        message, status = (
+            _("The task was renewed while you were working on it. Check your entries and submit again."),
+            409,
+        )
+    incident = row.incident
+    if not permissions.may_work(current_actor(), row, incident) and not _may_see():
+        abort(403)
+    form = _service().task_form(incident_id, row.id)
+    data, errors = form.data, {}
+    if request.method == "POST":
+        data = formrender.read_submission(form.schema, request.form)
+        if status == 200:
+            try:
+                _service().complete_task(current_actor(), incident_id, row.id, data)
+            except InvalidInput as error:
+                errors, message, status = error.errors, _("Please correct the marked fields."), 422
+            except (Conflict, PermissionDenied) as error:
+                message, status = translate(error.message), 409 if isinstance(error, Conflict) else 403
+            else:
+                flash(_("%(task)s completed.", task=content(form.name)), "success")
+                return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return _render(row, incident, form, data, errors, message, status)
+
+
+def _render(row, incident, form, data, errors, message, status):
+    with current_app.extensions["db"].read() as session:
+        view = queries.incident_view(session, incident.id)
+        lane = LANES.get(row.lane)
+        roles = [lane.candidate_role(form.data)] if lane and not lane.for_requester else []
+        colleagues = queries.assignable_users(session, roles) if roles else []
+    return (
+        render_template(
+            "inbox/task.html",
+            task=row,
+            view=view,
+            form=form,
+            sets=formrender.fieldsets(form.schema, form.ui, data, errors),
+            form_error=errors.get("") if errors else None,
+            message=message,
+            may_work=permissions.may_work(current_actor(), row, incident),
+            may_claim=permissions.may_claim(current_actor(), row, incident),
+            may_release=permissions.may_release(current_actor(), row),
+            may_assign=permissions.may_assign(current_actor(), row, incident),
+            colleagues=colleagues,
+        ),
+        status,
+    )
+
+
+def _task_row(incident_id: int, task_id: str) -> OpenTask | None:
+    with current_app.extensions["db"].read() as session:
+        row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident)])
+        return row if row is not None and row.incident_id == incident_id else None
+
+
+def _successor(incident_id: int, spec_id: str | None) -> OpenTask | None:
+    if not spec_id:
+        return None
+    with current_app.extensions["db"].read() as session:
+        query = (
+            select(OpenTask)
+            .where(OpenTask.incident_id == incident_id, OpenTask.spec_id == spec_id)
+            .options(joinedload(OpenTask.incident))
+        )
+        return session.scalars(query).first()
+
+
+def _may_see() -> bool:
+    """Handlers and the incident manager may look at any task, read-only."""
+    return bool(g.user.roles & set(HANDLERS))
+
+
+@bp.route("/tasks/<int:incident_id>/<task_id>/claim", methods=["POST"])
+@login_required
+def claim(incident_id: int, task_id: str):
+    return _assignment(incident_id, task_id, lambda actor: _service().claim(actor, incident_id, task_id),
+                       _("You have claimed the task."))  # fmt: skip
+
+
+@bp.route("/tasks/<int:incident_id>/<task_id>/release", methods=["POST"])
+@login_required
+def release(incident_id: int, task_id: str):
+    return _assignment(incident_id, task_id, lambda actor: _service().release(actor, incident_id, task_id),
+                       _("The task is back in the group's inbox."))  # fmt: skip
+
+
+@bp.route("/tasks/<int:incident_id>/<task_id>/assign", methods=["POST"])
+@login_required
+def assign(incident_id: int, task_id: str):
+    assignee = request.form.get("assignee", type=int)
+    if assignee is None:
+        flash(_("Choose a colleague."), "error")
+        return redirect(url_for("inbox.task", incident_id=incident_id, task_id=task_id))
+    return _assignment(incident_id, task_id, lambda actor: _service().assign(actor, incident_id, task_id, assignee),
+                       _("The task has been assigned."))  # fmt: skip
+
+
+def _assignment(incident_id, task_id, action, done_message):
+    try:
+        action(current_actor())
+    except InvalidInput as error:
+        flash("; ".join(translate(message) for message in error.errors.values()), "error")
+    except (Conflict, PermissionDenied) as error:
+        flash(translate(error.message), "error")
+    else:
+        flash(done_message, "success")
+    target = request.form.get("next")
+    if target == "inbox":
+        return redirect(url_for("inbox.index"))
+    return redirect(url_for("inbox.task", incident_id=incident_id, task_id=task_id))

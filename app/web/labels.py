@@ -1,0 +1,115 @@
+"""Display names of the codes stored in the database, translated where shown."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from app.messages import N_
+
+LEVELS = {"black": N_("Black"), "red": N_("Red"), "orange": N_("Orange"), "yellow": N_("Yellow"), "minor": N_("Minor")}
+IMPACTS = {"major": N_("Major"), "severe": N_("Severe"), "general": N_("General")}
+URGENCIES = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
+TYPES = {
+    "consultation": N_("Consultation"),
+    "request": N_("Request"),
+    "complaint": N_("Complaint"),
+    "fault": N_("Fault"),
+    "security": N_("Information security"),
+}
+STATUSES = {
+    "new": N_("Awaiting registration"),
+    "open": N_("In handling"),
+    "resolved": N_("Resolved, awaiting confirmation"),
+    "closed": N_("Closed"),
+    "transferred": N_("Transferred to change"),
+}
+STAGES = {
+    "registration": N_("Registration"),
+    "initial_support": N_("Initial support"),
+    "first_line": N_("First line"),
+    "second_line": N_("Second line"),
+    "incident_manager": N_("Incident manager"),
+}
+GROUPS = {
+    "development": N_("Development group"),
+    "test": N_("Test group"),
+    "information_systems": N_("Information systems"),
+}
+ROLES = {
+    "requester": N_("Requester"),
+    "service_desk": N_("Service desk"),
+    "first_line": N_("First line"),
+    "second_line_dev": N_("Second line · development"),
+    "second_line_test": N_("Second line · test"),
+    "second_line_is": N_("Second line · information systems"),
+    "incident_manager": N_("Incident manager"),
+    "leadership": N_("Leadership"),
+    "auditor": N_("Auditor"),
+    "process_owner": N_("Process owner"),
+    "admin": N_("Administrator"),
+    "system": N_("System"),
+}
+SOURCES = {
+    "hotline": N_("Hotline"),
+    "email": N_("E-mail"),
+    "phone": N_("Phone"),
+    "face_to_face": N_("Face to face"),
+    "web_ticket": N_("Web ticket"),
+    "monitoring": N_("Monitoring alarm"),
+    "vulnerability_scan": N_("Vulnerability scan"),
+    "portal": N_("Self-service portal"),
+}
+CLOSURE_CODES = {"resolved": N_("Resolved"), "workaround": N_("Workaround"), "transferred": N_("Transferred to change")}
+CHANGE_KINDS = {"defect": N_("Defect process"), "requirement": N_("Requirement process")}
+
+EVENTS = {
+    "started": N_("Incident raised"),
+    "task_completed": N_("Task completed"),
+    "classified": N_("Classified"),
+    "reclassified": N_("Re-classified"),
+    "dispatched": N_("Handed over"),
+    "deadline_warning": N_("Deadline warning"),
+    "deadline_breach": N_("Deadline breached"),
+    "notification_overdue": N_("Fault notification overdue (E1)"),
+    "resolved": N_("Solution recorded"),
+    "reopened": N_("Reopened"),
+    "announced": N_("Announcement published"),
+    "transferred": N_("Transferred to the change process"),
+    "follow_up_requested": N_("Follow-up incident raised"),
+    "problem_ticket_requested": N_("Problem ticket created"),
+    "closed": N_("Closed"),
+    "facts_added": N_("Facts added"),
+    "forwarded_for_tracking": N_("Forwarded to the incident manager"),
+    "task_claimed": N_("Task claimed"),
+    "task_released": N_("Task released"),
+    "task_assigned": N_("Task assigned"),
+    "engine_error": N_("Engine error"),
+    "version_published": N_("Process version published"),
+}
+
+TABLES = {
+    "level_label": LEVELS,
+    "impact_label": IMPACTS,
+    "urgency_label": URGENCIES,
+    "type_label": TYPES,
+    "status_label": STATUSES,
+    "stage_label": STAGES,
+    "group_label": GROUPS,
+    "role_label": ROLES,
+    "source_label": SOURCES,
+    "closure_label": CLOSURE_CODES,
+    "change_label": CHANGE_KINDS,
+    "event_label": EVENTS,
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    if code is None or code == "":
+        return "—"
+    return _(table[code]) if code in table else code
+
+
+def init(app: Flask) -> None:
+    for name, table in TABLES.items():
+        app.jinja_env.globals[name] = lambda code, table=table: label(table, code)

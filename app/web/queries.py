@@ -1,0 +1,155 @@
+"""Read-only queries behind the pages: plain indexed columns and the audit log, never a workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from app import audit
+from app.audit import Actor
+from app.engine.lanes import LANES, SERVICE_DESK
+from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
+
+REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    type: str | None = None
+    level: str | None = None
+    emergency: bool = False
+    mine: bool = False
+
+
+def inbox(session: Session, actor: Actor, filters: InboxFilter = InboxFilter()) -> list[OpenTask]:
+    """Open tasks the user may work: unclaimed ones of their roles and those assigned to them,
+    ordered by deadline (tasks without one last). Requester tasks of people without an account
+    appear for the service desk, who confirm on their behalf."""
+    mine = OpenTask.assignee_id == actor.user_id
+    claimable = and_(OpenTask.assignee_id.is_(None), OpenTask.candidate_role.in_(actor.roles))
+    visible = mine if filters.mine else or_(mine, claimable)
+    if SERVICE_DESK in actor.roles and not filters.mine:
+        on_behalf = and_(OpenTask.lane.in_(REQUESTER_LANES), OpenTask.assignee_id.is_(None))
+        visible = or_(visible, on_behalf)
+    query = (
+        select(OpenTask)
+        .join(OpenTask.incident)
+        .where(visible)
+        .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
+        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+    )
+    if filters.type:
+        query = query.where(Incident.type == filters.type)
+    if filters.level:
+        query = query.where(Incident.level == filters.level)
+    if filters.emergency:
+        query = query.where(Incident.emergency.is_(True))
+    return list(session.scalars(query).unique())
+
+
+def inbox_count(session: Session, actor: Actor) -> int:
+    return len(inbox(session, actor))
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    text: str | None = None
+    status: str | None = None
+    type: str | None = None
+    level: str | None = None
+    emergency: bool = False
+    breached: bool = False
+    requester_id: int | None = None
+
+
+def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> list[Incident]:
+    query = select(Incident).order_by(Incident.created_at.desc()).limit(limit)
+    if filters.text:
+        pattern = f"%{filters.text}%"
+        number = _number(filters.text)
+        condition = or_(Incident.title.ilike(pattern), Incident.system.ilike(pattern))
+        query = query.where(or_(condition, Incident.id == number) if number else condition)
+    for column, value in (
+        (Incident.status, filters.status),
+        (Incident.type, filters.type),
+        (Incident.level, filters.level),
+        (Incident.requester_id, filters.requester_id),
+    ):
+        if value is not None and value != "":
+            query = query.where(column == value)
+    if filters.emergency:
+        query = query.where(Incident.emergency.is_(True))
+    if filters.breached:
+        query = query.where(Incident.breached.is_(True))
+    return list(session.scalars(query))
+
+
+def _number(text: str) -> int | None:
+    digits = text.strip().upper().removeprefix("INC")
+    return int(digits) if digits.isdigit() else None
+
+
+@dataclass
+class IncidentView:
+    incident: Incident
+    assessment: dict[str, Any] | None
+    open_tasks: list[OpenTask]
+    timeline: list[AuditEvent]
+    announcements: list[Announcement]
+    problem_tickets: list[ProblemTicket]
+    parent: Incident | None
+    follow_ups: list[Incident]
+    requester: User | None
+
+
+def incident_view(session: Session, incident_id: int) -> IncidentView | None:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        return None
+    timeline = audit.events_of(session, incident_id)
+    assessment = next(
+        (audit.data_of(e)["assessment"] for e in reversed(timeline) if e.kind in ("classified", "reclassified")),
+        None,
+    )
+    tasks = list(
+        session.scalars(
+            select(OpenTask).where(OpenTask.incident_id == incident_id).options(joinedload(OpenTask.assignee))
+        )
+    )
+    return IncidentView(
+        incident=incident,
+        assessment=assessment,
+        open_tasks=tasks,
+        timeline=timeline,
+        announcements=_of(session, Announcement, incident_id, Announcement.published_at.desc()),
+        problem_tickets=_of(session, ProblemTicket, incident_id, ProblemTicket.id),
+        parent=session.get(Incident, incident.parent_id) if incident.parent_id else None,
+        follow_ups=list(session.scalars(select(Incident).where(Incident.parent_id == incident_id))),
+        requester=session.get(User, incident.requester_id) if incident.requester_id else None,
+    )
+
+
+def _of(session: Session, model: Any, incident_id: int, order: Any) -> list[Any]:
+    return list(session.scalars(select(model).where(model.incident_id == incident_id).order_by(order)))
+
+
+def assignable_users(session: Session, roles: Iterable[str]) -> list[User]:
+    from app.models import UserRole
+
+    query = (
+        select(User)
+        .join(UserRole)
+        .where(UserRole.role.in_(list(roles)), User.active.is_(True))
+        .order_by(User.display_name)
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
+def count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]:
+    query = select(column, func.count()).where(*conditions).group_by(column)
+    return dict(session.execute(query).all())

@@ -1,0 +1,61 @@
+"""Times are stored in UTC and shown in the configured zone (Asia/Shanghai by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+
+from app.models import utcnow
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(zone()).strftime(pattern)
+
+
+def parse_local(text: str) -> datetime:
+    """A browser's datetime-local value (no zone) read in the configured zone."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=zone()) if moment.tzinfo is None else moment
+
+
+def duration(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(days)sd %(hours)sh", days=days, hours=hours)
+    if hours:
+        return _("%(hours)sh %(minutes)sm", hours=hours, minutes=minutes)
+    return _("%(minutes)sm", minutes=minutes)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    text: str
+    state: str  # "on_track", "warning", "breached", "none"
+
+
+def time_left(due: datetime | None, warn: datetime | None = None, now: datetime | None = None) -> TimeLeft:
+    """Plain words for the time left before a deadline, and its colour state."""
+    if due is None:
+        return TimeLeft("—", "none")
+    now = now or utcnow()
+    if now >= due:
+        return TimeLeft(_("%(duration)s overdue", duration=duration(now - due)), "breached")
+    state = "warning" if warn is not None and now >= warn else "on_track"
+    return TimeLeft(_("%(duration)s left", duration=duration(due - now)), state)
+
+
+def init(app: Flask) -> None:
+    app.jinja_env.filters["local"] = local
+    app.jinja_env.globals.update(time_left=time_left)
