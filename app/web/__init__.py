@@ -25,9 +25,9 @@ def init_web(app: Flask) -> None:
     security.init(app)
     timefmt.init(app)
     labels.init(app)
-    from app.web import auth, home, inbox, incidents
+    from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, process, reports
 
-    for module in (home, auth, inbox, incidents):
+    for module in (home, auth, inbox, incidents, portal, manager, overview, reports, audit, process, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.filters["fromjson"] = json.loads
@@ -61,6 +61,9 @@ def navigation() -> list[NavItem]:
     add(_("My incidents"), "portal.index", "requester")
     add(_("Incident manager"), "manager.index", "incident_manager")
     add(_("Overview"), "overview.index", "leadership", "incident_manager")
+    add(_("Reports"), "reports.index", "incident_manager", "leadership")
+    add(_("Audit"), "audit.index", "auditor")
+    add(_("Process"), "process.index", "process_owner")
     add(_("Users"), "admin.users", "admin")
     return items
 

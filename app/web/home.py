@@ -14,6 +14,8 @@ LANDING = (  # first match wins
     (("incident_manager",), "manager.index"),
     (("leadership",), "overview.index"),
     (("requester",), "portal.index"),
+    (("auditor",), "audit.index"),
+    (("process_owner",), "process.index"),
     (("admin",), "admin.users"),
 )
 
