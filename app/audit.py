@@ -63,36 +63,47 @@ def row_hash(event: AuditEvent) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def append(
-    session: Session,
-    *,
-    kind: str,
-    actor: Actor,
-    at: datetime,
-    data: Mapping[str, Any],
-    incident_id: int | None = None,
-    task_id: str | None = None,
-    task_name: str | None = None,
-) -> AuditEvent:
+@dataclass(frozen=True)
+class Entry:
+    """One row to append (see `append_all`)."""
+
+    kind: str
+    actor: Actor
+    at: datetime
+    data: Mapping[str, Any]
+    incident_id: int | None = None
+    task_id: str | None = None
+    task_name: str | None = None
+
+
+def append(session: Session, **fields: Any) -> AuditEvent:
+    return append_all(session, [Entry(**fields)])[0]
+
+
+def append_all(session: Session, entries: list[Entry]) -> list[AuditEvent]:
+    """Append rows in order, chaining each to the one before; the head is locked once."""
     head = _locked_head(session)
-    event = AuditEvent(
-        id=head.last_id + 1,
-        incident_id=incident_id,
-        at=at,
-        actor_id=actor.user_id,
-        actor_name=actor.name,
-        actor_role=actor.role_label,
-        kind=kind,
-        task_id=task_id,
-        task_name=task_name,
-        data=canonical_json(data),
-        prev_hash=head.last_hash,
-    )
-    event.hash = row_hash(event)
-    session.add(event)
-    head.last_id, head.last_hash = event.id, event.hash
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            id=head.last_id + 1,
+            incident_id=entry.incident_id,
+            at=entry.at,
+            actor_id=entry.actor.user_id,
+            actor_name=entry.actor.name,
+            actor_role=entry.actor.role_label,
+            kind=entry.kind,
+            task_id=entry.task_id,
+            task_name=entry.task_name,
+            data=canonical_json(entry.data),
+            prev_hash=head.last_hash,
+        )
+        event.hash = row_hash(event)
+        session.add(event)
+        head.last_id, head.last_hash = event.id, event.hash
+        events.append(event)
     session.flush()
-    return event
+    return events
 
 
 def _locked_head(session: Session) -> AuditHead:

@@ -21,6 +21,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 timers_cli = AppGroup("timers", help="Fire due timers.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
 process_cli = AppGroup("process", help="Validate and publish process diagrams.")
+i18n_cli = AppGroup("i18n", help="Translation catalogs.")
 
 CLI_ACTOR = Actor(None, "command line", frozenset({"admin"}))
 
@@ -121,8 +122,19 @@ def process_publish(file: str, comment: str) -> None:
     click.echo(f"{state} {version.process_id} version {version.version} ({version.content_hash[:12]})")
 
 
+@i18n_cli.command("update")
+def i18n_update() -> None:
+    """Extract the strings, merge them into the catalogs (keeping translations) and compile."""
+    from app import i18n_catalogs
+
+    for domain in (i18n_catalogs.MESSAGES, i18n_catalogs.CONTENT):
+        catalog = i18n_catalogs.update(domain)
+        missing = len(i18n_catalogs.untranslated(domain))
+        click.echo(f"{domain.po.relative_to(i18n_catalogs.ROOT)}: {len(catalog)} strings, {missing} untranslated")
+
+
 def register(app: Flask) -> None:
     from app.demo import demo_cli
 
-    for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli):
+    for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli, i18n_cli):
         app.cli.add_command(group)

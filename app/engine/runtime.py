@@ -7,6 +7,7 @@ of users: the incident service loads the stored text, acts through a Run and sto
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -26,7 +28,36 @@ from app.engine.model import ProcessModel
 from app.engine.script_engine import SafeScriptEngine
 from app.messages import N_
 
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+# Set while loading an instance: the parsed specs of its version, shared by every instance of it.
+_VERSION_SPECS: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("version_specs", default=None)
+
+
+class _VersionSpecConverter(BpmnWorkflowConverter):
+    """Restores an instance around its version's already-parsed specs instead of rebuilding them
+    from the copy embedded in every stored instance (most of the cost of a load).
+
+    The body is BpmnWorkflowConverter.from_dict of SpiffWorkflow 3.2.0 (pinned) with the specs
+    taken from `_VERSION_SPECS`; what is stored is still exactly what the serializer writes.
+    """
+
+    def from_dict(self, dct):
+        specs = _VERSION_SPECS.get()
+        if specs is None:
+            return super().from_dict(dct)
+        dct.pop("spec")
+        dct.pop("subprocess_specs", None)
+        workflow = self.target_class(specs[0], specs[1], deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+SERIALIZER = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _VersionSpecConverter})
+)
 SERIALIZER_VERSION = SERIALIZER.VERSION
 TIMER_EVENT_TYPES = {cls.__name__ for cls in (TimerEventDefinition, *TimerEventDefinition.__subclasses__())}
 
@@ -70,7 +101,11 @@ class Run:
 
     @classmethod
     def load(cls, model: ProcessModel, text: str, context: operations.Context) -> Run:
-        workflow = SERIALIZER.deserialize_json(text)
+        token = _VERSION_SPECS.set((model.spec, model.subprocess_specs))
+        try:
+            workflow = SERIALIZER.deserialize_json(text)
+        finally:
+            _VERSION_SPECS.reset(token)
         workflow.script_engine = SafeScriptEngine(context)  # not serialized: re-attach after every load
         return cls(model, workflow, context)
 

@@ -367,6 +367,7 @@ class IncidentService:
     def _save(self, unit: _Unit) -> None:
         session, incident, now = unit.session, unit.incident, unit.ctx.now
         follow_ups: list[str] = []
+        entries: list[audit.Entry] = []
         for index, event in enumerate(unit.ctx.events):
             actor = SYSTEM if index < unit.system_until else unit.actor
             data = dict(event.data)
@@ -383,16 +384,18 @@ class IncidentService:
                 )
             elif event.kind == "follow_up_requested":
                 follow_ups.append(data["title"])
-            audit.append(
-                session,
-                kind=event.kind,
-                actor=actor,
-                at=now,
-                data={key: value for key, value in data.items() if key not in ("task_id", "task_name")},
-                incident_id=incident.id,
-                task_id=data.get("task_id"),
-                task_name=data.get("task_name"),
+            entries.append(
+                audit.Entry(
+                    kind=event.kind,
+                    actor=actor,
+                    at=now,
+                    data={key: value for key, value in data.items() if key not in ("task_id", "task_name")},
+                    incident_id=incident.id,
+                    task_id=data.get("task_id"),
+                    task_name=data.get("task_name"),
+                )
             )
+        audit.append_all(session, entries)
         projection.sync_open_tasks(incident, unit.run.ready_tasks(), now)
         incident.workflow = unit.run.dump()
         incident.serializer_version = SERIALIZER_VERSION
