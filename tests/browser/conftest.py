@@ -1,0 +1,79 @@
+"""Browser tests: the real app served on a free port, driven by Playwright in Debian's Chromium.
+
+Skipped when /usr/bin/chromium is absent, unless REQUIRE_TOOLS=1 (CI), where that fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import versions
+from app.audit import SYSTEM
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("REQUIRE_TOOLS") == "1":
+            pytest.fail(f"{CHROMIUM} is required for the browser tests (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app, db, actors):
+    """The app on a free local port, with the process published and one account per role.
+
+    The clock is not frozen here: the browser keeps real time, and cookies must not look expired.
+    """
+    with db.transaction() as session:
+        versions.publish_bundled_if_none(session, SYSTEM)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """open_as("service_desk") → a signed-in page of its own browser context (its own cookies)."""
+    contexts = []
+
+    def sign_in(role: str, password: str = "password123"):
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server}/login")
+        page.fill("#username", role)
+        page.fill("#password", password)
+        page.click("button.primary")
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()

@@ -1,0 +1,87 @@
+"""The inbox and task pages: a handler's work in the web app, server-rendered."""
+
+from __future__ import annotations
+
+from tests.driver import pass_on, registration
+
+
+def test_inbox_lists_claimable_tasks_by_deadline_and_claims(desk, as_role):
+    consultation = desk.register(registration("consultation"))  # 48 h
+    fault = desk.register(registration(complaints=20))  # 24 h: due first
+    client = as_role("service_desk")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert page.index(f"INC{fault:06d}") < page.index(f"INC{consultation:06d}")
+    task = desk.task(fault, "initial_support")
+    response = client.post(f"/tasks/{fault}/{task.id}/claim", {"next": "inbox"})
+    assert response.status_code == 302
+    assert desk.task(fault, "initial_support").assignee_id is not None
+    mine = client.get("/inbox?mine=1").get_data(as_text=True)
+    assert f"INC{fault:06d}" in mine and f"INC{consultation:06d}" not in mine
+
+
+def test_task_form_errors_keep_what_was_typed_then_completes(desk, as_role):
+    incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    client = as_role("service_desk")
+    url = f"/tasks/{incident_id}/{task.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="handling.outcome"' in page and "初始支持" in page
+    response = client.post(url, {"spec_id": "initial_support", "handling.outcome": "resolved",
+                                 "handling.notes": "查看了日志"})  # fmt: skip
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "查看了日志" in page  # nothing typed is lost
+    assert page.count('class="error"') >= 2  # solution kind and solution, each beside its field
+    response = client.post(url, {"spec_id": "initial_support", "handling.outcome": "pass_on",
+                                 "handling.next_stage": "first_line"})  # fmt: skip
+    assert response.status_code == 302 and response.location.endswith(f"/incidents/{incident_id}")
+    assert desk.open_specs(incident_id) == ["first_line_handling"]
+
+
+def test_a_task_completed_by_someone_else_gives_a_clear_message(desk, as_role):
+    incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    client = as_role("service_desk")
+    client.get(f"/tasks/{incident_id}/{task.id}")
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    response = client.post(f"/tasks/{incident_id}/{task.id}", {"spec_id": "initial_support",
+                                                               "handling.outcome": "pass_on"})  # fmt: skip
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "already been completed" in page or "已完成" in page
+
+
+def test_registration_by_the_service_desk(as_role, desk):
+    client = as_role("service_desk")
+    assert 'name="incident.title"' in client.get("/incidents/new").get_data(as_text=True)
+    form = {
+        "incident.title": "账务模块报错",
+        "incident.description": "出账时报空指针",
+        "incident.source": "monitoring",
+        "facts.type": "fault",
+        "facts.fault_category": "application",
+        "facts.complaints": "0",
+        "facts.hq_consequence": "none",
+    }
+    response = client.post("/incidents/new", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    incident_id = int(response.location.rsplit("/", 1)[1])
+    incident = desk.incident(incident_id)
+    assert (incident.title, incident.source, incident.status) == ("账务模块报错", "monitoring", "open")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "未定级" in page  # the reasons are shown
+
+
+def test_handlers_add_facts_and_forward_from_the_incident_page(desk, as_role):
+    incident_id = desk.register(registration(complaints=20))
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    client = as_role("first_line")
+    page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert 'name="update.complaints"' in page and "update.designated_emergency" not in page
+    bad = client.post(f"/incidents/{incident_id}/facts", {"update.complaints": "-3"})
+    assert bad.status_code == 422
+    ok = client.post(f"/incidents/{incident_id}/facts", {"update.note": "投诉增加", "update.complaints": "120"})
+    assert ok.status_code == 302
+    assert desk.incident(incident_id).level == "orange"
+    client.post(f"/incidents/{incident_id}/forward", {"note": "请跟踪"})
+    assert "track_incident" in desk.open_specs(incident_id)
