@@ -1,0 +1,220 @@
+"""What changes between two versions of a diagram, element by element, for the review before publishing.
+
+Flow elements (tasks, events, gateways, sub-processes, sequence flows), lanes and data objects are matched by id:
+an id only in the new version is added, only in the old one removed, in both with a difference changed. What
+counts as a difference: the type, the name (label), the enclosing sub-process, the lanes, where a sequence flow
+comes from and goes to, which nodes a node is connected to, the default flow, conditions, what a boundary event is
+attached to and whether it interrupts, the data a task reads and writes, event definitions (with their signal,
+message, error or escalation), timer expressions, the service operation with its result variable and parameters,
+and the task's properties (the form files). The drawing is not an element: moving, resizing or rerouting what
+both versions have only sets `layout_changed`.
+
+Details are English sentences for people, `"<what>: <before> → <after>"` (the UI translates them); every list is
+ordered by element id, details in a fixed order, so the same two documents always give the same diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+from app.engine.model import BPMN_NS, SPIFF_NS, parse_xml
+
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+
+TASKS = {"task", "userTask", "serviceTask", "manualTask", "sendTask", "receiveTask", "scriptTask", "businessRuleTask"}
+SUB_PROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
+EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"}
+GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "complexGateway", "eventBasedGateway"}
+FLOW_NODES = TASKS | SUB_PROCESSES | EVENTS | GATEWAYS | {"callActivity"}
+COMPARED = FLOW_NODES | {"sequenceFlow", "lane", "dataObject", "dataObjectReference", "dataStoreReference"}
+NONE = "(none)"
+TIMERS = ("timeDate", "timeDuration", "timeCycle")
+EVENT_REFS = ("signalRef", "messageRef", "errorRef", "escalationRef")
+DATA_ASSOCIATIONS = (("reads", "dataInputAssociation", "sourceRef"), ("writes", "dataOutputAssociation", "targetRef"))
+PROPERTY_LABELS = {"formJsonSchemaFilename": "form schema", "formUiSchemaFilename": "form UI schema"}
+
+
+@dataclass(frozen=True)
+class ElementChange:
+    element_id: str
+    kind: str  # the element's local name, e.g. "userTask" (the new one, for a changed element)
+    name_before: str | None  # None for an added element ("" for one without a name)
+    name_after: str | None  # None for a removed element
+    details: tuple[str, ...] = ()  # for a changed element, what changed: "name: 初始支持 → 初始支持（运维）"
+
+
+@dataclass(frozen=True)
+class DiagramDiff:
+    added: list[ElementChange]
+    removed: list[ElementChange]
+    changed: list[ElementChange]
+    layout_changed: bool  # some shape or flow that both versions have is drawn differently
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.layout_changed)
+
+
+def diff(old_xml: str | bytes, new_xml: str | bytes) -> DiagramDiff:
+    """The differences from `old_xml` to `new_xml`; raises `ModelError` if either is not readable XML."""
+    old, new = _Version(parse_xml(old_xml)), _Version(parse_xml(new_xml))
+    added = [
+        ElementChange(element_id, _kind(new.elements[element_id]), None, new.name(element_id))
+        for element_id in sorted(new.elements.keys() - old.elements.keys())
+    ]
+    removed = [
+        ElementChange(element_id, _kind(old.elements[element_id]), old.name(element_id), None)
+        for element_id in sorted(old.elements.keys() - new.elements.keys())
+    ]
+    changed = []
+    for element_id in sorted(old.elements.keys() & new.elements.keys()):
+        before, after = old.describe(element_id), new.describe(element_id)
+        details = tuple(
+            f"{what}: {before.get(what, NONE)} → {after.get(what, NONE)}"
+            for what in _union(before, after)
+            if before.get(what, NONE) != after.get(what, NONE)
+        )
+        if details:
+            kind = _kind(new.elements[element_id])
+            changed.append(ElementChange(element_id, kind, old.name(element_id), new.name(element_id), details))
+    common = old.by_id.keys() & new.by_id.keys()  # the pool and the associations too, not only compared elements
+    layout_changed = any(old.drawings.get(element_id) != new.drawings.get(element_id) for element_id in common)
+    return DiagramDiff(added, removed, changed, layout_changed)
+
+
+class _Version:
+    """One document: its compared elements by id, what describes each, and how each is drawn."""
+
+    def __init__(self, root: etree._Element):
+        self.root = root
+        self.elements: dict[str, etree._Element] = {}
+        for element in root.iter(f"{{{BPMN_NS}}}*"):
+            if _kind(element) in COMPARED and element.get("id") and not _in_extensions(element):
+                self.elements.setdefault(element.get("id"), element)
+        self.by_id = {el.get("id"): el for el in root.iter(etree.Element) if el.get("id")}
+        self.lanes: dict[str, list[str]] = {}  # flow node id → the lanes listing it, outermost first
+        for ref in root.iter(f"{{{BPMN_NS}}}flowNodeRef"):
+            lane = ref.getparent()
+            self.lanes.setdefault((ref.text or "").strip(), []).append(lane.get("name") or lane.get("id") or "")
+        self.sources: dict[str, set[str]] = {}  # node id → the nodes its incoming flows come from
+        self.targets: dict[str, set[str]] = {}  # node id → the nodes its outgoing flows go to
+        for flow in self.elements.values():
+            if _kind(flow) == "sequenceFlow":
+                source, target = flow.get("sourceRef") or "", flow.get("targetRef") or ""
+                self.targets.setdefault(source, set()).add(target)
+                self.sources.setdefault(target, set()).add(source)
+        self.drawings: dict[str, list[tuple]] = {}  # element id → its DI shapes/edges, without their own ids
+        for plane in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane"):
+            for drawing in plane:
+                if isinstance(drawing.tag, str) and drawing.get("bpmnElement"):
+                    self.drawings.setdefault(drawing.get("bpmnElement"), []).append(_canonical(drawing))
+
+    def name(self, element_id: str) -> str:
+        return self.elements[element_id].get("name") or ""
+
+    def describe(self, element_id: str) -> dict[str, str]:
+        """What is compared of an element, each aspect as text; an absent aspect is missing from the dict."""
+        element = self.elements[element_id]
+        kind = _kind(element)
+        aspects = {"type": kind, "name": element.get("name") or NONE}
+        parent = next((el for el in element.iterancestors() if _kind(el) in SUB_PROCESSES | {"process"}), None)
+        if parent is not None and kind != "lane":
+            aspects["parent"] = parent.get("id") or NONE
+        if kind in FLOW_NODES:
+            aspects["lane"] = " / ".join(self.lanes.get(element_id, [])) or NONE
+            aspects["incoming from"] = ", ".join(sorted(self.sources.get(element_id, ()))) or NONE
+            aspects["outgoing to"] = ", ".join(sorted(self.targets.get(element_id, ()))) or NONE
+            aspects["default flow"] = element.get("default") or NONE
+        if kind == "sequenceFlow":
+            aspects["source"] = element.get("sourceRef") or NONE
+            aspects["target"] = element.get("targetRef") or NONE
+        condition = _child(element, "conditionExpression")
+        if condition is not None:
+            aspects["condition"] = _text(condition)
+        if kind == "boundaryEvent":
+            aspects["attached to"] = element.get("attachedToRef") or NONE
+            aspects["interrupting"] = "no" if element.get("cancelActivity") == "false" else "yes"
+        aspects.update(self._event(element))
+        aspects.update(_service(element))
+        properties = f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+        for prop in element.iterfind(properties):
+            name = prop.get("name") or ""
+            aspects[PROPERTY_LABELS.get(name, f"property {name}")] = prop.get("value") or NONE
+        for what, association, end in DATA_ASSOCIATIONS:
+            path = f"{{{BPMN_NS}}}{association}/{{{BPMN_NS}}}{end}"
+            refs = sorted((ref.text or "").strip() for ref in element.iterfind(path))
+            if refs:
+                aspects[what] = ", ".join(refs)
+        if kind in {"dataObjectReference", "dataStoreReference"}:
+            aspects["refers to"] = element.get("dataObjectRef") or element.get("dataStoreRef") or NONE
+        return aspects
+
+    def _event(self, element: etree._Element) -> Iterator[tuple[str, str]]:
+        definitions = [child for child in _bpmn_children(element) if _kind(child).endswith("EventDefinition")]
+        if not definitions:
+            return
+        described = []
+        for definition in definitions:
+            what = _kind(definition).removesuffix("EventDefinition")
+            refs = [definition.get(ref) for ref in EVENT_REFS if definition.get(ref)]
+            described.append(" ".join([what, *refs]))
+            for timer in TIMERS:
+                expression = _child(definition, timer)
+                if expression is not None:
+                    yield "timer", f"{timer} {_text(expression)}"
+            condition = _child(definition, "condition")
+            if condition is not None:
+                yield "condition", _text(condition)
+        yield "event", ", ".join(described)
+
+
+def _service(element: etree._Element) -> Iterator[tuple[str, str]]:
+    operators = element.findall(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator")
+    for operator in operators[:1]:
+        yield "operation", operator.get("id") or NONE
+        yield "result variable", operator.get("resultVariable") or NONE
+        parameters = operator.iterfind(f"{{{SPIFF_NS}}}parameters/{{{SPIFF_NS}}}parameter")
+        for parameter in sorted(parameters, key=lambda p: p.get("id") or ""):
+            yield f"parameter {parameter.get('id')}", parameter.get("value") or NONE
+
+
+def _kind(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _bpmn_children(element: etree._Element) -> list[etree._Element]:
+    return [c for c in element if isinstance(c.tag, str) and etree.QName(c).namespace == BPMN_NS]
+
+
+def _child(element: etree._Element, name: str) -> etree._Element | None:
+    return element.find(f"{{{BPMN_NS}}}{name}")
+
+
+def _text(element: etree._Element) -> str:
+    return "".join(element.itertext()).strip() or NONE
+
+
+def _in_extensions(element: etree._Element) -> bool:
+    return any(_kind(el) == "extensionElements" for el in element.iterancestors())
+
+
+def _union(first: dict[str, str], second: dict[str, str]) -> list[str]:
+    """The keys of both, in the order `describe` lists them (the first's, then any only in the second)."""
+    return [*first, *(key for key in second if key not in first)]
+
+
+def _canonical(element: etree._Element) -> tuple:
+    """A DI element as comparable data: tag, attributes (numbers as numbers, its own id left out), children."""
+    attributes = tuple(sorted((name, _number(value)) for name, value in element.attrib.items() if name != "id"))
+    children = tuple(_canonical(child) for child in element if isinstance(child.tag, str))
+    return _kind(element), attributes, children
+
+
+def _number(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value
