@@ -76,3 +76,32 @@ def create_user(
 
 def actor_of(user: User) -> Actor:
     return Actor(user.id, user.display_name, user.roles)
+
+
+def update_user(
+    session: Session, user: User, *, display_name: str, roles: list[str] | tuple[str, ...], active: bool
+) -> dict[str, dict[str, object]]:
+    """Change an account's display name, roles and active flag; returns what changed (before/after)."""
+    display_name = display_name.strip()
+    if not display_name:
+        raise UserError("display name is required")
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise UserError(f"unknown role(s): {', '.join(sorted(unknown))}; roles are: {', '.join(ROLES)}")
+    before = {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
+    after = {"display_name": display_name, "roles": sorted(set(roles)), "active": active}
+    if before["roles"] != after["roles"]:
+        kept = [row for row in user.role_rows if row.role in after["roles"]]
+        user.role_rows = kept + [UserRole(role=role) for role in after["roles"] if role not in before["roles"]]
+    user.display_name, user.active = display_name, active
+    session.flush()
+    return {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
+
+
+def set_password(session: Session, user: User, password: str, *, hash_method: str = "scrypt") -> None:
+    """A new password (an administrator's reset); also lifts a lockout."""
+    if len(password) < 8:
+        raise UserError("password must be at least 8 characters")
+    user.password_hash = generate_password_hash(password, method=hash_method)
+    user.failed_logins, user.locked_until = 0, None
+    session.flush()

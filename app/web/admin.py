@@ -1,13 +1,206 @@
-"""Placeholder until this area is built (replaced in this same change)."""
+"""Accounts: list, create, edit (display name, roles, active) and reset a password.
 
-from flask import Blueprint, abort
+Every change writes an audit row (never a password or a hash). An administrator cannot remove
+their own administrator role or deactivate themselves. A user whose roles change is signed out at
+their next request (`security._load_user`) and signs in with the new roles.
+"""
 
-from app.web.security import roles_required
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import audit
+from app.models import User, utcnow
+from app.users import ADMIN, ROLES, UserError, create_user, set_password, update_user
+from app.web import queries
+from app.web.security import current_actor, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]+$")
+USERNAME_LIMIT, NAME_LIMIT = 64, 100  # the columns' sizes
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one names no account (and PostgreSQL would refuse it)
 
-@bp.route("/")
-@roles_required("admin")
+
+@bp.route("/users")
+@roles_required(ADMIN)
 def users():
-    abort(404)
+    with current_app.extensions["db"].read() as session:
+        accounts = queries.all_users(session)
+    return render_template("admin/users.html", users=accounts, now=utcnow())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def new_user():
+    values: dict[str, Any] = {"username": "", "display_name": "", "roles": []}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {
+            "username": request.form.get("username", "").strip(),
+            "display_name": request.form.get("display_name", "").strip(),
+            "roles": request.form.getlist("roles"),
+        }
+        password = request.form.get("password", "")
+        errors = _check_username(values["username"]) | _check_details(values) | _check_password(password)
+        if not errors:
+            with current_app.extensions["db"].transaction() as session:
+                if session.scalar(select(User.id).where(User.username == values["username"])) is not None:
+                    errors["username"] = _("This username is already taken.")
+                else:
+                    user = _create(session, values, password)
+                    audit.append(
+                        session,
+                        kind="user_created",
+                        actor=current_actor(),
+                        at=utcnow(),
+                        data={"user": user.username, "display_name": user.display_name, "roles": sorted(user.roles)},
+                    )
+                    user_id = user.id
+            if not errors:
+                flash(_("The account %(username)s has been created.", username=values["username"]), "success")
+                return redirect(url_for("admin.edit_user", user_id=user_id))
+    return render_template("admin/new.html", values=values, errors=errors, roles=ROLES), 422 if errors else 200
+
+
+def _create(session, values: dict[str, Any], password: str) -> User:
+    try:
+        return create_user(
+            session,
+            values["username"],
+            password,
+            values["roles"],
+            values["display_name"],
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )
+    except UserError:  # checked above; only a race with another administrator gets here
+        abort(409)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit_user(user_id: int):
+    user = _user(user_id)
+    values: dict[str, Any] = {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {
+            "display_name": request.form.get("display_name", "").strip(),
+            "roles": request.form.getlist("roles"),
+            "active": request.form.get("active") == "1",
+        }
+        errors = _check_details(values) | _check_self(user, values)
+        if not errors:
+            with current_app.extensions["db"].transaction() as session:
+                account = session.get(User, user_id)
+                changes = update_user(session, account, **values)
+                if changes:
+                    audit.append(
+                        session,
+                        kind="user_updated",
+                        actor=current_actor(),
+                        at=utcnow(),
+                        data={"user": account.username, "changes": changes},
+                    )
+            if changes:
+                flash(_("The account %(username)s has been updated.", username=user.username), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("admin.edit_user", user_id=user_id))
+    return _edit_page(user, values, errors, {}, 422 if errors else 200)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@roles_required(ADMIN)
+def reset_password(user_id: int):
+    user = _user(user_id)
+    password = request.form.get("password", "")
+    errors = _check_password(password)
+    if not errors and password != request.form.get("confirm", ""):
+        errors["confirm"] = _("The two passwords differ.")
+    if errors:
+        values = {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
+        return _edit_page(user, values, {}, errors, 422)
+    with current_app.extensions["db"].transaction() as session:
+        account = session.get(User, user_id)
+        set_password(session, account, password, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        data = {"user": account.username}  # never the password or its hash
+        audit.append(session, kind="password_reset", actor=current_actor(), at=utcnow(), data=data)
+    flash(_("The password of %(username)s has been reset. Tell them to change it after signing in.",
+            username=user.username), "success")  # fmt: skip
+    return redirect(url_for("admin.edit_user", user_id=user_id))
+
+
+def _edit_page(user: User, values, errors, password_errors, status):
+    return (
+        render_template(
+            "admin/edit.html",
+            user=user,
+            values=values,
+            errors=errors,
+            password_errors=password_errors,
+            roles=ROLES,
+            is_self=user.id == g.user.id,
+            now=utcnow(),
+        ),
+        status,
+    )
+
+
+def _user(user_id: int) -> User:
+    if user_id > MAX_ID:
+        abort(404)
+    with current_app.extensions["db"].read() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _check_username(username: str) -> dict[str, str]:
+    if not username:
+        return {"username": _("Required")}
+    if len(username) > USERNAME_LIMIT:
+        return {"username": _("Too long (at most %(limit)s characters)", limit=USERNAME_LIMIT)}
+    if not USERNAME.match(username):
+        return {"username": _("Use letters, digits and . _ @ - only.")}
+    return {}
+
+
+def _check_details(values: dict[str, Any]) -> dict[str, str]:
+    errors = {}
+    if not values["display_name"]:
+        errors["display_name"] = _("Required")
+    elif len(values["display_name"]) > NAME_LIMIT:
+        errors["display_name"] = _("Too long (at most %(limit)s characters)", limit=NAME_LIMIT)
+    if not values["roles"]:
+        errors["roles"] = _("Choose at least one role.")
+    elif set(values["roles"]) - set(ROLES):
+        errors["roles"] = _("Choose one of the options")
+    return errors
+
+
+def _check_self(user: User, values: dict[str, Any]) -> dict[str, str]:
+    """An administrator cannot lock themselves out."""
+    if user.id != g.user.id:
+        return {}
+    errors = {}
+    if ADMIN not in values["roles"]:
+        errors["roles"] = _("You cannot remove your own administrator role.")
+    if not values["active"]:
+        errors["active"] = _("You cannot deactivate your own account.")
+    return errors
+
+
+def _check_password(password: str) -> dict[str, str]:
+    if len(password) < PASSWORD_MIN:
+        return {"password": _("At least 8 characters.")}
+    if len(password) > PASSWORD_MAX:
+        return {"password": _("Too long (at most %(limit)s characters)", limit=PASSWORD_MAX)}
+    return {}

@@ -1,13 +1,136 @@
-"""Placeholder until this area is built (replaced in this same change)."""
+"""The incident manager's console: emergencies, deadlines at risk, their tasks, announcements, and
+designating an incident as an emergency.
 
-from flask import Blueprint, abort
+Announcements are published through the coordination task's form (outcome "announce"); the
+console links to the open 紧急事件处理 task of each emergency.
+"""
 
-from app.web.security import roles_required
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.engine.lanes import INCIDENT_MANAGER
+from app.incidents.service import Conflict, InvalidInput, PermissionDenied
+from app.models import Incident, utcnow
+from app.web import queries
+from app.web.i18n import translate
+from app.web.labels import STATUSES, label
+from app.web.security import current_actor, roles_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
+COORDINATION = "coordinate_emergency"
+NOTE_LIMIT = 4000  # as the add-facts form (forms/update_facts.schema.json)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number names no incident
+
+
+def _service():
+    return current_app.extensions["incidents"]
+
 
 @bp.route("/")
-@roles_required("incident_manager")
+@roles_required(INCIDENT_MANAGER)
 def index():
-    abort(404)
+    now = utcnow()
+    with current_app.extensions["db"].read() as session:
+        emergencies = queries.open_emergencies(session)
+        at_risk = queries.at_risk(session, now)
+        tasks = queries.role_tasks(session, INCIDENT_MANAGER, queries.MANAGER_TASKS)
+        latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
+        announcements = queries.recent_announcements(session)
+    by_incident: dict[int, list] = {}
+    for task in tasks:
+        by_incident.setdefault(task.incident_id, []).append(task)
+    return render_template(
+        "manager/index.html",
+        emergencies=emergencies,
+        at_risk=at_risk,
+        overdue=sum(1 for incident in at_risk if incident.breached or (incident.due_at and incident.due_at <= now)),
+        tasks=tasks,
+        tasks_of=lambda incident_id: by_incident.get(incident_id, []),
+        coordination={task.incident_id: task for task in tasks if task.spec_id == COORDINATION},
+        latest=latest,
+        announcements=announcements,
+    )
+
+
+@bp.route("/designate", methods=["GET", "POST"])
+@roles_required(INCIDENT_MANAGER)
+def designate():
+    """Designate an open incident as an emergency: added as a fact, it re-classifies the incident,
+    which then goes to the incident manager (紧急事件处理)."""
+    reference = (request.values.get("incident") or "").strip()
+    note = (request.form.get("note") or "").strip()
+    errors: dict[str, str] = {}
+    message, status = None, 200
+    incident = _find(reference)
+    if request.method == "POST":
+        errors = _check(reference, incident, note)
+        if errors:
+            message, status = _("Please correct the marked fields."), 422
+        else:
+            try:
+                _service().add_facts(current_actor(), incident.id, {"note": note, "designated_emergency": True})
+            except InvalidInput as error:
+                errors = {_field(path): translate(text) for path, text in error.errors.items()}
+                message, status = _("Please correct the marked fields."), 422
+            except (Conflict, PermissionDenied) as error:
+                message, status = translate(error.message), 409 if isinstance(error, Conflict) else 403
+            else:
+                flash(_("%(number)s is now an emergency.", number=incident.number), "success")
+                return redirect(url_for("incidents.detail", incident_id=incident.id))
+            incident = _find(reference)  # as it is now
+    view = None
+    if incident is not None:
+        with current_app.extensions["db"].read() as session:
+            view = queries.incident_view(session, incident.id)
+    return (
+        render_template(
+            "manager/designate.html",
+            reference=reference,
+            note=note,
+            errors=errors,
+            message=message,
+            view=view,
+        ),
+        status,
+    )
+
+
+def _field(path: str) -> str:
+    """Where a service error on the add-facts data is shown on this form."""
+    return "note" if path == "update.note" else ""
+
+
+def _find(reference: str) -> Incident | None:
+    number = _number(reference)
+    if number is None:
+        return None
+    with current_app.extensions["db"].read() as session:
+        return session.get(Incident, number)
+
+
+def _number(reference: str) -> int | None:
+    digits = reference.strip().upper().removeprefix("INC")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_ID))):
+        return None
+    return int(digits) if int(digits) <= MAX_ID else None
+
+
+def _check(reference: str, incident: Incident | None, note: str) -> dict[str, str]:
+    errors = {}
+    if not reference:
+        errors["incident"] = _("Required")
+    elif incident is None:
+        errors["incident"] = _("There is no such incident.")
+    elif incident.status != "open":
+        status = label(STATUSES, incident.status)
+        errors["incident"] = _("Only incidents in handling can be designated; this one is: %(status)s.", status=status)
+    elif incident.emergency:
+        errors["incident"] = _("This incident is already an emergency.")
+    if not note:
+        errors["note"] = _("Required")
+    elif len(note) > NOTE_LIMIT:
+        errors["note"] = _("Too long (at most %(limit)s characters)", limit=NOTE_LIMIT)
+    return errors

@@ -1,13 +1,64 @@
-"""Placeholder until this area is built (replaced in this same change)."""
+"""The leadership overview: read-only figures and the incidents that need attention now."""
 
-from flask import Blueprint, abort
+from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, current_app, render_template
+
+from app.engine.lanes import INCIDENT_MANAGER
+from app.models import Incident, utcnow
+from app.users import LEADERSHIP
+from app.web import queries
 from app.web.security import roles_required
+from app.web.timefmt import zone
 
 bp = Blueprint("overview", __name__, url_prefix="/overview")
 
+LEVELS = ("black", "red", "orange", "yellow", "minor")
+TYPES = ("fault", "complaint", "request", "consultation", "security")
+STATUSES = ("new", "open", "resolved", "closed", "transferred")
+OPEN = "open"
+
 
 @bp.route("/")
-@roles_required("leadership", "incident_manager")
+@roles_required(LEADERSHIP, INCIDENT_MANAGER)
 def index():
-    abort(404)
+    now = utcnow()
+    day_start, day_end = local_day(now)
+    with current_app.extensions["db"].read() as session:
+        emergencies = queries.open_emergencies(session)
+        latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
+        breaches = queries.at_risk(session, now, breached_only=True)
+        by_level = queries.count_by(session, Incident.level, Incident.status == OPEN)
+        by_type = queries.count_by(session, Incident.type, Incident.status == OPEN)
+        by_status = queries.count_by(session, Incident.status)
+        today = queries.created_between(session, day_start, day_end)
+    return render_template(
+        "overview/index.html",
+        emergencies=emergencies,
+        latest=latest,
+        breaches=breaches,
+        open_total=by_status.get(OPEN, 0),
+        by_level=_ordered(by_level, LEVELS),
+        by_type=_ordered(by_type, TYPES),
+        by_status=_ordered(by_status, STATUSES),
+        today=today,
+        day=day_start,
+    )
+
+
+def local_day(now: datetime) -> tuple[datetime, datetime]:
+    """Today in the configured zone (Asia/Shanghai), as a UTC interval."""
+    local = now.astimezone(zone())
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _ordered(counts: dict, codes: tuple[str, ...]) -> list[tuple[str | None, int]]:
+    """Every known code (zero included) in its usual order, then any other value that has a count
+    (an incident not classified yet has none)."""
+    rows: list[tuple[str | None, int]] = [(code, counts.get(code, 0)) for code in codes]
+    rows += [(code, count) for code, count in counts.items() if code not in codes and count]
+    return rows

@@ -153,3 +153,86 @@ def assignable_users(session: Session, roles: Iterable[str]) -> list[User]:
 def count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]:
     query = select(column, func.count()).where(*conditions).group_by(column)
     return dict(session.execute(query).all())
+
+
+# ---------------------------------------------------------------- portal, incident manager, overview, admin
+
+OPEN = "open"
+MANAGER_TASKS = ("track_incident", "follow_up_warning", "follow_up_breach", "notify_fault", "coordinate_emergency")
+
+
+def requester_tasks(session: Session, user_id: int) -> list[OpenTask]:
+    """Open tasks of the requester lane (confirm the resolution) on the incidents this user raised."""
+    query = (
+        select(OpenTask)
+        .join(OpenTask.incident)
+        .where(Incident.requester_id == user_id, OpenTask.lane.in_(REQUESTER_LANES))
+        .options(joinedload(OpenTask.incident))
+        .order_by(OpenTask.created_at, OpenTask.id)
+    )
+    return list(session.scalars(query).unique())
+
+
+def _by_deadline(query: Any) -> Any:
+    return query.order_by(Incident.due_at.is_(None), Incident.due_at, Incident.id)
+
+
+def open_emergencies(session: Session) -> list[Incident]:
+    query = select(Incident).where(Incident.status == OPEN, Incident.emergency.is_(True))
+    return list(session.scalars(_by_deadline(query)))
+
+
+def at_risk(session: Session, now: Any, *, breached_only: bool = False) -> list[Incident]:
+    """Open incidents past their deadline (or marked breached), and, unless `breached_only`, those
+    past their warning time; the nearest deadline first."""
+    overdue = or_(Incident.breached.is_(True), Incident.due_at <= now)
+    condition = overdue if breached_only else or_(overdue, Incident.warn_at <= now)
+    return list(session.scalars(_by_deadline(select(Incident).where(Incident.status == OPEN, condition))))
+
+
+def role_tasks(session: Session, role: str, spec_ids: Iterable[str]) -> list[OpenTask]:
+    """Open tasks of these kinds for a role, claimed or not, by deadline."""
+    query = (
+        select(OpenTask)
+        .join(OpenTask.incident)
+        .where(OpenTask.candidate_role == role, OpenTask.spec_id.in_(list(spec_ids)))
+        .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
+        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id)
+    )
+    return list(session.scalars(query).unique())
+
+
+def latest_announcements(session: Session, incident_ids: Iterable[int]) -> dict[int, Announcement]:
+    """The newest announcement of each of these incidents (those that have one)."""
+    ids = list(incident_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Announcement)
+        .where(Announcement.incident_id.in_(ids))
+        .order_by(Announcement.published_at, Announcement.id)
+    )
+    return {announcement.incident_id: announcement for announcement in session.scalars(query)}
+
+
+def recent_announcements(session: Session, limit: int = 20) -> list[tuple[Announcement, Incident]]:
+    query = (
+        select(Announcement, Incident)
+        .join(Incident, Incident.id == Announcement.incident_id)
+        .order_by(Announcement.published_at.desc(), Announcement.id.desc())
+        .limit(limit)
+    )
+    return [(announcement, incident) for announcement, incident in session.execute(query).all()]
+
+
+def created_between(session: Session, start: Any, end: Any) -> list[Incident]:
+    query = (
+        select(Incident)
+        .where(Incident.created_at >= start, Incident.created_at < end)
+        .order_by(Incident.created_at.desc(), Incident.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
