@@ -1,0 +1,176 @@
+"""What a report is about (period, type, level, support group), and periods in local time.
+
+Periods are half-open: an instant belongs to [start, end) when start <= instant < end, in UTC.
+Calendar buckets (day, ISO week, month) are cut in a local time zone, Asia/Shanghai by default,
+so a day is the day the team lives (00:00–24:00 Beijing time), not the UTC day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement
+
+from app.engine.lanes import SECOND_LINE_GROUPS
+from app.models import Incident
+from app.rules.facts import IncidentType
+from app.rules.levels import Level
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Period = Literal["day", "week", "month"]
+PERIODS: tuple[str, ...] = ("day", "week", "month")
+
+NONE = "none"  # the key of "not set": an unlevelled incident, an incident not yet classified
+
+# Support groups: the handling stage, and for second line the group (`dispatch["stage"]`/`["group"]`).
+REGISTRATION = "registration"  # solved on the spot at registration / not yet registered
+SUPPORT_GROUPS: tuple[str, ...] = (
+    REGISTRATION,
+    "initial_support",
+    "first_line",
+    *(f"second_line:{group}" for group in SECOND_LINE_GROUPS),
+    "incident_manager",
+)
+# A filter may also name "second_line": all three second-line groups.
+FILTER_GROUPS: tuple[str, ...] = (*SUPPORT_GROUPS, "second_line")
+# The app roles whose people work each support group's tasks (workload reports group people by role).
+GROUP_ROLES: dict[str, tuple[str, ...]] = {
+    REGISTRATION: ("service_desk",),
+    "initial_support": ("service_desk",),
+    "first_line": ("first_line",),
+    **{f"second_line:{group}": (role,) for group, role in SECOND_LINE_GROUPS.items()},
+    "second_line": tuple(SECOND_LINE_GROUPS.values()),
+    "incident_manager": ("incident_manager",),
+}
+LEVEL_ORDER: tuple[str, ...] = (*(level.value for level in reversed(Level)), NONE)  # black first
+TYPE_ORDER: tuple[str, ...] = (*(kind.value for kind in IncidentType), NONE)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """The incidents a report covers. `type`/`level`/`group` None means all; level "none" = unlevelled.
+
+    `group` is a support-group key (`SUPPORT_GROUPS`, e.g. "second_line:development"); each report
+    says which group of an incident it compares it with (docs/reports.md).
+    """
+
+    start: datetime
+    end: datetime
+    type: str | None = None
+    level: str | None = None
+    group: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("report periods need time-zone-aware datetimes")
+        if self.end < self.start:
+            raise ValueError("a report period cannot end before it starts")
+        if self.group is not None and self.group not in FILTER_GROUPS:
+            raise ValueError(f"unknown support group {self.group!r}; expected one of {', '.join(FILTER_GROUPS)}")
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def incident_criteria(self, *, level: bool = True) -> list[ColumnElement[bool]]:
+        """SQL conditions on the incident's type and (unless `level` is false) current level."""
+        criteria: list[ColumnElement[bool]] = []
+        if self.type is not None:
+            criteria.append(Incident.type == self.type)
+        if level and self.level is not None:
+            criteria.append(Incident.level.is_(None) if self.level == NONE else Incident.level == self.level)
+        return criteria
+
+    def level_matches(self, level: str | None) -> bool:
+        return self.level is None or key_or_none(level) == self.level
+
+    def group_matches(self, key: str | None) -> bool:
+        """Whether a support-group key is the filter's group ("second_line" matches its three groups)."""
+        if self.group is None:
+            return True
+        return key is not None and (key == self.group or key.startswith(self.group + ":"))
+
+    def roles(self) -> tuple[str, ...] | None:
+        """The app roles of the filter's group, or None when the filter names no group."""
+        return None if self.group is None else GROUP_ROLES[self.group]
+
+
+# ---------------------------------------------------------------------------------- support groups
+
+
+def support_group(stage: str | None, group: str | None) -> str | None:
+    """The support-group key of a stage (and, for second line, its group); None when there is no stage."""
+    if stage is None:
+        return None
+    if stage == "second_line":
+        return f"second_line:{group}" if group else "second_line"
+    return stage
+
+
+def split_group(key: str) -> tuple[str, str | None]:
+    """The stage and second-line group of a support-group key."""
+    stage, _, group = key.partition(":")
+    return stage, group or None
+
+
+def group_criteria(key: str | None, stage_column, group_column) -> list[ColumnElement[bool]]:
+    """SQL conditions selecting one support group from a stage column and a group column."""
+    if key is None:
+        return []
+    stage, group = split_group(key)
+    criteria: list[ColumnElement[bool]] = [stage_column == stage]
+    if group is not None:
+        criteria.append(group_column == group)
+    return criteria
+
+
+def incident_number(incident_id: int) -> str:
+    """As `Incident.number`, without loading the incident."""
+    return f"INC{incident_id:06d}"
+
+
+def key_or_none(value: str | None) -> str:
+    return NONE if value is None else value
+
+
+def ordered(keys: Iterable[str], canonical: Sequence[str]) -> list[str]:
+    """Keys in the canonical order, unknown keys after them alphabetically."""
+    position = {key: index for index, key in enumerate(canonical)}
+    return sorted(set(keys), key=lambda key: (position.get(key, len(position)), key))
+
+
+# ---------------------------------------------------------------------------------- periods
+
+
+def bucket_key(moment: datetime, period: Period = "day", tz: tzinfo = SHANGHAI) -> str:
+    """The bucket of an instant: "2026-03-02" (day), "2026-W10" (ISO week), "2026-03" (month), in `tz`."""
+    if moment.tzinfo is None:
+        raise ValueError("bucket_key needs a time-zone-aware datetime")
+    local = moment.astimezone(tz)
+    if period == "day":
+        return local.date().isoformat()
+    if period == "week":
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{local.year:04d}-{local.month:02d}"
+    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+def bucket_keys(start: datetime, end: datetime, period: Period = "day", tz: tzinfo = SHANGHAI) -> list[str]:
+    """Every bucket the half-open period [start, end) touches, in order (none for an empty period)."""
+    if end <= start:
+        return []
+    day = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    keys: list[str] = []
+    while day <= last:
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=tz)  # any instant of that local day
+        key = bucket_key(noon, period, tz)
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        day += timedelta(days=1)
+    return keys

@@ -1,0 +1,133 @@
+"""Timely resolution rate (事件处理及时率) = incidents resolved within their deadline ÷ incidents resolved.
+
+Resolved in the period: `resolved_at` in [start, end). A reopened incident counts with its final
+resolution only (reopening clears `resolved_at` and `resolved_in_time`; the next resolution sets
+them again). Timely: `resolved_in_time`, i.e. resolved at or before `due_at` (the deadline after
+any re-classification, always counted from registration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Literal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Incident
+from app.reports.filters import (
+    LEVEL_ORDER,
+    SHANGHAI,
+    SUPPORT_GROUPS,
+    TYPE_ORDER,
+    Period,
+    ReportFilter,
+    bucket_key,
+    bucket_keys,
+    group_criteria,
+    key_or_none,
+    ordered,
+    support_group,
+)
+
+ALL = "all"
+Dimension = Literal["all", "type", "level", "group"]
+
+
+@dataclass(frozen=True)
+class RateRow:
+    key: str
+    resolved: int
+    timely: int
+    rate: float | None  # timely / resolved; None when nothing was resolved
+
+
+def rate(resolved: int, timely: int) -> float | None:
+    return None if resolved == 0 else timely / resolved
+
+
+def rate_rows(counts: Iterable[tuple[str, int, int]], order: Sequence[str] = ()) -> list[RateRow]:
+    """(key, resolved, timely) counts → rows; repeated keys are added up; keys in `order` first, in
+    that order (also when they have no counts: resolved 0, rate None), then the others alphabetically."""
+    totals: dict[str, list[int]] = {key: [0, 0] for key in order}
+    for key, resolved, timely in counts:
+        total = totals.setdefault(key, [0, 0])
+        total[0] += resolved
+        total[1] += timely
+    first = list(dict.fromkeys(order))
+    keys = first + sorted(set(totals) - set(first))
+    return [RateRow(key, totals[key][0], totals[key][1], rate(*totals[key])) for key in keys]
+
+
+def count_outcomes(outcomes: Iterable[tuple[str, bool]]) -> list[tuple[str, int, int]]:
+    """(key, resolved in time?) per incident → (key, resolved, timely) counts, keys in first-seen order."""
+    counts: dict[str, list[int]] = {}
+    for key, in_time in outcomes:
+        count = counts.setdefault(key, [0, 0])
+        count[0] += 1
+        count[1] += 1 if in_time else 0
+    return [(key, resolved, timely) for key, (resolved, timely) in counts.items()]
+
+
+def rates_by_period(
+    resolutions: Iterable[tuple[datetime, bool]],
+    start: datetime,
+    end: datetime,
+    period: Period = "month",
+    tz: tzinfo = SHANGHAI,
+) -> list[RateRow]:
+    """(resolved_at, in time?) → one row per local day/week/month of [start, end), empty ones included."""
+    keys = bucket_keys(start, end, period, tz)
+    outcomes = ((bucket_key(at, period, tz), in_time) for at, in_time in resolutions if start <= at < end)
+    return rate_rows(count_outcomes(outcomes), keys)
+
+
+# ---------------------------------------------------------------------------------- queries
+
+
+def _resolved_in(flt: ReportFilter):
+    return [
+        Incident.resolved_at.is_not(None),
+        Incident.resolved_at >= flt.start,
+        Incident.resolved_at < flt.end,
+        *flt.incident_criteria(),
+        *group_criteria(flt.group, Incident.resolved_stage, Incident.current_group),
+    ]
+
+
+def timeliness(session: Session, flt: ReportFilter, by: Dimension = "all") -> list[RateRow]:
+    """The rate over the period: one row ("all"), or one per type, level, or resolving support group.
+
+    The support group is the stage that resolved the incident (`resolved_stage`) and, for second
+    line, the group it was dispatched to (`current_group`, which resolution does not change).
+    """
+    timely = func.sum(case((Incident.resolved_in_time.is_(True), 1), else_=0))
+    columns = {
+        "all": (),
+        "type": (Incident.type,),
+        "level": (Incident.level,),
+        "group": (Incident.resolved_stage, Incident.current_group),
+    }[by]
+    query = select(*columns, func.count(), timely).where(*_resolved_in(flt))
+    if columns:
+        query = query.group_by(*columns)
+    rows = session.execute(query).all()
+    if by == "all":
+        resolved, in_time = rows[0]
+        return rate_rows([(ALL, resolved, in_time or 0)])
+    if by == "group":
+        counts = [(support_group(stage, group) or "none", n, t) for stage, group, n, t in rows]
+        return rate_rows(counts, ordered((key for key, _, _ in counts), SUPPORT_GROUPS))
+    counts = [(key_or_none(key), n, t) for key, n, t in rows]
+    return rate_rows(counts, ordered((key for key, _, _ in counts), TYPE_ORDER if by == "type" else LEVEL_ORDER))
+
+
+def timeliness_by_period(
+    session: Session, flt: ReportFilter, period: Period = "month", tz: tzinfo = SHANGHAI
+) -> list[RateRow]:
+    """The rate per local day, ISO week or month of the filter's period (every bucket, empty ones too)."""
+    query = select(Incident.resolved_at, Incident.resolved_in_time).where(*_resolved_in(flt))
+    resolutions = [(at, bool(in_time)) for at, in_time in session.execute(query)]
+    return rates_by_period(resolutions, flt.start, flt.end, period, tz)

@@ -1,0 +1,290 @@
+"""Workload per person and per group (人力资源利用情况), from the audit trail and the open tasks.
+
+A completed task is a `task_completed` audit row in the period, credited to its actor (the person
+who completed it, also when someone else claimed it first) and to the roles recorded on that row
+(`actor_role`, the person's roles at that moment, comma-joined for people with several roles).
+
+Its time is split in two, from audit rows of the same incident (the engine keeps no creation time
+once a task is done, so the moment it became ready is approximated):
+- ready: the last audit row before the completion that makes a task of that kind ready
+  (`READY_AFTER`, e.g. the last `dispatched` for a handling step, the `resolved` row for the
+  requester's confirmation); for a task kind not in the table, the last row of the incident before
+  the task's first own row (claim or completion) other than a claim, release or assignment;
+- taken: the first `task_claimed`/`task_assigned` row of that kind between ready and completion
+  (a step interrupted by new facts is re-created with the same person: the claim of the first
+  copy counts);
+- waiting = taken − ready, working = completed − taken; never claimed nor assigned (completed
+  straight from the queue, or a task that comes back to the same person): waiting 0, all working.
+Tasks abandoned without completion (cancelled by re-classification) are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, Incident, OpenTask, User, UserRole
+from app.reports.events import AuditRow, by_incident, select_rows
+from app.reports.filters import ReportFilter
+from app.users import ROLES
+
+_HANDLING = ("dispatched", "reopened", "announced")
+READY_AFTER: dict[str, tuple[str, ...]] = {
+    "register_incident": ("started",),
+    "initial_support": _HANDLING,
+    "first_line_handling": _HANDLING,
+    "second_line_handling": _HANDLING,
+    "coordinate_emergency": _HANDLING,
+    "confirm_resolution": ("resolved",),
+    "close_incident": ("task_completed:confirm_resolution",),
+    "notify_fault": ("notification_duty",),
+    "follow_up_warning": ("deadline_warning",),
+    "follow_up_breach": ("deadline_breach",),
+    "track_incident": ("forwarded_for_tracking",),
+}
+_TRIGGERS = {spec: frozenset(kinds) for spec, kinds in READY_AFTER.items()}
+_ASSIGNMENT_KINDS = ("task_claimed", "task_released", "task_assigned")
+_TAKEN_KINDS = ("task_claimed", "task_assigned")
+
+
+@dataclass(frozen=True)
+class TaskSpan:
+    incident_id: int
+    task_id: str | None
+    spec_id: str | None
+    actor_id: int | None
+    actor_name: str
+    roles: str  # actor_role of the completion
+    ready_at: datetime
+    taken_at: datetime | None
+    completed_at: datetime
+    waiting_hours: float
+    working_hours: float
+
+
+@dataclass(frozen=True)
+class PersonWorkload:
+    actor_id: int | None
+    name: str
+    roles: str
+    completed: int
+    waiting_hours: float  # totals over the tasks completed in the period
+    working_hours: float
+    mean_waiting_hours: float | None  # per completed task; None when none
+    mean_working_hours: float | None
+    open_assigned: int  # open tasks assigned to the person now
+
+
+@dataclass(frozen=True)
+class GroupWorkload:
+    group: str  # roles label as recorded (open tasks: their candidate role)
+    people: int  # distinct people who completed tasks
+    completed: int
+    waiting_hours: float
+    working_hours: float
+    mean_waiting_hours: float | None
+    mean_working_hours: float | None
+    open_assigned: int  # open tasks of the role, assigned to someone
+    open_unassigned: int  # open tasks of the role waiting in the queue
+
+
+def _signatures(row: AuditRow) -> set[str]:
+    signatures = {row.kind}
+    if row.kind == "task_completed":
+        signatures.add(f"task_completed:{row.spec_id}")
+    if row.notification_duty:
+        signatures.add("notification_duty")
+    return signatures
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 3600
+
+
+def task_spans(events: Iterable[AuditRow]) -> list[TaskSpan]:
+    """Every task completion among the rows, with its ready, taken and completed times.
+
+    Give all rows of each incident up to the completions (any kinds): the ready time is found
+    among the rows before each completion.
+    """
+    spans = []
+    for rows in by_incident(events).values():
+        signatures = [_signatures(row) for row in rows]
+        for index, done in enumerate(rows):
+            if done.kind == "task_completed":
+                spans.append(_span(rows, signatures, index))
+    return sorted(spans, key=lambda span: (span.completed_at, span.incident_id))
+
+
+def _span(rows: list[AuditRow], signatures: list[set[str]], index: int) -> TaskSpan:
+    done = rows[index]
+    triggers = _TRIGGERS.get(done.spec_id or "")
+    ready = None
+    if triggers:
+        ready = next((i for i in range(index - 1, -1, -1) if signatures[i] & triggers), None)
+    if ready is not None:
+        taken = next(
+            (row for row in rows[ready + 1 : index] if row.kind in _TAKEN_KINDS and row.spec_id == done.spec_id), None
+        )
+        ready_at = rows[ready].at
+    else:  # a task kind the table does not know (or no trigger found): see the module docstring
+        own = [i for i in range(index) if done.task_id is not None and rows[i].task_id == done.task_id]
+        first = own[0] if own else index
+        previous = next((i for i in range(first - 1, -1, -1) if rows[i].kind not in _ASSIGNMENT_KINDS), None)
+        ready_at = rows[first if previous is None else previous].at
+        taken = next((rows[i] for i in own if rows[i].kind in _TAKEN_KINDS), None)
+    taken_at = taken.at if taken is not None else None
+    start_work = taken_at if taken_at is not None else ready_at
+    return TaskSpan(
+        done.incident_id,
+        done.task_id,
+        done.spec_id,
+        done.actor_id,
+        done.actor_name,
+        done.actor_role,
+        ready_at,
+        taken_at,
+        done.at,
+        _hours(ready_at, start_work),
+        _hours(start_work, done.at),
+    )
+
+
+def _mean(total: float, count: int) -> float | None:
+    return None if count == 0 else round(total / count, 2)
+
+
+def _role_position(label: str) -> tuple[int, str]:
+    first = label.split(",")[0]
+    return (ROLES.index(first) if first in ROLES else len(ROLES), label)
+
+
+def person_rows(
+    spans: Iterable[TaskSpan], open_assigned: Mapping[int, int] = {}, people: Mapping[int, tuple[str, str]] = {}
+) -> list[PersonWorkload]:
+    """Per person: tasks completed with their waiting and working hours, and open tasks assigned now.
+
+    `open_assigned`: user id → open tasks assigned; `people`: user id → (name, roles) for people
+    with open tasks but no completion in the spans. Most completed first.
+    """
+    totals: dict[int | None, dict] = {}
+    for span in spans:  # spans are in completion order: the last name and roles win
+        person = totals.setdefault(span.actor_id, {"completed": 0, "waiting": 0.0, "working": 0.0})
+        person.update(name=span.actor_name, roles=span.roles)
+        person["completed"] += 1
+        person["waiting"] += span.waiting_hours
+        person["working"] += span.working_hours
+    for user_id in open_assigned:
+        if user_id not in totals:
+            name, roles = people.get(user_id, (str(user_id), ""))
+            totals[user_id] = {"completed": 0, "waiting": 0.0, "working": 0.0, "name": name, "roles": roles}
+    rows = [
+        PersonWorkload(
+            actor_id,
+            person["name"],
+            person["roles"],
+            person["completed"],
+            round(person["waiting"], 2),
+            round(person["working"], 2),
+            _mean(person["waiting"], person["completed"]),
+            _mean(person["working"], person["completed"]),
+            open_assigned.get(actor_id, 0) if actor_id is not None else 0,
+        )
+        for actor_id, person in totals.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.completed, row.name, row.actor_id or 0))
+
+
+def group_rows(spans: Iterable[TaskSpan], open_tasks: Mapping[str, tuple[int, int]] = {}) -> list[GroupWorkload]:
+    """Per roles label: people, tasks completed, waiting and working hours; open tasks of the role
+    now (`open_tasks`: role → (assigned, unassigned))."""
+    totals: dict[str, dict] = {}
+    for span in spans:
+        group = totals.setdefault(span.roles, {"people": set(), "completed": 0, "waiting": 0.0, "working": 0.0})
+        group["people"].add(span.actor_id)
+        group["completed"] += 1
+        group["waiting"] += span.waiting_hours
+        group["working"] += span.working_hours
+    for role in open_tasks:
+        totals.setdefault(role, {"people": set(), "completed": 0, "waiting": 0.0, "working": 0.0})
+    return [
+        GroupWorkload(
+            label,
+            len(group["people"]),
+            group["completed"],
+            round(group["waiting"], 2),
+            round(group["working"], 2),
+            _mean(group["waiting"], group["completed"]),
+            _mean(group["working"], group["completed"]),
+            *open_tasks.get(label, (0, 0)),
+        )
+        for label, group in sorted(totals.items(), key=lambda item: _role_position(item[0]))
+    ]
+
+
+# ---------------------------------------------------------------------------------- queries
+
+
+def _has_role(roles_label: str, roles: tuple[str, ...] | None) -> bool:
+    return roles is None or bool(set(roles_label.split(",")) & set(roles))
+
+
+def completed_tasks(session: Session, flt: ReportFilter) -> list[TaskSpan]:
+    """The tasks completed in the period (of incidents of the filter's type and current level, by
+    people with a role of the filter's group), with their waiting and working times."""
+    completed_in = select(AuditEvent.incident_id).where(
+        AuditEvent.kind == "task_completed", AuditEvent.at >= flt.start, AuditEvent.at < flt.end
+    )
+    incidents = select(Incident.id).where(Incident.id.in_(completed_in), *flt.incident_criteria())
+    events = select_rows(session, None, AuditEvent.incident_id.in_(incidents), AuditEvent.at < flt.end)
+    roles = flt.roles()
+    return [span for span in task_spans(events) if flt.contains(span.completed_at) and _has_role(span.roles, roles)]
+
+
+def _open_tasks(session: Session, flt: ReportFilter):
+    query = (
+        select(OpenTask.candidate_role, OpenTask.assignee_id, func.count())
+        .join(Incident, Incident.id == OpenTask.incident_id)
+        .where(*flt.incident_criteria())
+        .group_by(OpenTask.candidate_role, OpenTask.assignee_id)
+    )
+    roles = flt.roles()
+    return [row for row in session.execute(query) if roles is None or row[0] in roles]
+
+
+def workload_by_person(session: Session, flt: ReportFilter) -> list[PersonWorkload]:
+    """Per person: tasks completed in the period, waiting and working hours, open tasks assigned now
+    (of incidents of the filter's type and current level; the filter's group selects people by role
+    and open tasks by candidate role)."""
+    open_assigned: dict[int, int] = {}
+    for _, assignee_id, count in _open_tasks(session, flt):
+        if assignee_id is not None:
+            open_assigned[assignee_id] = open_assigned.get(assignee_id, 0) + count
+    people: dict[int, tuple[str, str]] = {}
+    if open_assigned:
+        names = session.execute(select(User.id, User.display_name).where(User.id.in_(open_assigned)))
+        roles: dict[int, list[str]] = {}
+        for user_id, role in session.execute(select(UserRole.user_id, UserRole.role).where(
+            UserRole.user_id.in_(open_assigned)
+        )):  # fmt: skip
+            roles.setdefault(user_id, []).append(role)
+        people = {user_id: (name, ",".join(sorted(roles.get(user_id, [])))) for user_id, name in names}
+    return person_rows(completed_tasks(session, flt), open_assigned, people)
+
+
+def workload_by_group(session: Session, flt: ReportFilter) -> list[GroupWorkload]:
+    """Per roles label: people, tasks completed in the period, waiting and working hours, and the open
+    tasks of each candidate role now (assigned / still in the queue)."""
+    open_tasks: dict[str, tuple[int, int]] = {}
+    for role, assignee_id, count in _open_tasks(session, flt):
+        assigned, unassigned = open_tasks.get(role or "", (0, 0))
+        if assignee_id is None:
+            unassigned += count
+        else:
+            assigned += count
+        open_tasks[role or ""] = (assigned, unassigned)
+    return group_rows(completed_tasks(session, flt), open_tasks)
