@@ -29,7 +29,7 @@ MESSAGES = {
     "maximum": N_("Must not be more than %(limit)s"),
     "type": INVALID,
     "enum": N_("Choose one of the options"),
-    "const": N_("Does not fit the other choices"),
+    "const": N_("Not possible together with the other choices made"),
     "format": INVALID,
     "minItems": N_("Choose at least %(limit)s"),
     "additionalProperties": N_("Unknown field"),

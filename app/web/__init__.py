@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from flask import Flask, g, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from app.incidents.service import Conflict, NotFound, PermissionDenied, ServiceError
+from app.incidents.service import NotFound, PermissionDenied, ServiceError
 from app.web import i18n, labels, security, timefmt
 from app.web.i18n import translate
 
@@ -20,7 +21,15 @@ EXACT = {"incidents.new"}  # menu entries that are one page of a blueprint anoth
 HANDLERS = ("service_desk", "first_line", "second_line_dev", "second_line_test", "second_line_is", "incident_manager")
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in this app: an id the database can hold, so an absurd one is a 404, not a crash."""
+
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, **{"max": 2**31 - 1, **kwargs})
+
+
 def init_web(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     i18n.init(app)
     security.init(app)
     timefmt.init(app)
@@ -94,8 +103,6 @@ def _error_pages(app: Flask) -> None:
     def service_error(error: ServiceError):
         code = 404 if isinstance(error, NotFound) else 403 if isinstance(error, PermissionDenied) else 409
         title = _("Not allowed") if code == 403 else _("Not found") if code == 404 else _("Could not be done")
-        if isinstance(error, Conflict):
-            title = _("Someone was quicker")
         return render_template("errors/error.html", title=title, message=translate(error.message)), code
 
     @app.errorhandler(Exception)

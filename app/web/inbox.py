@@ -49,7 +49,7 @@ def task(incident_id: int, task_id: str):
             flash(_("This task has already been completed, or no longer exists."), "warning")
             return redirect(url_for("incidents.detail", incident_id=incident_id))
         message, status = (
-            _("The task was renewed while you were working on it. Check your entries and submit again."),
+            _("The task was re-created while you were working on it. Check your entries and submit again."),
             409,
         )
     incident = row.incident

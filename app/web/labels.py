@@ -22,7 +22,7 @@ STATUSES = {
     "open": N_("In handling"),
     "resolved": N_("Resolved, awaiting confirmation"),
     "closed": N_("Closed"),
-    "transferred": N_("Transferred to change"),
+    "transferred": N_("Transferred to the defect/requirement process"),
 }
 STAGES = {
     "registration": N_("Registration"),
@@ -60,7 +60,11 @@ SOURCES = {
     "vulnerability_scan": N_("Vulnerability scan"),
     "portal": N_("Self-service portal"),
 }
-CLOSURE_CODES = {"resolved": N_("Resolved"), "workaround": N_("Workaround"), "transferred": N_("Transferred to change")}
+CLOSURE_CODES = {
+    "resolved": N_("Resolved"),
+    "workaround": N_("Workaround"),
+    "transferred": N_("Transferred to the defect/requirement process"),
+}
 CHANGE_KINDS = {"defect": N_("Defect process"), "requirement": N_("Requirement process")}
 
 EVENTS = {
