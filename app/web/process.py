@@ -1,13 +1,549 @@
-"""Placeholder until this area is built (replaced in this same change)."""
+"""Process owners: the published versions, drafts of the diagram and its forms, checking and publishing.
 
-from flask import Blueprint, abort
+Routes (all for the role `process_owner` only):
 
-from app.web.security import roles_required
+    GET  /process/                              versions (newest first) and drafts
+    GET  /process/versions/<id>                 a version: read-only diagram, its forms
+    GET  /process/versions/<id>/download        its .bpmn file
+    POST /process/drafts                        new draft from the latest version (or `version_id`)
+    GET  /process/drafts/<id>                   the draft: every problem, highlighted on the diagram; upload
+    GET  /process/drafts/<id>/edit              the diagram in the browser's modeler
+    POST /process/drafts/<id>/diagram           save from the modeler (JSON in, JSON with the problems out)
+    POST /process/drafts/<id>/upload            upload a .bpmn file (multipart)
+    GET|POST /process/drafts/<id>/forms         the forms of its user tasks, as JSON
+    GET  /process/drafts/<id>/download          the draft's .bpmn file
+    GET|POST /process/drafts/<id>/publish       the diff against the latest version, then publish
+    POST /process/drafts/<id>/discard           delete an open draft
+
+The storage and rules are in app/drafts.py (a published draft is kept, marked published). Diagrams are
+parsed only by app.engine.model.parse_xml and checked by app.engine.model.validate; nothing in them runs.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from app import drafts, versions
+from app.engine import diff as diagram_diff
+from app.engine.model import MAX_BPMN_BYTES, ModelError
+from app.messages import N_
+from app.models import Incident, ProcessDraft, ProcessVersion
+from app.web.i18n import content, translate
+from app.web.security import current_actor, has_role, roles_required
+from app.web.timefmt import local
 
 bp = Blueprint("process", __name__, url_prefix="/process")
 
+OWNER = "process_owner"
+RUNNING = ("new", "open", "resolved")  # incident statuses that still run on their version
+UPLOAD_LIMIT = MAX_BPMN_BYTES + 64_000  # the diagram plus the multipart envelope
+SAVE_LIMIT = 2 * MAX_BPMN_BYTES + 64_000  # the diagram as a JSON string (quotes escaped)
+
+# What app.engine.diff compares, as it names it in a change's details ("<what>: <before> → <after>").
+DETAIL_LABELS = {
+    "type": N_("type"),
+    "name": N_("name"),
+    "parent": N_("inside"),
+    "lane": N_("lane"),
+    "incoming from": N_("incoming from"),
+    "outgoing to": N_("outgoing to"),
+    "default flow": N_("default flow"),
+    "source": N_("from"),
+    "target": N_("to"),
+    "condition": N_("condition"),
+    "attached to": N_("attached to"),
+    "interrupting": N_("interrupting"),
+    "timer": N_("timer"),
+    "event": N_("event"),
+    "operation": N_("service operation"),
+    "result variable": N_("result variable"),
+    "form schema": N_("form schema"),
+    "form UI schema": N_("form UI schema"),
+    "reads": N_("reads"),
+    "writes": N_("writes"),
+    "refers to": N_("refers to"),
+}
+DETAIL_PREFIXES = {"parameter ": N_("parameter %(name)s"), "property ": N_("property %(name)s")}
+DETAIL_VALUES = {diagram_diff.NONE: N_("(none)"), "yes": N_("yes"), "no": N_("no")}
+
+
+def _db():
+    return current_app.extensions["db"]
+
+
+@bp.url_value_preprocessor
+def _limit_request_size(endpoint, values):
+    """Bound what a request may send before anything reads its body (the CSRF check reads the form)."""
+    if endpoint == "process.upload":
+        request.max_content_length = UPLOAD_LIMIT
+    elif endpoint == "process.save_diagram":
+        request.max_content_length = SAVE_LIMIT
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """Raised while the body is read, before the role check: only a process owner gets the draft page."""
+    message = _("The file is larger than %(mb)s MB, the limit for a diagram.", mb=MAX_BPMN_BYTES // 1_000_000)
+    if request.endpoint == "process.save_diagram":
+        return jsonify(ok=False, error=message), 413
+    draft_id = (request.view_args or {}).get("draft_id")
+    if draft_id is None or not has_role(OWNER):
+        return render_template("errors/error.html", title=_("Not saved"), message=message), 413
+    return _draft_page(draft_id, upload_error=message, status=413)
+
+
+# --- versions ----------------------------------------------------------------------------------------------
+
 
 @bp.route("/")
-@roles_required("process_owner")
+@roles_required(OWNER)
 def index():
-    abort(404)
+    with _db().read() as session:
+        rows = list(
+            session.scalars(
+                select(ProcessVersion)
+                .options(defer(ProcessVersion.bpmn_xml), defer(ProcessVersion.forms_json))
+                .order_by(ProcessVersion.id.desc())
+            )
+        )
+        running = _running_counts(session)
+        draft_rows = list(
+            session.scalars(
+                select(ProcessDraft)
+                .options(defer(ProcessDraft.bpmn_xml), defer(ProcessDraft.forms_json))
+                .order_by((ProcessDraft.status == drafts.OPEN).desc(), ProcessDraft.updated_at.desc())
+                .limit(50)
+            )
+        )
+    numbers = {row.id: row.version for row in rows}
+    return render_template(
+        "process/index.html",
+        versions=rows,
+        latest_id=rows[0].id if rows else None,
+        running=running,
+        drafts=draft_rows,
+        numbers=numbers,
+    )
+
+
+def _running_counts(session) -> dict[int, int]:
+    query = (
+        select(Incident.process_version_id, func.count())
+        .where(Incident.status.in_(RUNNING))
+        .group_by(Incident.process_version_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def _version_or_404(session, version_id: int) -> ProcessVersion:
+    version = session.get(ProcessVersion, version_id)
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.route("/versions/<int:version_id>")
+@roles_required(OWNER)
+def version(version_id: int):
+    with _db().read() as session:
+        shown = _version_or_404(session, version_id)
+        latest = versions.latest(session)
+        running = _running_counts(session).get(shown.id, 0)
+    forms = drafts.forms_of(shown)
+    return render_template(
+        "process/version.html",
+        version=shown,
+        is_latest=latest is not None and latest.id == shown.id,
+        running=running,
+        forms=forms,
+        diagram_data={"xml": shown.bpmn_xml, "problems": []},
+    )
+
+
+@bp.route("/versions/<int:version_id>/download")
+@roles_required(OWNER)
+def download_version(version_id: int):
+    with _db().read() as session:
+        shown = _version_or_404(session, version_id)
+    return _bpmn_file(shown.bpmn_xml, f"{shown.process_id}-v{shown.version}.bpmn")
+
+
+def _bpmn_file(text: str, name: str) -> Response:
+    filename = secure_filename(name) or "process.bpmn"
+    return Response(
+        text,
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# --- drafts ------------------------------------------------------------------------------------------------
+
+
+@bp.route("/drafts", methods=["POST"])
+@roles_required(OWNER)
+def new_draft():
+    version_id = request.form.get("version_id", type=int)
+    try:
+        with _db().transaction() as session:
+            base = _version_or_404(session, version_id) if version_id else versions.latest(session)
+            draft_id = drafts.create(session, current_actor(), base).id
+            number = base.version if base is not None else None
+    except drafts.DraftError as error:
+        flash(translate(error.message), "error")
+        return redirect(url_for("process.index"))
+    flash(_("A new draft was created from version %(number)s.", number=number), "success")
+    return redirect(url_for("process.draft", draft_id=draft_id))
+
+
+def _load_draft(session, draft_id: int) -> ProcessDraft:
+    try:
+        return drafts.get(session, draft_id)
+    except drafts.DraftNotFound:
+        abort(404)
+
+
+def _context(session, draft: ProcessDraft) -> dict:
+    """What every draft page shows about the draft: its base, the latest version, whether it is open."""
+    base = session.get(ProcessVersion, draft.base_version_id) if draft.base_version_id else None
+    published = session.get(ProcessVersion, draft.published_version_id) if draft.published_version_id else None
+    latest = versions.latest(session)
+    return {
+        "draft": draft,
+        "base": base,
+        "latest": latest,
+        "published": published,
+        "is_open": draft.status == drafts.OPEN,
+        "outdated": latest is not None and base is not None and latest.id != base.id and draft.status == drafts.OPEN,
+    }
+
+
+@bp.route("/drafts/<int:draft_id>")
+@roles_required(OWNER)
+def draft(draft_id: int):
+    return _draft_page(draft_id)
+
+
+def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str | None = None, status: int = 200):
+    with _db().read() as session:
+        shown = _load_draft(session, draft_id)
+        context = _context(session, shown)
+    problems = drafts.problems(shown)
+    refs = drafts.form_references(shown.bpmn_xml)
+    return (
+        render_template(
+            "process/draft.html",
+            problems=problems,
+            refs=refs,
+            upload_error=upload_error,
+            conflict=conflict,
+            max_mb=MAX_BPMN_BYTES // 1_000_000,
+            diagram_data=_diagram_data(shown.bpmn_xml, problems),
+            **context,
+        ),
+        status,
+    )
+
+
+def _diagram_data(xml: str, problems: list[drafts.ProblemView]) -> dict:
+    return {"xml": xml, "problems": _problems_json(problems)}
+
+
+def _problems_json(problems: list[drafts.ProblemView]) -> list[dict]:
+    return [{**problem.as_json(), "element_name": content(problem.element_name)} for problem in problems]
+
+
+def _conflict_text(error: drafts.DraftConflict) -> str:
+    if error.updated_by and error.updated_at:
+        return _(
+            "%(who)s saved this draft at %(when)s, after you opened it. Your changes were not saved.",
+            who=error.updated_by,
+            when=local(error.updated_at),
+        )
+    return _("Someone else saved this draft after you opened it. Your changes were not saved.")
+
+
+def _closed(draft_id: int):
+    flash(_("This draft has been published and can no longer be changed. Start a new draft."), "error")
+    return redirect(url_for("process.draft", draft_id=draft_id))
+
+
+@bp.route("/drafts/<int:draft_id>/edit")
+@roles_required(OWNER)
+def edit(draft_id: int):
+    with _db().read() as session:
+        shown = _load_draft(session, draft_id)
+        context = _context(session, shown)
+    if shown.status != drafts.OPEN:
+        return _closed(draft_id)
+    problems = drafts.problems(shown)
+    editor = {
+        **_diagram_data(shown.bpmn_xml, problems),
+        "lock_version": shown.lock_version,
+        "save_url": url_for("process.save_diagram", draft_id=draft_id),
+        "download_name": secure_filename(f"{shown.process_id}-draft-{shown.id}.bpmn") or "draft.bpmn",
+        "text": _editor_texts(),
+    }
+    return render_template("process/edit.html", problems=problems, editor=editor, **context)
+
+
+def _editor_texts() -> dict[str, str]:
+    """The modeler's messages, translated here (process.js has no strings of its own)."""
+    return {
+        "saving": _("Saving…"),
+        "saved": _("Saved at %(time)s."),
+        "problems": _("%(count)s problem(s) would refuse publication:"),
+        "unsaved": _("Unsaved changes"),
+        "leave": _("The diagram has unsaved changes."),
+        "failed": _("The draft could not be saved. Your diagram is still here: try again, or download it."),
+    }
+
+
+@bp.route("/drafts/<int:draft_id>/diagram", methods=["POST"])
+@roles_required(OWNER)
+def save_diagram(draft_id: int):
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify(ok=False, error=_("The request was malformed.")), 400
+    xml, lock_version = payload.get("bpmn_xml"), payload.get("lock_version")
+    if not isinstance(xml, str) or not isinstance(lock_version, int) or isinstance(lock_version, bool):
+        return jsonify(ok=False, error=_("The request was malformed.")), 400
+    try:
+        with _db().transaction() as session:
+            saved = drafts.save_diagram(session, draft_id, lock_version, xml, current_actor())
+            new_lock, saved_at = saved.lock_version, saved.updated_at
+    except drafts.DraftNotFound as error:
+        return jsonify(ok=False, error=translate(error.message)), 404
+    except drafts.DraftConflict as error:
+        return jsonify(ok=False, conflict=True, error=_conflict_text(error), lock_version=error.lock_version), 409
+    except drafts.DraftClosed as error:
+        return jsonify(ok=False, error=translate(error.message)), 409
+    except drafts.InvalidDiagram as error:
+        return jsonify(ok=False, error=translate(error.message)), 422
+    problems = drafts.problems(saved)  # checked after the write transaction: nothing waits on it
+    return jsonify(
+        ok=True,
+        lock_version=new_lock,
+        saved_at=local(saved_at, "%H:%M:%S"),
+        problems=_problems_json(problems),
+    )
+
+
+@bp.route("/drafts/<int:draft_id>/upload", methods=["POST"])
+@roles_required(OWNER)
+def upload(draft_id: int):
+    file = request.files.get("file")
+    lock_version = request.form.get("lock_version", type=int)
+    if file is None or not file.filename:
+        return _draft_page(draft_id, upload_error=_("Choose a .bpmn file to upload."), status=422)
+    data = file.stream.read(MAX_BPMN_BYTES + 1)
+    if lock_version is None:
+        abort(400)
+    try:
+        with _db().transaction() as session:
+            drafts.save_diagram(session, draft_id, lock_version, data, current_actor())
+    except drafts.DraftNotFound:
+        abort(404)
+    except drafts.DraftConflict as error:
+        return _draft_page(draft_id, conflict=_conflict_text(error), status=409)
+    except drafts.DraftClosed as error:
+        flash(translate(error.message), "error")
+        return redirect(url_for("process.draft", draft_id=draft_id))
+    except drafts.InvalidDiagram as error:
+        return _draft_page(draft_id, upload_error=translate(error.message), status=422)
+    flash(_("The diagram %(name)s was uploaded into the draft.", name=file.filename), "success")
+    return redirect(url_for("process.draft", draft_id=draft_id))
+
+
+@bp.route("/drafts/<int:draft_id>/download")
+@roles_required(OWNER)
+def download_draft(draft_id: int):
+    with _db().read() as session:
+        shown = _load_draft(session, draft_id)
+    return _bpmn_file(shown.bpmn_xml, f"{shown.process_id}-draft-{shown.id}.bpmn")
+
+
+@bp.route("/drafts/<int:draft_id>/forms", methods=["GET", "POST"])
+@roles_required(OWNER)
+def forms(draft_id: int):
+    errors: dict[str, str] = {}
+    message = conflict = None
+    status = 200
+    submitted: dict[str, str] | None = None
+    if request.method == "POST":
+        names, texts = request.form.getlist("form_name"), request.form.getlist("form_text")
+        lock_version = request.form.get("lock_version", type=int)
+        if len(names) != len(texts) or lock_version is None:
+            abort(400)
+        submitted = dict(zip(names, texts, strict=True))
+        try:
+            with _db().transaction() as session:
+                drafts.save_forms(session, draft_id, lock_version, submitted, current_actor())
+        except drafts.DraftNotFound:
+            abort(404)
+        except drafts.InvalidForms as error:
+            errors = {name: translate(text) for name, text in error.errors.items()}
+            message, status = _("Some forms are not valid; nothing was saved. Correct the marked forms."), 422
+        except drafts.DraftConflict as error:
+            conflict = (
+                _conflict_text(error)
+                + " "
+                + _("Your text is kept below. Compare it with the saved draft; saving again replaces their forms.")
+            )
+            status = 409
+        except drafts.DraftClosed as error:
+            flash(translate(error.message), "error")
+            return redirect(url_for("process.draft", draft_id=draft_id))
+        else:
+            flash(_("The forms were saved."), "success")
+            return redirect(url_for("process.forms", draft_id=draft_id))
+    with _db().read() as session:
+        shown = _load_draft(session, draft_id)
+        context = _context(session, shown)
+    if shown.status != drafts.OPEN:
+        return _closed(draft_id)
+    refs = drafts.form_references(shown.bpmn_xml)
+    entries = drafts.editable_forms(shown)
+    if submitted is not None:  # nothing typed is lost
+        entries = [(name, submitted.get(name, text), is_new) for name, text, is_new in entries]
+    users = {}
+    for ref in refs:
+        for name in (ref.schema_file, ref.ui_file):
+            users.setdefault(name, []).append(ref)
+    referenced = {name for name, _text, _new in entries}
+    unreferenced = sorted(set(drafts.forms_of(shown)) - referenced)
+    return (
+        render_template(
+            "process/forms.html",
+            entries=entries,
+            users=users,
+            errors=errors,
+            message=message,
+            conflict=conflict,
+            unreferenced=unreferenced,
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.route("/drafts/<int:draft_id>/publish", methods=["GET", "POST"])
+@roles_required(OWNER)
+def publish(draft_id: int):
+    comment = request.form.get("comment", "").strip()
+    comment_error = refused = conflict = None
+    refused_problems: list[drafts.ProblemView] = []
+    status = 200
+    if request.method == "POST":
+        lock_version = request.form.get("lock_version", type=int)
+        if lock_version is None:
+            abort(400)
+        if not comment:
+            comment_error, status = _("Say what changed: the comment is kept with the version."), 422
+        else:
+            try:
+                with _db().transaction() as session:
+                    draft_row = drafts.get(session, draft_id)
+                    xml = draft_row.bpmn_xml
+                    published, created = drafts.publish(session, draft_id, lock_version, current_actor(), comment)
+                    number, version_id = published.version, published.id
+            except drafts.DraftNotFound:
+                abort(404)
+            except ModelError as error:
+                refused_problems = drafts.describe(error.problems, xml)
+                refused, status = _("Nothing was published: the draft has problems."), 422
+            except drafts.DraftConflict as error:
+                conflict, status = _conflict_text(error) + " " + _("Review the changes again before publishing."), 409
+            except drafts.DraftClosed as error:
+                flash(translate(error.message), "error")
+                return redirect(url_for("process.draft", draft_id=draft_id))
+            else:
+                if not created:
+                    flash(
+                        _("The draft is identical to version %(number)s; nothing was published.", number=number), "info"
+                    )
+                    return redirect(url_for("process.draft", draft_id=draft_id))
+                flash(
+                    _(
+                        "Version %(number)s was published. New incidents use it; running incidents keep their version.",
+                        number=number,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("process.version", version_id=version_id))
+    return _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status)
+
+
+def change_detail(detail: str) -> str:
+    """A detail of app.engine.diff ("name: 初始支持 → 初始支持（运维）") in the reader's language."""
+    what, separator, values = detail.partition(": ")
+    if not separator:
+        return detail
+    if what in DETAIL_LABELS:
+        label = _(DETAIL_LABELS[what])
+    else:
+        prefix = next((prefix for prefix in DETAIL_PREFIXES if what.startswith(prefix)), None)
+        label = _(DETAIL_PREFIXES[prefix], name=what[len(prefix) :]) if prefix else what
+    parts = [_(DETAIL_VALUES[part]) if part in DETAIL_VALUES else part for part in values.split(" → ")]
+    if what in ("name", "lane"):  # process labels
+        parts = [" / ".join(content(name) for name in part.split(" / ")) for part in parts]
+    return f"{label}: {' → '.join(parts)}"
+
+
+def _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status):
+    with _db().read() as session:
+        shown = _load_draft(session, draft_id)
+        context = _context(session, shown)
+    if shown.status != drafts.OPEN:
+        return _closed(draft_id)
+    latest = context["latest"]
+    problems = refused_problems or drafts.problems(shown)
+    changes = form_changes = None
+    diff_error = None
+    if latest is not None:
+        try:
+            changes = diagram_diff.diff(latest.bpmn_xml, shown.bpmn_xml)
+        except ModelError as error:
+            diff_error = "; ".join(str(problem) for problem in error.problems)
+        form_changes = drafts.form_changes(drafts.forms_of(latest), drafts.published_forms(shown))
+    return (
+        render_template(
+            "process/publish.html",
+            problems=problems,
+            changes=changes,
+            diff_error=diff_error,
+            form_changes=form_changes,
+            comment=comment if request.method == "POST" else shown.comment,
+            comment_error=comment_error,
+            change_detail=change_detail,
+            refused=refused,
+            conflict=conflict,
+            diagram_data={
+                **_diagram_data(shown.bpmn_xml, problems),
+                "added": [change.element_id for change in changes.added] if changes else [],
+                "changed": [change.element_id for change in changes.changed] if changes else [],
+            },
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.route("/drafts/<int:draft_id>/discard", methods=["POST"])
+@roles_required(OWNER)
+def discard(draft_id: int):
+    try:
+        with _db().transaction() as session:
+            drafts.discard(session, draft_id)
+    except drafts.DraftNotFound:
+        abort(404)
+    except drafts.DraftClosed as error:
+        flash(translate(error.message), "error")
+        return redirect(url_for("process.draft", draft_id=draft_id))
+    flash(_("The draft was discarded."), "success")
+    return redirect(url_for("process.index"))
