@@ -131,7 +131,7 @@ class Incident(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     resolved_in_time: Mapped[bool | None] = mapped_column(Boolean)
     resolution_kind: Mapped[str | None] = mapped_column(String(20))
     resolved_stage: Mapped[str | None] = mapped_column(String(30))
@@ -178,6 +178,7 @@ class AuditEvent(Base):
     """Append-only history; each row's hash covers its content and the previous row's hash."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_kind_at", "kind", "at"),)  # reports select events by kind and period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
