@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.messages import N_, Message
 from app.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -122,7 +123,11 @@ class Verification:
     ok: bool
     checked: int
     broken_at: int | None = None  # id of the first row that does not verify
-    reason: str | None = None
+    problem: Message | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.problem is None else str(self.problem)
 
 
 def verify(session: Session) -> Verification:
@@ -130,15 +135,16 @@ def verify(session: Session) -> Verification:
     previous_hash, expected_id, checked = GENESIS, 1, 0
     for event in _all_events(session):
         if event.id != expected_id:
-            return Verification(False, checked, expected_id, f"row {expected_id} is missing")
+            return Verification(False, checked, expected_id, Message(N_("row %(id)s is missing"), {"id": expected_id}))
         if event.prev_hash != previous_hash:
-            return Verification(False, checked, event.id, "link to the previous row does not match")
+            return Verification(False, checked, event.id, Message(N_("its link to the previous row does not match")))
         if row_hash(event) != event.hash:
-            return Verification(False, checked, event.id, "content does not match its hash")
+            return Verification(False, checked, event.id, Message(N_("its content does not match its hash")))
         previous_hash, expected_id, checked = event.hash, expected_id + 1, checked + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_id, head.last_hash) != (expected_id - 1, previous_hash):
-        return Verification(False, checked, expected_id, f"rows from {expected_id} on are missing")
+        missing = Message(N_("rows from %(id)s on are missing"), {"id": expected_id})
+        return Verification(False, checked, expected_id, missing)
     return Verification(True, checked)
 
 

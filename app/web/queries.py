@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from app import audit
 from app.audit import Actor
 from app.engine.lanes import LANES, SERVICE_DESK
 from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
 
+NO_WORKFLOW = defer(Incident.workflow)  # pages never need the stored workflow text
 REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
 
 
@@ -70,7 +71,7 @@ def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> li
     query = select(Incident).order_by(Incident.created_at.desc()).limit(limit)
     if filters.text:
         pattern = f"%{filters.text}%"
-        number = _number(filters.text)
+        number = parse_number(filters.text)
         condition = or_(Incident.title.ilike(pattern), Incident.system.ilike(pattern))
         query = query.where(or_(condition, Incident.id == number) if number else condition)
     for column, value in (
@@ -88,9 +89,10 @@ def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> li
     return list(session.scalars(query))
 
 
-def _number(text: str) -> int | None:
+def parse_number(text: str) -> int | None:
+    """The id in an incident number as people type it: "INC000012", "inc12", "12"."""
     digits = text.strip().upper().removeprefix("INC")
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if digits.isdigit() and int(digits) < 2**31 else None  # an id fits an INTEGER column
 
 
 @dataclass
@@ -107,17 +109,19 @@ class IncidentView:
 
 
 def incident_view(session: Session, incident_id: int) -> IncidentView | None:
-    incident = session.get(Incident, incident_id)
+    """Everything the incident page shows; the stored workflow text is not even read."""
+    incident = _incident(session, incident_id)
     if incident is None:
         return None
     timeline = audit.events_of(session, incident_id)
-    assessment = next(
-        (audit.data_of(e)["assessment"] for e in reversed(timeline) if e.kind in ("classified", "reclassified")),
-        None,
-    )
+    classifications = (audit.data_of(e) for e in reversed(timeline) if e.kind in ("classified", "reclassified"))
+    assessment = next((data["assessment"] for data in classifications if "assessment" in data), None)
     tasks = list(
         session.scalars(
-            select(OpenTask).where(OpenTask.incident_id == incident_id).options(joinedload(OpenTask.assignee))
+            select(OpenTask)
+            .where(OpenTask.incident_id == incident_id)
+            .options(joinedload(OpenTask.assignee))
+            .order_by(OpenTask.created_at)
         )
     )
     return IncidentView(
@@ -127,10 +131,16 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
         timeline=timeline,
         announcements=_of(session, Announcement, incident_id, Announcement.published_at.desc()),
         problem_tickets=_of(session, ProblemTicket, incident_id, ProblemTicket.id),
-        parent=session.get(Incident, incident.parent_id) if incident.parent_id else None,
-        follow_ups=list(session.scalars(select(Incident).where(Incident.parent_id == incident_id))),
+        parent=_incident(session, incident.parent_id) if incident.parent_id else None,
+        follow_ups=list(
+            session.scalars(select(Incident).where(Incident.parent_id == incident_id).options(NO_WORKFLOW))
+        ),
         requester=session.get(User, incident.requester_id) if incident.requester_id else None,
     )
+
+
+def _incident(session: Session, incident_id: int) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.id == incident_id).options(NO_WORKFLOW))
 
 
 def _of(session: Session, model: Any, incident_id: int, order: Any) -> list[Any]:
