@@ -256,10 +256,12 @@ def _open_tasks(session: Session, flt: ReportFilter):
     return [row for row in session.execute(query) if roles is None or row[0] in roles]
 
 
-def workload_by_person(session: Session, flt: ReportFilter) -> list[PersonWorkload]:
+def workload_by_person(
+    session: Session, flt: ReportFilter, spans: list[TaskSpan] | None = None
+) -> list[PersonWorkload]:
     """Per person: tasks completed in the period, waiting and working hours, open tasks assigned now
     (of incidents of the filter's type and current level; the filter's group selects people by role
-    and open tasks by candidate role)."""
+    and open tasks by candidate role). `spans`: the completed tasks, when already computed."""
     open_assigned: dict[int, int] = {}
     for _, assignee_id, count in _open_tasks(session, flt):
         if assignee_id is not None:
@@ -273,10 +275,10 @@ def workload_by_person(session: Session, flt: ReportFilter) -> list[PersonWorklo
         )):  # fmt: skip
             roles.setdefault(user_id, []).append(role)
         people = {user_id: (name, ",".join(sorted(roles.get(user_id, [])))) for user_id, name in names}
-    return person_rows(completed_tasks(session, flt), open_assigned, people)
+    return person_rows(completed_tasks(session, flt) if spans is None else spans, open_assigned, people)
 
 
-def workload_by_group(session: Session, flt: ReportFilter) -> list[GroupWorkload]:
+def workload_by_group(session: Session, flt: ReportFilter, spans: list[TaskSpan] | None = None) -> list[GroupWorkload]:
     """Per roles label: people, tasks completed in the period, waiting and working hours, and the open
     tasks of each candidate role now (assigned / still in the queue)."""
     open_tasks: dict[str, tuple[int, int]] = {}
@@ -287,4 +289,4 @@ def workload_by_group(session: Session, flt: ReportFilter) -> list[GroupWorkload
         else:
             assigned += count
         open_tasks[role or ""] = (assigned, unassigned)
-    return group_rows(completed_tasks(session, flt), open_tasks)
+    return group_rows(completed_tasks(session, flt) if spans is None else spans, open_tasks)

@@ -255,7 +255,7 @@ class Describer:
             return [Detail(_("Reason") if kind == "reopened" else _("Note"), text=text)] if text else []
         if kind == "announced":
             return [Detail(_("Announcement"), text=str(data.get("text") or ""))]
-        if kind in ("follow_up_requested", "problem_ticket_requested"):
+        if kind in ("follow_up_requested", "problem_ticket_requested", "problem_ticket_created"):
             return [Detail(_("Title"), text=str(data.get("title") or "—"))]
         if kind == "engine_error":
             return [Detail(_("Error"), text=str(data.get("error") or ""))]

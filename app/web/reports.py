@@ -39,6 +39,7 @@ from app.reports import (
     ReportFilter,
     backlog,
     breaches,
+    completed_tasks,
     reopened_incidents,
     reopens,
     repeat_rows,
@@ -266,6 +267,7 @@ class RepeatView:
 def _report(session: Session, sel: Selection) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
+    spans = completed_tasks(session, flt)  # one pass over the audit serves both workload tables
     found = repeats(session, flt, tz=zone())
     ids = [incident.id for group in found for incident in group.incidents]
     tickets: dict[int, list[ProblemTicket]] = {}
@@ -283,8 +285,8 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "breaches": breaches(session, flt),
         "reopens": reopens(session, flt),
         "reopened": reopened_incidents(session, flt),
-        "people": workload_by_person(session, flt),
-        "groups": workload_by_group(session, flt),
+        "people": workload_by_person(session, flt, spans),
+        "groups": workload_by_group(session, flt, spans),
         "repeats": [
             RepeatView(number, group, [t for incident in group.incidents for t in tickets.get(incident.id, [])])
             for number, group in enumerate(found, start=1)
