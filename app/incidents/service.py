@@ -218,7 +218,11 @@ class IncidentService:
         except EngineError as error:
             raise Conflict(error.message) from None
         schema, ui = run.model.form(task.spec_id)
-        return TaskForm(task.id, task.spec_id, task.name, task.lane, schema, ui, dict(task.data))
+        # Each step decides afresh: a form starts from what the incident was raised with (a portal
+        # incident's description), never from an earlier step's answers to the same variables.
+        raised_with = run.workflow.task_tree.data
+        start = {name: raised_with[name] for name in schema.get("properties", {}) if name in raised_with}
+        return TaskForm(task.id, task.spec_id, task.name, task.lane, schema, ui, start)
 
     # ------------------------------------------------------------------ task assignment
 

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.engine.lanes import LANES
 from app.incidents import permissions
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import OpenTask
@@ -75,9 +74,7 @@ def task(incident_id: int, task_id: str):
 def _render(row, incident, form, data, errors, message, status):
     with current_app.extensions["db"].read() as session:
         view = queries.incident_view(session, incident.id)
-        lane = LANES.get(row.lane)
-        roles = [lane.candidate_role(form.data)] if lane and not lane.for_requester else []
-        colleagues = queries.assignable_users(session, roles) if roles else []
+        colleagues = queries.assignable_users(session, [row.candidate_role]) if row.candidate_role else []
     return (
         render_template(
             "inbox/task.html",
