@@ -6,12 +6,13 @@ import json
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, g, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from app.incidents.service import NotFound, PermissionDenied, ServiceError
+from app.db import Database
+from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
 from app.web import i18n, labels, security, timefmt
 from app.web.i18n import translate
 
@@ -41,6 +42,14 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.filters["fromjson"] = json.loads
     _error_pages(app)
+
+
+def database() -> Database:
+    return current_app.extensions["db"]
+
+
+def incident_service() -> IncidentService:
+    return current_app.extensions["incidents"]
 
 
 @dataclass(frozen=True)

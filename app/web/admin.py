@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import audit
 from app.models import User, utcnow
 from app.users import ADMIN, ROLES, UserError, create_user, set_password, update_user
-from app.web import queries
+from app.web import database, queries
 from app.web.security import current_actor, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -31,7 +31,7 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one names no account (an
 @bp.route("/users")
 @roles_required(ADMIN)
 def users():
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         accounts = queries.all_users(session)
     return render_template("admin/users.html", users=accounts, now=utcnow())
 
@@ -50,7 +50,7 @@ def new_user():
         password = request.form.get("password", "")
         errors = _check_username(values["username"]) | _check_details(values) | _check_password(password)
         if not errors:
-            with current_app.extensions["db"].transaction() as session:
+            with database().transaction() as session:
                 if session.scalar(select(User.id).where(User.username == values["username"])) is not None:
                     errors["username"] = _("This username is already taken.")
                 else:
@@ -97,7 +97,7 @@ def edit_user(user_id: int):
         }
         errors = _check_details(values) | _check_self(user, values)
         if not errors:
-            with current_app.extensions["db"].transaction() as session:
+            with database().transaction() as session:
                 account = session.get(User, user_id)
                 changes = update_user(session, account, **values)
                 if changes:
@@ -127,7 +127,7 @@ def reset_password(user_id: int):
     if errors:
         values = {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
         return _edit_page(user, values, {}, errors, 422)
-    with current_app.extensions["db"].transaction() as session:
+    with database().transaction() as session:
         account = session.get(User, user_id)
         set_password(session, account, password, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
         data = {"user": account.username}  # never the password or its hash
@@ -156,7 +156,7 @@ def _edit_page(user: User, values, errors, password_errors, status):
 def _user(user_id: int) -> User:
     if user_id > MAX_ID:
         abort(404)
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         user = session.get(User, user_id)
     if user is None:
         abort(404)

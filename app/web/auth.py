@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import audit
 from app.models import User, utcnow
 from app.users import actor_of
+from app.web import database
 from app.web.i18n import LANGUAGES
 from app.web.security import login_required, sign_in, sign_out
 
@@ -40,7 +41,7 @@ def login():
 
 def _attempt(username: str, password: str) -> str | None:
     now = utcnow()
-    with current_app.extensions["db"].transaction() as db_session:
+    with database().transaction() as db_session:
         user = db_session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             check_password_hash(_DUMMY_HASH, password)  # same time whether or not the account exists
@@ -82,7 +83,7 @@ def language():
     if choice in LANGUAGES:
         session["locale"] = choice
         if g.get("user") is not None:
-            with current_app.extensions["db"].transaction() as db_session:
+            with database().transaction() as db_session:
                 db_session.get(User, g.user.id).locale = choice
     target = request.form.get("next", "")
     return redirect(target if _is_local(target) else url_for("home.index"))
@@ -103,7 +104,7 @@ def password():
         errors["confirm"] = _("The two new passwords differ.")
     if errors:
         return render_template("auth/password.html", errors=errors), 422
-    with current_app.extensions["db"].transaction() as db_session:
+    with database().transaction() as db_session:
         user = db_session.get(User, g.user.id)
         user.password_hash = generate_password_hash(new, method=current_app.config["PASSWORD_HASH_METHOD"])
         audit.append(db_session, kind="password_changed", actor=g.actor, at=utcnow(), data={"user": user.username})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, url_for
+from flask import Blueprint, g, redirect, url_for
 
-from app.web import queries
+from app.web import database, queries
 from app.web.security import has_role, login_required
 
 bp = Blueprint("home", __name__)
@@ -23,7 +23,7 @@ LANDING = (  # first match wins
 @bp.before_app_request
 def count_inbox() -> None:
     if g.get("user") is not None:
-        with current_app.extensions["db"].read() as session:
+        with database().read() as session:
             g.inbox_count = queries.inbox_count(session, g.actor)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -10,15 +10,11 @@ from sqlalchemy.orm import joinedload
 from app.incidents import permissions
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import OpenTask
-from app.web import HANDLERS, formrender, queries
+from app.web import HANDLERS, database, formrender, incident_service, queries
 from app.web.i18n import content, translate
 from app.web.security import current_actor, login_required, roles_required
 
 bp = Blueprint("inbox", __name__)
-
-
-def _service():
-    return current_app.extensions["incidents"]
 
 
 @bp.route("/inbox")
@@ -30,7 +26,7 @@ def index():
         emergency=request.args.get("emergency") == "1",
         mine=request.args.get("mine") == "1",
     )
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         tasks = queries.inbox(session, current_actor(), filters)
     return render_template("inbox/index.html", tasks=tasks, filters=filters)
 
@@ -54,13 +50,13 @@ def task(incident_id: int, task_id: str):
     incident = row.incident
     if not permissions.may_work(current_actor(), row, incident) and not _may_see():
         abort(403)
-    form = _service().task_form(incident_id, row.id)
+    form = incident_service().task_form(incident_id, row.id)
     data, errors = form.data, {}
     if request.method == "POST":
         data = formrender.read_submission(form.schema, request.form)
         if status == 200:
             try:
-                _service().complete_task(current_actor(), incident_id, row.id, data)
+                incident_service().complete_task(current_actor(), incident_id, row.id, data)
             except InvalidInput as error:
                 errors, message, status = error.errors, _("Please correct the marked fields."), 422
             except (Conflict, PermissionDenied) as error:
@@ -72,7 +68,7 @@ def task(incident_id: int, task_id: str):
 
 
 def _render(row, incident, form, data, errors, message, status):
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         view = queries.incident_view(session, incident.id)
         colleagues = queries.assignable_users(session, [row.candidate_role]) if row.candidate_role else []
     return (
@@ -95,7 +91,7 @@ def _render(row, incident, form, data, errors, message, status):
 
 
 def _task_row(incident_id: int, task_id: str) -> OpenTask | None:
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident)])
         return row if row is not None and row.incident_id == incident_id else None
 
@@ -103,7 +99,7 @@ def _task_row(incident_id: int, task_id: str) -> OpenTask | None:
 def _successor(incident_id: int, spec_id: str | None) -> OpenTask | None:
     if not spec_id:
         return None
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         query = (
             select(OpenTask)
             .where(OpenTask.incident_id == incident_id, OpenTask.spec_id == spec_id)
@@ -120,14 +116,14 @@ def _may_see() -> bool:
 @bp.route("/tasks/<int:incident_id>/<task_id>/claim", methods=["POST"])
 @login_required
 def claim(incident_id: int, task_id: str):
-    return _assignment(incident_id, task_id, lambda actor: _service().claim(actor, incident_id, task_id),
+    return _assignment(incident_id, task_id, lambda actor: incident_service().claim(actor, incident_id, task_id),
                        _("You have claimed the task."))  # fmt: skip
 
 
 @bp.route("/tasks/<int:incident_id>/<task_id>/release", methods=["POST"])
 @login_required
 def release(incident_id: int, task_id: str):
-    return _assignment(incident_id, task_id, lambda actor: _service().release(actor, incident_id, task_id),
+    return _assignment(incident_id, task_id, lambda actor: incident_service().release(actor, incident_id, task_id),
                        _("The task is back in the group's inbox."))  # fmt: skip
 
 
@@ -138,8 +134,10 @@ def assign(incident_id: int, task_id: str):
     if assignee is None:
         flash(_("Choose a colleague."), "error")
         return redirect(url_for("inbox.task", incident_id=incident_id, task_id=task_id))
-    return _assignment(incident_id, task_id, lambda actor: _service().assign(actor, incident_id, task_id, assignee),
-                       _("The task has been assigned."))  # fmt: skip
+    def action(actor):
+        incident_service().assign(actor, incident_id, task_id, assignee)
+
+    return _assignment(incident_id, task_id, action, _("The task has been assigned."))
 
 
 def _assignment(incident_id, task_id, action, done_message):

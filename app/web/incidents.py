@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,17 +14,13 @@ from app.forms import read_form_files
 from app.incidents import permissions
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import User, UserRole
-from app.web import HANDLERS, formrender, queries
+from app.web import HANDLERS, database, formrender, incident_service, queries
 from app.web.i18n import translate
 from app.web.security import current_actor, has_role, login_required, roles_required
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 READERS = (*HANDLERS, "leadership", "auditor")
-
-
-def _service():
-    return current_app.extensions["incidents"]
 
 
 def _event_form(name: str) -> tuple[dict, dict]:
@@ -43,7 +39,7 @@ def index():
         emergency=request.args.get("emergency") == "1",
         breached=request.args.get("breached") == "1",
     )
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         rows = queries.incidents(session, filters)
     return render_template("incidents/index.html", incidents=rows, filters=filters)
 
@@ -51,13 +47,13 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("service_desk")
 def new():
-    schema, ui = _service().start_form()
+    schema, ui = incident_service().start_form()
     data, errors, message, status = {}, {}, None, 200
     requester_id = request.form.get("requester_id", type=int)
     if request.method == "POST":
         data = formrender.read_submission(schema, request.form)
         try:
-            incident_id = _service().start(
+            incident_id = incident_service().start(
                 current_actor(), incident=data.get("incident"), requester_id=requester_id, registration=data
             )
         except InvalidInput as error:
@@ -65,7 +61,7 @@ def new():
         else:
             flash(_("The incident has been registered."), "success")
             return redirect(url_for("incidents.detail", incident_id=incident_id))
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         requesters = list(
             session.scalars(
                 select(User).join(UserRole).where(UserRole.role == REQUESTER, User.active.is_(True))
@@ -88,7 +84,7 @@ def new():
 @bp.route("/<int:incident_id>")
 @login_required
 def detail(incident_id: int):
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         view = queries.incident_view(session, incident_id)
     if view is None or not _may_read(view.incident):
         abort(404)  # the same answer whether it does not exist or is someone else's
@@ -126,7 +122,7 @@ def add_facts(incident_id: int):
     schema, ui = _event_form("update_facts")
     data = formrender.read_submission(schema, request.form)
     try:
-        _service().add_facts(current_actor(), incident_id, data.get("update") or {})
+        incident_service().add_facts(current_actor(), incident_id, data.get("update") or {})
     except InvalidInput as error:
         return _facts_page(incident_id, schema, ui, data, error.errors), 422
     except (Conflict, PermissionDenied) as error:
@@ -137,7 +133,7 @@ def add_facts(incident_id: int):
 
 
 def _facts_page(incident_id, schema, ui, data, errors):
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         view = queries.incident_view(session, incident_id)
     return render_template(
         "incidents/facts.html",
@@ -151,7 +147,7 @@ def _facts_page(incident_id, schema, ui, data, errors):
 @roles_required(*HANDLERS)
 def forward(incident_id: int):
     try:
-        _service().forward_for_tracking(current_actor(), incident_id, request.form.get("note", ""))
+        incident_service().forward_for_tracking(current_actor(), incident_id, request.form.get("note", ""))
     except InvalidInput:
         flash(_("Say what the incident manager should track."), "error")
     except (Conflict, PermissionDenied) as error:

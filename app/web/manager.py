@@ -7,13 +7,13 @@ console links to the open 紧急事件处理 task of each emergency.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.engine.lanes import INCIDENT_MANAGER
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import Incident, utcnow
-from app.web import queries
+from app.web import database, incident_service, queries
 from app.web.i18n import translate
 from app.web.labels import STATUSES, label
 from app.web.security import current_actor, roles_required
@@ -25,15 +25,11 @@ NOTE_LIMIT = 4000  # as the add-facts form (forms/update_facts.schema.json)
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number names no incident
 
 
-def _service():
-    return current_app.extensions["incidents"]
-
-
 @bp.route("/")
 @roles_required(INCIDENT_MANAGER)
 def index():
     now = utcnow()
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         emergencies = queries.open_emergencies(session)
         at_risk = queries.at_risk(session, now)
         tasks = queries.role_tasks(session, INCIDENT_MANAGER, queries.MANAGER_TASKS)
@@ -71,7 +67,7 @@ def designate():
             message, status = _("Please correct the marked fields."), 422
         else:
             try:
-                _service().add_facts(current_actor(), incident.id, {"note": note, "designated_emergency": True})
+                incident_service().add_facts(current_actor(), incident.id, {"note": note, "designated_emergency": True})
             except InvalidInput as error:
                 errors = {_field(path): translate(text) for path, text in error.errors.items()}
                 message, status = _("Please correct the marked fields."), 422
@@ -83,7 +79,7 @@ def designate():
             incident = _find(reference)  # as it is now
     view = None
     if incident is not None:
-        with current_app.extensions["db"].read() as session:
+        with database().read() as session:
             view = queries.incident_view(session, incident.id)
     return (
         render_template(
@@ -107,7 +103,7 @@ def _find(reference: str) -> Incident | None:
     number = _number(reference)
     if number is None:
         return None
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         return session.get(Incident, number)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from app.engine.lanes import INCIDENT_MANAGER
 from app.models import Incident, utcnow
 from app.users import LEADERSHIP
-from app.web import queries
+from app.web import database, queries
 from app.web.security import roles_required
 from app.web.timefmt import zone
 
@@ -26,7 +26,7 @@ OPEN = "open"
 def index():
     now = utcnow()
     day_start, day_end = local_day(now)
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         emergencies = queries.open_emergencies(session)
         latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
         breaches = queries.at_risk(session, now, breached_only=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app import forms
 from app.engine.lanes import REQUESTER
-from app.web import formrender, queries
+from app.web import database, formrender, incident_service, queries
 from app.web.security import current_actor, roles_required
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -25,15 +25,11 @@ REQUIRED = ("title", "description", "contact")
 SOURCE = "portal"
 
 
-def _service():
-    return current_app.extensions["incidents"]
-
-
 @bp.route("/")
 @roles_required(REQUESTER)
 def index():
     actor = current_actor()
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         confirmations = queries.requester_tasks(session, actor.user_id)
         incidents = queries.incidents(session, queries.IncidentFilter(requester_id=actor.user_id))
     return render_template("portal/index.html", confirmations=confirmations, incidents=incidents)
@@ -42,7 +38,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(REQUESTER)
 def new():
-    schema, ui = portal_form(*_service().start_form())
+    schema, ui = portal_form(*incident_service().start_form())
     data: dict[str, Any] = {}
     errors: Mapping[str, Any] = {}
     if request.method == "POST":
@@ -55,7 +51,9 @@ def new():
         else:
             fields = {key: value for key, value in clean["incident"].items() if value is not None}
             actor = current_actor()
-            incident_id = _service().start(actor, incident={**fields, "source": SOURCE}, requester_id=actor.user_id)
+            incident_id = incident_service().start(
+                actor, incident={**fields, "source": SOURCE}, requester_id=actor.user_id
+            )
             flash(_("Your incident has been raised. The service desk will register it shortly."), "success")
             return redirect(url_for("incidents.detail", incident_id=incident_id))
     return (

@@ -54,7 +54,7 @@ from app.reports import (
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number, split_group
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.users import LEADERSHIP
-from app.web import charts
+from app.web import charts, database
 from app.web.labels import GROUPS, LEVELS, ROLES, STAGES, TYPES, label
 from app.web.security import current_actor, roles_required
 from app.web.timefmt import zone
@@ -348,7 +348,7 @@ def _charts(sel: Selection, data: dict[str, Any]) -> dict[str, Chart]:
 @roles_required(*READERS)
 def index():
     sel = selection(request.args, today())
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         data = _report(session, sel)
     query = sel.query()
     previous = month_of(month_of(today())[0] - timedelta(days=1))
@@ -383,7 +383,7 @@ def download(name: str):
         abort(404)
     sel = selection(request.args, today())
     table, row_type = CSV_TABLES[name]
-    with current_app.extensions["db"].read() as session:
+    with database().read() as session:
         body = to_csv_bytes(table(session, sel), row_type)
     filename = f"{name}_{sel.first.isoformat()}_{sel.last.isoformat()}.csv"
     return Response(
@@ -420,7 +420,7 @@ def raise_problem_ticket():
         flash(_("Choose a group of at least two repeat incidents."), "error")
         return redirect(back)
     actor, now = current_actor(), utcnow()
-    with current_app.extensions["db"].transaction() as session:
+    with database().transaction() as session:
         # Lock the group's incidents: two clicks at once cannot both create a ticket (PostgreSQL;
         # SQLite writers are serialized already).
         locked = session.scalars(select(Incident.id).where(Incident.id.in_(ids)).with_for_update()).all()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, g, redirect, request, session, url_for
 
 from app.audit import Actor
 from app.models import User, utcnow
@@ -57,7 +57,9 @@ def _load_user() -> None:
         session.clear()
         g.session_expired = True
         return
-    with current_app.extensions["db"].read() as db_session:
+    from app.web import database
+
+    with database().read() as db_session:
         user = db_session.get(User, user_id)
         roles = user.roles if user is not None else frozenset()
     if user is None or not user.active or session.get("roles") != sorted(roles):
