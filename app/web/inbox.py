@@ -134,6 +134,7 @@ def assign(incident_id: int, task_id: str):
     if assignee is None:
         flash(_("Choose a colleague."), "error")
         return redirect(url_for("inbox.task", incident_id=incident_id, task_id=task_id))
+
     def action(actor):
         incident_service().assign(actor, incident_id, task_id, assignee)
 
