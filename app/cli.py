@@ -8,13 +8,15 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app import audit, migrate, versions
 from app.audit import Actor
 from app.engine import model as process_model
 from app.forms import read_form_files
+from app.models import User, utcnow
 from app.rules.cli import rules_cli
-from app.users import ROLES, UserError, create_user
+from app.users import ROLES, UserError, create_user, update_user
 
 db_cli = AppGroup("db", help="Create or upgrade the database.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -47,11 +49,48 @@ def db_upgrade() -> None:
 def users_create(username: str, roles: tuple[str, ...], display_name: str | None, password: str) -> None:
     try:
         with _db().transaction() as session:
-            create_user(session, username, password, roles, display_name,
-                        hash_method=current_app.config["PASSWORD_HASH_METHOD"])  # fmt: skip
+            user = create_user(session, username, password, roles, display_name,
+                               hash_method=current_app.config["PASSWORD_HASH_METHOD"])  # fmt: skip
+            audit.append(session, kind="user_created", actor=CLI_ACTOR, at=utcnow(),
+                         data={"user": user.username, "roles": sorted(roles)})  # fmt: skip
     except UserError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {username} ({', '.join(roles)})")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    with _db().read() as session:
+        for user in session.scalars(select(User).order_by(User.username)):
+            state = "" if user.active else "  (disabled)"
+            click.echo(f"{user.username:<16} {','.join(sorted(user.roles)):<40} {user.display_name}{state}")
+
+
+@users_cli.command("set")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="The new roles (repeat); omit to keep.")
+@click.option("--name", "display_name", help="A new display name.")
+@click.option("--active/--disabled", default=None, help="Enable or disable the account.")
+def users_set(username: str, roles: tuple[str, ...], display_name: str | None, active: bool | None) -> None:
+    """Change an account's roles, display name or active flag (audited)."""
+    try:
+        with _db().transaction() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise UserError(f"there is no user '{username}'")
+            changes = update_user(
+                session,
+                user,
+                display_name=display_name or user.display_name,
+                roles=roles or tuple(user.roles),
+                active=user.active if active is None else active,
+            )
+            if changes:
+                audit.append(session, kind="user_updated", actor=CLI_ACTOR, at=utcnow(),
+                             data={"user": user.username, "changes": changes})  # fmt: skip
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"updated {username}: {', '.join(changes) or 'nothing changed'}")
 
 
 @timers_cli.command("run")

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select, text
 
-from app.models import User, UserRole
+from app.models import AuditEvent, User, UserRole
 from app.versions import BUNDLED_DIAGRAM
 
 
@@ -35,6 +35,14 @@ def test_users_create(cli, db):
     assert again.exit_code == 1 and "already exists" in again.output
     short = cli.invoke(args=["users", "create", "wangwu", "--role", "first_line", "--password", "short"])
     assert short.exit_code == 1 and "at least 8" in short.output
+    changed = cli.invoke(args=["users", "set", "lisi", "--role", "second_line_is", "--disabled"])
+    assert changed.exit_code == 0 and "updated lisi: roles, active" in changed.output
+    listing = cli.invoke(args=["users", "list"]).output
+    assert "lisi" in listing and "second_line_is" in listing and "(disabled)" in listing
+    with db.read() as session:
+        kinds = list(session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)))
+    assert kinds == ["user_created", "user_updated"]
+    assert cli.invoke(args=["users", "set", "nobody", "--active"]).exit_code == 1
 
 
 def test_rules_classify_contract(cli):
@@ -81,7 +89,7 @@ def test_audit_verify_detects_an_edited_row(cli, app, db):
     assert cli.invoke(args=["db", "upgrade"]).exit_code == 0
     cli.invoke(args=["users", "create", "lisi", "--role", "service_desk", "--password", "secret-pass"])
     intact = cli.invoke(args=["audit", "verify"])
-    assert intact.exit_code == 0 and "audit log intact: 1 rows verified" in intact.output
+    assert intact.exit_code == 0 and "audit log intact: 2 rows verified" in intact.output
     if db.is_postgresql:
         with pytest.raises(Exception, match="append-only"):
             with db.engine.begin() as connection:
