@@ -90,7 +90,7 @@ class InvalidForms(DraftError):
 
 class NoVersion(DraftError):
     def __init__(self) -> None:
-        super().__init__(Message(N_("No process version is published yet.")))
+        super().__init__(Message(N_("No process version has been published yet.")))
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,13 @@ class FormRef:
 
 @dataclass(frozen=True)
 class ProblemView:
-    message: str
+    message: Message  # the web layer shows it with `translate`
     element_id: str | None
     element_name: str
 
     def as_json(self) -> dict[str, str | None]:
-        return {"message": self.message, "element_id": self.element_id, "element_name": self.element_name}
+        """The problem with its message in English (the web layer replaces it with the reader's language)."""
+        return {"message": str(self.message), "element_id": self.element_id, "element_name": self.element_name}
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,8 @@ def read_diagram(data: bytes | str) -> str:
     try:
         root = process_model.parse_xml(raw)
     except ModelError as error:
-        reason = error.problems[0].message if error.problems else ""
-        if reason == NO_DOCTYPE:
+        message = error.problems[0].message if error.problems else Message("")
+        if message == NO_DOCTYPE:
             raise InvalidDiagram(
                 Message(
                     N_(
@@ -164,6 +165,8 @@ def read_diagram(data: bytes | str) -> str:
                     )
                 )
             ) from None
+        # The reason is the XML parser's own (English) explanation, shown as the library wrote it.
+        reason = message.params.get("detail", str(message))
         raise InvalidDiagram(
             Message(N_("The file is not XML, so it cannot be a BPMN diagram (%(reason)s)."), {"reason": reason})
         ) from None
@@ -288,7 +291,7 @@ def check_form(text: str, *, is_schema: bool) -> Message | None:
     """What is wrong with a form file's text, or None; the same rules publication applies."""
     try:
         document = json.loads(text)
-    except ValueError as error:
+    except ValueError as error:  # the details are the JSON parser's and jsonschema's English texts, as written
         return Message(N_("Not valid JSON: %(error)s"), {"error": str(error)})
     if not isinstance(document, dict):
         return Message(N_("The file must contain a JSON object ({ … })."))

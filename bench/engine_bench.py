@@ -51,7 +51,8 @@ def registration(complaints: int) -> dict:
 
 def task_id(db: Database, incident_id: int, spec_id: str) -> str:
     with db.read() as session:
-        return session.scalar(select(OpenTask.id).where(OpenTask.incident_id == incident_id, OpenTask.spec_id == spec_id))
+        query = select(OpenTask.id).where(OpenTask.incident_id == incident_id, OpenTask.spec_id == spec_id)
+        return session.scalar(query)
 
 
 def size(db: Database, incident_id: int) -> int:

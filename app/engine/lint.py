@@ -20,8 +20,9 @@ ported; they are left to the linter of the bpmn.io modeler, which shows them whi
 As in bpmnlint (which reads the document with bpmn-moddle), a node's connections are its `incoming` and
 `outgoing` references, a reference to an id that does not exist counts as absent, and only elements where the
 schema puts them are looked at (a task inside `extensionElements` is not one). Each message starts with the
-rule's name. bpmnlint's command line also fails a document on its reader's warnings (an unresolved reference,
-an element out of place); those are not rules and are not reported here.
+rule's name (its `rule` parameter: the messages are `Message`s with English ids, translated where shown).
+bpmnlint's command line also fails a document on its reader's warnings (an unresolved reference, an element out
+of place); those are not rules and are not reported here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterator
 from lxml import etree
 
 from app.engine import model  # `model` runs `lint`: names are looked up when a rule runs
+from app.messages import N_, Message
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -150,12 +152,14 @@ def _event_sub_process(element: etree._Element) -> bool:
     return kind(element) in SUB_PROCESSES and _is_true(element, "triggeredByEvent")
 
 
-def _scope(container: etree._Element) -> str:
-    return "process" if kind(container) == "process" else "sub-process"
+def _scope(container: etree._Element, process: str, sub_process: str) -> str:
+    """The message for a process or for a sub-process, as `container` is one or the other."""
+    return process if kind(container) == "process" else sub_process
 
 
-def _problem(rule: str, message: str, element: etree._Element) -> model.Problem:
-    return model.Problem(f"{rule}: {message}", element.get("id"))
+def _problem(rule: str, text: str, element: etree._Element, **params: str) -> model.Problem:
+    """`text` is an English message id starting with "%(rule)s: " (marked with N_ where it is written)."""
+    return model.Problem(Message(text, {"rule": rule, **params}), element.get("id"))
 
 
 # --- the rules -------------------------------------------------------------------------------------------------
@@ -164,8 +168,11 @@ def _problem(rule: str, message: str, element: etree._Element) -> model.Problem:
 def ad_hoc_sub_process(doc: _Document) -> Iterator[model.Problem]:
     for container in doc.of({"adHocSubProcess"}):
         for child in _children(container, {"startEvent", "endEvent"}):
-            what = "a start event" if kind(child) == "startEvent" else "an end event"
-            yield _problem("ad-hoc-sub-process", f"{what} is not allowed in an ad-hoc sub-process", child)
+            if kind(child) == "startEvent":
+                text = N_("%(rule)s: a start event is not allowed in an ad-hoc sub-process")
+            else:
+                text = N_("%(rule)s: an end event is not allowed in an ad-hoc sub-process")
+            yield _problem("ad-hoc-sub-process", text, child)
 
 
 def conditional_flows(doc: _Document) -> Iterator[model.Problem]:
@@ -176,24 +183,33 @@ def conditional_flows(doc: _Document) -> Iterator[model.Problem]:
             continue
         for flow in outgoing:
             if not _has_condition(flow) and flow is not default:
-                message = "sequence flow is missing a condition (it leaves a conditional fork and is not the default)"
+                message = N_(
+                    "%(rule)s: sequence flow is missing a condition "
+                    "(it leaves a conditional fork and is not the default)"
+                )
                 yield _problem("conditional-flows", message, flow)
 
 
 def end_event_required(doc: _Document) -> Iterator[model.Problem]:
     for container in doc.of(CONTAINERS - {"adHocSubProcess"}):
         if not _children(container, {"endEvent"}):
-            yield _problem("end-event-required", f"{_scope(container)} is missing an end event", container)
+            text = _scope(
+                container,
+                N_("%(rule)s: process is missing an end event"),
+                N_("%(rule)s: sub-process is missing an end event"),
+            )
+            yield _problem("end-event-required", text, container)
 
 
 def event_based_gateway(doc: _Document) -> Iterator[model.Problem]:
     for gateway in doc.of({"eventBasedGateway"}):
         outgoing = doc.outgoing(gateway)
         if len(outgoing) < 2:
-            yield _problem("event-based-gateway", "an event-based gateway needs at least 2 outgoing flows", gateway)
+            text = N_("%(rule)s: an event-based gateway needs at least 2 outgoing flows")
+            yield _problem("event-based-gateway", text, gateway)
         for flow in outgoing:
             if _has_condition(flow):
-                message = "a sequence flow leaving an event-based gateway must not have a condition"
+                message = N_("%(rule)s: a sequence flow leaving an event-based gateway must not have a condition")
                 yield _problem("event-based-gateway", message, flow)
 
 
@@ -203,7 +219,7 @@ def event_sub_process_typed_start_event(doc: _Document) -> Iterator[model.Proble
             continue
         for start in _children(container, {"startEvent"}):
             if not _event_definitions(start):
-                message = "the start event of an event sub-process needs an event definition"
+                message = N_("%(rule)s: the start event of an event sub-process needs an event definition")
                 yield _problem("event-sub-process-typed-start-event", message, start)
 
 
@@ -217,7 +233,7 @@ def label_required(doc: _Document) -> Iterator[model.Problem]:
         if name == "sequenceFlow" and not _has_condition(element):
             continue
         if not (element.get("name") or "").strip(WHITESPACE):
-            yield _problem("label-required", "element is missing a label", element)
+            yield _problem("label-required", N_("%(rule)s: element is missing a label"), element)
 
 
 def link_event(doc: _Document) -> Iterator[model.Problem]:
@@ -233,18 +249,20 @@ def link_event(doc: _Document) -> Iterator[model.Problem]:
             if definition.get("name"):
                 named[definition.get("name")].append(link)
             else:
-                yield _problem("link-event", "link event is missing a link name", link)
+                yield _problem("link-event", N_("%(rule)s: link event is missing a link name"), link)
+        no_catch = N_("%(rule)s: link catch event named '%(name)s' is missing in this scope")
         for name, events in named.items():
             catches = [event for event in events if kind(event) in CATCH_EVENTS]
             if len(events) == 1:
-                missing = "catch" if not catches else "throw"
-                yield _problem("link-event", f"link {missing} event named '{name}' is missing in this scope", events[0])
+                no_throw = N_("%(rule)s: link throw event named '%(name)s' is missing in this scope")
+                yield _problem("link-event", no_throw if catches else no_catch, events[0], name=name)
             elif len(catches) > 1:
                 for event in catches:
-                    yield _problem("link-event", f"more than one link catch event is named '{name}' here", event)
+                    text = N_("%(rule)s: more than one link catch event is named '%(name)s' here")
+                    yield _problem("link-event", text, event, name=name)
             elif not catches:
                 for event in events:
-                    yield _problem("link-event", f"link catch event named '{name}' is missing in this scope", event)
+                    yield _problem("link-event", no_catch, event, name=name)
 
 
 def no_bpmndi(doc: _Document) -> Iterator[model.Problem]:
@@ -257,7 +275,8 @@ def no_bpmndi(doc: _Document) -> Iterator[model.Problem]:
     }
     for element in _drawable(_children(doc.root, ROOT_ELEMENTS)):
         if kind(element) != "dataObject" and element.get("id") not in drawn:
-            yield _problem("no-bpmndi", "element is not drawn in the diagram (it has no BPMN DI)", element)
+            text = N_("%(rule)s: element is not drawn in the diagram (it has no BPMN DI)")
+            yield _problem("no-bpmndi", text, element)
 
 
 def _drawable(scopes: list[etree._Element]) -> Iterator[etree._Element]:
@@ -278,7 +297,7 @@ def _drawable(scopes: list[etree._Element]) -> Iterator[etree._Element]:
 
 def no_complex_gateway(doc: _Document) -> Iterator[model.Problem]:
     for gateway in doc.of({"complexGateway"}):
-        yield _problem("no-complex-gateway", "complex gateways are not allowed", gateway)
+        yield _problem("no-complex-gateway", N_("%(rule)s: complex gateways are not allowed"), gateway)
 
 
 def no_disconnected(doc: _Document) -> Iterator[model.Problem]:
@@ -290,7 +309,7 @@ def no_disconnected(doc: _Document) -> Iterator[model.Problem]:
         if compensation_boundary or _is_true(node, "isForCompensation"):
             continue
         if not doc.incoming(node) and not doc.outgoing(node):
-            yield _problem("no-disconnected", "element is not connected to any sequence flow", node)
+            yield _problem("no-disconnected", N_("%(rule)s: element is not connected to any sequence flow"), node)
 
 
 def no_duplicate_sequence_flows(doc: _Document) -> Iterator[model.Problem]:
@@ -307,18 +326,22 @@ def no_duplicate_sequence_flows(doc: _Document) -> Iterator[model.Problem]:
         if key not in seen:
             seen.add(key)
             continue
-        yield _problem("no-duplicate-sequence-flows", "sequence flow duplicates another one", flow)
-        for end, direction in ((source, "outgoing"), (target, "incoming")):
+        yield _problem("no-duplicate-sequence-flows", N_("%(rule)s: sequence flow duplicates another one"), flow)
+        ends = (
+            (source, "outgoing", N_("%(rule)s: element has duplicate outgoing sequence flows")),
+            (target, "incoming", N_("%(rule)s: element has duplicate incoming sequence flows")),
+        )
+        for end, direction, message in ends:
             if end is not None and (end.get("id"), direction) not in reported:
                 reported.add((end.get("id"), direction))
-                message = f"element has duplicate {direction} sequence flows"
                 yield _problem("no-duplicate-sequence-flows", message, end)
 
 
 def no_gateway_join_fork(doc: _Document) -> Iterator[model.Problem]:
     for gateway in doc.of(GATEWAYS):
         if len(doc.incoming(gateway)) > 1 and len(doc.outgoing(gateway)) > 1:
-            yield _problem("no-gateway-join-fork", "gateway both joins and forks; use two gateways", gateway)
+            text = N_("%(rule)s: gateway both joins and forks; use two gateways")
+            yield _problem("no-gateway-join-fork", text, gateway)
 
 
 def no_implicit_split(doc: _Document) -> Iterator[model.Problem]:
@@ -326,7 +349,7 @@ def no_implicit_split(doc: _Document) -> Iterator[model.Problem]:
         default = doc.default(node)
         unconditional = [f for f in doc.outgoing(node) if not _has_condition(f) and f is not default]
         if len(unconditional) > 1:
-            yield _problem("no-implicit-split", "flow splits implicitly; use a gateway", node)
+            yield _problem("no-implicit-split", N_("%(rule)s: flow splits implicitly; use a gateway"), node)
 
 
 def no_implicit_end(doc: _Document) -> Iterator[model.Problem]:
@@ -346,7 +369,9 @@ def no_implicit_end(doc: _Document) -> Iterator[model.Problem]:
         ):
             continue
         if not doc.outgoing(node):
-            message = "element is an implicit end: no sequence flow leaves it; end the path with an end event"
+            message = N_(
+                "%(rule)s: element is an implicit end: no sequence flow leaves it; end the path with an end event"
+            )
             yield _problem("no-implicit-end", message, node)
 
 
@@ -369,7 +394,9 @@ def no_implicit_start(doc: _Document) -> Iterator[model.Problem]:
         ):
             continue
         if not doc.incoming(node):
-            message = "element is an implicit start: no sequence flow enters it; start the path with a start event"
+            message = N_(
+                "%(rule)s: element is an implicit start: no sequence flow enters it; start the path with a start event"
+            )
             yield _problem("no-implicit-start", message, node)
 
 
@@ -377,20 +404,30 @@ def single_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
     for container in doc.of(CONTAINERS):
         blank = [start for start in _children(container, {"startEvent"}) if not _event_definitions(start)]
         if len(blank) > 1:
-            message = f"{_scope(container)} has more than one blank start event"
+            message = _scope(
+                container,
+                N_("%(rule)s: process has more than one blank start event"),
+                N_("%(rule)s: sub-process has more than one blank start event"),
+            )
             yield _problem("single-blank-start-event", message, container)
 
 
 def single_event_definition(doc: _Document) -> Iterator[model.Problem]:
     for event in doc.of(EVENTS):
         if len(_event_definitions(event)) > 1:
-            yield _problem("single-event-definition", "event has more than one event definition", event)
+            text = N_("%(rule)s: event has more than one event definition")
+            yield _problem("single-event-definition", text, event)
 
 
 def start_event_required(doc: _Document) -> Iterator[model.Problem]:
     for container in doc.of(CONTAINERS - {"adHocSubProcess"}):
         if not _children(container, {"startEvent"}):
-            yield _problem("start-event-required", f"{_scope(container)} is missing a start event", container)
+            text = _scope(
+                container,
+                N_("%(rule)s: process is missing a start event"),
+                N_("%(rule)s: sub-process is missing a start event"),
+            )
+            yield _problem("start-event-required", text, container)
 
 
 def sub_process_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
@@ -399,7 +436,7 @@ def sub_process_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
             continue
         for start in _children(container, {"startEvent"}):
             if _event_definitions(start):
-                message = "the start event of a sub-process must be blank (no event definition)"
+                message = N_("%(rule)s: the start event of a sub-process must be blank (no event definition)")
                 yield _problem("sub-process-blank-start-event", message, start)
 
 

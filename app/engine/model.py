@@ -3,6 +3,9 @@
 `validate` lists every problem of a document without running any of it; `load` returns the parsed
 model or raises with those problems. The same checks run when a version is published and when a
 version is loaded, so nothing unchecked ever reaches the engine.
+
+A problem's message is a `Message` (an English id marked with `N_` and named parameters), so the web
+layer shows it in the reader's language; `str(problem)` is the English text (the command line).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from app.engine import lint, operations, safe_expression
 from app.engine.lanes import LANES
+from app.messages import N_, Message
 
 MAX_BPMN_BYTES = 2_000_000
 
@@ -30,14 +34,14 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 # Elements that would run code or reach outside the document.
 FORBIDDEN = {
-    "scriptTask": "script tasks are not allowed: put the logic in a service task",
-    "businessRuleTask": "business rule (DMN) tasks are not supported",
-    "callActivity": "call activities are not supported: use an embedded sub-process",
-    "adHocSubProcess": "ad-hoc sub-processes are not supported",
+    "scriptTask": N_("script tasks are not allowed: put the logic in a service task"),
+    "businessRuleTask": N_("business rule (DMN) tasks are not supported"),
+    "callActivity": N_("call activities are not supported: use an embedded sub-process"),
+    "adHocSubProcess": N_("ad-hoc sub-processes are not supported"),
 }
 FORBIDDEN_EXTENSIONS = {
-    "preScript": "pre-scripts are not allowed",
-    "postScript": "post-scripts are not allowed",
+    "preScript": N_("pre-scripts are not allowed"),
+    "postScript": N_("post-scripts are not allowed"),
 }
 # Event definitions SpiffWorkflow's parsers act on, per kind of event; any other is silently
 # ignored by the parser (a signal end event would throw nothing), so it is refused here.
@@ -72,11 +76,18 @@ FLOW_NODE_TAGS = {
 
 @dataclass(frozen=True)
 class Problem:
-    message: str
+    message: Message  # translated where it is shown (app.web.i18n.translate)
     element_id: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.element_id}: {self.message}" if self.element_id else self.message
+        """The English text, prefixed with the element's id: what the command line prints."""
+        text = str(self.message)
+        return f"{self.element_id}: {text}" if self.element_id else text
+
+
+def _problem(text: str, element_id: str | None = None, **params: Any) -> Problem:
+    """A problem whose message is the English id `text` (marked with `N_` where it is written) and `params`."""
+    return Problem(Message(text, params), element_id)
 
 
 class ModelError(ValueError):
@@ -114,20 +125,21 @@ def parse_xml(text: str | bytes) -> etree._Element:
     """Parse untrusted XML: bounded size, no DTD, no entities, no network."""
     data = text.encode() if isinstance(text, str) else text
     if len(data) > MAX_BPMN_BYTES:
-        raise ModelError([Problem(f"the file is larger than {MAX_BPMN_BYTES // 1_000_000} MB")])
+        raise ModelError([_problem(N_("the file is larger than %(mb)s MB"), mb=MAX_BPMN_BYTES // 1_000_000)])
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         if _has_doctype(data):  # an entity (XXE, entity bomb) fails as a syntax error: name the real cause
             raise ModelError([Problem(NO_DOCTYPE)]) from None
-        raise ModelError([Problem(f"not well-formed XML: {error}")]) from None
+        # The detail is lxml's own (English) text, shown as the library wrote it.
+        raise ModelError([_problem(N_("not well-formed XML: %(detail)s"), detail=str(error))]) from None
     if root.getroottree().docinfo.doctype:
         raise ModelError([Problem(NO_DOCTYPE)])
     return root
 
 
-NO_DOCTYPE = "a DOCTYPE (and so any entity) is not allowed in a BPMN file"
+NO_DOCTYPE = Message(N_("a DOCTYPE (and so any entity) is not allowed in a BPMN file"))
 
 
 class _DoctypeFound(Exception):
@@ -176,7 +188,9 @@ def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
     problems += lint.lint(root)  # bpmnlint's recommended errors
     processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
     if len(processes) != 1:
-        raise ModelError([Problem(f"expected exactly one executable process, found {len(processes)}")])
+        raise ModelError(
+            [_problem(N_("expected exactly one executable process, found %(count)s"), count=len(processes))]
+        )
     process = processes[0]
     lanes = _lanes(process)
     names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
@@ -213,7 +227,11 @@ def _schema_problems(root: etree._Element) -> list[Problem]:
     VALIDATOR.preprocess(root)
     if VALIDATOR.validator.validate(root):
         return []
-    return [Problem(f"line {error.line}: {error.message}") for error in VALIDATOR.validator.error_log]
+    # The detail is the XML Schema validator's (lxml's) own English text, shown as the library wrote it.
+    return [
+        _problem(N_("line %(line)s: %(detail)s"), line=error.line, detail=error.message)
+        for error in VALIDATOR.validator.error_log
+    ]
 
 
 def _lanes(process: etree._Element) -> dict[str, str]:
@@ -230,14 +248,14 @@ def _local(element: etree._Element) -> str:
 
 def _forbidden(process: etree._Element) -> list[Problem]:
     problems = [
-        Problem(FORBIDDEN[_local(el)], el.get("id"))
+        _problem(FORBIDDEN[_local(el)], el.get("id"))
         for el in process.iter(f"{{{BPMN_NS}}}*")
         if _local(el) in FORBIDDEN
     ]
     for el in process.iter(f"{{{SPIFF_NS}}}*"):
         if _local(el) in FORBIDDEN_EXTENSIONS:
             owner = el.getparent().getparent()
-            problems.append(Problem(FORBIDDEN_EXTENSIONS[_local(el)], owner.get("id")))
+            problems.append(_problem(FORBIDDEN_EXTENSIONS[_local(el)], owner.get("id")))
     return problems
 
 
@@ -249,19 +267,25 @@ def _event_problems(process: etree._Element) -> list[Problem]:
                 name = _local(definition)
                 if name.endswith("EventDefinition") and name.removesuffix("EventDefinition") not in supported:
                     label = name.removesuffix("EventDefinition")
-                    problems.append(Problem(f"a {label} {kind} is not supported by the engine", event.get("id")))
+                    text = N_("a %(definition)s %(kind)s is not supported by the engine")
+                    problems.append(_problem(text, event.get("id"), definition=label, kind=kind))
     return problems
 
 
 def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Problem]:
     problems = [
-        Problem(f"lane '{lane.get('name')}' is not known (known lanes: {', '.join(LANES)})", lane.get("id"))
+        _problem(
+            N_("lane '%(lane)s' is not known (known lanes: %(known)s)"),
+            lane.get("id"),
+            lane=lane.get("name"),
+            known=", ".join(LANES),
+        )
         for lane in process.xpath(".//bpmn:lane", namespaces=NS)
         if lane.get("name") not in LANES
     ]
     for task in process.xpath(".//bpmn:userTask", namespaces=NS):
         if task.get("id") not in lanes:
-            problems.append(Problem("user task is not in any lane, so nobody could work it", task.get("id")))
+            problems.append(_problem(N_("user task is not in any lane, so nobody could work it"), task.get("id")))
     return problems
 
 
@@ -278,22 +302,26 @@ def _expression_problems(process: etree._Element) -> list[Problem]:
     problems = []
     root = process.getroottree().getroot()
     expressions = [el for path in EXPRESSION_PATHS for el in root.xpath(path, namespaces=NS)]
-    for el in expressions:
-        problems += _check_expression(el.text or "", _owner_id(el), _local(el))
+    for el in expressions:  # named by its BPMN element (conditionExpression, timeDuration, …)
+        where = {"where": _local(el)}
+        problems += _check_expression(el.text or "", _owner_id(el), N_("%(where)s '%(expression)s': %(detail)s"), where)
     for param in process.xpath(".//spiffworkflow:parameter", namespaces=NS):
-        problems += _check_expression(param.get("value") or "", _owner_id(param), f"parameter {param.get('id')}")
+        text = N_("parameter %(name)s '%(expression)s': %(detail)s")
+        problems += _check_expression(param.get("value") or "", _owner_id(param), text, {"name": param.get("id")})
     # The parser takes the text of the first child node, whatever it is (even a comment).
     for retrieval in root.xpath(".//bpmn:correlationPropertyRetrievalExpression", namespaces=NS):
         if len(retrieval):
-            problems += _check_expression(retrieval[0].text or "", _owner_id(retrieval), "correlation expression")
+            text = N_("correlation expression '%(expression)s': %(detail)s")
+            problems += _check_expression(retrieval[0].text or "", _owner_id(retrieval), text, {})
     return problems
 
 
-def _check_expression(expression: str, element_id: str | None, where: str) -> list[Problem]:
+def _check_expression(expression: str, element_id: str | None, text: str, params: dict[str, Any]) -> list[Problem]:
+    """`text` names the expression; its `detail` is safe_expression's English explanation, shown as written."""
     try:
         safe_expression.check(expression)
     except safe_expression.UnsafeExpression as error:
-        return [Problem(f"{where} '{expression.strip()}': {error}", element_id)]
+        return [_problem(text, element_id, **params, expression=expression.strip(), detail=str(error))]
     return []
 
 
@@ -303,23 +331,29 @@ def _service_problems(process: etree._Element) -> list[Problem]:
         task_id = task.get("id")
         operators = task.xpath("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
         if len(operators) != 1:
-            problems.append(Problem("a service task needs exactly one service operation", task_id))
+            problems.append(_problem(N_("a service task needs exactly one service operation"), task_id))
             continue
         operator = operators[0]
         name = operator.get("id")
         operation = operations.OPERATIONS.get(name)
         if operation is None:
             known = ", ".join(operations.OPERATIONS)
-            problems.append(Problem(f"unknown service operation '{name}' (known: {known})", task_id))
+            text = N_("unknown service operation '%(operation)s' (known: %(known)s)")
+            problems.append(_problem(text, task_id, operation=name, known=known))
             continue
         if _is_element_id(process, name):
-            problems.append(Problem(f"operation name '{name}' is also an element id; rename the element", task_id))
+            text = N_("operation name '%(operation)s' is also an element id; rename the element")
+            problems.append(_problem(text, task_id, operation=name))
         given = {p.get("id") for p in operator.xpath(".//spiffworkflow:parameter", namespaces=NS)}
         if given != set(operation.params):
-            expected = ", ".join(operation.params) or "(none)"
-            problems.append(Problem(f"operation '{name}' takes parameters: {expected}", task_id))
+            if operation.params:
+                text = N_("operation '%(operation)s' takes parameters: %(expected)s")
+                problems.append(_problem(text, task_id, operation=name, expected=", ".join(operation.params)))
+            else:
+                text = N_("operation '%(operation)s' takes parameters: (none)")
+                problems.append(_problem(text, task_id, operation=name))
         if not operator.get("resultVariable"):
-            problems.append(Problem(f"operation '{name}' needs a result variable", task_id))
+            problems.append(_problem(N_("operation '%(operation)s' needs a result variable"), task_id, operation=name))
     return problems
 
 
@@ -341,7 +375,7 @@ def _user_tasks(
         }
         files = (props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename"))
         if not all(files):
-            problems.append(Problem("user task needs formJsonSchemaFilename and formUiSchemaFilename", task_id))
+            problems.append(_problem(N_("user task needs formJsonSchemaFilename and formUiSchemaFilename"), task_id))
             continue
         for file_name in files:
             if file_name in parsed:
@@ -355,22 +389,25 @@ def _user_tasks(
     return infos, parsed, problems
 
 
-def _form_document(file_name: str, forms: Mapping[str, str], *, is_schema: bool) -> tuple[dict | None, str | None]:
+def _form_document(file_name: str, forms: Mapping[str, str], *, is_schema: bool) -> tuple[dict | None, Message | None]:
+    """The parsed form file, or what is wrong with it (a detail is the JSON parser's or jsonschema's English text)."""
+    file = {"file": file_name}
     if file_name not in forms:
-        return None, f"form file '{file_name}' is missing"
+        return None, Message(N_("form file '%(file)s' is missing"), file)
     try:
         document = json.loads(forms[file_name])
     except ValueError as error:
-        return None, f"form file '{file_name}' is not valid JSON: {error}"
+        return None, Message(N_("form file '%(file)s' is not valid JSON: %(detail)s"), {**file, "detail": str(error)})
     if not isinstance(document, dict):
-        return None, f"form file '{file_name}' must contain a JSON object"
+        return None, Message(N_("form file '%(file)s' must contain a JSON object"), file)
     if is_schema:
         try:
             Draft202012Validator.check_schema(document)
         except SchemaError as error:
-            return None, f"form file '{file_name}' is not a valid JSON Schema: {error.message}"
+            text = N_("form file '%(file)s' is not a valid JSON Schema: %(detail)s")
+            return None, Message(text, {**file, "detail": error.message})
         if document.get("type") != "object":
-            return None, f"form file '{file_name}' must describe an object"
+            return None, Message(N_("form file '%(file)s' must describe an object"), file)
     return document, None
 
 
@@ -379,7 +416,8 @@ def _spiff_spec(root: etree._Element, process_id: str) -> tuple[Any, dict[str, A
     try:
         parser.add_bpmn_xml(root.getroottree(), filename="process.bpmn")
         return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    # SpiffWorkflow's texts are the library's own English, shown as it wrote them.
     except ValidationException as error:
-        raise ModelError([Problem(str(error), error.id or None)]) from None
+        raise ModelError([_problem(N_("%(detail)s"), error.id or None, detail=str(error))]) from None
     except SpiffWorkflowException as error:
-        raise ModelError([Problem(str(error))]) from None
+        raise ModelError([_problem(N_("%(detail)s"), detail=str(error))]) from None

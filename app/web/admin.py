@@ -123,7 +123,7 @@ def reset_password(user_id: int):
     password = request.form.get("password", "")
     errors = _check_password(password)
     if not errors and password != request.form.get("confirm", ""):
-        errors["confirm"] = _("The two passwords differ.")
+        errors["confirm"] = _("The two new passwords differ.")
     if errors:
         values = {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
         return _edit_page(user, values, {}, errors, 422)

@@ -239,7 +239,7 @@ class Describer:
             return [Detail("", text=_("The fault notification window passed (rule E1)."))]
         if kind == "resolved":
             return [
-                Detail(_("Solution"), text=labels.label(labels.CLOSURE_CODES, data.get("kind"))),
+                Detail(_("Resolution type"), text=labels.label(labels.CLOSURE_CODES, data.get("kind"))),
                 Detail(_("Stage"), text=labels.label(labels.STAGES, data.get("stage"))),
                 Detail(_("Details"), text=str(data.get("text") or "—")),
             ]

@@ -30,7 +30,7 @@ from werkzeug.utils import secure_filename
 
 from app import drafts, versions
 from app.engine import diff as diagram_diff
-from app.engine.model import MAX_BPMN_BYTES, ModelError
+from app.engine.model import MAX_BPMN_BYTES, ModelError, Problem
 from app.messages import N_
 from app.models import Incident, ProcessDraft, ProcessVersion
 from app.web.i18n import content, translate
@@ -70,6 +70,34 @@ DETAIL_LABELS = {
 }
 DETAIL_PREFIXES = {"parameter ": N_("parameter %(name)s"), "property ": N_("property %(name)s")}
 DETAIL_VALUES = {diagram_diff.NONE: N_("(none)"), "yes": N_("yes"), "no": N_("no")}
+
+# What a conflicting save says, by what was being done: (who and when are known, someone unknown).
+CONFLICT_TEXTS = {
+    "diagram": (
+        N_("%(who)s saved this draft at %(when)s, after you opened it. Your changes were not saved."),
+        N_("Someone else saved this draft after you opened it. Your changes were not saved."),
+    ),
+    "forms": (
+        N_(
+            "%(who)s saved this draft at %(when)s, after you opened it. Your changes were not saved: your text is "
+            "kept below. Compare it with the saved draft; saving again replaces their forms."
+        ),
+        N_(
+            "Someone else saved this draft after you opened it. Your changes were not saved: your text is kept "
+            "below. Compare it with the saved draft; saving again replaces their forms."
+        ),
+    ),
+    "publish": (
+        N_(
+            "%(who)s saved this draft at %(when)s, after you opened it. Nothing was published: review the "
+            "changes again before publishing."
+        ),
+        N_(
+            "Someone else saved this draft after you opened it. Nothing was published: review the changes "
+            "again before publishing."
+        ),
+    ),
+}
 
 
 def _db():
@@ -255,17 +283,18 @@ def _diagram_data(xml: str, problems: list[drafts.ProblemView]) -> dict:
 
 
 def _problems_json(problems: list[drafts.ProblemView]) -> list[dict]:
-    return [{**problem.as_json(), "element_name": content(problem.element_name)} for problem in problems]
+    """The problems in the reader's language: the message and the element's name."""
+    return [
+        {**problem.as_json(), "message": translate(problem.message), "element_name": content(problem.element_name)}
+        for problem in problems
+    ]
 
 
-def _conflict_text(error: drafts.DraftConflict) -> str:
+def _conflict_text(error: drafts.DraftConflict, action: str = "diagram") -> str:
+    known, unknown = CONFLICT_TEXTS[action]
     if error.updated_by and error.updated_at:
-        return _(
-            "%(who)s saved this draft at %(when)s, after you opened it. Your changes were not saved.",
-            who=error.updated_by,
-            when=local(error.updated_at),
-        )
-    return _("Someone else saved this draft after you opened it. Your changes were not saved.")
+        return _(known, who=error.updated_by, when=local(error.updated_at))
+    return _(unknown)
 
 
 def _closed(draft_id: int):
@@ -390,12 +419,7 @@ def forms(draft_id: int):
             errors = {name: translate(text) for name, text in error.errors.items()}
             message, status = _("Some forms are not valid; nothing was saved. Correct the marked forms."), 422
         except drafts.DraftConflict as error:
-            conflict = (
-                _conflict_text(error)
-                + " "
-                + _("Your text is kept below. Compare it with the saved draft; saving again replaces their forms.")
-            )
-            status = 409
+            conflict, status = _conflict_text(error, "forms"), 409
         except drafts.DraftClosed as error:
             flash(translate(error.message), "error")
             return redirect(url_for("process.draft", draft_id=draft_id))
@@ -458,7 +482,7 @@ def publish(draft_id: int):
                 refused_problems = drafts.describe(error.problems, xml)
                 refused, status = _("Nothing was published: the draft has problems."), 422
             except drafts.DraftConflict as error:
-                conflict, status = _conflict_text(error) + " " + _("Review the changes again before publishing."), 409
+                conflict, status = _conflict_text(error, "publish"), 409
             except drafts.DraftClosed as error:
                 flash(translate(error.message), "error")
                 return redirect(url_for("process.draft", draft_id=draft_id))
@@ -495,6 +519,12 @@ def change_detail(detail: str) -> str:
     return f"{label}: {' → '.join(parts)}"
 
 
+def _problem_text(problem: Problem) -> str:
+    """A problem as one line in the reader's language: the element's id, then the message."""
+    text = translate(problem.message)
+    return f"{problem.element_id}: {text}" if problem.element_id else text
+
+
 def _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status):
     with _db().read() as session:
         shown = _load_draft(session, draft_id)
@@ -509,7 +539,7 @@ def _publish_page(draft_id, comment, comment_error, refused, refused_problems, c
         try:
             changes = diagram_diff.diff(latest.bpmn_xml, shown.bpmn_xml)
         except ModelError as error:
-            diff_error = "; ".join(str(problem) for problem in error.problems)
+            diff_error = "; ".join(_problem_text(problem) for problem in error.problems)
         form_changes = drafts.form_changes(drafts.forms_of(latest), drafts.published_forms(shown))
     return (
         render_template(

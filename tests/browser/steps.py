@@ -68,8 +68,10 @@ def register(
 
 def inbox_row(page: Page, incident_id: int):
     """The inbox rows of one incident (open the inbox first)."""
-    return page.get_by_test_id("inbox").locator("tbody tr").filter(
-        has=page.locator(f'a[href$="/incidents/{incident_id}"]')
+    return (
+        page.get_by_test_id("inbox")
+        .locator("tbody tr")
+        .filter(has=page.locator(f'a[href$="/incidents/{incident_id}"]'))
     )
 
 

@@ -50,8 +50,10 @@ def test_emergency_with_an_announcement(open_as, live_server, db):
 
     manager = open_as("incident_manager")
     manager.goto(f"{live_server}/manager/")
-    emergency_row = manager.get_by_test_id("emergencies").locator("tbody tr").filter(
-        has=manager.locator(f'a[href$="/incidents/{incident_id}"]')
+    emergency_row = (
+        manager.get_by_test_id("emergencies")
+        .locator("tbody tr")
+        .filter(has=manager.locator(f'a[href$="/incidents/{incident_id}"]'))
     )
     emergency_row.get_by_role("link", name="紧急事件处理").click()
     expect(manager.locator(TASK_FORM)).to_be_visible()
@@ -68,8 +70,10 @@ def test_emergency_with_an_announcement(open_as, live_server, db):
 
     leadership = open_as("leadership")
     leadership.goto(f"{live_server}/overview/")
-    overview_row = leadership.get_by_test_id("emergencies").locator("tbody tr").filter(
-        has=leadership.locator(f'a[href$="/incidents/{incident_id}"]')
+    overview_row = (
+        leadership.get_by_test_id("emergencies")
+        .locator("tbody tr")
+        .filter(has=leadership.locator(f'a[href$="/incidents/{incident_id}"]'))
     )
     expect(overview_row.locator(".announcement")).to_contain_text(announcement)
 
@@ -160,8 +164,6 @@ def test_second_line_routing_to_a_group(open_as, live_server, db):
     assert _incident(db, incident_id).status == "resolved"
 
 
-
-
 def test_handler_form_starts_without_the_previous_decision(open_as, live_server, db):
     desk = open_as("service_desk")
     incident_id = register(desk, live_server, "短信下发延迟")
@@ -190,8 +192,10 @@ def test_requester_portal(open_as, live_server, db):
     expect(requester.get_by_test_id("summary").locator(".badge.status-new")).to_be_visible()
 
     requester.goto(f"{live_server}/portal/")
-    mine = requester.get_by_test_id("my-incidents").locator("tbody tr").filter(
-        has=requester.locator(f'a[href$="/incidents/{incident_id}"]')
+    mine = (
+        requester.get_by_test_id("my-incidents")
+        .locator("tbody tr")
+        .filter(has=requester.locator(f'a[href$="/incidents/{incident_id}"]'))
     )
     expect(mine).to_contain_text(title)
     expect(mine.locator(".badge.status-new")).to_be_visible()

@@ -97,7 +97,7 @@ def problems_of(text: bytes | str, forms=FORMS) -> list[Problem]:
 
 
 def assert_problem(problems: list[Problem], element_id: str | None, *fragments: str) -> None:
-    matching = [p for p in problems if p.element_id == element_id and all(f in p.message for f in fragments)]
+    matching = [p for p in problems if p.element_id == element_id and all(f in str(p.message) for f in fragments)]
     assert matching, f"no problem for {element_id!r} saying {fragments!r} in {problems!r}"
 
 
@@ -248,7 +248,7 @@ def with_doctype(internal_subset: str, entity: str) -> bytes:
 def test_external_entity_is_refused_and_the_file_is_not_read():
     problems = problems_of(with_doctype('<!ENTITY xxe SYSTEM "file:///etc/passwd">', "xxe"))
     assert problems == [Problem(model.NO_DOCTYPE)]
-    assert DOCTYPE in problems[0].message
+    assert DOCTYPE in str(problems[0].message)
     secret_lines = [line for line in Path("/etc/passwd").read_text().splitlines() if line.strip()]
     assert secret_lines and not any(line in str(problems) for line in secret_lines)
 
@@ -261,7 +261,7 @@ def test_external_entity_only_in_text_is_refused():
     )
     declaration, rest = text.split("\n", 1)
     document = f'{declaration}\n<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>\n{rest}'
-    assert [DOCTYPE in p.message for p in problems_of(document)] == [True]
+    assert [DOCTYPE in str(p.message) for p in problems_of(document)] == [True]
 
 
 def test_entity_bomb_is_refused_quickly():
@@ -271,13 +271,13 @@ def test_entity_bomb_is_refused_quickly():
     started = time.perf_counter()
     problems = problems_of(with_doctype(entities, "lol9"))
     assert time.perf_counter() - started < 2
-    assert [DOCTYPE in p.message for p in problems] == [True]
+    assert [DOCTYPE in str(p.message) for p in problems] == [True]
 
 
 def test_oversized_file_is_refused_before_parsing():
     padding = b"<!--" + b"x" * MAX_BPMN_BYTES + b"-->"
     problems = problems_of(baseline().replace(b"</bpmn:definitions>", padding + b"</bpmn:definitions>"))
-    assert problems == [Problem(f"the file is larger than {MAX_BPMN_BYTES // 1_000_000} MB")]
+    assert [str(p) for p in problems] == [f"the file is larger than {MAX_BPMN_BYTES // 1_000_000} MB"]
 
 
 @pytest.mark.parametrize(
@@ -291,7 +291,7 @@ def test_oversized_file_is_refused_before_parsing():
 )
 def test_file_that_is_not_xml_is_refused(text):
     problems = problems_of(text)
-    assert len(problems) == 1 and problems[0].message.startswith("not well-formed XML")
+    assert len(problems) == 1 and str(problems[0]).startswith("not well-formed XML")
 
 
 # --- lanes -----------------------------------------------------------------------------------------------------
@@ -429,7 +429,7 @@ def test_schema_violations_are_all_listed_with_their_lines():
     problems = problems_of(text)
     assert len(problems) == 2
     for name, line in lines.items():
-        assert any(re.match(rf"line {line}: Element .*\b{name}'", p.message) for p in problems), (name, problems)
+        assert any(re.match(rf"line {line}: Element .*\b{name}'", str(p.message)) for p in problems), (name, problems)
 
 
 def test_independent_problems_are_all_listed():

@@ -214,7 +214,7 @@ def test_history_lists_every_event_in_order_with_actors_and_changes(story, audit
     warning = by_kind["deadline_warning"][0]
     assert "2026-03-03 04:13:00 System System Deadline warning" in warning
     assert "Deadline: 2026-03-03 09:00:00" in warning and "Level: Yellow" in warning
-    assert "Solution: Resolved" in by_kind["resolved"][0] and "Details: 修复了接口配置" in by_kind["resolved"][0]
+    assert "Resolution type: Resolved" in by_kind["resolved"][0] and "Details: 修复了接口配置" in by_kind["resolved"][0]
     assert "Closure code: Resolved" in by_kind["closed"][0]
     # the fired timer is highlighted
     warning_row = re.search(r'<tr id="row-\d+" data-row="\d+" data-kind="deadline_warning"\s+class="([^"]*)"', page)
