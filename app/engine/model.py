@@ -317,11 +317,11 @@ def _expression_problems(process: etree._Element) -> list[Problem]:
 
 
 def _check_expression(expression: str, element_id: str | None, text: str, params: dict[str, Any]) -> list[Problem]:
-    """`text` names the expression; its `detail` is safe_expression's English explanation, shown as written."""
+    """`text` names the expression; its `detail` is safe_expression's explanation (itself a message)."""
     try:
         safe_expression.check(expression)
     except safe_expression.UnsafeExpression as error:
-        return [_problem(text, element_id, **params, expression=expression.strip(), detail=str(error))]
+        return [_problem(text, element_id, **params, expression=expression.strip(), detail=error.message)]
     return []
 
 

@@ -154,9 +154,6 @@ class Run:
             raise EngineError(N_("The incident is not in a state that accepts this action now.")) from None
         self.advance()
 
-    def waiting_signals(self) -> set[str]:
-        return {event.name for event in self.workflow.waiting_events() if event.event_type == "SignalEventDefinition"}
-
     def next_timer_due(self) -> datetime | None:
         """The earliest pending timer, for the sweeper's indexed column; NEVER timers do not count."""
         due = [

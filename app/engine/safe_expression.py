@@ -19,6 +19,8 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any
 
+from app.messages import N_, Message
+
 MAX_LENGTH = 1000
 
 ALLOWED_FUNCTIONS: dict[str, Any] = {
@@ -69,6 +71,10 @@ ALLOWED_NODES: tuple[type[ast.AST], ...] = (
 class UnsafeExpression(ValueError):
     """The expression is not in the allowed subset (or is not an expression at all)."""
 
+    def __init__(self, text: str, **params: Any):
+        self.message = Message(text, params)
+        super().__init__(str(self.message))
+
 
 def check(expression: str) -> None:
     """Raise UnsafeExpression with a message naming the first offending construct."""
@@ -85,34 +91,40 @@ def evaluate(expression: str, variables: Mapping[str, Any]) -> Any:
 @lru_cache(maxsize=2048)
 def _compile(expression: str) -> CodeType:
     if not isinstance(expression, str) or not expression.strip():
-        raise UnsafeExpression("empty expression")
+        raise UnsafeExpression(N_("empty expression"))
     if len(expression) > MAX_LENGTH:
-        raise UnsafeExpression(f"expression longer than {MAX_LENGTH} characters")
+        raise UnsafeExpression(N_("expression longer than %(limit)s characters"), limit=MAX_LENGTH)
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as error:
-        raise UnsafeExpression(f"syntax error: {error.msg} (column {error.offset})") from None
+        raise UnsafeExpression(
+            N_("syntax error: %(detail)s (column %(column)s)"), detail=error.msg, column=error.offset
+        ) from None
     except (RecursionError, MemoryError):
-        raise UnsafeExpression("expression is nested too deeply") from None
+        raise UnsafeExpression(N_("expression is nested too deeply")) from None
     for node in ast.walk(tree):
         _check_node(node)
     try:
         return compile(tree, "<bpmn expression>", "eval")
     except (RecursionError, MemoryError):  # e.g. "-" repeated 999 times: parses, but too deep to compile
-        raise UnsafeExpression("expression is nested too deeply") from None
+        raise UnsafeExpression(N_("expression is nested too deeply")) from None
 
 
 def _check_node(node: ast.AST) -> None:
     if not isinstance(node, ALLOWED_NODES):
-        raise UnsafeExpression(f"{_describe(node)} is not allowed")
+        raise UnsafeExpression(N_("%(construct)s is not allowed"), construct=_describe(node))
     if isinstance(node, ast.Name) and node.id.startswith("_"):
-        raise UnsafeExpression(f"name '{node.id}' is not allowed (names may not start with '_')")
+        raise UnsafeExpression(N_("name '%(name)s' is not allowed (names may not start with '_')"), name=node.id)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_FUNCTIONS:
             allowed = ", ".join(sorted(ALLOWED_FUNCTIONS))
-            raise UnsafeExpression(f"call of {_describe(node.func)} is not allowed (allowed: {allowed})")
+            raise UnsafeExpression(
+                N_("call of %(construct)s is not allowed (allowed: %(allowed)s)"),
+                construct=_describe(node.func),
+                allowed=allowed,
+            )
         if node.keywords:
-            raise UnsafeExpression("keyword arguments are not allowed")
+            raise UnsafeExpression(N_("keyword arguments are not allowed"))
 
 
 def _describe(node: ast.AST) -> str:

@@ -49,6 +49,7 @@ def translate(message: Message | str | None) -> str:
     """A message from below the web layer, in the reader's language."""
     if message is None:
         return ""
-    if isinstance(message, Message):
-        return _(message.text, **message.params)
+    if isinstance(message, Message):  # parameters may be messages themselves (a problem's detail)
+        return _(message.text, **{key: translate(value) if isinstance(value, Message) else value
+                                  for key, value in message.params.items()})  # fmt: skip
     return _(message)
