@@ -38,6 +38,9 @@ ROLES = (
 )
 
 
+MIN_PASSWORD = 8
+
+
 class UserError(ValueError):
     pass
 
@@ -54,11 +57,8 @@ def create_user(
     username = username.strip()
     if not username:
         raise UserError("username is required")
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise UserError(f"unknown role(s): {', '.join(sorted(unknown))}; roles are: {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise UserError("password must be at least 8 characters")
+    _check_roles(roles)
+    _check_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"user '{username}' already exists")
     user = User(
@@ -85,9 +85,7 @@ def update_user(
     display_name = display_name.strip()
     if not display_name:
         raise UserError("display name is required")
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise UserError(f"unknown role(s): {', '.join(sorted(unknown))}; roles are: {', '.join(ROLES)}")
+    _check_roles(roles)
     before = {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
     after = {"display_name": display_name, "roles": sorted(set(roles)), "active": active}
     if before["roles"] != after["roles"]:
@@ -100,8 +98,18 @@ def update_user(
 
 def set_password(session: Session, user: User, password: str, *, hash_method: str = "scrypt") -> None:
     """A new password (an administrator's reset); also lifts a lockout."""
-    if len(password) < 8:
-        raise UserError("password must be at least 8 characters")
+    _check_password(password)
     user.password_hash = generate_password_hash(password, method=hash_method)
     user.failed_logins, user.locked_until = 0, None
     session.flush()
+
+
+def _check_roles(roles: list[str] | tuple[str, ...]) -> None:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise UserError(f"unknown role(s): {', '.join(sorted(unknown))}; roles are: {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password must be at least {MIN_PASSWORD} characters")

@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit_export
 from app.models import ProcessVersion, User
-from app.web import labels
+from app.web import database, labels
 from app.web.audit_history import SECONDS, History, integrity, load_history, local_seconds
 from app.web.audit_search import (
     ACTING_ROLES,
@@ -42,10 +42,6 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDITOR = "auditor"
 
 
-def _db():
-    return current_app.extensions["db"]
-
-
 def _versions(session: Session) -> dict[int, int]:
     return dict(session.execute(select(ProcessVersion.id, ProcessVersion.version)).all())
 
@@ -56,7 +52,7 @@ def index():
     filters, errors = read_filter(request.args)
     wanted = max(request.args.get("page", default=1, type=int) or 1, 1)
     query = search_query(filters)
-    with _db().read() as session:
+    with database().read() as session:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
         pages = max(math.ceil(total / PER_PAGE), 1)
         page = Page(min(wanted, pages), pages, total)
@@ -136,7 +132,7 @@ def _incident_formatters() -> dict[str, Callable[[Any], str]]:
 
 def _matching_records() -> tuple[AuditFilter, list[dict[str, Any]]]:
     filters, _errors = read_filter(request.args)
-    with _db().read() as session:
+    with database().read() as session:
         versions = _versions(session)
         rows = session.scalars(search_query(filters))
         records = [audit_export.incident_record(row, versions.get(row.process_version_id)) for row in rows]
@@ -175,7 +171,7 @@ def export_json():
 
 
 def _history_or_404(incident_id: int) -> History:
-    with _db().read() as session:
+    with database().read() as session:
         history = load_history(session, incident_id)  # the version (with its diagram) is joined in
     if history is None:
         abort(404)

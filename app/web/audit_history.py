@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import audit, audit_export
 from app.forms import read_form_files
 from app.models import AuditEvent, ProcessVersion, User
-from app.web import labels, queries
+from app.web import database, incident_service, labels, queries
 from app.web.i18n import content, translate
 from app.web.timefmt import local
 
@@ -56,7 +56,7 @@ def integrity(session: Session) -> Integrity:
         reason=translate(result.problem) if result.problem else None,
         raw_reason=result.reason,
         broken_incident_id=incident_id,
-        append_only_in_database=current_app.extensions["db"].is_postgresql,
+        append_only_in_database=database().is_postgresql,
     )
 
 
@@ -280,7 +280,7 @@ def _facts_schema() -> Mapping[str, Any] | None:
 
 def _model(version: ProcessVersion) -> Any:
     try:
-        return current_app.extensions["incidents"].models.get(version)
+        return incident_service().models.get(version)
     except Exception:  # a version this code can no longer parse: labels fall back to the raw keys
         current_app.logger.exception("process version %s could not be loaded", version.id)
         return None

@@ -21,7 +21,7 @@ parsed only by app.engine.model.parse_xml and checked by app.engine.model.valida
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
@@ -33,6 +33,7 @@ from app.engine import diff as diagram_diff
 from app.engine.model import MAX_BPMN_BYTES, ModelError, Problem
 from app.messages import N_
 from app.models import Incident, ProcessDraft, ProcessVersion
+from app.web import database
 from app.web.i18n import content, translate
 from app.web.security import current_actor, has_role, roles_required
 from app.web.timefmt import local
@@ -100,10 +101,6 @@ CONFLICT_TEXTS = {
 }
 
 
-def _db():
-    return current_app.extensions["db"]
-
-
 @bp.url_value_preprocessor
 def _limit_request_size(endpoint, values):
     """Bound what a request may send before anything reads its body (the CSRF check reads the form)."""
@@ -131,7 +128,7 @@ def _too_large(error):
 @bp.route("/")
 @roles_required(OWNER)
 def index():
-    with _db().read() as session:
+    with database().read() as session:
         rows = list(
             session.scalars(
                 select(ProcessVersion)
@@ -178,7 +175,7 @@ def _version_or_404(session, version_id: int) -> ProcessVersion:
 @bp.route("/versions/<int:version_id>")
 @roles_required(OWNER)
 def version(version_id: int):
-    with _db().read() as session:
+    with database().read() as session:
         shown = _version_or_404(session, version_id)
         latest = versions.latest(session)
         running = _running_counts(session).get(shown.id, 0)
@@ -196,7 +193,7 @@ def version(version_id: int):
 @bp.route("/versions/<int:version_id>/download")
 @roles_required(OWNER)
 def download_version(version_id: int):
-    with _db().read() as session:
+    with database().read() as session:
         shown = _version_or_404(session, version_id)
     return _bpmn_file(shown.bpmn_xml, f"{shown.process_id}-v{shown.version}.bpmn")
 
@@ -218,7 +215,7 @@ def _bpmn_file(text: str, name: str) -> Response:
 def new_draft():
     version_id = request.form.get("version_id", type=int)
     try:
-        with _db().transaction() as session:
+        with database().transaction() as session:
             base = _version_or_404(session, version_id) if version_id else versions.latest(session)
             draft_id = drafts.create(session, current_actor(), base).id
             number = base.version if base is not None else None
@@ -258,7 +255,7 @@ def draft(draft_id: int):
 
 
 def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str | None = None, status: int = 200):
-    with _db().read() as session:
+    with database().read() as session:
         shown = _load_draft(session, draft_id)
         context = _context(session, shown)
     problems = drafts.problems(shown)
@@ -305,7 +302,7 @@ def _closed(draft_id: int):
 @bp.route("/drafts/<int:draft_id>/edit")
 @roles_required(OWNER)
 def edit(draft_id: int):
-    with _db().read() as session:
+    with database().read() as session:
         shown = _load_draft(session, draft_id)
         context = _context(session, shown)
     if shown.status != drafts.OPEN:
@@ -343,7 +340,7 @@ def save_diagram(draft_id: int):
     if not isinstance(xml, str) or not isinstance(lock_version, int) or isinstance(lock_version, bool):
         return jsonify(ok=False, error=_("The request was malformed.")), 400
     try:
-        with _db().transaction() as session:
+        with database().transaction() as session:
             saved = drafts.save_diagram(session, draft_id, lock_version, xml, current_actor())
             new_lock, saved_at = saved.lock_version, saved.updated_at
     except drafts.DraftNotFound as error:
@@ -374,7 +371,7 @@ def upload(draft_id: int):
     if lock_version is None:
         abort(400)
     try:
-        with _db().transaction() as session:
+        with database().transaction() as session:
             drafts.save_diagram(session, draft_id, lock_version, data, current_actor())
     except drafts.DraftNotFound:
         abort(404)
@@ -392,7 +389,7 @@ def upload(draft_id: int):
 @bp.route("/drafts/<int:draft_id>/download")
 @roles_required(OWNER)
 def download_draft(draft_id: int):
-    with _db().read() as session:
+    with database().read() as session:
         shown = _load_draft(session, draft_id)
     return _bpmn_file(shown.bpmn_xml, f"{shown.process_id}-draft-{shown.id}.bpmn")
 
@@ -411,7 +408,7 @@ def forms(draft_id: int):
             abort(400)
         submitted = dict(zip(names, texts, strict=True))
         try:
-            with _db().transaction() as session:
+            with database().transaction() as session:
                 drafts.save_forms(session, draft_id, lock_version, submitted, current_actor())
         except drafts.DraftNotFound:
             abort(404)
@@ -426,7 +423,7 @@ def forms(draft_id: int):
         else:
             flash(_("The forms were saved."), "success")
             return redirect(url_for("process.forms", draft_id=draft_id))
-    with _db().read() as session:
+    with database().read() as session:
         shown = _load_draft(session, draft_id)
         context = _context(session, shown)
     if shown.status != drafts.OPEN:
@@ -471,7 +468,7 @@ def publish(draft_id: int):
             comment_error, status = _("Say what changed: the comment is kept with the version."), 422
         else:
             try:
-                with _db().transaction() as session:
+                with database().transaction() as session:
                     draft_row = drafts.get(session, draft_id)
                     xml = draft_row.bpmn_xml
                     published, created = drafts.publish(session, draft_id, lock_version, current_actor(), comment)
@@ -526,7 +523,7 @@ def _problem_text(problem: Problem) -> str:
 
 
 def _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status):
-    with _db().read() as session:
+    with database().read() as session:
         shown = _load_draft(session, draft_id)
         context = _context(session, shown)
     if shown.status != drafts.OPEN:
@@ -568,7 +565,7 @@ def _publish_page(draft_id, comment, comment_error, refused, refused_problems, c
 @roles_required(OWNER)
 def discard(draft_id: int):
     try:
-        with _db().transaction() as session:
+        with database().transaction() as session:
             drafts.discard(session, draft_id)
     except drafts.DraftNotFound:
         abort(404)
