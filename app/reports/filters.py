@@ -174,3 +174,7 @@ def bucket_keys(start: datetime, end: datetime, period: Period = "day", tz: tzin
             keys.append(key)
         day += timedelta(days=1)
     return keys
+
+
+ALL = "all"  # the key of the row over everything
+Dimension = Literal["all", "type", "level", "group"]  # how a rate or duration report is broken down

@@ -13,25 +13,23 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Incident
 from app.reports.filters import (
+    ALL,
     LEVEL_ORDER,
     SUPPORT_GROUPS,
     TYPE_ORDER,
+    Dimension,
     ReportFilter,
     group_criteria,
     key_or_none,
     ordered,
     support_group,
 )
-
-ALL = "all"
-Dimension = Literal["all", "type", "level", "group"]
 
 
 @dataclass(frozen=True)

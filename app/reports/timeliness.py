@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Literal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident
 from app.reports.filters import (
+    ALL,
     LEVEL_ORDER,
     SHANGHAI,
     SUPPORT_GROUPS,
     TYPE_ORDER,
+    Dimension,
     Period,
     ReportFilter,
     bucket_key,
@@ -31,9 +32,6 @@ from app.reports.filters import (
     ordered,
     support_group,
 )
-
-ALL = "all"
-Dimension = Literal["all", "type", "level", "group"]
 
 
 @dataclass(frozen=True)
