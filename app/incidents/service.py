@@ -363,7 +363,7 @@ class IncidentService:
             cause = error.__cause__
             if isinstance(cause, ValueError):  # facts or parameters the rules refuse
                 raise InvalidInput(
-                    {"": Message(N_("The facts are not consistent: %(reason)s"), {"reason": str(cause)})}
+                    {"": Message(N_("The facts are not consistent: %(reason)s"), {"reason": _reason(cause)})}
                 ) from None
             log.exception("engine error")
             raise ServiceError(N_("The process engine failed: %(error)s"), error=str(error)) from None
@@ -465,3 +465,8 @@ class IncidentService:
             audit.append(
                 session, kind="engine_error", actor=SYSTEM, at=now, data={"error": message}, incident_id=incident_id
             )
+
+
+def _reason(error: ValueError) -> Message | str:
+    """What the rules said, in the reader's language where they give a message."""
+    return getattr(error, "message", None) or str(error)

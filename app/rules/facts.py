@@ -12,9 +12,19 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from app.messages import N_, Message
+
 
 class FactsError(ValueError):
-    """Facts that cannot be classified; the message names the field."""
+    """Facts that cannot be classified; the text names the field (the rules CLI prints it).
+
+    Errors a form cannot prevent by itself (one fact contradicting another) also carry a `message`
+    the user interface translates.
+    """
+
+    def __init__(self, text: str, message: Message | None = None):
+        super().__init__(text)
+        self.message = message
 
 
 class IncidentType(StrEnum):
@@ -132,7 +142,11 @@ def parse_facts(data: Mapping[str, Any]) -> Facts:
         raise FactsError("total_users: must be a positive integer, got 0")
     affected = values.get("affected_users")
     if total is not None and affected is not None and affected > total:
-        raise FactsError(f"affected_users: cannot exceed total_users ({affected} > {total})")
+        raise FactsError(
+            f"affected_users: cannot exceed total_users ({affected} > {total})",
+            Message(N_("the affected users (%(affected)s) cannot exceed the province's carried users (%(total)s)"),
+                    {"affected": affected, "total": total}),
+        )  # fmt: skip
     return Facts(**values)
 
 

@@ -85,3 +85,22 @@ def test_handlers_add_facts_and_forward_from_the_incident_page(desk, as_role):
     assert desk.incident(incident_id).level == "orange"
     client.post(f"/incidents/{incident_id}/forward", {"note": "请跟踪"})
     assert "track_incident" in desk.open_specs(incident_id)
+
+
+def test_contradicting_facts_are_explained_in_chinese(as_role, desk):
+    client = as_role("service_desk")
+    form = {
+        "incident.title": "充值失败",
+        "incident.description": "大量用户充值失败",
+        "incident.source": "hotline",
+        "facts.type": "fault",
+        "facts.fault_category": "application",
+        "facts.affected_users": "900000",
+        "facts.total_users": "500000",
+        "facts.hq_consequence": "none",
+    }
+    response = client.post("/incidents/new", form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "影响用户数（900000）不能超过省份承载用户数（500000）" in page
+    assert 'value="900000"' in page  # what was typed is still there
