@@ -16,6 +16,7 @@ DEFAULTS = {
     "NOTIFICATION_WINDOW_MINUTES": rules.NOTIFICATION_WINDOW_MINUTES,
     "TIMER_INTERVAL_SECONDS": 30,  # how often the development server fires due timers
     "PASSWORD_HASH_METHOD": "scrypt",
+    "SESSION_COOKIE_SECURE": False,  # set to 1 behind HTTPS
 }
 
 
@@ -23,14 +24,21 @@ def load(instance_path: Path, overrides: dict | None) -> dict:
     config = dict(DEFAULTS)
     for name, default in DEFAULTS.items():
         if name in os.environ:
-            value = os.environ[name]
-            config[name] = type(default)(value) if isinstance(default, int | float) else value
+            config[name] = _parse(os.environ[name], default)
     config.update(overrides or {})
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'incidents.sqlite3'}"
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance_path)
     return config
+
+
+def _parse(text: str, default: object) -> object:
+    if isinstance(default, bool):
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int | float):
+        return type(default)(text)
+    return text
 
 
 def _instance_secret(instance_path: Path) -> str:

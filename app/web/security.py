@@ -23,7 +23,6 @@ MAX_SESSION = timedelta(hours=12)  # and at the latest after a working day
 def init(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", False)  # set True behind HTTPS
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", MAX_SESSION)
     app.before_request(_load_user)
     app.before_request(_check_csrf)
