@@ -30,30 +30,36 @@ def inbox(session: Session, actor: Actor, filters: InboxFilter = InboxFilter()) 
     """Open tasks the user may work: unclaimed ones of their roles and those assigned to them,
     ordered by deadline (tasks without one last). Requester tasks of people without an account
     appear for the service desk, who confirm on their behalf."""
+    query = (
+        select(OpenTask)
+        .join(OpenTask.incident)
+        .where(*_inbox_criteria(actor, filters))
+        .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
+        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+    )
+    return list(session.scalars(query).unique())
+
+
+def inbox_count(session: Session, actor: Actor) -> int:
+    """The menu's badge, on every page: a count, not the tasks."""
+    return session.scalar(select(func.count()).select_from(OpenTask).where(*_inbox_criteria(actor, InboxFilter())))
+
+
+def _inbox_criteria(actor: Actor, filters: InboxFilter) -> list[Any]:
     mine = OpenTask.assignee_id == actor.user_id
     claimable = and_(OpenTask.assignee_id.is_(None), OpenTask.candidate_role.in_(actor.roles))
     visible = mine if filters.mine else or_(mine, claimable)
     if SERVICE_DESK in actor.roles and not filters.mine:
         on_behalf = and_(OpenTask.lane.in_(REQUESTER_LANES), OpenTask.assignee_id.is_(None))
         visible = or_(visible, on_behalf)
-    query = (
-        select(OpenTask)
-        .join(OpenTask.incident)
-        .where(visible)
-        .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
-        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
-    )
+    criteria = [visible]
     if filters.type:
-        query = query.where(Incident.type == filters.type)
+        criteria.append(OpenTask.incident.has(Incident.type == filters.type))
     if filters.level:
-        query = query.where(Incident.level == filters.level)
+        criteria.append(OpenTask.incident.has(Incident.level == filters.level))
     if filters.emergency:
-        query = query.where(Incident.emergency.is_(True))
-    return list(session.scalars(query).unique())
-
-
-def inbox_count(session: Session, actor: Actor) -> int:
-    return len(inbox(session, actor))
+        criteria.append(OpenTask.incident.has(Incident.emergency.is_(True)))
+    return criteria
 
 
 @dataclass(frozen=True)

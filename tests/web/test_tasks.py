@@ -104,3 +104,13 @@ def test_contradicting_facts_are_explained_in_chinese(as_role, desk):
     page = response.get_data(as_text=True)
     assert "影响用户数（900000）不能超过省份承载用户数（500000）" in page
     assert 'value="900000"' in page  # what was typed is still there
+
+
+def test_the_menu_badge_counts_the_inbox(desk, as_role):
+    for _ in range(3):
+        desk.register(registration(complaints=20))
+    client = as_role("service_desk")
+    page = client.get("/inbox?type=fault").get_data(as_text=True)
+    assert '<span class="count">3</span>' in page
+    assert page.count('href="/tasks/') == 3
+    assert client.get("/inbox?type=request").get_data(as_text=True).count('href="/tasks/') == 0
