@@ -8,7 +8,9 @@ conditions and service parameters can rely on the shape of the data.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,15 @@ class FormErrors(ValueError):
 
 def read_form_files(directory: Path = FORMS_DIR) -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.json"))}
+
+
+@cache
+def event_form(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(schema, UI schema) of a form the application itself owns — the payloads of the events it
+    throws into an instance (`update_facts`, `forward_tracking`) — read once per process."""
+    return tuple(
+        json.loads((FORMS_DIR / f"{name}.{kind}.json").read_text(encoding="utf-8")) for kind in ("schema", "uischema")
+    )
 
 
 def validate(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ instance at once: one wins, the other gets `Conflict` (optimistic lock on the in
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -105,9 +104,8 @@ class IncidentService:
         self.clock = clock
         self.settings = settings or operations.Settings()
         self.models = models or versions.ModelCache()
-        event_forms = forms.read_form_files()
-        self.update_form = json.loads(event_forms["update_facts.schema.json"])
-        self.forward_form = json.loads(event_forms["forward_tracking.schema.json"])
+        self.update_form = forms.event_form("update_facts")[0]
+        self.forward_form = forms.event_form("forward_tracking")[0]
 
     # ------------------------------------------------------------------ actions on the workflow
 

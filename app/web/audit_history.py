@@ -3,7 +3,6 @@ with the data it changed, and the state of the hash chain."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit, audit_export
-from app.forms import read_form_files
+from app.forms import event_form
 from app.models import AuditEvent, ProcessVersion, User
 from app.web import database, incident_service, labels, queries
 from app.web.i18n import content, translate
@@ -116,7 +115,7 @@ class Describer:
         self.model, self.users = model, users
         forms = getattr(model, "forms", None) or {}
         self.schemas = [schema for name, schema in sorted(forms.items()) if name.endswith(".schema.json")]
-        self.facts_schema = forms.get("update_facts.schema.json") or _facts_schema()
+        self.facts_schema = event_form("update_facts")[0]  # the app's own form, not a version's
 
     def form_schema(self, spec_id: str | None) -> Mapping[str, Any] | None:
         try:
@@ -269,13 +268,6 @@ def _source(code: str) -> str:
     if code == "E1":
         return _("rule E1: the fault notification was late")
     return code
-
-
-def _facts_schema() -> Mapping[str, Any] | None:
-    try:
-        return json.loads(read_form_files()["update_facts.schema.json"])
-    except (KeyError, ValueError, OSError):
-        return None
 
 
 def _model(version: ProcessVersion) -> Any:

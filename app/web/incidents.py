@@ -3,14 +3,12 @@ actions that are not tasks (add facts, forward to the incident manager)."""
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.engine.lanes import REQUESTER
-from app.forms import read_form_files
+from app.forms import event_form
 from app.incidents import permissions
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import User, UserRole
@@ -21,11 +19,6 @@ from app.web.security import current_actor, has_role, login_required, roles_requ
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 READERS = (*HANDLERS, "leadership", "auditor")
-
-
-def _event_form(name: str) -> tuple[dict, dict]:
-    files = read_form_files()
-    return json.loads(files[f"{name}.schema.json"]), json.loads(files[f"{name}.uischema.json"])
 
 
 @bp.route("/")
@@ -91,7 +84,7 @@ def detail(incident_id: int):
     actor = current_actor()
     workable = {task.id for task in view.open_tasks if permissions.may_work(actor, task, view.incident)}
     handling = view.incident.status == "open" and permissions.may_handle(actor)
-    facts_schema, facts_ui = _event_form("update_facts")
+    facts_schema, facts_ui = event_form("update_facts")
     return render_template(
         "incidents/detail.html",
         view=view,
@@ -119,7 +112,7 @@ def _may_read(incident) -> bool:
 @bp.route("/<int:incident_id>/facts", methods=["POST"])
 @roles_required(*HANDLERS)
 def add_facts(incident_id: int):
-    schema, ui = _event_form("update_facts")
+    schema, ui = event_form("update_facts")
     data = formrender.read_submission(schema, request.form)
     try:
         incident_service().add_facts(current_actor(), incident_id, data.get("update") or {})
