@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.db import Database
 from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
-from app.web import i18n, labels, security, timefmt
+from app.web import i18n, labels, queries, security, timefmt
 from app.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,9 @@ def navigation() -> list[NavItem]:
             active = endpoint == endpoint_name or (endpoint.startswith(blueprint + ".") and endpoint not in EXACT)
             items.append(NavItem(label, url_for(endpoint_name), active, count))
 
-    add(_("My tasks"), "inbox.index", *HANDLERS, count=g.get("inbox_count", 0))
+    if has_role(*HANDLERS):  # counted only when a page draws the menu
+        with database().read() as session:
+            add(_("My tasks"), "inbox.index", *HANDLERS, count=queries.inbox_count(session, g.actor))
     add(_("Register"), "incidents.new", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")
     add(_("My incidents"), "portal.index", "requester")

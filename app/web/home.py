@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, url_for
+from flask import Blueprint, redirect, url_for
 
-from app.web import database, queries
 from app.web.security import has_role, login_required
 
 bp = Blueprint("home", __name__)
@@ -18,13 +17,6 @@ LANDING = (  # first match wins
     (("process_owner",), "process.index"),
     (("admin",), "admin.users"),
 )
-
-
-@bp.before_app_request
-def count_inbox() -> None:
-    if g.get("user") is not None:
-        with database().read() as session:
-            g.inbox_count = queries.inbox_count(session, g.actor)
 
 
 @bp.route("/")

@@ -47,6 +47,8 @@ def _check_csrf() -> None:
 
 def _load_user() -> None:
     g.user = None
+    if request.endpoint == "static":
+        return  # files need no user (and no database round trip)
     user_id = session.get("user_id")
     if user_id is None:
         return
