@@ -1,4 +1,5 @@
-"""Demo data: an account per role and a week of incidents in every state of the process.
+"""Demo data: an account per role and a week of incidents in every state of the process (and a
+pair of repeats for the repeat-incident analysis).
 
 The history is replayed through the real incident service with the clock moved back (freezegun),
 so deadlines, warnings, breaches and closures carry believable times.
@@ -53,8 +54,8 @@ def load_command() -> None:
         created = not session.scalar(select(func.count()).select_from(User))
         if created:
             for username, name, roles in ACCOUNTS:
-                create_user(session, username, DEMO_PASSWORD, roles, name,
-                            hash_method=current_app.config["PASSWORD_HASH_METHOD"])  # fmt: skip
+                hash_method = current_app.config["PASSWORD_HASH_METHOD"]
+                create_user(session, username, DEMO_PASSWORD, roles, name, hash_method=hash_method)
     with db.read() as session:
         has_incidents = bool(session.scalar(select(func.count()).select_from(Incident)))
         people = {user.username: actor_of(user) for user in session.scalars(select(User))}
@@ -83,10 +84,10 @@ class _Story:
         }
         if type_ == "fault":
             data["facts"].setdefault("fault_category", "application")
+        requester_id = self.people[requester].user_id
         self.incident_id = self.service.start(
-            self.people["wangfang"], incident=data["incident"], requester_id=self.people[requester].user_id,
-            registration=data,
-        )  # fmt: skip
+            self.people["wangfang"], incident=data["incident"], requester_id=requester_id, registration=data
+        )
         return self
 
     def then(self, hours: float, who: str, spec_id: str, data: dict) -> _Story:
@@ -136,22 +137,28 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
         frozen.move_to(now - timedelta(days=days_ago))
         return _Story(service, people, frozen)
 
+    # the stories read best one step per line
+    # fmt: off
     with freeze_time(now) as frozen:
         story(6).register("营业厅咨询新套餐计费规则", "consultation", solved="已电话解释套餐计费规则")
         (story(5).register("部分用户缴费后余额未更新", "fault", {"complaints": 35, "non_core_business_affected": True})
             .then(0.5, "wangfang", "initial_support", _pass("first_line"))
             .then(3, "liuyang", "first_line_handling", _solve("重启余额同步进程，补推消息"))
-            .then(2, "zhangwei", "confirm_resolution", CONFIRM).then(1, "wangfang", "close_incident", CLOSE))  # fmt: skip
+            .then(2, "zhangwei", "confirm_resolution", CONFIRM).then(1, "wangfang", "close_incident", CLOSE))
         (story(5).register("月账出账延迟", "fault", {"billing_delay_hours": 3}, system="出账")
             .then(1, "wangfang", "initial_support", _pass("first_line"))
             .then(4, "liuyang", "first_line_handling", _pass("second_line", "development"))
             .then(25, "chenjie", "second_line_handling", _solve("修复出账批处理的分区锁问题"))
-            .then(3, "zhangwei", "confirm_resolution", CONFIRM).then(1, "wangfang", "close_incident", CLOSE))  # fmt: skip
+            .then(3, "zhangwei", "confirm_resolution", CONFIRM).then(1, "wangfang", "close_incident", CLOSE))
         (story(4).register("批量提取欠费用户清单", "request", {"customer_demand": True}, requester="lina")
             .then(2, "wangfang", "initial_support", _solve("手工导出清单，自动导出功能待修复", "workaround"))
             .then(3, "lina", "confirm_resolution", CONFIRM)
             .then(1, "wangfang", "close_incident",
                   {"closure": {"code": "workaround", "follow_up": "problem", "follow_up_title": "欠费清单自动导出失败"}}))
+        (story(3.5).register("余额查询响应慢", "fault", {"complaints": 15}, system="余额查询")
+            .then(0.5, "wangfang", "initial_support", _pass("first_line"))
+            .then(2, "liuyang", "first_line_handling", _solve("扩容余额查询缓存"))
+            .then(1, "zhangwei", "confirm_resolution", CONFIRM).then(1, "wangfang", "close_incident", CLOSE))
         (story(3).register("营业厅投诉工单处理过慢", "complaint", {"complaints": 3})
             .then(1, "wangfang", "initial_support", _solve("加派人手处理积压工单", "workaround"))
             .then(5, "zhangwei", "confirm_resolution", CONFIRM)
@@ -165,15 +172,15 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
             .then(1, "wangfang", "initial_support", _pass("first_line"))
             .then(5, "liuyang", "first_line_handling", _solve("修复资料同步配置"))
             .then(8, "zhangwei", "confirm_resolution", {"confirmation": {"resolved": False, "comment": "仍有新开户报错"}})
-            .then(2, "liuyang", "first_line_handling", _solve("清理重复资料记录并重新同步")))  # fmt: skip
+            .then(2, "liuyang", "first_line_handling", _solve("清理重复资料记录并重新同步")))
         (story(1.3).register("短信提醒重复发送", "fault", {"complaints": 25, "non_core_business_affected": True})
             .then(1, "wangfang", "initial_support", _pass("first_line"))
-            .then(6, "liuyang", "first_line_handling", _pass("second_line", "test")))  # fmt: skip
+            .then(6, "liuyang", "first_line_handling", _pass("second_line", "test")))
         (story(0.9).register("余额查询响应缓慢", "fault", {"complaints": 22}, system="余额查询")
-            .then(0.5, "wangfang", "initial_support", _pass("first_line")))  # fmt: skip
+            .then(0.5, "wangfang", "initial_support", _pass("first_line")))
         (story(0.6).register("报表数据与账务不一致", "request", {"customer_demand": True}, requester="lina")
             .then(2, "wangfang", "initial_support", _pass("second_line", "information_systems"))
-            .then(4, "zhaolei", "second_line_handling", _solve("修正报表口径并重新生成")))  # fmt: skip
+            .then(4, "zhaolei", "second_line_handling", _solve("修正报表口径并重新生成")))
         (story(0.1).register("全省计费话单处理中断", "fault", {"core_interruption_minutes": 35, "core_business_affected": True})
             .then(0.2, "sunli", "notify_fault", {"notification": {
                 "channels": ["sms", "email"], "recipients": "省公司值班、总部网管", "content": "计费话单处理中断，影响全省"}})
@@ -183,7 +190,8 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
         (story(0.02).register("营业厅无法打印发票", "fault", {"complaints": 50}, system="业务受理"))
         frozen.move_to(now - timedelta(minutes=5))
         service.start(people["zhangwei"], requester_id=people["zhangwei"].user_id,
-                      incident={"title": "手机营业厅缴费页面报错", "description": "缴费时提示系统繁忙", "source": "portal"})  # fmt: skip
+                      incident={"title": "手机营业厅缴费页面报错", "description": "缴费时提示系统繁忙", "source": "portal"})
+    # fmt: on
     service.fire_due_timers()  # what fell due between the replayed past and now
     with service.db.read() as session:
         return session.scalar(select(func.count()).select_from(Incident))

@@ -16,6 +16,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -80,6 +81,7 @@ class ReadyTask:
     name: str
     lane: str
     data: Mapping[str, Any]
+    due: datetime | None = None  # the task's own time limit: a timer on its boundary, pending or fired
 
 
 class Run:
@@ -125,6 +127,7 @@ class Run:
                 task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                 self.model.lanes.get(task.task_spec.bpmn_id, ""),
                 task.data,
+                _boundary_timer_due(task),
             )
             for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
@@ -164,3 +167,21 @@ class Run:
             and event.value != operations.NEVER
         ]
         return min(due, default=None)
+
+
+def _boundary_timer_due(task: Any) -> datetime | None:
+    """The earliest timer attached to this task (e.g. the fault-notification window), if any.
+
+    Boundary events are the task's siblings under a BoundaryEventSplit; a fired timer keeps its
+    time, so a task whose window has passed still shows as overdue."""
+    if task.parent is None or not isinstance(task.parent.task_spec, BoundaryEventSplit):
+        return None
+    due = [
+        datetime.fromisoformat(value)
+        for sibling in task.parent.children
+        if sibling is not task
+        and isinstance(getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition)
+        and isinstance(value := sibling.internal_data.get("event_value"), str)
+        and value != operations.NEVER
+    ]
+    return min(due, default=None)

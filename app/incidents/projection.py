@@ -77,8 +77,8 @@ def sync_open_tasks(incident: Incident, ready: list[ReadyTask], now: datetime) -
     announcement) keeps the person who worked it, if they are still a candidate.
     """
     existing = {task.id: task for task in incident.open_tasks}
-    ready_ids = {task.id for task in ready}
-    removed = [task for task_id, task in existing.items() if task_id not in ready_ids]
+    ready_by_id = {task.id: task for task in ready}
+    removed = [task for task_id, task in existing.items() if task_id not in ready_by_id]
     previous_assignee = {(task.spec_id, task.candidate_role): task.assignee_id for task in removed}
     for task in removed:
         incident.open_tasks.remove(task)
@@ -100,9 +100,9 @@ def sync_open_tasks(incident: Incident, ready: list[ReadyTask], now: datetime) -
                 claimed_at=now if assignee else None,
             )
         )
-    due = incident.due_at if incident.status == OPEN else None
+    incident_due = incident.due_at if incident.status == OPEN else None
     for task in incident.open_tasks:
-        task.due_at = due
+        task.due_at = ready_by_id[task.id].due or incident_due
     incident.current_lanes = ",".join(sorted({task.lane for task in incident.open_tasks}))
     return removed
 

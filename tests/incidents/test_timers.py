@@ -65,6 +65,9 @@ def test_e1_window_expiry_raises_the_level_one_step(desk, service, clock, actors
     desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
     task = desk.task(incident_id, "first_line_handling")
     service.claim(actors["first_line"], incident_id, task.id)
+    # the notification task is due when its window closes; the handling step, when the incident is
+    assert desk.task(incident_id, "notify_fault").due_at.isoformat() == "2026-03-02T01:30:00+00:00"
+    assert task.due_at.isoformat() == "2026-03-03T01:00:00+00:00"
 
     clock.tick(timedelta(minutes=31))
     assert service.fire_due_timers() == 1
@@ -76,6 +79,8 @@ def test_e1_window_expiry_raises_the_level_one_step(desk, service, clock, actors
     # the handler keeps their step; the notification is still owed (late)
     assert desk.task(incident_id, "first_line_handling").assignee_id == actors["first_line"].user_id
     assert "notify_fault" in desk.open_specs(incident_id)
+    assert desk.task(incident_id, "notify_fault").due_at.isoformat() == "2026-03-02T01:30:00+00:00"  # overdue
+    assert desk.task(incident_id, "first_line_handling").due_at == incident.due_at
 
 
 def test_reclassification_raises_level_and_shortens_the_deadline(desk, service, actors):

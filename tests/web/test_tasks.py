@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.driver import pass_on, registration
 
 
@@ -114,3 +116,19 @@ def test_the_menu_badge_counts_the_inbox(desk, as_role):
     assert '<span class="count">3</span>' in page
     assert page.count('href="/tasks/') == 3
     assert client.get("/inbox?type=request").get_data(as_text=True).count('href="/tasks/') == 0
+
+
+def test_the_fault_notification_shows_its_own_window_first(desk, as_role, clock):
+    incident_id = desk.register(registration(complaints=50))  # yellow: notify within 30 minutes
+    client = as_role("incident_manager")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    row = inbox[inbox.index("故障通报") - 600 : inbox.index("故障通报")]
+    assert "剩余 30分钟" in row and "本任务时限" in row  # not the incident's 24 hours
+    task = desk.task(incident_id, "notify_fault")
+    page = client.get(f"/tasks/{incident_id}/{task.id}").get_data(as_text=True)
+    assert 'data-testid="task-due"' in page and "2026-03-02 09:30" in page  # Asia/Shanghai
+
+    clock.tick(timedelta(minutes=45))
+    inbox = client.get("/inbox").get_data(as_text=True)
+    row = inbox[inbox.index("故障通报") - 600 : inbox.index("故障通报")]
+    assert "已超时 15分钟" in row and "deadline-breached" in row

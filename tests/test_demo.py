@@ -1,0 +1,48 @@
+"""The README's first command: `demo load` gives working accounts and incidents in every state."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from app import audit
+from app.demo import ACCOUNTS, DEMO_PASSWORD
+from app.models import Announcement, Incident, OpenTask, ProblemTicket
+from tests.web.conftest import Client
+
+
+def test_demo_load_gives_every_state_and_working_accounts(app, db):
+    cli = app.test_cli_runner()
+    result = cli.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output and all(username in result.output for username, _, _ in ACCOUNTS)
+
+    with db.read() as session:
+        incidents = list(session.scalars(select(Incident)))
+        statuses = Counter(incident.status for incident in incidents)
+        lanes = set(session.scalars(select(OpenTask.lane)))
+        assert set(statuses) == {"new", "open", "resolved", "closed", "transferred"}
+        assert any(i.emergency for i in incidents) and any(i.breached for i in incidents)
+        assert any(i.reopen_count for i in incidents) and any(i.parent_id for i in incidents)
+        assert session.scalar(select(func.count()).select_from(Announcement))
+        assert session.scalar(select(func.count()).select_from(ProblemTicket))
+        assert lanes >= {"服务台", "一线", "二线", "事件经理", "事件提出人"}
+        assert audit.verify(session).ok
+
+    again = cli.invoke(args=["demo", "load"])
+    assert again.exit_code == 0 and "already there" in again.output
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == len(incidents)
+
+    for username, _, _ in ACCOUNTS:
+        client = Client(app.test_client())
+        client.get("/login")
+        response = client.post("/login", {"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, username
+        assert client.get(response.location, follow_redirects=True).status_code == 200, username
+
+    client = Client(app.test_client()).sign_in("sunli", DEMO_PASSWORD)
+    page = client.get("/reports/").get_data(as_text=True)
+    repeats = page[page.index('data-testid="repeats"') :]
+    assert "余额查询响应慢" in repeats and "余额查询响应缓慢" in repeats  # grouped as repeats
