@@ -41,27 +41,36 @@ class Actor:
 SYSTEM = Actor(None, "system", frozenset({"system"}))
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+# What a row's hash covers, in this order (its own `hash` aside).
+HASHED_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.prev_hash,
+    AuditEvent.incident_id,
+    AuditEvent.at,
+    AuditEvent.actor_id,
+    AuditEvent.actor_name,
+    AuditEvent.actor_role,
+    AuditEvent.kind,
+    AuditEvent.task_id,
+    AuditEvent.task_name,
+    AuditEvent.data,
+)
+
+
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(data)
 
 
 def row_hash(event: AuditEvent) -> str:
-    content = canonical_json(
-        [
-            event.id,
-            event.prev_hash,
-            event.incident_id,
-            event.at.isoformat(),
-            event.actor_id,
-            event.actor_name,
-            event.actor_role,
-            event.kind,
-            event.task_id,
-            event.task_name,
-            event.data,
-        ]
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
+    return _content_hash(tuple(getattr(event, column.key) for column in HASHED_COLUMNS))
+
+
+def _content_hash(values: tuple[Any, ...]) -> str:
+    """SHA-256 of the hashed columns' values as canonical JSON (`at` in ISO 8601)."""
+    listed = list(values)
+    listed[3] = listed[3].isoformat()
+    return hashlib.sha256(_CANONICAL.encode(listed).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -121,35 +130,54 @@ def _locked_head(session: Session) -> AuditHead:
 @dataclass(frozen=True)
 class Verification:
     ok: bool
-    checked: int
+    checked: int  # rows that verify, from the first one on
     broken_at: int | None = None  # id of the first row that does not verify
     problem: Message | None = None
+    last_hash: str = GENESIS  # the hash of the last row that verifies
 
     @property
     def reason(self) -> str | None:
         return None if self.problem is None else str(self.problem)
 
 
-def verify(session: Session) -> Verification:
-    """Walk the whole chain; report the first row whose hash, link or position is wrong."""
-    previous_hash, expected_id, checked = GENESIS, 1, 0
-    for event in _all_events(session):
-        if event.id != expected_id:
+def verify(session: Session, after: Verification | None = None) -> Verification:
+    """Walk the chain; report the first row whose hash, link or position is wrong.
+
+    With `after` (an earlier, intact result) only its last row and the rows appended since are
+    read: quick, but an edit of an earlier row goes unseen until the next whole walk.
+    """
+    if after is None or not after.ok or not after.checked:
+        return _walk(session, _rows(session, from_id=1), GENESIS, 0)
+    rows = _rows(session, from_id=after.checked)
+    last = next(rows, None)
+    if last is None or last[0] != after.checked or {last[-1], _content_hash(last[:-1])} != {after.last_hash}:
+        return verify(session)  # what was verified has changed since: a whole walk says where
+    return _walk(session, rows, after.last_hash, after.checked)
+
+
+def _walk(session: Session, rows: Iterator[tuple[Any, ...]], previous_hash: str, checked: int) -> Verification:
+    expected_id = checked + 1
+    for *values, stored_hash in rows:
+        row_id, prev_hash = values[0], values[1]
+        if row_id != expected_id:
             return Verification(False, checked, expected_id, Message(N_("row %(id)s is missing"), {"id": expected_id}))
-        if event.prev_hash != previous_hash:
-            return Verification(False, checked, event.id, Message(N_("its link to the previous row does not match")))
-        if row_hash(event) != event.hash:
-            return Verification(False, checked, event.id, Message(N_("its content does not match its hash")))
-        previous_hash, expected_id, checked = event.hash, expected_id + 1, checked + 1
+        if prev_hash != previous_hash:
+            return Verification(False, checked, row_id, Message(N_("its link to the previous row does not match")))
+        if _content_hash(values) != stored_hash:
+            return Verification(False, checked, row_id, Message(N_("its content does not match its hash")))
+        previous_hash, expected_id, checked = stored_hash, expected_id + 1, checked + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_id, head.last_hash) != (expected_id - 1, previous_hash):
         missing = Message(N_("rows from %(id)s on are missing"), {"id": expected_id})
         return Verification(False, checked, expected_id, missing)
-    return Verification(True, checked)
+    return Verification(True, checked, last_hash=previous_hash)
 
 
-def _all_events(session: Session) -> Iterator[AuditEvent]:
-    yield from session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000))
+def _rows(session: Session, from_id: int) -> Iterator[tuple[Any, ...]]:
+    """The hashed values and stored hash of every row from `from_id` on, as plain tuples (no ORM
+    objects: a whole walk of the log reads every row)."""
+    query = select(*HASHED_COLUMNS, AuditEvent.hash).where(AuditEvent.id >= from_id).order_by(AuditEvent.id)
+    yield from session.connection().execute(query.execution_options(yield_per=5000))
 
 
 def events_of(session: Session, incident_id: int) -> list[AuditEvent]:

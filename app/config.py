@@ -15,6 +15,7 @@ DEFAULTS = {
     "WARNING_RATIO": rules.WARNING_RATIO,
     "NOTIFICATION_WINDOW_MINUTES": rules.NOTIFICATION_WINDOW_MINUTES,
     "TIMER_INTERVAL_SECONDS": 30,  # how often the development server fires due timers
+    "AUDIT_FULL_CHECK_SECONDS": 300,  # audit pages re-hash the whole chain at most this often (per process)
     "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_SECURE": False,  # set to 1 behind HTTPS
 }

@@ -56,6 +56,38 @@ def test_tampering_is_detected(desk, db, tamper, broken_at):
     assert not result.ok and result.broken_at == broken_at
 
 
+def test_a_walk_from_an_earlier_result_reads_on_from_its_last_row(desk, db):
+    incident_id = desk.register(registration(complaints=20))
+    earlier = verify(db)
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    with db.read() as session:
+        assert audit.verify(session, after=earlier) == audit.verify(session)
+        assert audit.verify(session, after=earlier).checked > earlier.checked
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE audit_events SET actor_name = 'x' WHERE id = :last",  # the earlier result's last row
+        "DELETE FROM audit_events WHERE id = :last",
+        "UPDATE audit_events SET actor_name = 'x' WHERE id = :last + 1",  # a row appended since
+        "DELETE FROM audit_events WHERE id > :last",
+    ],
+    ids=["last-edited", "last-deleted", "new-edited", "new-deleted"],
+)
+def test_a_walk_from_an_earlier_result_still_sees_what_it_reads_changed(desk, db, tamper):
+    if db.is_postgresql:
+        pytest.skip("PostgreSQL refuses UPDATE and DELETE on the audit table (tested in test_cli)")
+    incident_id = desk.register(registration(complaints=20))
+    earlier = verify(db)
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    with db.engine.begin() as connection:
+        connection.execute(text(tamper), {"last": earlier.checked})
+    with db.read() as session:
+        quick, whole = audit.verify(session, after=earlier), audit.verify(session)
+    assert not whole.ok and quick == whole
+
+
 def test_concurrent_appends_never_fork_the_chain(db):
     actor = Actor(None, "load", frozenset({"system"}))
 

@@ -170,9 +170,9 @@ def export_json():
     return _download(audit_export.to_json(document), "application/json", f"incidents-{_stamp()}.json")
 
 
-def _history_or_404(incident_id: int) -> History:
-    with database().read() as session:
-        history = load_history(session, incident_id)  # the version (with its diagram) is joined in
+def _history_or_404(incident_id: int, *, whole_chain: bool = False) -> History:
+    with database().read() as session:  # the version (with its diagram) is joined in
+        history = load_history(session, incident_id, whole_chain=whole_chain)
     if history is None:
         abort(404)
     return history
@@ -236,7 +236,7 @@ def history_csv(incident_id: int):
 @bp.route("/incidents/<int:incident_id>/history.json")
 @roles_required(AUDITOR)
 def history_json(incident_id: int):
-    found = _history_or_404(incident_id)
+    found = _history_or_404(incident_id, whole_chain=True)  # a document of evidence: every row re-hashed now
     incident, version = found.view.incident, found.view.incident.process_version
     check = found.integrity
     document = {

@@ -306,6 +306,26 @@ def test_a_tampered_row_is_named_or_refused(story, auditor, db):
     assert "does not verify" not in rows[target.id - 1] and "not verified" not in rows[target.id - 1]
 
 
+def test_pages_rehash_every_row_at_most_every_five_minutes(story, auditor, db, desk, clock):
+    if db.is_postgresql:
+        pytest.skip("PostgreSQL refuses UPDATE on the audit table (tested above)")
+    page = auditor.get("/audit/").get_data(as_text=True)
+    assert "Every row re-hashed at 09:13:00" in page  # the story's end, in Asia/Shanghai
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET actor_name = 'x' WHERE id = 2"))
+    clock.tick(timedelta(minutes=1))
+    desk.complete("service_desk", story.roaming, "initial_support", resolved())  # rows appended since
+    with db.read() as session:
+        total = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    page = auditor.get("/audit/").get_data(as_text=True)  # within five minutes: the new rows only
+    assert f"all {total} rows of the hash chain verify." in page and "re-hashed at 09:13:00" in page
+    export = json.loads(auditor.get(f"/audit/incidents/{story.roaming}/history.json").data)
+    assert export["chain"]["verified"] is False and export["chain"]["broken_at"] == 2  # exports: every row
+    clock.tick(timedelta(minutes=5))
+    page = auditor.get("/audit/").get_data(as_text=True)
+    assert 'data-ok="false" data-broken-at="2"' in page
+
+
 # ------------------------------------------------------------------------------------------ exports
 
 
