@@ -56,6 +56,11 @@ def time_left(due: datetime | None, warn: datetime | None = None, now: datetime 
     return TimeLeft(_("%(duration)s left", duration=duration(due - now)), state)
 
 
+def task_time_left(start: datetime, due: datetime) -> TimeLeft:
+    """A task's own time limit, amber once WARNING_RATIO of it has passed, as incident deadlines are."""
+    return time_left(due, start + (due - start) * float(current_app.config["WARNING_RATIO"]))
+
+
 def init(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
-    app.jinja_env.globals.update(time_left=time_left)
+    app.jinja_env.globals.update(time_left=time_left, task_time_left=task_time_left)

@@ -128,7 +128,11 @@ def test_the_fault_notification_shows_its_own_window_first(desk, as_role, clock)
     page = client.get(f"/tasks/{incident_id}/{task.id}").get_data(as_text=True)
     assert 'data-testid="task-due"' in page and "2026-03-02 09:30" in page  # Asia/Shanghai
 
-    clock.tick(timedelta(minutes=45))
+    clock.tick(timedelta(minutes=25))  # past 80% of the window: amber
+    inbox = client.get("/inbox").get_data(as_text=True)
+    row = inbox[inbox.index("故障通报") - 600 : inbox.index("故障通报")]
+    assert "剩余 5分钟" in row and "deadline-warning" in row
+    clock.tick(timedelta(minutes=20))
     inbox = client.get("/inbox").get_data(as_text=True)
     row = inbox[inbox.index("故障通报") - 600 : inbox.index("故障通报")]
     assert "已超时 15分钟" in row and "deadline-breached" in row
