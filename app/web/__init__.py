@@ -70,7 +70,8 @@ def navigation() -> list[NavItem]:
     def add(label: str, endpoint_name: str, *roles: str, count: int = 0) -> None:
         if has_role(*roles):
             blueprint = endpoint_name.split(".")[0]
-            active = endpoint == endpoint_name or (endpoint.startswith(blueprint + ".") and endpoint not in EXACT)
+            same_area = endpoint.startswith(blueprint + ".") and endpoint_name not in EXACT and endpoint not in EXACT
+            active = endpoint == endpoint_name or same_area
             items.append(NavItem(label, url_for(endpoint_name), active, count))
 
     if has_role(*HANDLERS):  # counted only when a page draws the menu
