@@ -36,7 +36,9 @@ def duration(delta: timedelta) -> str:
         return _("%(days)sd %(hours)sh", days=days, hours=hours)
     if hours:
         return _("%(hours)sh %(minutes)sm", hours=hours, minutes=minutes)
-    return _("%(minutes)sm", minutes=minutes)
+    if minutes:
+        return _("%(minutes)sm", minutes=minutes)
+    return _("less than a minute")
 
 
 @dataclass(frozen=True)
