@@ -10,7 +10,10 @@ layer shows it in the reader's language; `str(problem)` is the English text (the
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,7 +180,33 @@ def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
 
 
 def load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
-    return _load(text, forms)
+    """The checked, parsed model; raises ModelError with every problem.
+
+    Checking and parsing costs about 0.1 s, so a document is parsed once per process: the model is
+    only ever read (every instance of a version already shares it), and a failed check is not kept.
+    """
+    key = _content_key(text, forms)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    model = _load(text, forms)
+    with _PARSED_LOCK:
+        _PARSED[key] = model
+        while len(_PARSED) > PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return model
+
+
+PARSED_KEPT = 32  # documents (versions and drafts) kept parsed, least recently used dropped first
+_PARSED: OrderedDict[str, ProcessModel] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+
+
+def _content_key(text: str | bytes, forms: Mapping[str, str]) -> str:
+    digest = hashlib.sha256(text.encode() if isinstance(text, str) else text)
+    digest.update(json.dumps(dict(forms), sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:

@@ -129,6 +129,16 @@ def test_load_raises_the_same_problems_validate_lists():
     assert "lane_first_line" in str(refused.value)
 
 
+def test_a_document_is_parsed_once_and_a_refusal_is_never_kept():
+    assert model.load(baseline(), FORMS) is model.load(baseline(), FORMS)  # the same content: the same model
+    relabelled = variant(lambda root: find(root, "first_line_handling").set("name", "一线处理"))
+    assert model.load(relabelled, FORMS) is not model.load(baseline(), FORMS)
+    other_forms = {**FORMS, "notify_fault.schema.json": "{not json"}
+    for _ in range(2):  # refused each time, not remembered as loaded
+        with pytest.raises(ModelError, match="notify_fault.schema.json"):
+            model.load(baseline(), other_forms)
+
+
 # --- code in the diagram is refused, and never runs -----------------------------------------------------------
 
 
