@@ -38,6 +38,16 @@ def test_warning_then_breach_reach_the_incident_manager_once(desk, service, cloc
     incident = desk.incident(incident_id)
     assert incident.status == "resolved" and incident.resolved_in_time is False
     assert service.fire_due_timers() == 0
+    # the handling is over: the warning follow-up is withdrawn; a breach is still reviewed (4.7)
+    assert desk.open_specs(incident_id) == ["confirm_resolution"]
+
+
+def test_an_open_breach_review_outlives_the_handling(desk, service, clock):
+    incident_id = desk.register(registration("request"))  # 24 h
+    clock.tick(timedelta(hours=25))
+    assert service.fire_due_timers() == 1  # warning and breach at once
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    assert desk.open_specs(incident_id) == ["confirm_resolution", "follow_up_breach"]
 
 
 def test_an_action_after_the_deadline_fires_the_overdue_timer_first(desk, clock):
