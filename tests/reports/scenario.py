@@ -16,6 +16,8 @@ Three faults, registered on Monday 2026-03-02 (T0 = 01:00 UTC = 09:00 in Shangha
 | +25 h  |                                  | incident manager claims the breach follow-up |          |
 | +26 h  |                                  | … and completes it                 |                    |
 | +30 h  |                                  | development resolves (30 h, late)  | still open         |
+
+B's warning follow-up, never handled, is withdrawn when B is resolved; C's is still open.
 """
 
 from __future__ import annotations
