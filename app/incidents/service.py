@@ -397,8 +397,9 @@ class IncidentService:
                     task_name=data.get("task_name"),
                 )
             )
+        removed = projection.sync_open_tasks(incident, unit.run.ready_tasks(), now)
+        entries += self._withdrawals(unit, removed)
         audit.append_all(session, entries)
-        projection.sync_open_tasks(incident, unit.run.ready_tasks(), now)
         incident.workflow = unit.run.dump()
         incident.serializer_version = SERIALIZER_VERSION
         incident.next_timer_due = unit.run.next_timer_due()
@@ -407,6 +408,26 @@ class IncidentService:
         self._summarize_assignees(session, incident)
         for title in follow_ups:
             self._start_follow_up(session, unit.actor, incident, title)
+
+    def _withdrawals(self, unit: _Unit, removed: list[OpenTask]) -> list[audit.Entry]:
+        """A row for each task that went away without being completed or re-created: withdrawn by the
+        process (a fault notification or warning follow-up when the handling ends, a handler's step
+        when the incident becomes an emergency)."""
+        completed = {event.data.get("task_id") for event in unit.ctx.events if event.kind == "task_completed"}
+        still_open = {task.spec_id for task in unit.incident.open_tasks}
+        return [
+            audit.Entry(
+                kind="task_withdrawn",
+                actor=unit.actor,
+                at=unit.ctx.now,
+                data={"spec_id": task.spec_id, "lane": task.lane, "assignee_id": task.assignee_id},
+                incident_id=unit.incident.id,
+                task_id=task.id,
+                task_name=task.name,
+            )
+            for task in removed
+            if task.id not in completed and task.spec_id not in still_open
+        ]
 
     def _start_follow_up(self, session: Session, actor: Actor, original: Incident, title: str) -> None:
         fields = {

@@ -269,6 +269,11 @@ class Describer:
             return [Detail(_("Announcement"), text=str(data.get("text") or ""))]
         if kind in ("follow_up_requested", "problem_ticket_requested", "problem_ticket_created"):
             return [Detail(_("Title"), text=str(data.get("title") or "—"))]
+        if kind == "task_withdrawn":
+            return [
+                Detail("", text=_("The process withdrew this task: it was no longer needed.")),
+                Detail(_("Assignee"), text=self.person(data.get("assignee_id"))),
+            ]
         if kind == "engine_error":
             return [Detail(_("Error"), text=str(data.get("error") or ""))]
         return [Detail(key, text=_value(value)) for key, value in data.items()]
@@ -296,6 +301,8 @@ def _user_ids(events: list[AuditEvent], datas: list[dict[str, Any]]) -> set[int]
     for event, data in zip(events, datas, strict=True):
         if event.kind in ASSIGNMENT_KINDS:
             ids.update(value for value in (data.get("before"), data.get("after")) if isinstance(value, int))
+        elif event.kind == "task_withdrawn" and isinstance(data.get("assignee_id"), int):
+            ids.add(data["assignee_id"])
     return ids
 
 

@@ -94,6 +94,7 @@ EVENTS = {
     "task_claimed": N_("Task claimed"),
     "task_released": N_("Task released"),
     "task_assigned": N_("Task assigned"),
+    "task_withdrawn": N_("Task withdrawn"),
     "engine_error": N_("Engine error"),
     "version_published": N_("Process version published"),
 }

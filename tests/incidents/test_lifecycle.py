@@ -126,8 +126,10 @@ def test_emergency_from_handling_when_facts_show_core_business_affected(desk, se
     incident = desk.incident(incident_id)
     assert incident.emergency and incident.urgency == "high"
     assert desk.open_specs(incident_id) == ["coordinate_emergency"]
-    kinds = desk.audit_kinds(incident_id)
-    assert kinds[-3:] == ["facts_added", "reclassified", "dispatched"]
+    events = desk.audit(incident_id)
+    assert [kind for kind, _ in events][-4:] == ["facts_added", "reclassified", "dispatched", "task_withdrawn"]
+    withdrawn = events[-1][1]  # the first-line step, taken over by the incident manager
+    assert withdrawn["spec_id"] == "first_line_handling" and withdrawn["assignee_id"] == actors["first_line"].user_id
 
 
 def test_added_facts_resume_the_same_step_with_its_assignee(desk, service, actors):

@@ -38,8 +38,10 @@ def test_warning_then_breach_reach_the_incident_manager_once(desk, service, cloc
     incident = desk.incident(incident_id)
     assert incident.status == "resolved" and incident.resolved_in_time is False
     assert service.fire_due_timers() == 0
-    # the handling is over: the warning follow-up is withdrawn; a breach is still reviewed (4.7)
+    # the handling is over: the warning follow-up is withdrawn, and the log says so; a breach is still reviewed (4.7)
     assert desk.open_specs(incident_id) == ["confirm_resolution"]
+    withdrawn = [data for kind, data in desk.audit(incident_id) if kind == "task_withdrawn"]
+    assert [data["spec_id"] for data in withdrawn] == ["follow_up_warning"]
 
 
 def test_an_open_breach_review_outlives_the_handling(desk, service, clock):
@@ -111,6 +113,7 @@ def test_resolution_withdraws_a_pending_notification(desk, service, clock):
     incident_id = desk.register(registration(complaints=50))
     desk.complete("service_desk", incident_id, "initial_support", resolved())
     assert desk.open_specs(incident_id) == ["confirm_resolution"]
+    assert [data["spec_id"] for kind, data in desk.audit(incident_id) if kind == "task_withdrawn"] == ["notify_fault"]
     clock.tick(timedelta(hours=1))
     assert service.fire_due_timers() == 0
     assert desk.incident(incident_id).level == "yellow"
