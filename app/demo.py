@@ -187,7 +187,7 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
             .then(0.1, "sunli", "coordinate_emergency",
                   {"handling": {"outcome": "announce", "announcement": "计费话单处理中断，正在抢修，预计一小时内恢复"}}))
         story(0.08).register("业务受理界面部分按钮无响应", "fault", {"complaints": 60, "affected_users": 60_000})
-        (story(0.02).register("营业厅无法打印发票", "fault", {"complaints": 50}, system="业务受理"))
+        (story(0.01).register("营业厅无法打印发票", "fault", {"complaints": 50}, system="业务受理"))
         frozen.move_to(now - timedelta(minutes=5))
         service.start(people["zhangwei"], requester_id=people["zhangwei"].user_id,
                       incident={"title": "手机营业厅缴费页面报错", "description": "缴费时提示系统繁忙", "source": "portal"})
