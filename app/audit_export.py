@@ -211,7 +211,7 @@ def schema_field(schema: Mapping[str, Any] | None, path: Sequence[str]) -> tuple
 
 # ---------------------------------------------------------------------------------------- replay
 
-COMPLETED, CURRENT, ESCALATION = "completed", "current", "escalation"
+COMPLETED, CURRENT, ESCALATION, WITHDRAWN = "completed", "current", "escalation", "withdrawn"
 
 # Service steps whose audit event names exactly one diagram element. Events an operation emits
 # from several elements (dispatched, resolved, closed) are not drawn: the audit cannot tell which.
@@ -250,6 +250,8 @@ def _passes(events: Iterable[Any]) -> list[tuple[str, str]]:
         kind, data = _kind_and_data(event)
         if kind == "task_completed" and data.get("spec_id"):
             passes.append((data["spec_id"], COMPLETED))
+        elif kind == "task_withdrawn" and data.get("spec_id"):
+            passes.append((data["spec_id"], WITHDRAWN))
         passes.extend((element, COMPLETED) for element in IMPLIED_STEPS.get(kind, ()))
         if kind in ESCALATION_POINTS:
             passes.append((ESCALATION_POINTS[kind], ESCALATION))
@@ -258,8 +260,9 @@ def _passes(events: Iterable[Any]) -> list[tuple[str, str]]:
 
 def replay_markers(events: Iterable[Any], open_spec_ids: Iterable[str]) -> dict[str, list[str]]:
     """Element id → markers: `completed` (user tasks completed, and service steps the audit names
-    unambiguously), `current` (open tasks), `escalation` (re-classification, deadline warning and
-    breach, late fault notification). `events` are audit rows or exported history records."""
+    unambiguously), `withdrawn` (user tasks the process withdrew unworked), `current` (open tasks),
+    `escalation` (re-classification, deadline warning and breach, late fault notification).
+    `events` are audit rows or exported history records."""
     markers: dict[str, list[str]] = {}
     for element, marker in _passes(events):
         if marker not in markers.setdefault(element, []):

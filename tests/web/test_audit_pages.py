@@ -252,7 +252,8 @@ def test_history_carries_the_diagram_and_the_replay_markers(story, auditor, db):
         "first_line_handling": ["completed"],
         "confirm_resolution": ["completed"],
         "close_incident": ["completed"],
-    }  # the manager's warning follow-up was withdrawn when the handling finished
+        "follow_up_warning": ["withdrawn"],  # when the handling finished, before the manager took it up
+    }
     assert data["counts"]["escalate_incident"] == 1 and data["counts"]["deadline_warning"] == 1
     roaming = replay_data(auditor.get(f"/audit/incidents/{story.roaming}").get_data(as_text=True))
     assert roaming["markers"]["initial_support"] == ["current"]
