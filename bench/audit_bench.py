@@ -64,13 +64,10 @@ def run(rows: int, url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--database", help="a database URL (default: SQLite in a temporary folder)")
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
     args = parser.parse_args()
-    if args.database:
-        run(args.rows, args.database)
-        return
     with tempfile.TemporaryDirectory() as folder:
-        run(args.rows, f"sqlite:///{Path(folder) / 'bench.db'}")
+        run(args.rows, args.database or f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
 
 
 if __name__ == "__main__":
