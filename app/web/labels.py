@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
+from app.audit import SYSTEM
 from app.messages import N_
 
 LEVELS = {"black": N_("Black"), "red": N_("Red"), "orange": N_("Orange"), "yellow": N_("Yellow"), "minor": N_("Minor")}
@@ -121,6 +122,12 @@ def label(table: dict[str, str], code: str | None) -> str:
     return _(table[code]) if code in table else code
 
 
+def actor_label(name: str) -> str:
+    """Who did something, as people read it: the system in their language, a person by name."""
+    return _(ROLES["system"]) if name == SYSTEM.name else name
+
+
 def init(app: Flask) -> None:
     for name, table in TABLES.items():
         app.jinja_env.globals[name] = lambda code, table=table: label(table, code)
+    app.jinja_env.globals["actor_label"] = actor_label

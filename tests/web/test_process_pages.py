@@ -96,7 +96,8 @@ def test_the_versions_page_lists_version_1(owner, db):
     assert 'data-version="1"' in page and "初始版本" in page
     with db.read() as session:
         version = session.scalars(select(ProcessVersion)).one()
-    assert version.content_hash[:12] in page and version.published_by in page
+    assert version.content_hash[:12] in page and version.published_by == "system"
+    assert re.search(r'data-version="1".*?<td>System</td>', owner.get("/process/").get_data(as_text=True), re.S)
     shown = owner.get(f"/process/versions/{version.id}")
     assert shown.status_code == 200
     page = text(shown)
