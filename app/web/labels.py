@@ -124,7 +124,7 @@ def label(table: dict[str, str], code: str | None) -> str:
 
 def actor_label(name: str) -> str:
     """Who did something, as people read it: the system in their language, a person by name."""
-    return _(ROLES["system"]) if name == SYSTEM.name else name
+    return label(ROLES, SYSTEM.name) if name == SYSTEM.name else name
 
 
 def init(app: Flask) -> None:
