@@ -150,7 +150,8 @@ def verify(session: Session, after: Verification | None = None) -> Verification:
         return _walk(session, _rows(session, from_id=1), GENESIS, 0)
     rows = _rows(session, from_id=after.checked)
     last = next(rows, None)
-    if last is None or last[0] != after.checked or {last[-1], _content_hash(last[:-1])} != {after.last_hash}:
+    unchanged = last is not None and last[0] == after.checked and last[-1] == after.last_hash
+    if not unchanged or _content_hash(last[:-1]) != after.last_hash:
         return verify(session)  # what was verified has changed since: a whole walk says where
     return _walk(session, rows, after.last_hash, after.checked)
 

@@ -173,6 +173,11 @@ class OpenTask(Base):
     incident: Mapped[Incident] = relationship(back_populates="open_tasks")
     assignee: Mapped[User | None] = relationship(lazy="joined")
 
+    @property
+    def has_own_time_limit(self) -> bool:
+        """Due by a timer on the task itself (the fault-notification window), not by the incident's deadline."""
+        return self.due_at is not None and self.due_at != self.incident.due_at
+
 
 class AuditEvent(Base):
     """Append-only history; each row's hash covers its content and the previous row's hash."""

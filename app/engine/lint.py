@@ -191,14 +191,22 @@ def conditional_flows(doc: _Document) -> Iterator[model.Problem]:
 
 
 def end_event_required(doc: _Document) -> Iterator[model.Problem]:
+    return _missing_event(
+        doc,
+        "endEvent",
+        "end-event-required",
+        N_("%(rule)s: process is missing an end event"),
+        N_("%(rule)s: sub-process is missing an end event"),
+    )
+
+
+def _missing_event(
+    doc: _Document, event_type: str, rule: str, in_process: str, in_sub_process: str
+) -> Iterator[model.Problem]:
+    """A process or sub-process (ad-hoc ones aside) that has no event of `event_type` directly in it."""
     for container in doc.of(CONTAINERS - {"adHocSubProcess"}):
-        if not _children(container, {"endEvent"}):
-            text = _scope(
-                container,
-                N_("%(rule)s: process is missing an end event"),
-                N_("%(rule)s: sub-process is missing an end event"),
-            )
-            yield _problem("end-event-required", text, container)
+        if not _children(container, {event_type}):
+            yield _problem(rule, _scope(container, in_process, in_sub_process), container)
 
 
 def event_based_gateway(doc: _Document) -> Iterator[model.Problem]:
@@ -420,14 +428,13 @@ def single_event_definition(doc: _Document) -> Iterator[model.Problem]:
 
 
 def start_event_required(doc: _Document) -> Iterator[model.Problem]:
-    for container in doc.of(CONTAINERS - {"adHocSubProcess"}):
-        if not _children(container, {"startEvent"}):
-            text = _scope(
-                container,
-                N_("%(rule)s: process is missing a start event"),
-                N_("%(rule)s: sub-process is missing a start event"),
-            )
-            yield _problem("start-event-required", text, container)
+    return _missing_event(
+        doc,
+        "startEvent",
+        "start-event-required",
+        N_("%(rule)s: process is missing a start event"),
+        N_("%(rule)s: sub-process is missing a start event"),
+    )
 
 
 def sub_process_blank_start_event(doc: _Document) -> Iterator[model.Problem]:

@@ -159,14 +159,9 @@ class Run:
 
     def next_timer_due(self) -> datetime | None:
         """The earliest pending timer, for the sweeper's indexed column; NEVER timers do not count."""
-        due = [
-            datetime.fromisoformat(event.value)
-            for event in self.workflow.waiting_events()
-            if event.event_type in TIMER_EVENT_TYPES
-            and isinstance(event.value, str)
-            and event.value != operations.NEVER
-        ]
-        return min(due, default=None)
+        events = self.workflow.waiting_events()
+        due = [_timer_time(event.value) for event in events if event.event_type in TIMER_EVENT_TYPES]
+        return min(filter(None, due), default=None)
 
 
 def _boundary_timer_due(task: Any) -> datetime | None:
@@ -176,12 +171,16 @@ def _boundary_timer_due(task: Any) -> datetime | None:
     time, so a task whose window has passed still shows as overdue."""
     if task.parent is None or not isinstance(task.parent.task_spec, BoundaryEventSplit):
         return None
-    due = [
-        datetime.fromisoformat(value)
+    timers = [
+        sibling
         for sibling in task.parent.children
-        if sibling is not task
-        and isinstance(getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition)
-        and isinstance(value := sibling.internal_data.get("event_value"), str)
-        and value != operations.NEVER
+        if isinstance(getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition)
     ]
-    return min(due, default=None)
+    due = [_timer_time(timer.internal_data.get("event_value")) for timer in timers]
+    return min(filter(None, due), default=None)
+
+
+def _timer_time(value: Any) -> datetime | None:
+    """A date or duration timer's due time as SpiffWorkflow stores it (ISO text); None for a cycle
+    timer's state, a timer not yet armed, or NEVER (a deadline that no longer applies)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) and value != operations.NEVER else None
