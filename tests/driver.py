@@ -11,6 +11,11 @@ from app.engine.runtime import SERIALIZER
 from app.models import Incident, OpenTask
 
 
+def number(incident_id: int) -> str:
+    """An incident's number as users see it."""
+    return f"INC{incident_id:06d}"
+
+
 def registration(type_: str = "fault", *, solved: bool = False, kind: str = "resolved", **facts) -> dict:
     fact_values = {"type": type_, **facts}
     if type_ == "fault":

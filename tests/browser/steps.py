@@ -14,10 +14,6 @@ TASK_FORM = "form[data-task-form]"
 INCIDENT_URL = re.compile(r"/incidents/(\d+)$")
 
 
-def number(incident_id: int) -> str:
-    return f"INC{incident_id:06d}"
-
-
 def choose(page: Page, name: str, value: str) -> None:
     page.locator(f'[name="{name}"][value="{value}"]').check()
 

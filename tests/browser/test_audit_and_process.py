@@ -15,7 +15,6 @@ from tests.browser.steps import (
     close,
     confirm,
     inbox_row,
-    number,
     open_from_inbox,
     open_from_incident,
     open_task_names,
@@ -23,6 +22,7 @@ from tests.browser.steps import (
     register,
     resolve,
 )
+from tests.driver import number
 
 BUNDLED = Path(__file__).resolve().parents[2] / "processes" / "incident_management.bpmn"
 DRAFT_URL = re.compile(r"/process/drafts/(\d+)$")

@@ -4,20 +4,14 @@ elements it touches, with what changed in words; moving shapes around only flags
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from app.engine.diff import DiagramDiff, ElementChange, diff
 from app.engine.model import BPMN_NS, NS, SPIFF_NS, ModelError
+from tests.engine.bpmn_edit import BPMN_FILE, DI, bpmn, find
 
-BPMN_FILE = Path(__file__).resolve().parents[2] / "processes" / "incident_management.bpmn"
-DI = {
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-}
 NO_CHANGE = DiagramDiff(added=[], removed=[], changed=[], layout_changed=False)
 
 
@@ -29,17 +23,6 @@ def edited(mutate: Callable[[etree._Element], object], xml: str | None = None) -
     root = etree.fromstring((xml or shipped()).encode())
     mutate(root)
     return etree.tostring(root, encoding="unicode")
-
-
-def find(root: etree._Element, element_id: str) -> etree._Element:
-    (element,) = root.xpath("//*[@id=$id]", id=element_id)
-    return element
-
-
-def bpmn(tag: str, parent: etree._Element, text: str | None = None, **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{BPMN_NS}}}{tag}", attrs)
-    element.text = text
-    return element
 
 
 def shape_of(root: etree._Element, element_id: str) -> etree._Element:

@@ -17,35 +17,13 @@ from lxml import etree
 from app.engine import lint, model
 from app.engine.model import BPMN_NS, NS, Problem
 from app.forms import read_form_files
-
-BPMN_FILE = Path(__file__).resolve().parents[2] / "processes" / "incident_management.bpmn"
-DI = {
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-}
-
+from tests.engine.bpmn_edit import BPMN_FILE, DI, bpmn, find, process
 
 # --- building variants of the shipped diagram -----------------------------------------------------------------
 
 
 def shipped() -> etree._Element:
     return etree.fromstring(BPMN_FILE.read_bytes())
-
-
-def find(root: etree._Element, element_id: str) -> etree._Element:
-    (element,) = root.xpath("//*[@id=$id]", id=element_id)
-    return element
-
-
-def bpmn(tag: str, parent: etree._Element, text: str | None = None, **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{BPMN_NS}}}{tag}", attrs)
-    element.text = text
-    return element
-
-
-def process(root: etree._Element) -> etree._Element:
-    return root.find("bpmn:process", NS)
 
 
 def plane(root: etree._Element) -> etree._Element:

@@ -15,8 +15,8 @@ from lxml import etree
 from app.engine import model
 from app.engine.model import BPMN_NS, MAX_BPMN_BYTES, NS, SPIFF_NS, ModelError, Problem
 from app.forms import read_form_files
+from tests.engine.bpmn_edit import BPMN_FILE, bpmn, find, process
 
-BPMN_FILE = Path(__file__).resolve().parents[2] / "processes" / "incident_management.bpmn"
 FORMS = read_form_files()
 DOCTYPE = "DOCTYPE"
 
@@ -46,26 +46,10 @@ def variant(mutate: Callable[[etree._Element], object]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def find(root: etree._Element, element_id: str) -> etree._Element:
-    (element,) = root.xpath("//*[@id=$id]", id=element_id)
-    return element
-
-
-def bpmn(tag: str, parent: etree._Element | None = None, text: str | None = None, **attrs) -> etree._Element:
-    qname = f"{{{BPMN_NS}}}{tag}"
-    element = etree.Element(qname, attrs) if parent is None else etree.SubElement(parent, qname, attrs)
-    element.text = text
-    return element
-
-
 def spiff(tag: str, parent: etree._Element, text: str | None = None, **attrs) -> etree._Element:
     element = etree.SubElement(parent, f"{{{SPIFF_NS}}}{tag}", attrs)
     element.text = text
     return element
-
-
-def process(root: etree._Element) -> etree._Element:
-    return root.find("bpmn:process", NS)
 
 
 def extensions(element: etree._Element) -> etree._Element:

@@ -21,7 +21,7 @@ from app.audit_export import record_hash
 from app.models import AuditEvent, Incident
 from app.web.i18n import content
 from tests.conftest import T0
-from tests.driver import pass_on, registration, resolved
+from tests.driver import number, pass_on, registration, resolved
 
 NOTIFICATION = {"channels": ["sms"], "recipients": "省公司值班", "content": "计费接口故障通报"}
 AUDIT_ROUTES = [
@@ -74,10 +74,6 @@ def auditor(as_role):
     client = as_role("auditor")
     client.post("/language", {"locale": "en", "next": "/audit/"})  # English ids as shown
     return client
-
-
-def number(incident_id: int) -> str:
-    return f"INC{incident_id:06d}"
 
 
 def found(client, query: str) -> list[int]:

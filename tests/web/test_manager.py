@@ -5,24 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.driver import pass_on, registration, resolved
+from tests.driver import number, pass_on, registration, resolved
+from tests.web.pages import row_of, section
 
 ANNOUNCEMENT = "计费系统故障，正在抢修，预计 30 分钟内恢复"
-
-
-def number(incident_id: int) -> str:
-    return f"INC{incident_id:06d}"
-
-
-def section(page: str, testid: str) -> str:
-    start = page.index(f'data-testid="{testid}"')
-    return page[start : page.index("</section>", start)]
-
-
-def row_of(page: str, text: str) -> str:
-    rows = [row for row in page.split("<tr")[1:] if text in row]
-    assert len(rows) == 1, f"{text!r} is in {len(rows)} rows"
-    return rows[0].split("</tr>")[0]
 
 
 def test_open_emergencies_with_their_coordination_task_and_announcements(desk, as_role):

@@ -5,18 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.driver import registration
+from tests.driver import number, registration
+from tests.web.pages import section
 
 ANNOUNCEMENT = "计费系统故障，正在抢修"
-
-
-def number(incident_id: int) -> str:
-    return f"INC{incident_id:06d}"
-
-
-def section(page: str, testid: str) -> str:
-    start = page.index(f'data-testid="{testid}"')
-    return page[start : page.index("</section>", start)]
 
 
 def figures(page: str, testid: str) -> dict[str, int]:

@@ -8,7 +8,8 @@ import pytest
 
 from app.users import create_user
 from tests.conftest import FAST_HASH
-from tests.driver import registration, resolved
+from tests.driver import number, registration, resolved
+from tests.web.pages import row_of
 
 RAISE = {
     "incident.title": "手机营业厅缴费页面报错",
@@ -16,17 +17,6 @@ RAISE = {
     "incident.system": "手机营业厅",
     "incident.contact": "张伟 13800000000",
 }
-
-
-def number(incident_id: int) -> str:
-    return f"INC{incident_id:06d}"
-
-
-def row_of(page: str, text: str) -> str:
-    """The table row that contains the text."""
-    rows = [row for row in page.split("<tr")[1:] if text in row]
-    assert len(rows) == 1, f"{text!r} is in {len(rows)} rows"
-    return rows[0].split("</tr>")[0]
 
 
 def raise_incident(client, **changes) -> int:
