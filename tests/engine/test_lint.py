@@ -4,10 +4,7 @@ itself reports exactly the same (rule, element) pairs for every variant."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from app.engine import lint, model
 from app.engine.model import BPMN_NS, NS, Problem
 from app.forms import read_form_files
 from tests.engine.bpmn_edit import BPMN_FILE, DI, bpmn, find, process
+from tests.engine.bpmnlint_cli import run_bpmnlint
 
 # --- building variants of the shipped diagram -----------------------------------------------------------------
 
@@ -424,20 +422,7 @@ def test_validation_lists_lint_problems_with_the_others():
 
 def bpmnlint_errors(files: list[Path], cwd: Path) -> dict[str, set[tuple[str, str]]]:
     """(rule, element id) of each error a rule of `npx bpmnlint@11` reports, per file name."""
-    npx = shutil.which("npx")
-    if npx is None or shutil.which("node") is None:
-        if os.environ.get("REQUIRE_TOOLS") == "1":
-            pytest.fail("node/npx are required (REQUIRE_TOOLS=1) to run bpmnlint")
-        pytest.skip("node/npx not installed: bpmnlint not run")
-    (cwd / ".bpmnlintrc").write_text('{"extends": "bpmnlint:recommended"}\n', encoding="utf-8")
-    result = subprocess.run(
-        [npx, "--yes", "bpmnlint@11", *map(str, files)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,  # the first run downloads bpmnlint
-        check=False,
-    )
+    result = run_bpmnlint(files, cwd)
     errors: dict[str, set[tuple[str, str]]] = {file.name: set() for file in files}
     current = None
     for line in result.stdout.splitlines():
