@@ -8,7 +8,6 @@ the translator then fills the empty entries of the .po files and runs it again t
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,12 +118,6 @@ def update(domain: Domain) -> Catalog:
 def compile_catalog(domain: Domain) -> None:
     with domain.mo.open("wb") as handle:
         write_mo(handle, _read(domain))
-
-
-def compiled_bytes(domain: Domain) -> bytes:
-    buffer = io.BytesIO()
-    write_mo(buffer, _read(domain))
-    return buffer.getvalue()
 
 
 def _read(domain: Domain) -> Catalog:

@@ -1,4 +1,8 @@
-"""The translation catalogs are complete, compiled, and in step with the code."""
+"""The translation catalogs are complete, and the compiled catalogs the app loads say what the .po files say.
+
+The .mo files are committed (the app needs no build step) and compared by what they translate, not byte for
+byte: another Babel release lays out the same catalog differently (docs/dependencies.md).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 
 import pytest
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from app import i18n_catalogs
 from app.i18n_catalogs import CONTENT, MESSAGES
@@ -13,10 +18,14 @@ from app.i18n_catalogs import CONTENT, MESSAGES
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-@pytest.mark.parametrize("domain", [MESSAGES, CONTENT], ids=["messages-zh", "content-en"])
-def test_catalog_is_complete_compiled_and_current(domain):
+def po_catalog(domain):
     with domain.po.open("rb") as handle:
-        catalog = read_po(handle)
+        return read_po(handle, locale=domain.locale, domain=domain.name)
+
+
+@pytest.mark.parametrize("domain", [MESSAGES, CONTENT], ids=["messages-zh", "content-en"])
+def test_every_string_is_translated_with_its_placeholders(domain):
+    catalog = po_catalog(domain)
     ids = {message.id for message in catalog if message.id}
     extracted = {message.id for message in i18n_catalogs.template(domain) if message.id}
     assert extracted <= ids, f"run `flask --app wsgi i18n update`: new strings {sorted(extracted - ids)[:5]}"
@@ -24,4 +33,13 @@ def test_catalog_is_complete_compiled_and_current(domain):
     for message in catalog:
         if message.id:
             assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), message.id
-    assert domain.mo.read_bytes() == i18n_catalogs.compiled_bytes(domain), "run `flask --app wsgi i18n update`"
+
+
+@pytest.mark.parametrize("domain", [MESSAGES, CONTENT], ids=["messages-zh", "content-en"])
+def test_the_compiled_catalog_gives_the_po_translations(domain):
+    with domain.mo.open("rb") as handle:  # loaded as Flask-Babel loads it
+        compiled = Translations(handle, domain=domain.name)
+    expected = {message.id: message.string for message in po_catalog(domain) if message.id and not message.fuzzy}
+    assert expected, "the catalog is empty"
+    differing = sorted(text for text, string in expected.items() if compiled.gettext(text) != string)
+    assert differing == [], f"run `flask --app wsgi i18n update` to recompile: {differing[:5]}"

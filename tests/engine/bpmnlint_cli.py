@@ -1,4 +1,4 @@
-"""bpmnlint itself (`npx bpmnlint@11`, the recommended rules), for the tests that compare with it."""
+"""bpmnlint itself (the recommended rules, the version package-lock.json pins), for the tests that compare with it."""
 
 from __future__ import annotations
 
@@ -9,20 +9,29 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+BPMNLINT = ROOT / "node_modules" / ".bin" / "bpmnlint"
+INSTALLED = ROOT / "node_modules" / ".package-lock.json"  # npm's record of what it installed
+
 
 def run_bpmnlint(files: list[Path], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Lint the files; skipped without Node.js, a failure when REQUIRE_TOOLS=1 (CI)."""
-    npx = shutil.which("npx")
-    if npx is None or shutil.which("node") is None:
-        if os.environ.get("REQUIRE_TOOLS") == "1":
-            pytest.fail("node/npx are required (REQUIRE_TOOLS=1) to run bpmnlint")
-        pytest.skip("node/npx not installed: bpmnlint not run")
+    _install()
     (cwd / ".bpmnlintrc").write_text('{"extends": "bpmnlint:recommended"}\n', encoding="utf-8")
     return subprocess.run(
-        [npx, "--yes", "bpmnlint@11", *map(str, files)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,  # the first run downloads bpmnlint
-        check=False,
+        [str(BPMNLINT), *map(str, files)], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def _install() -> None:
+    """`npm ci` from the committed package-lock.json, once (again only when the lock file changes)."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        if os.environ.get("REQUIRE_TOOLS") == "1":
+            pytest.fail("node/npm are required (REQUIRE_TOOLS=1) to run bpmnlint")
+        pytest.skip("node/npm not installed: bpmnlint not run")
+    lock = ROOT / "package-lock.json"
+    if BPMNLINT.exists() and INSTALLED.exists() and INSTALLED.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=300)

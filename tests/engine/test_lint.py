@@ -421,7 +421,7 @@ def test_validation_lists_lint_problems_with_the_others():
 
 
 def bpmnlint_errors(files: list[Path], cwd: Path) -> dict[str, set[tuple[str, str]]]:
-    """(rule, element id) of each error a rule of `npx bpmnlint@11` reports, per file name."""
+    """(rule, element id) of each error bpmnlint (as package-lock.json pins it) reports, per file name."""
     result = run_bpmnlint(files, cwd)
     errors: dict[str, set[tuple[str, str]]] = {file.name: set() for file in files}
     current = None
