@@ -1,5 +1,5 @@
 """Management information (IT 管理信息) for the incident manager and leadership: timely resolution
-rate, resolution time, backlog, breaches, reopens, workload, repeat incidents, CSV export.
+rate, resolution time, backlog, breaches, reopens, workload, repeat incidents.
 
 Reports read the indexed columns (`incidents`, `open_tasks`) and the audit trail (`audit_events`)
 and never deserialize a workflow. Each module has pure functions over plain rows (tested without
@@ -17,7 +17,6 @@ from app.reports.backlog import (
     reopened_incidents,
     reopens,
 )
-from app.reports.csv_export import to_csv, to_csv_bytes
 from app.reports.filters import SHANGHAI, SUPPORT_GROUPS, ReportFilter, bucket_key, bucket_keys
 from app.reports.repeats import RepeatGroup, RepeatRow, repeat_rows, repeats
 from app.reports.resolution_time import DurationRow, resolution_time
@@ -58,8 +57,6 @@ __all__ = [
     "resolution_time",
     "timeliness",
     "timeliness_by_period",
-    "to_csv",
-    "to_csv_bytes",
     "workload_by_group",
     "workload_by_person",
 ]

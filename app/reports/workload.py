@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent, Incident, OpenTask, User, UserRole
 from app.reports.events import AuditRow, by_incident, select_rows
 from app.reports.filters import ReportFilter
-from app.users import ROLES
+from app.users import REQUESTER, ROLES
 
 _HANDLING = ("dispatched", "reopened", "announced")
 READY_AFTER: dict[str, tuple[str, ...]] = {
@@ -82,7 +82,8 @@ class PersonWorkload:
 @dataclass(frozen=True)
 class GroupWorkload:
     group: str  # roles label as recorded (open tasks: their candidate role)
-    people: int  # distinct people who completed tasks
+    people: int  # active accounts that hold the group's roles now (its headcount)
+    contributors: int  # distinct people who completed tasks in the period
     completed: int
     waiting_hours: float
     working_hours: float
@@ -199,9 +200,12 @@ def person_rows(
     return sorted(rows, key=lambda row: (-row.completed, row.name, row.actor_id or 0))
 
 
-def group_rows(spans: Iterable[TaskSpan], open_tasks: Mapping[str, tuple[int, int]] = {}) -> list[GroupWorkload]:
-    """Per roles label: people, tasks completed, waiting and working hours; open tasks of the role
-    now (`open_tasks`: role → (assigned, unassigned))."""
+def group_rows(
+    spans: Iterable[TaskSpan], open_tasks: Mapping[str, tuple[int, int]] = {}, members: Mapping[str, int] = {}
+) -> list[GroupWorkload]:
+    """Per roles label: headcount (`members`: label → active accounts with those roles), people who
+    completed tasks, tasks completed, waiting and working hours; open tasks of the role now
+    (`open_tasks`: role → (assigned, unassigned))."""
     totals: dict[str, dict] = {}
     for span in spans:
         group = totals.setdefault(span.roles, {"people": set(), "completed": 0, "waiting": 0.0, "working": 0.0})
@@ -214,6 +218,7 @@ def group_rows(spans: Iterable[TaskSpan], open_tasks: Mapping[str, tuple[int, in
     return [
         GroupWorkload(
             label,
+            members.get(label, 0),
             len(group["people"]),
             group["completed"],
             round(group["waiting"], 2),
@@ -242,7 +247,16 @@ def completed_tasks(session: Session, flt: ReportFilter) -> list[TaskSpan]:
     incidents = select(Incident.id).where(Incident.id.in_(completed_in), *flt.incident_criteria())
     events = select_rows(session, None, AuditEvent.incident_id.in_(incidents), AuditEvent.at < flt.end)
     roles = flt.roles()
-    return [span for span in task_spans(events) if flt.contains(span.completed_at) and _has_role(span.roles, roles)]
+    return [
+        span
+        for span in task_spans(events)
+        if flt.contains(span.completed_at) and _has_role(span.roles, roles) and is_staff(span.roles)
+    ]
+
+
+def is_staff(roles_label: str | None) -> bool:
+    """The team's work, not the requesters': a requester confirming their own incident is not workload."""
+    return bool(set((roles_label or "").split(",")) - {REQUESTER, ""})
 
 
 def _open_tasks(session: Session, flt: ReportFilter):
@@ -253,7 +267,7 @@ def _open_tasks(session: Session, flt: ReportFilter):
         .group_by(OpenTask.candidate_role, OpenTask.assignee_id)
     )
     roles = flt.roles()
-    return [row for row in session.execute(query) if roles is None or row[0] in roles]
+    return [row for row in session.execute(query) if (roles is None or row[0] in roles) and is_staff(row[0])]
 
 
 def workload_by_person(
@@ -289,4 +303,19 @@ def workload_by_group(session: Session, flt: ReportFilter, spans: list[TaskSpan]
         else:
             assigned += count
         open_tasks[role or ""] = (assigned, unassigned)
-    return group_rows(completed_tasks(session, flt) if spans is None else spans, open_tasks)
+    spans = completed_tasks(session, flt) if spans is None else spans
+    labels = {span.roles for span in spans} | set(open_tasks)
+    return group_rows(spans, open_tasks, _headcounts(session, labels))
+
+
+def _headcounts(session: Session, labels: Iterable[str]) -> dict[str, int]:
+    """Roles label → active accounts holding every role of it."""
+    holders: dict[str, set[int]] = {}
+    query = select(UserRole.role, UserRole.user_id).join(User, User.id == UserRole.user_id).where(User.active.is_(True))
+    for role, user_id in session.execute(query):
+        holders.setdefault(role, set()).add(user_id)
+    counts = {}
+    for label in labels:
+        roles = [role for role in label.split(",") if role]
+        counts[label] = len(set.intersection(*(holders.get(role, set()) for role in roles))) if roles else 0
+    return counts

@@ -47,15 +47,15 @@ from app.reports import (
     resolution_time,
     timeliness,
     timeliness_by_period,
-    to_csv_bytes,
     workload_by_group,
     workload_by_person,
 )
-from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number, split_group
+from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.users import LEADERSHIP
 from app.web import charts, database
-from app.web.labels import GROUPS, LEVELS, ROLES, STAGES, TYPES, label
+from app.web.report_csv import csv_body
+from app.web.report_names import group_name, hours, level_name, percent, roles_name, type_name
 from app.web.security import current_actor, roles_required
 from app.web.timefmt import zone
 
@@ -174,44 +174,6 @@ def selection(args: Mapping[str, str], on: date) -> Selection:
 
 
 # ---------------------------------------------------------------------------------- labels and numbers
-
-
-def type_name(key: str | None) -> str:
-    return _("Not classified") if key in (None, NONE) else label(TYPES, key)
-
-
-def level_name(key: str | None) -> str:
-    return _("No level") if key in (None, NONE) else label(LEVELS, key)
-
-
-def group_name(key: str | None) -> str:
-    """A support-group key in words: "second_line:development" → "Second line · Development group"."""
-    if key in (None, NONE):
-        return _("Unknown")
-    stage, group = split_group(key)
-    if stage == "second_line" and group is None:
-        return _("Second line (all groups)")
-    name = label(STAGES, stage)
-    return f"{name} · {label(GROUPS, group)}" if group else name
-
-
-def roles_name(roles: str | None) -> str:
-    """A roles label as recorded ("first_line,second_line_dev") in words; "" (no role) → "—"."""
-    if not roles:
-        return "—"
-    return " + ".join(label(ROLES, role) for role in roles.split(","))
-
-
-def percent(value: float | None) -> str:
-    """0.5 → "50%", 1/3 → "33.3%", None → "—"."""
-    if value is None:
-        return "—"
-    text = f"{value * 100:.1f}".removesuffix(".0")
-    return f"{text}%"
-
-
-def hours(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
 
 
 def bucket_name(key: str, bucket: str, same_year: bool) -> str:
@@ -384,7 +346,7 @@ def download(name: str):
     sel = selection(request.args, today())
     table, row_type = CSV_TABLES[name]
     with database().read() as session:
-        body = to_csv_bytes(table(session, sel), row_type)
+        body = csv_body(name, table(session, sel), row_type)
     filename = f"{name}_{sel.first.isoformat()}_{sel.last.isoformat()}.csv"
     return Response(
         body,

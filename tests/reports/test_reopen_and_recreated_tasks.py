@@ -68,7 +68,6 @@ def test_a_reopened_incident_counts_with_its_final_resolution(desk, service, clo
         ("register_incident", 0.0, 0.0),
         ("initial_support", 0.0, 1.0),
         ("first_line_handling", 0.0, 1.0),  # dispatched +1, done +2
-        ("confirm_resolution", 0.0, 1.0),  # rejected at +3
         ("first_line_handling", 0.0, 1.0),  # ready again at the reopen (+3), passed on at +4
         ("second_line_handling", 0.0, 22.0),  # dispatched +4, done +26 without a claim
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.reports import RepeatRow, ReportFilter, repeat_rows, repeats, to_csv
+from app.reports import RepeatRow, ReportFilter, repeat_rows, repeats
 from tests.conftest import T0
 from tests.driver import registration, resolved
 from tests.reports.scenario import tick_to
@@ -48,7 +48,3 @@ def test_two_similar_titles_within_seven_days_form_one_group(desk, clock, db):
         assert [[incident.id for incident in group.incidents] for group in widened] == [[first, second, later]]
         assert other not in [incident.id for group in widened for incident in group.incidents]
 
-        text = to_csv(repeat_rows(groups))
-    assert text.startswith("\ufeffgroup,group_size,suggested_title,group_has_problem_ticket,incident_id,")
-    assert f"1,2,重复事件：计费接口超时（2 起，03-02 至 03-04）,true,{first},INC{first:06d},计费接口超时," in text
-    assert "2026-03-02T01:00:00+00:00,true\r\n" in text

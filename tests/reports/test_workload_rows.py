@@ -74,9 +74,10 @@ def test_person_and_group_totals():
         PersonWorkload(11, "Bob", "first_line,second_line_dev", 1, 0.0, 1.0, 0.0, 1.0, 0),
         PersonWorkload(99, "Carol", "service_desk", 0, 0.0, 0.0, None, None, 1),
     ]
-    assert group_rows(spans, {"first_line": (2, 3), "second_line_test": (0, 1)}) == [
-        GroupWorkload("first_line", 1, 2, 1.0, 6.0, 0.5, 3.0, 2, 3),
-        GroupWorkload("first_line,second_line_dev", 1, 1, 0.0, 1.0, 0.0, 1.0, 0, 0),
-        GroupWorkload("second_line_test", 0, 0, 0.0, 0.0, None, None, 0, 1),
+    members = {"first_line": 4, "first_line,second_line_dev": 1}  # headcounts: not who happened to complete tasks
+    assert group_rows(spans, {"first_line": (2, 3), "second_line_test": (0, 1)}, members) == [
+        GroupWorkload("first_line", 4, 1, 2, 1.0, 6.0, 0.5, 3.0, 2, 3),
+        GroupWorkload("first_line,second_line_dev", 1, 1, 1, 0.0, 1.0, 0.0, 1.0, 0, 0),
+        GroupWorkload("second_line_test", 0, 0, 0, 0.0, 0.0, None, None, 0, 1),
     ]
     assert person_rows([]) == [] and group_rows([]) == []

@@ -140,14 +140,15 @@ def test_the_page_shows_the_scenario_figures(manager, scenario, actors):
         str(actors["incident_manager"].user_id): [
             "incident_manager user", "事件经理", "1", "0.50", "0.50", "1.00", "1.00", "0"
         ],
-        str(actors["requester"].user_id): ["requester user", "事件提出人", "1", "0.00", "0.00", "2.00", "2.00", "1"],
         str(actors["second_line_dev"].user_id): [
             "second_line_dev user", "二线 · 开发组", "1", "3.00", "3.00", "26.00", "26.00", "0"
         ],
     }  # fmt: skip
     # open and unclaimed: C's warning follow-up (B's was withdrawn when B was resolved)
-    assert table(doc, "workload-groups")["incident_manager"] == ["事件经理", "1", "1", "0.50", "0.50", "1.00", "1.00",
-                                                                 "0", "1"]  # fmt: skip
+    # the requesters' confirmations are theirs, not the team's workload
+    groups = table(doc, "workload-groups")
+    assert groups["incident_manager"] == ["事件经理", "1", "1", "1", "0.50", "0.50", "1.00", "1.00", "0", "1"]
+    assert "requester" not in groups
 
     (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
     assert TITLE in group.text_content()
@@ -179,9 +180,7 @@ def test_nothing_in_the_period_gives_empty_figures_and_friendly_charts(manager, 
     for testid in ("trend-chart", "breaches-chart"):
         (svg,) = doc.xpath(f'//figure[@data-testid="{testid}"]//svg')
         assert svg.get("class") == "chart chart-empty"
-    assert table(doc, "workload-people") == {  # open tasks are now: B's confirmation
-        str(actors["requester"].user_id): ["requester user", "事件提出人", "0", "0.00", "—", "0.00", "—", "1"]
-    }
+    assert table(doc, "workload-people") == {}  # open now: only B's confirmation, the requester's
     assert doc.xpath('//*[@data-testid="repeat-group"]') == []
     assert stats(doc, "backlog") == {"backlog": "1"}  # the backlog is now, whatever the period
 
@@ -189,43 +188,44 @@ def test_nothing_in_the_period_gives_empty_figures_and_friendly_charts(manager, 
 # ---------------------------------------------------------------------------------- CSV
 
 
-def test_csv_downloads_parse_and_match_the_page(manager, scenario, actors):
+def test_csv_downloads_read_as_the_page_does(manager, scenario, actors):
+    """Headers, names, local times, percentages and hours in the reader's language, as on the page."""
     doc = page(manager)
-    assert download(manager, csv_link(doc, "timeliness")) == [
-        ["key", "resolved", "timely", "rate"],
-        ["all", "2", "1", "0.5"],
-    ]
+    assert download(manager, csv_link(doc, "timeliness")) == [["范围", "已解决", "及时", "及时率"], ["全部事件", "2", "1", "50%"]]
     assert download(manager, csv_link(doc, "timeliness_by_level")) == [
-        ["key", "resolved", "timely", "rate"], ["minor", "1", "1", "1.0"], ["none", "1", "0", "0.0"]
+        ["级别", "已解决", "及时", "及时率"], ["轻微", "1", "1", "100%"], ["无级别", "1", "0", "0%"]
     ]  # fmt: skip
     by_day = download(manager, csv_link(doc, "timeliness_by_period"))
     assert len(by_day) == 32 and by_day[2:5] == [
-        ["2026-03-02", "1", "1", "1.0"], ["2026-03-03", "1", "0", "0.0"], ["2026-03-04", "0", "0", ""]
+        ["2026-03-02", "1", "1", "100%"], ["2026-03-03", "1", "0", "0%"], ["2026-03-04", "0", "0", "—"]
     ]  # fmt: skip
-    assert [row[:3] for row in by_day[1:]] == [row[:3] for row in table(doc, "rate-by-period").values()]
+    assert [row[1:] for row in by_day[1:]] == [row[1:] for row in table(doc, "rate-by-period").values()]
     assert download(manager, csv_link(doc, "resolution_time")) == [
-        ["key", "count", "mean_hours", "median_hours", "p90_hours", "max_hours"],
-        ["all", "2", "16.5", "3.0", "30.0", "30.0"],
+        ["范围", "已解决", "平均值（小时）", "中位数（小时）", "P90（小时）", "最大值（小时）"],
+        ["全部事件", "2", "16.50", "3.00", "30.00", "30.00"],
     ]
-    assert download(manager, csv_link(doc, "breaches")) == [["key", "count"], ["none", "1"]]
-    assert download(manager, csv_link(doc, "backlog_by_stage")) == [["key", "count"], ["initial_support", "1"]]
+    assert download(manager, csv_link(doc, "breaches")) == [["级别", "事件"], ["无级别", "1"]]
+    assert download(manager, csv_link(doc, "backlog_by_stage")) == [["支持组", "事件"], ["初始支持", "1"]]
     people = download(manager, csv_link(doc, "workload_by_person"))
-    assert people[0] == ["actor_id", "name", "roles", "completed", "waiting_hours", "working_hours",
-                         "mean_waiting_hours", "mean_working_hours", "open_assigned"]  # fmt: skip
-    assert people[1] == [str(actors["service_desk"].user_id), "service_desk user", "service_desk", "6", "0.0", "2.5",
-                         "0.0", "0.42", "0"]  # fmt: skip
-    assert [row[0] for row in people[1:]] == list(table(doc, "workload-people"))
+    assert people[0] == ["人员", "角色", "完成任务数", "等待（小时）", "平均等待（小时/任务）", "处理（小时）",
+                         "平均处理（小时/任务）", "已分配的待办任务"]  # fmt: skip
+    assert people[1] == ["service_desk user", "服务台", "6", "0.00", "0.00", "2.50", "0.42", "0"]
+    assert [row[0] for row in people[1:]] == [cells[0] for cells in table(doc, "workload-people").values()]
+    groups = download(manager, csv_link(doc, "workload_by_group"))
+    assert groups[0][:3] == ["组（角色）", "小组人数", "完成任务人数"]
+    assert "事件提出人" not in [row[0] for row in groups]
     repeats = download(manager, csv_link(doc, "repeats"))
-    assert repeats[0][:5] == ["group", "group_size", "suggested_title", "group_has_problem_ticket", "incident_id"]
+    assert repeats[0] == ["组", "组内事件数", "建议的问题单标题", "该组已有问题单", "编号", "标题", "登记时间", "已有问题单"]
     assert [row[:5] for row in repeats[1:]] == [
-        ["1", "3", TITLE, "false", str(incident)] for incident in (scenario.a, scenario.b, scenario.c)
+        ["1", "3", TITLE, "否", f"INC{incident:06d}"] for incident in (scenario.a, scenario.b, scenario.c)
     ]
+    assert repeats[1][6].startswith("2026-03-0") and "T" not in repeats[1][6]  # local time, as people write it
 
 
-def test_every_table_downloads_with_its_header(manager):
-    for name, (_table, row_type) in CSV_TABLES.items():
+def test_every_table_downloads_with_a_header_in_words(manager):
+    for name in CSV_TABLES:
         rows = download(manager, f"/reports/{name}.csv?from=2026-03-01&to=2026-03-31&bucket=week")
-        assert rows[0] == list(row_type.__dataclass_fields__), name
+        assert rows[0] and all(header and "_" not in header for header in rows[0]), (name, rows[0])
     assert manager.get("/reports/nothing.csv").status_code == 404
 
 
@@ -233,7 +233,7 @@ def test_csv_links_carry_the_filters(manager):
     doc = page(manager, "/reports/?level=minor&bucket=week")
     link = csv_link(doc, "timeliness")
     assert "level=minor" in link and "bucket=week" in link and "from=2026-03-01" in link
-    assert download(manager, link) == [["key", "resolved", "timely", "rate"], ["all", "1", "1", "1.0"]]
+    assert download(manager, link) == [["范围", "已解决", "及时", "及时率"], ["全部事件", "1", "1", "100%"]]
     weeks = download(manager, csv_link(doc, "timeliness_by_period"))
     assert [row[0] for row in weeks[1:]] == ["2026-W09", "2026-W10", "2026-W11", "2026-W12", "2026-W13", "2026-W14"]
 
@@ -386,7 +386,7 @@ def test_leadership_reads_but_does_not_raise_tickets(scenario, as_role, db):
     doc = page(leader)
     assert stats(doc, "timeliness")["rate"] == "50%"
     assert doc.xpath('//form[@data-testid="raise-problem-ticket"]') == []
-    assert download(leader, "/reports/breaches.csv") == [["key", "count"], ["none", "1"]]
+    assert download(leader, "/reports/breaches.csv") == [["级别", "事件"], ["无级别", "1"]]
     data = {"incident": [str(scenario.a), str(scenario.b), str(scenario.c)]}
     assert leader.post("/reports/problem-tickets", data).status_code == 403
     assert count(db, ProblemTicket) == 0
