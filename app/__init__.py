@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     settings = Settings(
         warning_ratio=float(app.config["WARNING_RATIO"]),
         notification_window_minutes=float(app.config["NOTIFICATION_WINDOW_MINUTES"]),
+        registration_target_minutes=float(app.config["REGISTRATION_TARGET_MINUTES"]),
     )
     app.extensions["db"] = db
     app.extensions["incidents"] = IncidentService(db, settings=settings)

@@ -14,6 +14,7 @@ from app import audit, migrate, versions
 from app.audit import Actor
 from app.engine import model as process_model
 from app.forms import read_form_files
+from app.incidents import assignments
 from app.models import User, utcnow
 from app.rules.cli import rules_cli
 from app.users import ROLES, UserError, create_user, update_user
@@ -38,7 +39,11 @@ def db_upgrade() -> None:
     migrate.upgrade(current_app.config["DATABASE_URL"])
     with _db().transaction() as session:
         version = versions.publish_bundled_if_none(session, CLI_ACTOR)
+        released = assignments.release_stranded(session, CLI_ACTOR, utcnow())
     click.echo(f"database ready; process {version.process_id} version {version.version}")
+    if released:
+        click.echo(f"{released} open task(s) of deactivated accounts, or of accounts without the task's role, "
+                   "returned to their group's pool")  # fmt: skip
 
 
 @users_cli.command("create")
@@ -85,12 +90,16 @@ def users_set(username: str, roles: tuple[str, ...], display_name: str | None, a
                 roles=roles or tuple(user.roles),
                 active=user.active if active is None else active,
             )
+            released = 0
             if changes:
                 audit.append(session, kind="user_updated", actor=CLI_ACTOR, at=utcnow(),
                              data={"user": user.username, "changes": changes})  # fmt: skip
+                released = assignments.release_for_account(session, user, CLI_ACTOR, utcnow())
     except UserError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"updated {username}: {', '.join(changes) or 'nothing changed'}")
+    if released:
+        click.echo(f"{released} open task(s) returned to their group's pool")
 
 
 @timers_cli.command("run")

@@ -14,6 +14,7 @@ DEFAULTS = {
     "TIMEZONE": "Asia/Shanghai",
     "WARNING_RATIO": rules.WARNING_RATIO,
     "NOTIFICATION_WINDOW_MINUTES": rules.NOTIFICATION_WINDOW_MINUTES,
+    "REGISTRATION_TARGET_MINUTES": rules.REGISTRATION_TARGET_MINUTES,  # for incidents raised in the portal
     "TIMER_INTERVAL_SECONDS": 30,  # how often the development server fires due timers
     "AUDIT_FULL_CHECK_SECONDS": 300,  # audit pages re-hash the whole chain at most this often (per process)
     "PASSWORD_HASH_METHOD": "scrypt",

@@ -71,7 +71,7 @@ def content_ids() -> Iterator[tuple[str, Location]]:
 def _json_labels(node: object) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("title", "ui:help", "ui:placeholder") and isinstance(value, str):
+            if key in ("title", "ui:help", "ui:placeholder", "submitText") and isinstance(value, str):
                 yield value
             elif key == "enumNames" and isinstance(value, list):
                 yield from (item for item in value if isinstance(item, str))

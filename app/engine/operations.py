@@ -30,6 +30,7 @@ class OperationError(ValueError):
 class Settings:
     warning_ratio: float = rules.WARNING_RATIO
     notification_window_minutes: float = rules.NOTIFICATION_WINDOW_MINUTES
+    registration_target_minutes: float = rules.REGISTRATION_TARGET_MINUTES
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,16 @@ def may_claim(actor: Actor, task: OpenTask, incident: Incident) -> bool:
 
 
 def may_release(actor: Actor, task: OpenTask) -> bool:
-    return task.assignee_id is not None and (task.assignee_id == actor.user_id or INCIDENT_MANAGER in actor.roles)
+    """A handler may give back a task they hold; the incident manager any task. (A requester's
+    confirmation is theirs: they answer it, they do not pass it on.)"""
+    if task.assignee_id is None:
+        return False
+    return INCIDENT_MANAGER in actor.roles or (task.assignee_id == actor.user_id and may_handle(actor))
 
 
 def may_assign(actor: Actor, task: OpenTask, incident: Incident) -> bool:
-    """A candidate may pass the task to a colleague; the incident manager may reassign any task."""
-    return INCIDENT_MANAGER in actor.roles or may_work(actor, task, incident)
+    """A handler who may work the task may pass it to a colleague; the incident manager may reassign any task."""
+    return INCIDENT_MANAGER in actor.roles or (may_handle(actor) and may_work(actor, task, incident))
 
 
 def may_receive(roles: frozenset[str], user_id: int, task: OpenTask, incident: Incident) -> bool:

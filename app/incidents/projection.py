@@ -14,9 +14,12 @@ from app.models import Incident, OpenTask
 OPEN = "open"
 NEW = "new"  # raised by a requester, not yet registered by the service desk
 RESOLVED = "resolved"
+CONFIRMED = "confirmed"  # the requester confirmed the resolution; the service desk closes it
 CLOSED = "closed"
 TRANSFERRED = "transferred"
-ACTIVE_STATUSES = (NEW, OPEN, RESOLVED)
+STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, CLOSED, TRANSFERRED)  # in the order an incident passes them
+ACTIVE_STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED)
+CONFIRMATION = "confirmation"  # the variable of 确认解决结果 (the contract with the diagram)
 
 
 def apply_incident_fields(incident: Incident, fields: Mapping[str, Any]) -> None:
@@ -59,6 +62,10 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.resolution_kind = data["kind"]
         incident.resolved_stage = data["stage"]
         incident.resolved_in_time = incident.due_at is None or incident.resolved_at <= incident.due_at
+    elif kind == "task_completed" and incident.status == RESOLVED:
+        answer = data["data"].get(CONFIRMATION)
+        if isinstance(answer, Mapping) and answer.get("resolved") is True:
+            incident.status = CONFIRMED
     elif kind == "reopened":
         incident.status = OPEN
         incident.reopen_count += 1
@@ -70,8 +77,13 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.status, incident.closure_code, incident.closed_at = CLOSED, data["code"], now
 
 
-def sync_open_tasks(incident: Incident, ready: list[ReadyTask], now: datetime) -> list[OpenTask]:
+def sync_open_tasks(
+    incident: Incident, ready: list[ReadyTask], now: datetime, registration_due: datetime | None = None
+) -> list[OpenTask]:
     """Make the open-task rows match the ready tasks; returns the rows that were removed.
+
+    A task is due when its incident is; before registration (a portal incident) the registration
+    is due at `registration_due`.
 
     A task that comes back in the same operation (re-created after re-classification or an
     announcement) keeps the person who worked it, if they are still a candidate.
@@ -100,7 +112,7 @@ def sync_open_tasks(incident: Incident, ready: list[ReadyTask], now: datetime) -
                 claimed_at=now if assignee else None,
             )
         )
-    incident_due = incident.due_at if incident.status == OPEN else None
+    incident_due = {OPEN: incident.due_at, NEW: registration_due}.get(incident.status)
     for task in incident.open_tasks:
         task.due_at = ready_by_id[task.id].due or incident_due
     incident.current_lanes = ",".join(sorted({task.lane for task in incident.open_tasks}))

@@ -27,7 +27,7 @@ from app.engine import operations
 from app.engine.lanes import INCIDENT_MANAGER, LANES
 from app.engine.runtime import SERIALIZER_VERSION, TASK_GONE, EngineError, ReadyTask, Run
 from app.forms import FormErrors
-from app.incidents import permissions, projection
+from app.incidents import assignments, permissions, projection
 from app.messages import N_, Message
 from app.models import Announcement, Incident, OpenTask, ProblemTicket, User, utcnow
 
@@ -134,8 +134,9 @@ class IncidentService:
                 raise Conflict(error.message) from None
             self._complete(unit, task, data)
 
-    def add_facts(self, actor: Actor, incident_id: int, update: Mapping[str, Any]) -> None:
-        """A handler adds facts: the instance re-classifies (E1–E5) and re-arms its deadline."""
+    def add_facts(self, actor: Actor, incident_id: int, update: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A handler adds facts: the instance re-classifies (E1–E5) and re-arms its deadline.
+        Returns the re-classification (its `before` and `after`), for telling what changed."""
         if not permissions.may_handle(actor):
             raise PermissionDenied(N_("Only handlers can add facts."))
         clean = self._validate(self.update_form, {"update": update})["update"]
@@ -148,6 +149,7 @@ class IncidentService:
         with self._unit(actor, incident_id) as unit:
             unit.ctx.emit("facts_added", facts=facts, note=clean["note"])
             self._signal(unit, CASE_UPDATED, payload)
+            return next((dict(event.data) for event in unit.ctx.events if event.kind == "reclassified"), None)
 
     def forward_for_tracking(self, actor: Actor, incident_id: int, note: str) -> None:
         """Ask the incident manager to track the incident; the handler keeps working."""
@@ -397,37 +399,24 @@ class IncidentService:
                     task_name=data.get("task_name"),
                 )
             )
-        removed = projection.sync_open_tasks(incident, unit.run.ready_tasks(), now)
-        entries += self._withdrawals(unit, removed)
+        removed = projection.sync_open_tasks(incident, unit.run.ready_tasks(), now, self._registration_due(incident))
+        entries += assignments.withdrawals(incident, unit.ctx.events, removed, unit.actor, now)
+        entries += assignments.after_reopen(session, incident, unit.ctx.events, now)
         audit.append_all(session, entries)
         incident.workflow = unit.run.dump()
         incident.serializer_version = SERIALIZER_VERSION
         incident.next_timer_due = unit.run.next_timer_due()
         incident.updated_at = now
         session.flush()
-        self._summarize_assignees(session, incident)
+        assignments.summarize(session, incident)
         for title in follow_ups:
             self._start_follow_up(session, unit.actor, incident, title)
 
-    def _withdrawals(self, unit: _Unit, removed: list[OpenTask]) -> list[audit.Entry]:
-        """A row for each task that went away without being completed or re-created: withdrawn by the
-        process (a fault notification or warning follow-up when the handling ends, a handler's step
-        when the incident becomes an emergency)."""
-        completed = {event.data.get("task_id") for event in unit.ctx.events if event.kind == "task_completed"}
-        still_open = {task.spec_id for task in unit.incident.open_tasks}
-        return [
-            audit.Entry(
-                kind="task_withdrawn",
-                actor=unit.actor,
-                at=unit.ctx.now,
-                data={"spec_id": task.spec_id, "lane": task.lane, "assignee_id": task.assignee_id},
-                incident_id=unit.incident.id,
-                task_id=task.id,
-                task_name=task.name,
-            )
-            for task in removed
-            if task.id not in completed and task.spec_id not in still_open
-        ]
+    def _registration_due(self, incident: Incident) -> datetime | None:
+        """When an incident raised in the portal should be registered by (spec §4.3)."""
+        if incident.status != projection.NEW:
+            return None
+        return incident.created_at + timedelta(minutes=self.settings.registration_target_minutes)
 
     def _start_follow_up(self, session: Session, actor: Actor, original: Incident, title: str) -> None:
         fields = {
@@ -437,11 +426,6 @@ class IncidentService:
             "system": original.system,
         }
         self._start(session, actor, fields, original.requester_id, None, parent_id=original.id)
-
-    def _summarize_assignees(self, session: Session, incident: Incident) -> None:
-        ids = {task.assignee_id for task in incident.open_tasks if task.assignee_id}
-        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
-        projection.summarize_assignees(incident, names)
 
     def _task_row(self, incident: Incident, task_id: str) -> OpenTask:
         for task in incident.open_tasks:
@@ -465,7 +449,7 @@ class IncidentService:
         before = task.assignee_id
         task.assignee_id, task.claimed_at = assignee_id, now if assignee_id else None
         session.flush()
-        self._summarize_assignees(session, incident)
+        assignments.summarize(session, incident)
         audit.append(
             session,
             kind=kind,

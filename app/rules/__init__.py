@@ -4,7 +4,7 @@ Pure functions over plain data: no Flask, database or workflow engine. See docs/
 """
 
 from app.rules.classify import Classification, classify, reclassify
-from app.rules.deadlines import NOTIFICATION_WINDOW_MINUTES, WARNING_RATIO, deadline_times
+from app.rules.deadlines import NOTIFICATION_WINDOW_MINUTES, REGISTRATION_TARGET_MINUTES, WARNING_RATIO, deadline_times
 from app.rules.facts import Facts, FactsError, FaultCategory, HqConsequence, IncidentType, parse_facts
 from app.rules.impact import Impact
 from app.rules.levels import Level, raise_level
@@ -12,6 +12,7 @@ from app.rules.urgency import Urgency
 
 __all__ = [
     "NOTIFICATION_WINDOW_MINUTES",
+    "REGISTRATION_TARGET_MINUTES",
     "WARNING_RATIO",
     "Classification",
     "Facts",

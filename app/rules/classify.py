@@ -104,7 +104,7 @@ def reclassify(previous: Classification, facts: Facts) -> Classification:
 
     level = higher(previous.level, fresh.level)
     if level is not fresh.level:
-        reasons.append(f"保持{level_label(level)}：级别不因新事实降低")
+        reasons.append(_kept_level(previous, level))
     elif level is not previous.level:
         reasons.append(f"级别变化：{level_label(previous.level)} → {level_label(level)}")
 
@@ -135,3 +135,17 @@ def reclassify(previous: Classification, facts: Facts) -> Classification:
         escalations=rule_sorted(escalations),
         reasons=tuple(reasons),
     )
+
+
+def _kept_level(previous: Classification, level: Level) -> str:
+    """Why a level stays although the new facts give a lower one: the criteria that set it before
+    stay named, so nobody reads a red incident without its red criterion."""
+    kept = f"保持{level.label}："
+    carried = next((reason for reason in previous.reasons if reason.startswith(kept)), None)
+    if carried is not None:  # kept before already: its grounds are named in it
+        return carried
+    grounds = [
+        r for r in previous.reasons if r.startswith(f"{level.label}：") or (r[:1] == "E" and f"→ {level.label}" in r)
+    ]
+    named = f"（此前依据：{'；'.join(grounds)}）" if grounds else ""
+    return f"{kept}级别不因新事实降低{named}"

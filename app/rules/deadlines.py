@@ -9,6 +9,7 @@ from app.rules.escalation import NOTIFICATION_REQUIRED_FROM
 
 WARNING_RATIO = 0.8  # warn the incident manager when 80 % of the deadline has passed
 NOTIFICATION_WINDOW_MINUTES = 30  # fault notification (故障通报) due this long after registration
+REGISTRATION_TARGET_MINUTES = 15  # the service desk registers a raised incident within this (spec §4.3)
 
 
 def deadline_times(

@@ -1,6 +1,16 @@
 // Progressive enhancement only: every page works without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+
+  // On a phone the menu folds behind one button.
+  document.querySelectorAll("[data-menu-toggle]").forEach(function (button) {
+    var bar = button.closest(".topbar");
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
   // Language switch submits on change.
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
@@ -27,6 +37,19 @@
       });
     }
     form.addEventListener("change", update);
+    update();
+  });
+
+  // A field with a length limit counts what is typed, so nothing is cut off unnoticed.
+  document.querySelectorAll("[data-counter]").forEach(function (counter) {
+    var field = counter.parentNode.querySelector("textarea, input");
+    if (!field) { return; }
+    var limit = counter.getAttribute("data-limit");
+    function update() {
+      counter.textContent = field.value.length + " / " + limit;
+      counter.classList.toggle("is-full", field.value.length >= limit);
+    }
+    field.addEventListener("input", update);
     update();
   });
 

@@ -35,7 +35,9 @@ def init_web(app: Flask) -> None:
     security.init(app)
     timefmt.init(app)
     labels.init(app)
-    from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, process, reports
+    from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, process, reading, reports
+
+    reading.init(app)
 
     for module in (home, auth, inbox, incidents, portal, manager, overview, reports, audit, process, admin):
         app.register_blueprint(module.bp)

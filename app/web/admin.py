@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
+from app.incidents import assignments
 from app.models import User, utcnow
 from app.users import ADMIN, ROLES, UserError, create_user, set_password, update_user
 from app.web import database, queries
@@ -100,6 +101,7 @@ def edit_user(user_id: int):
             with database().transaction() as session:
                 account = session.get(User, user_id)
                 changes = update_user(session, account, **values)
+                released = 0
                 if changes:
                     audit.append(
                         session,
@@ -108,8 +110,11 @@ def edit_user(user_id: int):
                         at=utcnow(),
                         data={"user": account.username, "changes": changes},
                     )
+                    released = assignments.release_for_account(session, account, current_actor(), utcnow())
             if changes:
                 flash(_("The account %(username)s has been updated.", username=user.username), "success")
+                if released:
+                    flash(_("Open tasks returned to their group's pool: %(count)s.", count=released), "info")
             else:
                 flash(_("Nothing was changed."), "info")
             return redirect(url_for("admin.edit_user", user_id=user_id))

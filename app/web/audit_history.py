@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from app import audit, audit_export
 from app.forms import event_form
-from app.models import AuditEvent, ProcessVersion, User, utcnow
-from app.web import database, incident_service, labels, queries
+from app.models import AuditEvent, User, utcnow
+from app.web import database, labels
 from app.web.i18n import content, translate
+from app.web.reading import Reading, assignment_reason, read, version_model
+from app.web.security import current_actor
 from app.web.timefmt import local
 
 SECONDS = "%Y-%m-%d %H:%M:%S"
@@ -156,6 +158,11 @@ class Describer:
             title, names = audit_export.schema_field(schema, path)
             names = {**self.choice_names(path), **names}
             label = content(title) if title else ".".join(path)
+            if after is None and before is not None:
+                # a field this step left empty, not a deletion: the earlier step's answer stays on record
+                details.append(Detail(label, text=_("not filled in this step (before: %(value)s)",
+                                                   value=_value(before, names)), changed=False))  # fmt: skip
+                continue
             details.append(Detail(label, before=_value(before, names), after=_value(after, names)))
         return details
 
@@ -224,9 +231,12 @@ class Describer:
             details += self.facts(data.get("changes") or {})
             return details, list((data.get("assessment") or {}).get("reasons") or [])
         if kind in ASSIGNMENT_KINDS:
-            return [
+            details = [
                 Detail(_("Assignee"), before=self.person(data.get("before")), after=self.person(data.get("after")))
-            ], []
+            ]
+            if data.get("reason"):
+                details.append(Detail(_("Reason"), text=assignment_reason(data["reason"])))
+            return details, []
         return self.other(kind, data), []
 
     def other(self, kind: str, data: Mapping[str, Any]) -> list[Detail]:
@@ -234,8 +244,10 @@ class Describer:
             details = [Detail(_("Process version"), text=str(data.get("process_version", "—")))]
             if data.get("parent_id"):
                 details.append(Detail(_("Follows up"), text=f"INC{data['parent_id']:06d}"))
-            if (data.get("incident") or {}).get("title"):
-                details.append(Detail(_("Title"), text=data["incident"]["title"]))
+            start = self.form_schema(getattr(self.model, "start_task", None))
+            for key, value in (data.get("incident") or {}).items():  # what it was raised with, every field
+                title, names = audit_export.schema_field(start, ("incident", key))
+                details.append(Detail(content(title) if title else key, text=_value(value, names)))
             return details
         if kind == "dispatched":
             text = labels.label(labels.STAGES, data.get("stage"))
@@ -288,14 +300,6 @@ def _source(code: str) -> str:
     return code
 
 
-def _model(version: ProcessVersion) -> Any:
-    try:
-        return incident_service().models.get(version)
-    except Exception:  # a version this code can no longer parse: labels fall back to the raw keys
-        current_app.logger.exception("process version %s could not be loaded", version.id)
-        return None
-
-
 def _user_ids(events: list[AuditEvent], datas: list[dict[str, Any]]) -> set[int]:
     ids = {event.actor_id for event in events if event.actor_id is not None}
     for event, data in zip(events, datas, strict=True):
@@ -312,23 +316,28 @@ def _roles(role_text: str) -> str:
 
 @dataclass
 class History:
-    view: queries.IncidentView
+    reading: Reading  # the whole record, as the incident page shows it
     entries: list[Entry]
     records: list[dict[str, Any]]
     open_spec_ids: list[str]
     integrity: Integrity
 
+    @property
+    def view(self):
+        return self.reading.view
+
 
 def load_history(session: Session, incident_id: int, *, whole_chain: bool = False) -> History | None:
-    view = queries.incident_view(session, incident_id)
-    if view is None:
+    found = read(session, incident_id, current_actor())
+    if found is None:
         return None
+    view = found.view
     events = view.timeline
     datas = [audit.data_of(event) for event in events]
     ids = _user_ids(events, datas)
     users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
     check = integrity(session, whole=whole_chain)
-    describer = Describer(_model(view.incident.process_version), users)
+    describer = Describer(version_model(view.incident.process_version), users)
     entries = []
     for event, data in zip(events, datas, strict=True):
         details, reasons = describer.describe(event, data)
@@ -339,7 +348,7 @@ def load_history(session: Session, incident_id: int, *, whole_chain: bool = Fals
             Entry(event, data, _roles(event.actor_role), details, reasons, event.kind in TIMER_KINDS, verified)
         )
     return History(
-        view=view,
+        reading=found,
         entries=entries,
         records=[audit_export.history_record(event) for event in events],
         open_spec_ids=[task.spec_id for task in view.open_tasks],

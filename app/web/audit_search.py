@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, defer, raiseload
 
+from app.incidents.projection import STATUSES
 from app.models import AuditEvent, Incident, ProcessVersion, User
 from app.web import queries
 from app.web.timefmt import zone
@@ -27,7 +28,7 @@ ACTING_ROLES = (
     "incident_manager",
     "system",
 )
-STATUS_CODES = ("new", "open", "resolved", "closed", "transferred")
+STATUS_CODES = STATUSES
 TYPE_CODES = ("fault", "complaint", "request", "consultation", "security")
 LEVEL_CODES = ("black", "red", "orange", "yellow", "minor")
 

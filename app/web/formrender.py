@@ -42,6 +42,7 @@ class Field:
     step: str | None = None
     error: Message | None = None
     show_when: list[tuple[str, str]] = field(default_factory=list)  # shown if any (field, value) holds
+    current: str | None = None  # the value the incident has now, beside a field that changes it
 
     def selected(self, option: Option) -> bool:
         values = self.value if isinstance(self.value, list) else [self.value]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, send_from_directory, url_for
 
 from app.web.security import has_role, login_required
 
@@ -26,3 +26,9 @@ def index():
         if has_role(*roles):
             return redirect(url_for(endpoint))
     return redirect(url_for("incidents.index"))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the icon, not a 404."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)

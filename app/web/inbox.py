@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.incidents import permissions
+from app.incidents import permissions, visibility
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import OpenTask
-from app.web import HANDLERS, database, formrender, incident_service, queries
+from app.web import HANDLERS, database, formrender, incident_service, queries, reading
 from app.web.i18n import content, translate
 from app.web.security import current_actor, login_required, roles_required
 
@@ -48,15 +48,18 @@ def task(incident_id: int, task_id: str):
             409,
         )
     incident = row.incident
-    if not permissions.may_work(current_actor(), row, incident) and not _may_see():
+    actor = current_actor()
+    if not permissions.may_work(actor, row, incident) and not _may_see():
         abort(403)
     form = incident_service().task_form(incident_id, row.id)
+    requester_side = visibility.audience(actor, incident) == visibility.REQUESTER_SIDE
+    schema, ui = visibility.requester_form(form.schema, form.ui) if requester_side else (form.schema, form.ui)
     data, errors = form.data, {}
     if request.method == "POST":
-        data = formrender.read_submission(form.schema, request.form)
+        data = formrender.read_submission(schema, request.form)
         if status == 200:
             try:
-                incident_service().complete_task(current_actor(), incident_id, row.id, data)
+                incident_service().complete_task(actor, incident_id, row.id, data)
             except InvalidInput as error:
                 errors, message, status = error.errors, _("Please correct the marked fields."), 422
             except (Conflict, PermissionDenied) as error:
@@ -64,26 +67,31 @@ def task(incident_id: int, task_id: str):
             else:
                 flash(_("%(task)s completed.", task=content(form.name)), "success")
                 return redirect(url_for("incidents.detail", incident_id=incident_id))
-    return _render(row, incident, form, data, errors, message, status)
+    return _render(row, incident, form, formrender.fieldsets(schema, ui, data, errors), errors, message, status)
 
 
-def _render(row, incident, form, data, errors, message, status):
+def _render(row, incident, form, sets, errors, message, status):
+    actor = current_actor()
     with database().read() as session:
-        view = queries.incident_view(session, incident.id)
+        found = reading.read(session, incident.id, actor, request.args.get("timeline"))
         colleagues = queries.assignable_users(session, [row.candidate_role]) if row.candidate_role else []
+    if found is None:
+        abort(403)
+    submit = (form.ui.get("ui:submitButtonOptions") or {}).get("submitText")
     return (
         render_template(
             "inbox/task.html",
             task=row,
-            view=view,
+            reading=found,
             form=form,
-            sets=formrender.fieldsets(form.schema, form.ui, data, errors),
+            sets=sets,
+            submit=content(submit) if submit else _("Submit"),
             form_error=errors.get("") if errors else None,
             message=message,
-            may_work=permissions.may_work(current_actor(), row, incident),
-            may_claim=permissions.may_claim(current_actor(), row, incident),
-            may_release=permissions.may_release(current_actor(), row),
-            may_assign=permissions.may_assign(current_actor(), row, incident),
+            may_work=permissions.may_work(actor, row, incident),
+            may_claim=permissions.may_claim(actor, row, incident),
+            may_release=permissions.may_release(actor, row),
+            may_assign=permissions.may_assign(actor, row, incident),
             colleagues=colleagues,
         ),
         status,

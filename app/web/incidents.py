@@ -7,13 +7,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.engine.lanes import REQUESTER
+from app.engine.lanes import INCIDENT_MANAGER, REQUESTER
 from app.forms import event_form
-from app.incidents import permissions
+from app.incidents import announcements, permissions
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import User, UserRole
-from app.web import HANDLERS, database, formrender, incident_service, queries
+from app.web import HANDLERS, database, formrender, incident_service, queries, reading
 from app.web.i18n import translate
+from app.web.labels import LEVELS, label
 from app.web.security import current_actor, has_role, login_required, roles_required
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -77,36 +78,53 @@ def new():
 @bp.route("/<int:incident_id>")
 @login_required
 def detail(incident_id: int):
-    with database().read() as session:
-        view = queries.incident_view(session, incident_id)
-    if view is None or not _may_read(view.incident):
-        abort(404)  # the same answer whether it does not exist or is someone else's
+    return _detail_page(incident_id)
+
+
+def _detail_page(incident_id: int, announcement: str = "", announcement_error=None, status: int = 200):
     actor = current_actor()
-    workable = {task.id for task in view.open_tasks if permissions.may_work(actor, task, view.incident)}
-    handling = view.incident.status == "open" and permissions.may_handle(actor)
+    with database().read() as session:
+        found = reading.read(session, incident_id, actor, request.args.get("timeline"))
+    if found is None:
+        abort(404)  # the same answer whether it does not exist or is someone else's
+    incident = found.incident
+    workable = {task.id for task in found.view.open_tasks if permissions.may_work(actor, task, incident)}
+    handling = incident.status == "open" and permissions.may_handle(actor)
     facts_schema, facts_ui = event_form("update_facts")
-    return render_template(
+    page = render_template(
         "incidents/detail.html",
-        view=view,
+        reading=found,
         workable=workable,
         handling=handling,
-        facts_sets=_facts_sets(facts_schema, facts_ui) if handling else [],
+        facts_sets=_facts_sets(facts_schema, facts_ui, current=found.record.facts) if handling else [],
+        coordination=_coordination(found, actor),
+        announcement=announcement,
+        announcement_error=announcement_error,
+        may_designate=has_role(INCIDENT_MANAGER) and incident.status == "open" and not incident.emergency,
     )
+    return page, status
 
 
-def _facts_sets(schema, ui, data=None, errors=None):
-    """The add-facts form; only the incident manager sees the emergency designation."""
+def _coordination(found, actor):
+    """The open coordination task the incident manager may publish an announcement through."""
+    if not has_role(INCIDENT_MANAGER):
+        return None
+    task = next((task for task in found.view.open_tasks if task.spec_id == announcements.COORDINATION), None)
+    return task if task is not None and permissions.may_work(actor, task, found.incident) else None
+
+
+def _facts_sets(schema, ui, data=None, errors=None, current=()):
+    """The add-facts form, each field with the value the incident has now; only the incident
+    manager sees the emergency designation."""
     sets = formrender.fieldsets(schema, ui, data, errors)
-    if not has_role("incident_manager"):
-        for fieldset in sets:
+    now = {fact.answer.path: fact.answer for fact in current}
+    for fieldset in sets:
+        if not has_role("incident_manager"):
             fieldset.fields = [f for f in fieldset.fields if not f.path.endswith(".designated_emergency")]
+        for field in fieldset.fields:
+            fact = now.get(field.path.rsplit(".", 1)[-1])
+            field.current = reading.answer_text(fact) if fact is not None else None
     return sets
-
-
-def _may_read(incident) -> bool:
-    if has_role(*READERS):
-        return True
-    return has_role(REQUESTER) and incident.requester_id == current_actor().user_id
 
 
 @bp.route("/<int:incident_id>/facts", methods=["POST"])
@@ -115,23 +133,36 @@ def add_facts(incident_id: int):
     schema, ui = event_form("update_facts")
     data = formrender.read_submission(schema, request.form)
     try:
-        incident_service().add_facts(current_actor(), incident_id, data.get("update") or {})
+        change = incident_service().add_facts(current_actor(), incident_id, data.get("update") or {})
     except InvalidInput as error:
         return _facts_page(incident_id, schema, ui, data, error.errors), 422
     except (Conflict, PermissionDenied) as error:
         flash(translate(error.message), "error")
     else:
-        flash(_("The facts were added and the incident re-classified."), "success")
+        flash(_reclassification_message(change), "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+def _reclassification_message(change) -> str:
+    """What adding the facts did: a new level or deadline, or nothing (a classification never falls)."""
+    before, after = (change or {}).get("before") or {}, (change or {}).get("after") or {}
+    if before.get("level") != after.get("level"):
+        levels = {"before": label(LEVELS, before.get("level")), "after": label(LEVELS, after.get("level"))}
+        return _("The facts were added; the level changed: %(before)s → %(after)s.", **levels)
+    if before != after:
+        return _("The facts were added and the incident re-classified.")
+    return _("The facts were added. The classification stays as it was: it is never lowered by new facts.")
 
 
 def _facts_page(incident_id, schema, ui, data, errors):
     with database().read() as session:
-        view = queries.incident_view(session, incident_id)
+        found = reading.read(session, incident_id, current_actor())
+    if found is None:
+        abort(404)
     return render_template(
         "incidents/facts.html",
-        view=view,
-        sets=_facts_sets(schema, ui, data, errors),
+        reading=found,
+        sets=_facts_sets(schema, ui, data, errors, current=found.record.facts),
         form_error=errors.get(""),
     )
 
@@ -147,4 +178,23 @@ def forward(incident_id: int):
         flash(translate(error.message), "error")
     else:
         flash(_("The incident manager will track this incident."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.route("/<int:incident_id>/announce", methods=["POST"])
+@roles_required(INCIDENT_MANAGER)
+def announce(incident_id: int):
+    """Publish an announcement on an emergency the incident manager coordinates."""
+    text = request.form.get("announcement", "")
+    try:
+        announcements.publish(incident_service(), current_actor(), incident_id, text)
+    except InvalidInput as error:  # the text stays in its box, with what is wrong beside it
+        reason = error.errors.get("announcement") or next(iter(error.errors.values()))
+        return _detail_page(incident_id, text, reason, 422)
+    except (Conflict, PermissionDenied) as error:
+        flash(translate(error.message), "error")
+    else:
+        flash(_("The announcement has been published."), "success")
+    if request.form.get("next") == "manager":
+        return redirect(url_for("manager.index"))
     return redirect(url_for("incidents.detail", incident_id=incident_id))

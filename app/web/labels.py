@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from app.audit import SYSTEM
+from app.incidents import projection
 from app.messages import N_
 
 LEVELS = {"black": N_("Black"), "red": N_("Red"), "orange": N_("Orange"), "yellow": N_("Yellow"), "minor": N_("Minor")}
@@ -22,6 +23,7 @@ STATUSES = {
     "new": N_("Awaiting registration"),
     "open": N_("In handling"),
     "resolved": N_("Resolved, awaiting confirmation"),
+    "confirmed": N_("Confirmed, awaiting closure"),
     "closed": N_("Closed"),
     "transferred": N_("Transferred to the defect/requirement process"),
 }
@@ -128,6 +130,7 @@ def actor_label(name: str) -> str:
 
 
 def init(app: Flask) -> None:
+    app.jinja_env.globals["status_codes"] = projection.STATUSES
     for name, table in TABLES.items():
         app.jinja_env.globals[name] = lambda code, table=table: label(table, code)
     app.jinja_env.globals["actor_label"] = actor_label

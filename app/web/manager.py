@@ -1,8 +1,8 @@
 """The incident manager's console: emergencies, deadlines at risk, their tasks, announcements, and
 designating an incident as an emergency.
 
-Announcements are published through the coordination task's form (outcome "announce"); the
-console links to the open 紧急事件处理 task of each emergency.
+Each emergency the manager coordinates has its 发布公告 box here and on the incident page
+(`app.incidents.announcements`); the console links to its open 紧急事件处理 task.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.engine.lanes import INCIDENT_MANAGER
+from app.incidents.announcements import COORDINATION
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import Incident, utcnow
-from app.web import database, incident_service, queries
+from app.web import database, incident_service, queries, reading
 from app.web.i18n import translate
 from app.web.labels import STATUSES, label
 from app.web.security import current_actor, roles_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
-COORDINATION = "coordinate_emergency"
 NOTE_LIMIT = 4000  # as the add-facts form (forms/update_facts.schema.json)
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number names no incident
 
@@ -77,10 +77,10 @@ def designate():
                 flash(_("%(number)s is now an emergency.", number=incident.number), "success")
                 return redirect(url_for("incidents.detail", incident_id=incident.id))
             incident = _find(reference)  # as it is now
-    view = None
+    found = None
     if incident is not None:
         with database().read() as session:
-            view = queries.incident_view(session, incident.id)
+            found = reading.read(session, incident.id, current_actor())
     return (
         render_template(
             "manager/designate.html",
@@ -88,7 +88,7 @@ def designate():
             note=note,
             errors=errors,
             message=message,
-            view=view,
+            reading=found,
         ),
         status,
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, render_template
 
 from app.engine.lanes import INCIDENT_MANAGER
+from app.incidents.projection import STATUSES
 from app.models import Incident, utcnow
 from app.users import LEADERSHIP
 from app.web import database, queries
@@ -17,7 +18,6 @@ bp = Blueprint("overview", __name__, url_prefix="/overview")
 
 LEVELS = ("black", "red", "orange", "yellow", "minor")
 TYPES = ("fault", "complaint", "request", "consultation", "security")
-STATUSES = ("new", "open", "resolved", "closed", "transferred")
 OPEN = "open"
 
 

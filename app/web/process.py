@@ -31,6 +31,7 @@ from werkzeug.utils import secure_filename
 from app import drafts, versions
 from app.engine import diff as diagram_diff
 from app.engine.model import MAX_BPMN_BYTES, ModelError, Problem
+from app.incidents.projection import ACTIVE_STATUSES
 from app.messages import N_
 from app.models import Incident, ProcessDraft, ProcessVersion
 from app.web import database
@@ -41,7 +42,7 @@ from app.web.timefmt import local
 bp = Blueprint("process", __name__, url_prefix="/process")
 
 OWNER = "process_owner"
-RUNNING = ("new", "open", "resolved")  # incident statuses that still run on their version
+RUNNING = ACTIVE_STATUSES  # incident statuses that still run on their version
 UPLOAD_LIMIT = MAX_BPMN_BYTES + 64_000  # the diagram plus the multipart envelope
 SAVE_LIMIT = 2 * MAX_BPMN_BYTES + 64_000  # the diagram as a JSON string (quotes escaped)
 

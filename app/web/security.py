@@ -47,7 +47,7 @@ def _check_csrf() -> None:
 
 def _load_user() -> None:
     g.user = None
-    if request.endpoint == "static":
+    if request.endpoint in ("static", "home.favicon"):
         return  # files need no user (and no database round trip)
     user_id = session.get("user_id")
     if user_id is None:

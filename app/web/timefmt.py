@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -63,6 +64,14 @@ def task_time_left(start: datetime, due: datetime) -> TimeLeft:
     return time_left(due, start + (due - start) * float(current_app.config["WARNING_RATIO"]))
 
 
+def registration_left(incident: Any) -> TimeLeft:
+    """The wait of an incident raised in the portal against the service desk's registration target."""
+    target = timedelta(minutes=float(current_app.config["REGISTRATION_TARGET_MINUTES"]))
+    return task_time_left(incident.created_at, incident.created_at + target)
+
+
 def init(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
-    app.jinja_env.globals.update(time_left=time_left, task_time_left=task_time_left)
+    app.jinja_env.globals.update(
+        time_left=time_left, task_time_left=task_time_left, registration_left=registration_left
+    )

@@ -72,7 +72,7 @@ RULES: dict[str, Callable[[str], str | None]] = {
     "inbox.release": task_action,
     "inbox.assign": task_action,
 }
-PUBLIC = {"auth.login", "auth.logout", "auth.language"}  # no sign-in needed
+PUBLIC = {"auth.login", "auth.logout", "auth.language", "home.favicon"}  # no sign-in needed
 PENDING: set[str] = set()  # pages still placeholders (404 for their roles); remove each once built
 
 # The areas of this change, pinned: a widened role list fails here.
