@@ -299,12 +299,24 @@ def test_a_downgrade_is_refused():
     )
     assert after.escalations == ()
     assert after.reasons[-5:] == (
-        "保持红色：级别不因新事实降低",
+        "保持红色：级别不因新事实降低（此前依据：红色：当次故障累计投诉 ≥ 500 单）",
         "保持影响度重大：影响度不因新事实降低",
         "保持紧急度高：紧急度不因新事实降低",
         "保持紧急事件：紧急事件认定不因新事实撤销",
         "保持处理期限 12 小时：期限不因新事实放宽",
     )
+
+
+def test_a_kept_level_keeps_naming_what_set_it_however_often_it_is_kept():
+    red = classify(facts(complaints=600))
+    kept = reclassify(reclassify(red, facts(complaints=100)), facts(complaints=60))
+    assert kept.level is Level.RED
+    assert [reason for reason in kept.reasons if reason.startswith("保持红色")] == [
+        "保持红色：级别不因新事实降低（此前依据：红色：当次故障累计投诉 ≥ 500 单）"
+    ]
+    escalated = classify(facts(complaints=150, vp_complaint=True))  # orange raised to red by E3
+    kept = reclassify(escalated, facts(complaints=60, vp_complaint=True))
+    assert "（此前依据：E3 投诉至副总及以上：升一级（橙色 → 红色））" in kept.reasons[-2]
 
 
 def test_escalations_already_applied_are_kept_in_rule_order():
