@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from app.models import AuditEvent, User, UserRole
 from app.versions import BUNDLED_DIAGRAM
+from tests.driver import registration
 
 
 @pytest.fixture
@@ -43,6 +44,15 @@ def test_users_create(cli, db):
         kinds = list(session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)))
     assert kinds == ["user_created", "user_updated"]
     assert cli.invoke(args=["users", "set", "nobody", "--active"]).exit_code == 1
+
+
+def test_disabling_a_handler_returns_their_tasks_to_the_pool(cli, desk, actors):
+    incident_id = desk.register(registration(complaints=20))
+    desk.service.claim(actors["service_desk"], incident_id, desk.task(incident_id, "initial_support").id)
+    result = cli.invoke(args=["users", "set", "service_desk", "--disabled"])
+    assert result.exit_code == 0 and "1 open task(s) returned to their group's pool" in result.output
+    assert desk.task(incident_id, "initial_support").assignee_id is None
+    assert desk.audit_kinds(incident_id)[-1] == "task_released"
 
 
 def test_rules_classify_contract(cli):

@@ -129,8 +129,16 @@ def actor_label(name: str) -> str:
     return label(ROLES, SYSTEM.name) if name == SYSTEM.name else name
 
 
+NOT_CLASSIFIED = N_("Not classified")  # a type not known yet (an incident waiting for registration)
+NO_LEVEL = N_("No level")  # a level not set: not a fault, a fault meeting no criterion, or not classified yet
+NONE_NAMES = {"type_label": NOT_CLASSIFIED, "level_label": NO_LEVEL}  # one name for "not set", on every page
+
+
 def init(app: Flask) -> None:
     app.jinja_env.globals["status_codes"] = projection.STATUSES
     for name, table in TABLES.items():
-        app.jinja_env.globals[name] = lambda code, table=table: label(table, code)
+        none = NONE_NAMES.get(name)
+        app.jinja_env.globals[name] = lambda code, table=table, none=none: (
+            _(none) if none and code in (None, "") else label(table, code)
+        )
     app.jinja_env.globals["actor_label"] = actor_label

@@ -1,16 +1,12 @@
-"""Report keys and figures in words, for the reports page, its CSV downloads and the overview:
-one name for each thing ("未分类" is a type not yet known, "无级别" a level not set)."""
+"""Report keys and figures in words, for the reports page and its CSV downloads (a key not set has
+the names every page uses: `labels.NOT_CLASSIFIED`, `labels.NO_LEVEL`)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.messages import N_
 from app.reports.filters import NONE, split_group
-from app.web.labels import GROUPS, LEVELS, ROLES, STAGES, TYPES, label
-
-NOT_CLASSIFIED = N_("Not classified")  # a type not known yet (an incident waiting for registration)
-NO_LEVEL = N_("No level")  # a level not set: not a fault, a fault meeting no criterion, or not classified yet
+from app.web.labels import GROUPS, LEVELS, NO_LEVEL, NOT_CLASSIFIED, ROLES, STAGES, TYPES, label
 
 
 def type_name(key: str | None) -> str:

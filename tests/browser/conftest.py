@@ -57,13 +57,25 @@ def live_server(app, db, actors):
     thread.join()
 
 
+DESKTOP = (1280, 800)
+PHONE = (390, 844)
+
+
 @pytest.fixture
 def open_as(browser, live_server):
-    """open_as("service_desk") → a signed-in page of its own browser context (its own cookies)."""
+    """open_as("service_desk") → a signed-in page of its own browser context (its own cookies);
+    `viewport=PHONE` for a phone's screen (touch, a phone's pixel ratio)."""
     contexts = []
 
-    def sign_in(role: str, password: str = "password123"):
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    def sign_in(role: str, password: str = "password123", *, viewport: tuple[int, int] = (1366, 900)):
+        phone = viewport == PHONE
+        context = browser.new_context(
+            locale="zh-CN",
+            viewport={"width": viewport[0], "height": viewport[1]},
+            has_touch=phone,
+            is_mobile=phone,
+            device_scale_factor=3 if phone else 1,
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -47,4 +47,3 @@ def test_two_similar_titles_within_seven_days_form_one_group(desk, clock, db):
         widened = repeats(session, ReportFilter(T0, T0 + 30 * DAY), window=timedelta(days=10))
         assert [[incident.id for incident in group.incidents] for group in widened] == [[first, second, later]]
         assert other not in [incident.id for group in widened for incident in group.incidents]
-

@@ -45,7 +45,8 @@ def test_figures_equal_the_data(desk, service, actors, clock, as_role):
     assert figures(page, "by-level") == {"black": 0, "red": 0, "orange": 1, "yellow": 0, "minor": 1, "none": 2}
     by_type = figures(page, "by-type")
     assert by_type == {"fault": 3, "complaint": 0, "request": 1, "consultation": 0, "security": 0}
-    assert figures(page, "by-status") == {"new": 1, "open": 4, "resolved": 0, "confirmed": 0, "closed": 1, "transferred": 0}
+    by_status = figures(page, "by-status")
+    assert by_status == {"new": 1, "open": 4, "resolved": 0, "confirmed": 0, "closed": 1, "transferred": 0}
 
     emergencies = section(page, "emergencies")
     assert number(emergency) in emergencies and ANNOUNCEMENT in emergencies

@@ -191,7 +191,9 @@ def test_nothing_in_the_period_gives_empty_figures_and_friendly_charts(manager, 
 def test_csv_downloads_read_as_the_page_does(manager, scenario, actors):
     """Headers, names, local times, percentages and hours in the reader's language, as on the page."""
     doc = page(manager)
-    assert download(manager, csv_link(doc, "timeliness")) == [["范围", "已解决", "及时", "及时率"], ["全部事件", "2", "1", "50%"]]
+    assert download(manager, csv_link(doc, "timeliness")) == [
+        ["范围", "已解决", "及时", "及时率"], ["全部事件", "2", "1", "50%"]
+    ]  # fmt: skip
     assert download(manager, csv_link(doc, "timeliness_by_level")) == [
         ["级别", "已解决", "及时", "及时率"], ["轻微", "1", "1", "100%"], ["无级别", "1", "0", "0%"]
     ]  # fmt: skip
@@ -215,7 +217,9 @@ def test_csv_downloads_read_as_the_page_does(manager, scenario, actors):
     assert groups[0][:3] == ["组（角色）", "小组人数", "完成任务人数"]
     assert "事件提出人" not in [row[0] for row in groups]
     repeats = download(manager, csv_link(doc, "repeats"))
-    assert repeats[0] == ["组", "组内事件数", "建议的问题单标题", "该组已有问题单", "编号", "标题", "登记时间", "已有问题单"]
+    assert repeats[0] == [
+        "组", "组内事件数", "建议的问题单标题", "该组已有问题单", "编号", "标题", "登记时间", "已有问题单"
+    ]  # fmt: skip
     assert [row[:5] for row in repeats[1:]] == [
         ["1", "3", TITLE, "否", f"INC{incident:06d}"] for incident in (scenario.a, scenario.b, scenario.c)
     ]
