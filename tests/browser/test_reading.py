@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from app.incidents.service import IncidentService
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.steps import TASK_FORM, choose, inbox_row
-from tests.driver import Desk, pass_on
+from tests.driver import Desk, pass_on, registration
 
 DESCRIPTION = "三个营业厅缴费后余额不更新\n涉及区县：东城、西城、南城"
 DESK_NOTES = "已查接口日志：余额同步超时"
@@ -162,3 +162,10 @@ def test_on_a_phone_every_page_fits_and_the_menu_works(open_as, live_server, des
     manager = open_as("incident_manager", viewport=PHONE)
     manager.goto(f"{live_server}/manager/")
     fits(manager)
+    emergency = desk.register(registration(complaints=60, core_business_affected=True))  # yellow: notify too
+    for spec in ("coordinate_emergency", "notify_fault"):  # the longest forms' choices and help texts
+        manager.goto(f"{live_server}/tasks/{emergency}/{desk.task(emergency, spec).id}")
+        expect(manager.locator(TASK_FORM)).to_be_visible()
+        fits(manager)
+    clerk.goto(f"{live_server}/tasks/{emergency}/{desk.task(emergency, 'coordinate_emergency').id}")
+    fits(clerk)  # a form a handler only reads
