@@ -53,8 +53,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -62,6 +60,31 @@ class User(Base):
     @property
     def roles(self) -> frozenset[str]:
         return frozenset(row.role for row in self.role_rows)
+
+
+class UserSession(Base):
+    """A signed-in browser (app/accounts/sessions.py). The cookie holds a random token; only its SHA-256
+    is stored, so reading this table does not let anyone sign in as someone else."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins of one account name, client address or trusted device
+    (app/accounts/throttle.py); the next attempt is answered only from `not_before` on."""
+
+    __tablename__ = "sign_in_throttle"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # account / address / device
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class UserRole(Base):
@@ -127,7 +150,7 @@ class Incident(Base):
     current_assignees: Mapped[str] = mapped_column(String(400), default="")
 
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    requester_name: Mapped[str | None] = mapped_column(String(100))
+    requester_name: Mapped[str | None] = mapped_column(String(200))  # a portal or desk "contact"
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -139,7 +162,7 @@ class Incident(Base):
     closure_code: Mapped[str | None] = mapped_column(String(30))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     change_kind: Mapped[str | None] = mapped_column(String(20))
-    change_reference: Mapped[str | None] = mapped_column(String(100))
+    change_reference: Mapped[str | None] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined")

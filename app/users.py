@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from app.accounts import sessions, throttle
 from app.audit import Actor
 from app.engine.lanes import (
     FIRST_LINE,
@@ -66,7 +67,6 @@ def create_user(
         display_name=display_name or username,
         password_hash=generate_password_hash(password, method=hash_method),
         active=True,
-        failed_logins=0,
     )
     user.role_rows = [UserRole(role=role) for role in dict.fromkeys(roles)]
     session.add(user)
@@ -81,7 +81,9 @@ def actor_of(user: User) -> Actor:
 def update_user(
     session: Session, user: User, *, display_name: str, roles: list[str] | tuple[str, ...], active: bool
 ) -> dict[str, dict[str, object]]:
-    """Change an account's display name, roles and active flag; returns what changed (before/after)."""
+    """Change an account's display name, roles and active flag; returns what changed (before/after).
+
+    New roles or a deactivation end every session of the account: it signs in again, with its new roles."""
     display_name = display_name.strip()
     if not display_name:
         raise UserError("display name is required")
@@ -92,15 +94,18 @@ def update_user(
         kept = [row for row in user.role_rows if row.role in after["roles"]]
         user.role_rows = kept + [UserRole(role=role) for role in after["roles"] if role not in before["roles"]]
     user.display_name, user.active = display_name, active
+    if before["roles"] != after["roles"] or before["active"] != after["active"]:
+        sessions.end_all(session, user.id)
     session.flush()
     return {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
 
 
 def set_password(session: Session, user: User, password: str, *, hash_method: str = "scrypt") -> None:
-    """A new password (an administrator's reset); also lifts a lockout."""
+    """A new password: every session of the account ends, and its sign-in slow-down is lifted."""
     _check_password(password)
     user.password_hash = generate_password_hash(password, method=hash_method)
-    user.failed_logins, user.locked_until = 0, None
+    sessions.end_all(session, user.id)
+    throttle.forget_account(session, user.username)
     session.flush()
 
 

@@ -1,8 +1,8 @@
 """Accounts: list, create, edit (display name, roles, active) and reset a password.
 
 Every change writes an audit row (never a password or a hash). An administrator cannot remove
-their own administrator role or deactivate themselves. A user whose roles change is signed out at
-their next request (`security._load_user`) and signs in with the new roles.
+their own administrator role or deactivate themselves. New roles, a deactivation or a password reset
+end every session of the account at once (app/users.py); it signs in again, with its new roles.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
+from app.accounts import throttle
 from app.incidents import assignments
 from app.models import User, utcnow
 from app.users import ADMIN, ROLES, UserError, create_user, set_password, update_user
@@ -24,17 +25,19 @@ from app.web.security import current_actor, roles_required
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]+$")
-USERNAME_LIMIT, NAME_LIMIT = 64, 100  # the columns' sizes
+USERNAME_LIMIT, NAME_LIMIT = User.username.type.length, User.display_name.type.length
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one names no account (and PostgreSQL would refuse it)
+LIMITS = {"username": USERNAME_LIMIT, "display_name": NAME_LIMIT}  # the form's maxlength, from the columns
 
 
 @bp.route("/users")
 @roles_required(ADMIN)
 def users():
+    now = utcnow()
     with database().read() as session:
         accounts = queries.all_users(session)
-    return render_template("admin/users.html", users=accounts, now=utcnow())
+        slowed = throttle.slowed_accounts(session, [user.username for user in accounts], now)
+    return render_template("admin/users.html", users=accounts, slowed=slowed)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -67,7 +70,9 @@ def new_user():
             if not errors:
                 flash(_("The account %(username)s has been created.", username=values["username"]), "success")
                 return redirect(url_for("admin.edit_user", user_id=user_id))
-    return render_template("admin/new.html", values=values, errors=errors, roles=ROLES), 422 if errors else 200
+    return render_template(
+        "admin/new.html", values=values, errors=errors, roles=ROLES, limits=LIMITS
+    ), 422 if errors else 200
 
 
 def _create(session, values: dict[str, Any], password: str) -> User:
@@ -143,6 +148,8 @@ def reset_password(user_id: int):
 
 
 def _edit_page(user: User, values, errors, password_errors, status):
+    with database().read() as session:
+        slowed = throttle.slowed_accounts(session, [user.username], utcnow()).get(user.username)
     return (
         render_template(
             "admin/edit.html",
@@ -152,15 +159,14 @@ def _edit_page(user: User, values, errors, password_errors, status):
             password_errors=password_errors,
             roles=ROLES,
             is_self=user.id == g.user.id,
-            now=utcnow(),
+            slowed=slowed,
+            limits=LIMITS,
         ),
         status,
     )
 
 
 def _user(user_id: int) -> User:
-    if user_id > MAX_ID:
-        abort(404)
     with database().read() as session:
         user = session.get(User, user_id)
     if user is None:

@@ -90,7 +90,10 @@ EVENTS = {
     "user_updated": N_("Account changed"),
     "password_reset": N_("Password reset"),
     "password_changed": N_("Password changed"),
-    "account_locked": N_("Account locked"),
+    "account_locked": N_("Account locked"),  # before sign-in throttling replaced lockout
+    "signed_in": N_("Signed in"),
+    "signed_out": N_("Signed out"),
+    "sign_in_failed": N_("Sign-in failed"),
     "closed": N_("Closed"),
     "facts_added": N_("Facts added"),
     "forwarded_for_tracking": N_("Forwarded to the incident manager"),
@@ -100,6 +103,10 @@ EVENTS = {
     "task_withdrawn": N_("Task withdrawn"),
     "engine_error": N_("Engine error"),
     "version_published": N_("Process version published"),
+    "draft_created": N_("Draft created"),
+    "draft_diagram_saved": N_("Draft diagram saved"),
+    "draft_forms_saved": N_("Draft forms saved"),
+    "draft_discarded": N_("Draft discarded"),
 }
 
 TABLES = {

@@ -1,32 +1,73 @@
-"""Who is signed in, what they may open, and CSRF protection on every form post."""
+"""Who is signed in, what they may open, CSRF protection on every form post, and the headers every
+response carries (docs/security.md)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, flash, g, redirect, request, session, url_for
+from flask_babel import lazy_gettext
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.accounts import sessions
 from app.audit import Actor
-from app.models import User, utcnow
+from app.models import utcnow
 from app.users import actor_of
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-IDLE_TIMEOUT = timedelta(minutes=60)  # signed out after an hour without a request
-MAX_SESSION = timedelta(hours=12)  # and at the latest after a working day
+SESSION_EXPIRED = lazy_gettext("Your session expired. Please sign in again.")
+
+# No script but our own files (and no inline script), nothing framed, nothing sent elsewhere. Inline
+# style attributes stay allowed: the templates and the bpmn-js modeler set them; they cannot run code.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # incident numbers in URLs stay inside
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 
 
 def init(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", MAX_SESSION)
+    # Flask defines these keys already (so setdefault would do nothing): set them.
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=sessions.MAX_SESSION,
+    )
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address (for sign-in throttling) is then taken from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.before_request(_load_user)
     app.before_request(_check_csrf)
+    app.after_request(_headers)
     app.jinja_env.globals.update(csrf_token=csrf_token, has_role=has_role)
+
+
+def _headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":  # pages and exports hold incident data: never kept by a cache
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def csrf_token() -> str:
@@ -46,36 +87,42 @@ def _check_csrf() -> None:
 
 
 def _load_user() -> None:
+    """The user of this browser's server-side session; an ended or expired one signs the browser out."""
     g.user = None
     if request.endpoint in ("static", "home.favicon"):
         return  # files need no user (and no database round trip)
-    user_id = session.get("user_id")
-    if user_id is None:
-        return
-    now = utcnow()
-    last_seen = session.get("last_seen")
-    if last_seen is None or now.timestamp() - last_seen > IDLE_TIMEOUT.total_seconds():
-        session.clear()
-        g.session_expired = True
+    token = session.get("sid")
+    if not isinstance(token, str):
         return
     from app.web import database
 
+    now = utcnow()
     with database().read() as db_session:
-        user = db_session.get(User, user_id)
-        roles = user.roles if user is not None else frozenset()
-    if user is None or not user.active or session.get("roles") != sorted(roles):
-        session.clear()  # removed, disabled, or roles changed since sign-in: sign in again
+        found = sessions.current(db_session, token, now)
+    if found is None:
+        session.clear()
+        g.session_expired = True
         return
-    session["last_seen"] = now.timestamp()
-    g.user = user
-    g.actor = actor_of(user)
+    if found.stale:
+        with database().transaction() as db_session:
+            sessions.touch(db_session, found.session_id, now)
+    g.user = found.user
+    g.actor = actor_of(found.user)
 
 
-def sign_in(user: User) -> None:
-    session.clear()  # a fresh session: no fixation
+def sign_in(token: str) -> None:
+    """This browser now holds the new session `token` (app.accounts.signin); a fresh cookie: no fixation."""
+    locale = session.get("locale")
+    session.clear()
     session.permanent = True
-    session.update(user_id=user.id, roles=sorted(user.roles), last_seen=utcnow().timestamp())
+    session["sid"] = token
+    if locale:
+        session["locale"] = locale
     csrf_token()
+
+
+def session_token() -> str | None:
+    return session.get("sid")
 
 
 def sign_out() -> None:
@@ -95,6 +142,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.get("user") is None:
+            if g.get("session_expired"):
+                flash(str(SESSION_EXPIRED), "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         return view(*args, **kwargs)
 
