@@ -3,21 +3,31 @@
 The same schema drives the rendered form and the server-side check. After validation every
 property the schema declares is present (missing optional ones become null), so gateway
 conditions and service parameters can rely on the shape of the data.
+
+A form schema is one self-contained document: a `$ref` may only point inside it ("#/$defs/…").
+Validation never fetches or reads anything (REGISTRY refuses every retrieval), and publication
+refuses a schema that refers outside itself (`outside_refs`). A text field stored in a sized column
+(COLUMN_FIELDS) may not allow more characters than the column holds (`column_limit_problems`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable, Unretrievable
+from referencing.jsonschema import DRAFT202012
 
 from app.messages import N_, Message
+from app.models import Incident, ProblemTicket
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
 
@@ -36,6 +46,37 @@ MESSAGES = {
     "minItems": N_("Choose at least %(limit)s"),
     "additionalProperties": N_("Unknown field"),
 }
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # dates outside are typing mistakes
+
+# Form fields (as the bundled process names them) whose text is also kept in a sized column: the
+# column is the one source of the limit, and a form may not allow more (checked at publication).
+COLUMN_FIELDS = {
+    "incident.title": (Incident.title,),
+    "incident.system": (Incident.system,),
+    "incident.contact": (Incident.requester_name,),
+    "handling.change_reference": (Incident.change_reference,),
+    "closure.follow_up_title": (Incident.title, ProblemTicket.title),  # the follow-up incident, the problem ticket
+}
+
+
+def _refuse_retrieval(uri: str):
+    raise Unretrievable(ref=uri)  # nothing outside the form itself: no network, no file
+
+
+REGISTRY: Registry = Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]
+FORMAT_CHECKER = FormatChecker()
+FORMAT_CHECKER.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+_RFC3339 = FORMAT_CHECKER.checkers["date-time"][0]
+
+
+@FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    """RFC 3339, and a day between FIRST_DAY and LAST_DAY (year 1 or 9999 would overflow in time zones)."""
+    if not isinstance(value, str):
+        return True
+    return bool(_RFC3339(value)) and FIRST_DAY <= datetime.fromisoformat(value).date() <= LAST_DAY
 
 
 class FormErrors(ValueError):
@@ -64,14 +105,83 @@ def validate(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise FormErrors({"": Message(N_("The form data must be an object"))})
     data = _without_nulls(data)
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(schema, registry=REGISTRY, format_checker=FORMAT_CHECKER)
     errors: dict[str, Message] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        for path in _paths(error):
-            errors.setdefault(path, _message(error))
+    try:
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+            for path in _paths(error):
+                errors.setdefault(path, _message(error))
+    except Unresolvable as error:  # a schema stored before publication refused such references
+        errors = {"": Message(N_("This form refers to %(ref)s, which is not part of it."), {"ref": _ref_of(error)})}
     if errors:
         raise FormErrors(errors)
     return fill_missing(schema, data)
+
+
+def reference_and_limit_problems(schema: Mapping[str, Any]) -> list[Message]:
+    """What else keeps a valid JSON Schema from being a form: references outside it or to nothing in it,
+    and text fields longer than their column."""
+    outside = outside_refs(schema)
+    text = N_('it refers to %(ref)s outside the form: only references within the form ("#/$defs/…") are allowed')
+    problems = [Message(text, {"ref": ref}) for ref in outside]
+    if not outside:
+        text = N_("it refers to %(ref)s, which is not in the form")
+        problems += [Message(text, {"ref": ref}) for ref in unresolvable_refs(schema)]
+    return problems + column_limit_problems(schema)
+
+
+def outside_refs(schema: Any) -> list[str]:
+    """Every `$ref` / `$dynamicRef` of a schema that does not point inside it ("#…")."""
+    return [ref for ref in _refs(schema) if not ref.startswith("#")]
+
+
+def unresolvable_refs(schema: Mapping[str, Any]) -> list[str]:
+    """The in-document references that point at nothing (from the document's root)."""
+    resolver = REGISTRY.resolver_with_root(DRAFT202012.create_resource(schema))
+    missing = []
+    for ref in _refs(schema):
+        if ref.startswith("#"):
+            try:
+                resolver.lookup(ref)
+            except Unresolvable:
+                missing.append(ref)
+    return missing
+
+
+def _refs(value: Any) -> Iterator[str]:
+    stack = [value]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                if key in ("$ref", "$dynamicRef") and isinstance(child, str):
+                    yield child
+                else:
+                    stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _ref_of(error: Unresolvable) -> str:
+    return str(getattr(error, "ref", "") or error)
+
+
+def column_limit_problems(schema: Mapping[str, Any]) -> list[Message]:
+    """Each text field kept in a column (COLUMN_FIELDS) that allows more characters than the column holds."""
+    problems = []
+    for path, columns in COLUMN_FIELDS.items():
+        prop: Any = schema
+        for name in path.split("."):
+            prop = prop.get("properties", {}).get(name) if isinstance(prop, Mapping) else None
+        if not isinstance(prop, Mapping) or prop.get("type") != "string" or "enum" in prop:
+            continue
+        limit = min(column.type.length for column in columns)
+        allowed = prop.get("maxLength")
+        if not isinstance(allowed, int) or allowed > limit:
+            text = N_("field %(field)s may hold at most %(limit)s characters (the column it is stored in): "
+                      'set "maxLength" to %(limit)s or less')  # fmt: skip
+            problems.append(Message(text, {"field": path, "limit": limit}))
+    return problems
 
 
 def _without_nulls(data: Mapping[str, Any]) -> dict[str, Any]:

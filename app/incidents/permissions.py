@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.audit import Actor
-from app.engine.lanes import FIRST_LINE, INCIDENT_MANAGER, LANES, SECOND_LINE_GROUPS, SERVICE_DESK
-from app.models import Incident, OpenTask
+from app.engine.lanes import FIRST_LINE, INCIDENT_MANAGER, LANES, REQUESTER, SECOND_LINE_GROUPS, SERVICE_DESK
+from app.models import Incident, OpenTask, User
 
 # Roles that handle incidents and may add facts or forward an incident for tracking.
 HANDLER_ROLES = frozenset({SERVICE_DESK, FIRST_LINE, INCIDENT_MANAGER, *SECOND_LINE_GROUPS.values()})
@@ -16,7 +16,7 @@ def may_work(actor: Actor, task: OpenTask, incident: Incident) -> bool:
     if lane is None:
         return False
     if lane.for_requester:
-        own = actor.user_id is not None and actor.user_id == incident.requester_id
+        own = actor.user_id is not None and actor.user_id == incident.requester_id and REQUESTER in actor.roles
         return own or bool(actor.roles & set(lane.delegates))
     if task.candidate_role not in actor.roles:
         return False
@@ -46,8 +46,13 @@ def may_receive(roles: frozenset[str], user_id: int, task: OpenTask, incident: I
     if lane is None:
         return False
     if lane.for_requester:
-        return user_id == incident.requester_id or bool(roles & set(lane.delegates))
+        return user_id == incident.requester_id and REQUESTER in roles or bool(roles & set(lane.delegates))
     return task.candidate_role in roles
+
+
+def may_be_requester(user: User | None) -> bool:
+    """Who may be named as an incident's requester (and so confirm its resolution)."""
+    return user is not None and user.active and REQUESTER in user.roles
 
 
 def may_handle(actor: Actor) -> bool:

@@ -22,13 +22,32 @@ ACTIVE_STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED)
 CONFIRMATION = "confirmation"  # the variable of 确认解决结果 (the contract with the diagram)
 
 
+def fit(column: Any, text: str | None) -> str | None:
+    """Text for a sized list column, cut to its length. The forms allow no more than their columns hold
+    (app.forms.COLUMN_FIELDS, checked at publication); this only guards a diagram that passes a longer
+    text to an operation. The whole text stays in the workflow and the audit row."""
+    limit = column.type.length
+    text = text if text is None or isinstance(text, str) else str(text)
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
 def apply_incident_fields(incident: Incident, fields: Mapping[str, Any]) -> None:
     """The descriptive fields of the `incident` variable (registration form or portal)."""
-    incident.title = (fields.get("title") or incident.title or "")[:200]
-    incident.source = fields.get("source") or incident.source
-    incident.system = fields.get("system") or incident.system
+    incident.title = fit(Incident.title, fields.get("title") or incident.title or "")
+    incident.source = fit(Incident.source, fields.get("source")) or incident.source
+    incident.system = fit(Incident.system, fields.get("system")) or incident.system
     if fields.get("occurred_at"):
-        incident.occurred_at = parse_time(fields["occurred_at"])
+        incident.occurred_at = _moment(fields["occurred_at"])
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time from the `incident` fields, which are applied before the registration form is checked:
+    one that is not a time with its zone is left out (the form's check then names the field)."""
+    try:
+        moment = parse_time(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def apply_assessment(incident: Incident, assessment: Mapping[str, Any]) -> None:
@@ -71,7 +90,10 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.reopen_count += 1
         incident.resolved_at = incident.resolved_in_time = incident.resolution_kind = None
     elif kind == "transferred":
-        incident.change_kind, incident.change_reference = data["kind"], data["reference"]
+        incident.change_kind, incident.change_reference = (
+            data["kind"],
+            fit(Incident.change_reference, data["reference"]),
+        )
         incident.status, incident.closure_code, incident.closed_at = TRANSFERRED, "transferred", now
     elif kind == "closed":
         incident.status, incident.closure_code, incident.closed_at = CLOSED, data["code"], now

@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.db import Database
 from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
-from app.web import i18n, labels, queries, security, timefmt
+from app.web import i18n, inputs, labels, queries, security, timefmt
 from app.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -26,12 +26,13 @@ class IdConverter(IntegerConverter):
     """`<int:…>` in this app: an id the database can hold, so an absurd one is a 404, not a crash."""
 
     def __init__(self, url_map, **kwargs):
-        super().__init__(url_map, **{"max": 2**31 - 1, **kwargs})
+        super().__init__(url_map, **{"max": inputs.MAX_ID, **kwargs})
 
 
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     i18n.init(app)
+    inputs.init(app)  # before anything reads the request
     security.init(app)
     timefmt.init(app)
     labels.init(app)
@@ -99,6 +100,7 @@ def _error_pages(app: Flask) -> None:
             403: _("Not allowed"),
             404: _("Not found"),
             405: _("Not allowed"),
+            413: _("Too large"),
         }
         messages = {
             400: _("The form has expired or was not sent from this site. Reload the page and try again.")
@@ -107,6 +109,7 @@ def _error_pages(app: Flask) -> None:
             403: _("You do not have the role needed for this page or action."),
             404: _("This page does not exist, or you may not see it."),
             405: _("This address does not accept this kind of request."),
+            413: _("The request is larger than this page accepts."),
         }
         code = error.code or 500
         title = titles.get(code, _("Something went wrong"))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, defer, raiseload
 from app.incidents.projection import STATUSES
 from app.models import AuditEvent, Incident, ProcessVersion, User
 from app.web import queries
-from app.web.timefmt import zone
+from app.web.timefmt import FIRST_DAY, LAST_DAY, zone
 
 PER_PAGE = 50
 # the roles whose people (or the system) act on incidents
@@ -72,10 +72,13 @@ def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
         if not text:
             return None
         try:
-            return date.fromisoformat(text)
+            value = date.fromisoformat(text)
         except ValueError:
+            value = None
+        if value is None or not FIRST_DAY <= value <= LAST_DAY:
             errors[name] = _("Enter a date like 2026-03-02.")
             return None
+        return value
 
     filters = AuditFilter(
         text=(args.get("q") or "").strip(),

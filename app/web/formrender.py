@@ -161,7 +161,7 @@ def _display(prop: Mapping[str, Any], value: Any) -> Any:
     if prop.get("format") == "date-time" and isinstance(value, str):
         try:
             return datetime.fromisoformat(value).astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
-        except ValueError:
+        except (ValueError, OverflowError):
             return value  # what the user typed, shown back as typed
     return value
 

@@ -12,6 +12,7 @@ from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import OpenTask
 from app.web import HANDLERS, database, formrender, incident_service, queries, reading
 from app.web.i18n import content, translate
+from app.web.inputs import form_id
 from app.web.security import current_actor, login_required, roles_required
 
 bp = Blueprint("inbox", __name__)
@@ -138,7 +139,7 @@ def release(incident_id: int, task_id: str):
 @bp.route("/tasks/<int:incident_id>/<task_id>/assign", methods=["POST"])
 @login_required
 def assign(incident_id: int, task_id: str):
-    assignee = request.form.get("assignee", type=int)
+    assignee = form_id("assignee")
     if assignee is None:
         flash(_("Choose a colleague."), "error")
         return redirect(url_for("inbox.task", incident_id=incident_id, task_id=task_id))

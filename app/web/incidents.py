@@ -11,9 +11,11 @@ from app.engine.lanes import INCIDENT_MANAGER, REQUESTER
 from app.forms import event_form
 from app.incidents import announcements, permissions
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
+from app.messages import N_, Message
 from app.models import User, UserRole
 from app.web import HANDLERS, database, formrender, incident_service, queries, reading
 from app.web.i18n import translate
+from app.web.inputs import form_id
 from app.web.labels import LEVELS, label
 from app.web.security import current_actor, has_role, login_required, roles_required
 
@@ -43,10 +45,12 @@ def index():
 def new():
     schema, ui = incident_service().start_form()
     data, errors, message, status = {}, {}, None, 200
-    requester_id = request.form.get("requester_id", type=int)
+    requester_id = form_id("requester_id")
     if request.method == "POST":
         data = formrender.read_submission(schema, request.form)
         try:
+            if requester_id is None and request.form.get("requester_id", "").strip():
+                raise InvalidInput({"requester_id": Message(N_("Choose a person with the requester role."))})
             incident_id = incident_service().start(
                 current_actor(), incident=data.get("incident"), requester_id=requester_id, registration=data
             )
@@ -67,6 +71,7 @@ def new():
             "incidents/new.html",
             sets=formrender.fieldsets(schema, ui, data, errors),
             form_error=errors.get(""),
+            requester_error=errors.get("requester_id"),
             message=message,
             requesters=requesters,
             requester_id=requester_id,

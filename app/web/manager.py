@@ -22,7 +22,6 @@ from app.web.security import current_actor, roles_required
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
 NOTE_LIMIT = 4000  # as the add-facts form (forms/update_facts.schema.json)
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number names no incident
 
 
 @bp.route("/")
@@ -108,10 +107,7 @@ def _find(reference: str) -> Incident | None:
 
 
 def _number(reference: str) -> int | None:
-    digits = reference.strip().upper().removeprefix("INC")
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_ID))):
-        return None
-    return int(digits) if int(digits) <= MAX_ID else None
+    return queries.parse_number(reference)
 
 
 def _check(reference: str, incident: Incident | None, note: str) -> dict[str, str]:

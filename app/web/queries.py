@@ -13,6 +13,7 @@ from app import audit
 from app.audit import Actor
 from app.engine.lanes import LANES, SERVICE_DESK
 from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
+from app.web.inputs import id_value
 
 NO_WORKFLOW = defer(Incident.workflow)  # pages never need the stored workflow text
 REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
@@ -97,8 +98,7 @@ def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> li
 
 def parse_number(text: str) -> int | None:
     """The id in an incident number as people type it: "INC000012", "inc12", "12"."""
-    digits = text.strip().upper().removeprefix("INC")
-    return int(digits) if digits.isdigit() and int(digits) < 2**31 else None  # an id fits an INTEGER column
+    return id_value(text.strip().upper().removeprefix("INC"))
 
 
 @dataclass

@@ -54,10 +54,11 @@ from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, i
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.users import LEADERSHIP
 from app.web import charts, database
+from app.web.inputs import id_value
 from app.web.report_csv import csv_body
 from app.web.report_names import group_name, hours, level_name, percent, roles_name, type_name
 from app.web.security import current_actor, roles_required
-from app.web.timefmt import zone
+from app.web.timefmt import FIRST_DAY, LAST_DAY, zone
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -67,8 +68,6 @@ TYPE_CHOICES = tuple(key for key in TYPE_ORDER if key != NONE)  # every incident
 LEVEL_CHOICES = LEVEL_ORDER  # "none": unlevelled incidents
 GROUP_CHOICES = (*SUPPORT_GROUPS[:3], "second_line", *SUPPORT_GROUPS[3:])  # the filter may name all second line
 MAX_DAYS = 366  # a longer period is refused: workload over a year already takes seconds (docs/reports.md)
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # dates outside are typing mistakes
-MAX_ID = 2**31 - 1
 MAX_GROUP = 1000  # incidents in one problem-ticket request
 
 
@@ -359,10 +358,10 @@ def _incident_ids(values: list[str]) -> list[int] | None:
     """The posted incident ids, or None when one of them cannot name an incident."""
     ids: list[int] = []
     for value in values:
-        text = value.strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) and 0 < int(text) <= MAX_ID):
+        number = id_value(value)
+        if number is None:
             return None
-        ids.append(int(text))
+        ids.append(number)
     return sorted(set(ids))
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import gettext as _
 
+from app.forms import FIRST_DAY, LAST_DAY
 from app.models import utcnow
 
 
@@ -24,8 +25,11 @@ def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def parse_local(text: str) -> datetime:
-    """A browser's datetime-local value (no zone) read in the configured zone."""
+    """A browser's datetime-local value (no zone) read in the configured zone; ValueError for one that
+    is not a date and time, or lies outside FIRST_DAY … LAST_DAY."""
     moment = datetime.fromisoformat(text)
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise ValueError(f"{text} is outside {FIRST_DAY} … {LAST_DAY}")
     return moment.replace(tzinfo=zone()) if moment.tzinfo is None else moment
 
 
