@@ -18,11 +18,16 @@ record of who prepared the version; it can no longer be changed — the next cha
 A draft identical to the latest version publishes nothing and stays open. An open draft can be discarded
 (deleted).
 
+Every change is audited: draft_created, draft_diagram_saved (from the modeler or an upload, with the
+diagram's size and SHA-256), draft_forms_saved (the files), draft_discarded; publishing writes
+version_published (app/versions.py).
+
 No Flask here: the web layer (app/web/process.py) turns the errors' `Message`s into text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +42,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, versions
 from app.engine import model as process_model
-from app.engine.model import BPMN_NS, MAX_BPMN_BYTES, NO_DOCTYPE, NS, ModelError, Problem
+from app.engine.model import (
+    BPMN_NS,
+    MANUAL_TASKS_XPATH,
+    MAX_BPMN_BYTES,
+    NO_DOCTYPE,
+    NS,
+    TOO_MANY_ELEMENTS,
+    ModelError,
+    Problem,
+)
+from app.forms import reference_and_limit_problems
 from app.messages import N_, Message
 from app.models import ProcessDraft, ProcessVersion, utcnow
 
@@ -165,6 +180,8 @@ def read_diagram(data: bytes | str) -> str:
                     )
                 )
             ) from None
+        if message.text == TOO_MANY_ELEMENTS:
+            raise InvalidDiagram(message) from None
         # The reason is the XML parser's own (English) explanation, shown as the library wrote it.
         reason = message.params.get("detail", str(message))
         raise InvalidDiagram(
@@ -209,7 +226,9 @@ def form_references(bpmn_xml: str) -> list[FormRef]:
     if root is None:
         return []
     refs = []
-    for task in root.xpath("//bpmn:process//bpmn:userTask", namespaces=NS):
+    tasks = [task for process in root.xpath("bpmn:process", namespaces=NS)
+             for task in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS)]  # fmt: skip
+    for task in tasks:
         props = {
             p.get("name"): p.get("value") or ""
             for p in task.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
@@ -302,6 +321,9 @@ def check_form(text: str, *, is_schema: bool) -> Message | None:
             return Message(N_("Not a valid JSON Schema: %(error)s"), {"error": error.message})
         if document.get("type") != "object":
             return Message(N_('A form schema must describe an object ("type": "object").'))
+        problems = reference_and_limit_problems(document)
+        if problems:
+            return problems[0]
     return None
 
 
@@ -330,7 +352,13 @@ def create(
     )
     session.add(draft)
     session.flush()
+    _record(session, "draft_created", actor, draft, base_version=version.version)
     return draft
+
+
+def _record(session: Session, kind: str, actor: audit.Actor, draft: ProcessDraft, **data: object) -> None:
+    data = {"draft": draft.id, "process_id": draft.process_id, **data}
+    audit.append(session, kind=kind, actor=actor, at=utcnow(), data=data)
 
 
 def _editable(session: Session, draft_id: int, lock_version: int) -> ProcessDraft:
@@ -353,14 +381,18 @@ def _touch(session: Session, draft: ProcessDraft, actor: audit.Actor) -> Process
 
 
 def save_diagram(
-    session: Session, draft_id: int, lock_version: int, data: bytes | str, actor: audit.Actor
+    session: Session, draft_id: int, lock_version: int, data: bytes | str, actor: audit.Actor, source: str = "modeler"
 ) -> ProcessDraft:
-    """Store a diagram (which may still have problems: they are listed, not refused, until publication)."""
+    """Store a diagram (which may still have problems: they are listed, not refused, until publication).
+    `source` says how it came: "modeler" or "upload"."""
     text = read_diagram(data)
     draft = _editable(session, draft_id, lock_version)
     draft.bpmn_xml = text
     draft.process_id = executable_process_id(text) or draft.process_id
-    return _touch(session, draft, actor)
+    _touch(session, draft, actor)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    _record(session, "draft_diagram_saved", actor, draft, source=source, characters=len(text), sha256=digest)
+    return draft
 
 
 def save_forms(
@@ -384,8 +416,12 @@ def save_forms(
     if errors:
         raise InvalidForms(errors)
     draft = _editable(session, draft_id, lock_version)
-    draft.forms_json = json.dumps(merge_forms(forms_of(draft), cleaned), ensure_ascii=False)
-    return _touch(session, draft, actor)
+    before = forms_of(draft)
+    draft.forms_json = json.dumps(merge_forms(before, cleaned), ensure_ascii=False)
+    _touch(session, draft, actor)
+    changed = sorted(name for name, text in cleaned.items() if before.get(name) != text)
+    _record(session, "draft_forms_saved", actor, draft, files=changed)
+    return draft
 
 
 def merge_forms(current: Mapping[str, str], edited: Mapping[str, str]) -> dict[str, str]:
@@ -414,10 +450,13 @@ def publish(
     return version, created
 
 
-def discard(session: Session, draft_id: int) -> None:
+def discard(session: Session, draft_id: int, actor: audit.Actor) -> None:
+    """Delete an open draft; its audit row keeps who discarded what (the diagram's SHA-256)."""
     draft = get(session, draft_id)
     if draft.status != OPEN:
         raise DraftClosed(draft)
+    digest = hashlib.sha256(draft.bpmn_xml.encode()).hexdigest()
+    _record(session, "draft_discarded", actor, draft, sha256=digest, created_by=draft.created_by)
     session.delete(draft)
     session.flush()
 

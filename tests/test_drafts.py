@@ -3,15 +3,16 @@ and publishing from a draft (app/drafts.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 from sqlalchemy import func, select
 
-from app import drafts, versions
+from app import audit, drafts, versions
 from app.audit import SYSTEM, Actor
-from app.engine.model import MAX_BPMN_BYTES, ModelError
-from app.models import ProcessDraft, ProcessVersion
+from app.engine.model import MAX_BPMN_BYTES, MAX_ELEMENTS, ModelError
+from app.models import AuditEvent, ProcessDraft, ProcessVersion
 from app.versions import BUNDLED_DIAGRAM
 
 OWNER = Actor(None, "郑涛", frozenset({"process_owner"}))
@@ -149,7 +150,7 @@ def test_publishing_a_draft_makes_the_next_version_and_closes_the_draft(db, vers
             drafts.save_diagram(session, draft_id, draft.lock_version, XML, OWNER)
     with pytest.raises(drafts.DraftClosed):
         with db.transaction() as session:
-            drafts.discard(session, draft_id)
+            drafts.discard(session, draft_id, SYSTEM)
 
 
 def test_publishing_needs_the_reviewed_lock_version(db, draft_id):
@@ -194,6 +195,13 @@ def test_a_draft_with_problems_is_refused_and_nothing_is_published(db, draft_id)
         ),
         pytest.param(b"<html><body>hello</body></html>", "not a BPMN 2.0 diagram", id="html"),
         pytest.param(XML.encode() + b"<!--" + b"x" * MAX_BPMN_BYTES + b"-->", "larger than 2 MB", id="too-large"),
+        pytest.param(
+            XML.replace(
+                "</bpmn:definitions>", "<bpmn:textAnnotation/>" * MAX_ELEMENTS + "</bpmn:definitions>"
+            ).encode(),
+            "at most 10000 are accepted",
+            id="too-many-elements",
+        ),
     ],
 )
 def test_what_is_not_a_diagram_is_refused_plainly(db, draft_id, data, expected):
@@ -215,6 +223,28 @@ def test_a_diagram_in_another_encoding_is_stored_as_text(db, draft_id):
 
 def test_discarding_an_open_draft_deletes_it(db, draft_id):
     with db.transaction() as session:
-        drafts.discard(session, draft_id)
+        drafts.discard(session, draft_id, SYSTEM)
     with pytest.raises(drafts.DraftNotFound):
         load(db, draft_id)
+
+
+def test_every_draft_action_is_audited(db, version1, draft_id):
+    with db.transaction() as session:
+        drafts.save_diagram(session, draft_id, 1, RELABELLED, OWNER, source="upload")
+        drafts.save_forms(session, draft_id, 2, {"initial_support.uischema.json": "{}"}, OTHER)
+        drafts.discard(session, draft_id, OTHER)
+    with db.read() as session:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.kind.like("draft_%")).order_by(AuditEvent.id))
+        seen = [(row.kind, row.actor_name, audit.data_of(row)) for row in rows]
+    digest = hashlib.sha256(RELABELLED.encode()).hexdigest()
+    common = {"draft": draft_id, "process_id": "incident_management"}
+    assert seen == [
+        ("draft_created", OWNER.name, {**common, "base_version": 1}),
+        (
+            "draft_diagram_saved",
+            OWNER.name,
+            {**common, "source": "upload", "characters": len(RELABELLED), "sha256": digest},
+        ),
+        ("draft_forms_saved", OTHER.name, {**common, "files": ["initial_support.uischema.json"]}),
+        ("draft_discarded", OTHER.name, {**common, "sha256": digest, "created_by": OWNER.name}),
+    ]

@@ -25,11 +25,14 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
-from app.engine import lint, operations, safe_expression
+from app.engine import lint, operations, safe_expression, waits
 from app.engine.lanes import LANES
+from app.forms import reference_and_limit_problems
 from app.messages import N_, Message
 
 MAX_BPMN_BYTES = 2_000_000
+MAX_ELEMENTS = 10_000  # XML elements (shapes and waypoints included): ~9 times the bundled diagram
+MANUAL_TASKS_XPATH = " | ".join(f".//bpmn:{kind}" for kind in waits.MANUAL_TASKS)  # where the engine waits for a person
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -139,10 +142,14 @@ def parse_xml(text: str | bytes) -> etree._Element:
         raise ModelError([_problem(N_("not well-formed XML: %(detail)s"), detail=str(error))]) from None
     if root.getroottree().docinfo.doctype:
         raise ModelError([Problem(NO_DOCTYPE)])
+    count = sum(1 for _ in root.iter())
+    if count > MAX_ELEMENTS:
+        raise ModelError([_problem(TOO_MANY_ELEMENTS, count=count, limit=MAX_ELEMENTS)])
     return root
 
 
 NO_DOCTYPE = Message(N_("a DOCTYPE (and so any entity) is not allowed in a BPMN file"))
+TOO_MANY_ELEMENTS = N_("The diagram has %(count)s XML elements; at most %(limit)s are accepted.")
 
 
 class _DoctypeFound(Exception):
@@ -171,10 +178,21 @@ def _has_doctype(data: bytes) -> bool:
 
 
 def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
-    """Every problem of the document and its forms; an empty list means it can be published."""
+    """Every problem of the document and its forms; an empty list means it can be published.
+
+    Checked once per content, like `load`: a draft page shows the same draft many times."""
+    key = _content_key(text, forms)
+    with _PARSED_LOCK:
+        if key in _REFUSED:
+            _REFUSED.move_to_end(key)
+            return _REFUSED[key]
     try:
-        _load(text, forms)
+        load(text, forms)
     except ModelError as error:
+        with _PARSED_LOCK:
+            _REFUSED[key] = error.problems
+            while len(_REFUSED) > PARSED_KEPT:
+                _REFUSED.popitem(last=False)
         return error.problems
     return []
 
@@ -200,6 +218,7 @@ def load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
 
 PARSED_KEPT = 32  # documents (versions and drafts) kept parsed, least recently used dropped first
 _PARSED: OrderedDict[str, ProcessModel] = OrderedDict()
+_REFUSED: OrderedDict[str, list[Problem]] = OrderedDict()  # what `validate` found wrong, by content
 _PARSED_LOCK = threading.Lock()
 
 
@@ -226,6 +245,7 @@ def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
     problems += _forbidden(process) + _event_problems(process) + _lane_problems(process, lanes)
     problems += _expression_problems(process)
     problems += _service_problems(process)
+    problems += _loop_problems(process)
     user_tasks, parsed_forms, form_problems = _user_tasks(process, lanes, forms)
     problems += form_problems
     if problems:
@@ -312,10 +332,20 @@ def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Pr
         for lane in process.xpath(".//bpmn:lane", namespaces=NS)
         if lane.get("name") not in LANES
     ]
-    for task in process.xpath(".//bpmn:userTask", namespaces=NS):
+    for task in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS):
         if task.get("id") not in lanes:
-            problems.append(_problem(N_("user task is not in any lane, so nobody could work it"), task.get("id")))
+            text = (N_("user task is not in any lane, so nobody could work it") if _local(task) == "userTask"
+                    else N_("%(kind)s waits for a person but is not in any lane, so nobody could work it"))  # fmt: skip
+            problems.append(_problem(text, task.get("id"), kind=_local(task)))
     return problems
+
+
+def _loop_problems(process: etree._Element) -> list[Problem]:
+    text = N_("these elements form a loop with no user task or timer to wait at, so it would run without end: %(loop)s")
+    return [
+        _problem(text, loop[0].get("id"), loop=", ".join(el.get("name") or el.get("id") for el in loop))
+        for loop in waits.loops_without_wait(process)
+    ]
 
 
 def _owner_id(element: etree._Element) -> str | None:
@@ -396,7 +426,7 @@ def _user_tasks(
     process: etree._Element, lanes: Mapping[str, str], forms: Mapping[str, str]
 ) -> tuple[dict[str, UserTaskInfo], dict[str, dict], list[Problem]]:
     infos, parsed, problems = {}, {}, []
-    for task in process.xpath(".//bpmn:userTask", namespaces=NS):
+    for task in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS):
         task_id = task.get("id")
         props = {
             p.get("name"): p.get("value")
@@ -404,7 +434,12 @@ def _user_tasks(
         }
         files = (props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename"))
         if not all(files):
-            problems.append(_problem(N_("user task needs formJsonSchemaFilename and formUiSchemaFilename"), task_id))
+            if _local(task) == "userTask":
+                text = N_("user task needs formJsonSchemaFilename and formUiSchemaFilename")
+            else:  # the engine stops at a manual or plain task for a person, exactly as at a user task
+                text = N_("a %(kind)s waits for a person like a user task, so it needs a form "
+                          "(formJsonSchemaFilename and formUiSchemaFilename); or make it a user task")  # fmt: skip
+            problems.append(_problem(text, task_id, kind=_local(task)))
             continue
         for file_name in files:
             if file_name in parsed:
@@ -437,6 +472,9 @@ def _form_document(file_name: str, forms: Mapping[str, str], *, is_schema: bool)
             return None, Message(text, {**file, "detail": error.message})
         if document.get("type") != "object":
             return None, Message(N_("form file '%(file)s' must describe an object"), file)
+        problems = reference_and_limit_problems(document)
+        if problems:
+            return None, Message(N_("form file '%(file)s': %(problem)s"), {**file, "problem": problems[0]})
     return document, None
 
 

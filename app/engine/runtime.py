@@ -73,6 +73,31 @@ class EngineError(RuntimeError):
 
 TASK_GONE = N_("This task has already been completed, or no longer exists.")
 
+# Engine steps (gateways, service tasks, events) one action may take before the engine stops it. A
+# path through the incident process takes at most ~20 (measured); a loop that never waits (a diagram error the
+# model check refuses, app.engine.waits) would otherwise run on while its transaction holds the lock.
+MAX_STEPS = 200
+
+
+class StepBudgetExceeded(WorkflowException):
+    """The process ran MAX_STEPS steps without reaching a task that waits: it loops. Nothing is saved."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the process ran {MAX_STEPS} steps without reaching a task that waits: the diagram loops")
+
+
+def _step_budget(limit: int):
+    """A do_engine_steps callback that stops the engine after `limit` steps."""
+    taken = 0
+
+    def step(_task: Any) -> None:
+        nonlocal taken
+        taken += 1
+        if taken > limit:
+            raise StepBudgetExceeded()
+
+    return step
+
 
 @dataclass(frozen=True)
 class ReadyTask:
@@ -117,7 +142,7 @@ class Run:
     def advance(self) -> None:
         """Run everything the engine can run by itself (gateways, service tasks, due timers)."""
         self.workflow.refresh_timers()
-        self.workflow.do_engine_steps()
+        self.workflow.do_engine_steps(did_complete_task=_step_budget(MAX_STEPS))
 
     def ready_tasks(self) -> list[ReadyTask]:
         return [

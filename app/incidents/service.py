@@ -274,21 +274,26 @@ class IncidentService:
         if version is None:
             raise ServiceError(N_("No process version has been published yet."))
         ctx = operations.Context(now=self.clock(), settings=self.settings)
-        ctx.emit("started", process_version=version.version, parent_id=parent_id, incident=fields)
-        run = Run.start(self.models.get(version), ctx, {"incident": fields})
         requester = session.get(User, requester_id) if requester_id else None
+        if requester_id and not permissions.may_be_requester(requester):  # a follow-up then has none
+            if parent_id is None:
+                raise InvalidInput({"requester_id": Message(N_("Choose a person with the requester role."))})
+            requester = None
+        ctx.emit("started", process_version=version.version, parent_id=parent_id, incident=fields)
+        run = self._engine(Run.start, self.models.get(version), ctx, {"incident": fields})
         incident = Incident(
             process_version=version,
             workflow="",
             serializer_version=SERIALIZER_VERSION,
             status=projection.NEW,
             requester_id=requester.id if requester else None,
-            requester_name=requester.display_name if requester else fields.get("contact"),
+            requester_name=projection.fit(Incident.requester_name, fields.get("contact")),
             created_by_id=actor.user_id,
             created_at=ctx.now,
             parent_id=parent_id,
         )
         projection.apply_incident_fields(incident, fields)
+        incident.requester_name = requester.display_name if requester else incident.requester_name
         session.add(incident)
         session.flush()
         unit = _Unit(session, incident, run, ctx, actor, system_until=0)
@@ -328,7 +333,7 @@ class IncidentService:
     def _load(self, session: Session, incident: Incident, actor: Actor) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings)
         run = Run.load(self.models.get(incident.process_version), incident.workflow, ctx)
-        run.advance()  # timers that fell due fire before anything else happens
+        self._engine(run.advance)  # timers that fell due fire before anything else happens
         return _Unit(session, incident, run, ctx, actor, system_until=len(ctx.events))
 
     def _validate(self, schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -353,10 +358,10 @@ class IncidentService:
     def _signal(self, unit: _Unit, name: str, payload: Mapping[str, Any]) -> None:
         self._engine(unit.run.signal, name, payload)
 
-    def _engine(self, action: Callable[..., None], *args: Any) -> None:
+    def _engine(self, action: Callable[..., Any], *args: Any) -> Any:
         """Run an engine action; its refusals become messages for the user (and roll everything back)."""
         try:
-            action(*args)
+            return action(*args)
         except EngineError as error:
             raise Conflict(error.message) from None
         except SpiffWorkflowException as error:
@@ -383,9 +388,8 @@ class IncidentService:
                     Announcement(incident_id=incident.id, text=data["text"], published_by=actor.name, published_at=now)
                 )
             elif event.kind == "problem_ticket_requested":
-                session.add(
-                    ProblemTicket(incident_id=incident.id, title=data["title"], created_by=actor.name, created_at=now)
-                )
+                title = projection.fit(ProblemTicket.title, data["title"])
+                session.add(ProblemTicket(incident_id=incident.id, title=title, created_by=actor.name, created_at=now))
             elif event.kind == "follow_up_requested":
                 follow_ups.append(data["title"])
             entries.append(

@@ -36,6 +36,7 @@ from app.messages import N_
 from app.models import Incident, ProcessDraft, ProcessVersion
 from app.web import database
 from app.web.i18n import content, translate
+from app.web.inputs import form_id
 from app.web.security import current_actor, has_role, roles_required
 from app.web.timefmt import local
 
@@ -107,8 +108,8 @@ def _limit_request_size(endpoint, values):
     """Bound what a request may send before anything reads its body (the CSRF check reads the form)."""
     if endpoint == "process.upload":
         request.max_content_length = UPLOAD_LIMIT
-    elif endpoint == "process.save_diagram":
-        request.max_content_length = SAVE_LIMIT
+    elif endpoint in ("process.save_diagram", "process.forms"):  # forms: every form file of the draft at once
+        request.max_content_length = request.max_form_memory_size = SAVE_LIMIT
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -214,7 +215,9 @@ def _bpmn_file(text: str, name: str) -> Response:
 @bp.route("/drafts", methods=["POST"])
 @roles_required(OWNER)
 def new_draft():
-    version_id = request.form.get("version_id", type=int)
+    version_id = form_id("version_id")
+    if version_id is None and request.form.get("version_id", "").strip():
+        abort(404)  # names no version
     try:
         with database().transaction() as session:
             base = _version_or_404(session, version_id) if version_id else versions.latest(session)
@@ -373,7 +376,7 @@ def upload(draft_id: int):
         abort(400)
     try:
         with database().transaction() as session:
-            drafts.save_diagram(session, draft_id, lock_version, data, current_actor())
+            drafts.save_diagram(session, draft_id, lock_version, data, current_actor(), source="upload")
     except drafts.DraftNotFound:
         abort(404)
     except drafts.DraftConflict as error:
@@ -567,7 +570,7 @@ def _publish_page(draft_id, comment, comment_error, refused, refused_problems, c
 def discard(draft_id: int):
     try:
         with database().transaction() as session:
-            drafts.discard(session, draft_id)
+            drafts.discard(session, draft_id, current_actor())
     except drafts.DraftNotFound:
         abort(404)
     except drafts.DraftClosed as error:

@@ -7,14 +7,17 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from app.engine import model
+from app.engine import model, operations
 from app.engine.model import BPMN_NS, MAX_BPMN_BYTES, NS, SPIFF_NS, ModelError, Problem
+from app.engine.runtime import MAX_STEPS, Run, StepBudgetExceeded
 from app.forms import read_form_files
+from tests.driver import registration
 from tests.engine.bpmn_edit import BPMN_FILE, bpmn, find, process
 
 FORMS = read_form_files()
@@ -442,3 +445,82 @@ def test_independent_problems_are_all_listed():
         "end_closed",
         "register_incident",
     }
+
+
+# --- diagrams that cannot run (docs/security.md) --------------------------------------------------------------
+
+
+def as_manual_task(root: etree._Element, *, keep_form: bool) -> None:
+    task = find(root, "notify_fault")
+    task.tag = f"{{{BPMN_NS}}}manualTask"
+    if not keep_form:
+        task.remove(task.find("bpmn:extensionElements", NS))
+
+
+def test_a_manual_task_needs_a_form_like_a_user_task():
+    assert_problem(problems_of(variant(lambda root: as_manual_task(root, keep_form=False))), "notify_fault",
+                   "manualTask waits for a person", "needs a form")  # fmt: skip
+    with_form = variant(lambda root: as_manual_task(root, keep_form=True))
+    assert problems_of(with_form) == []
+    assert model.load(with_form, FORMS).form("notify_fault")[0]["type"] == "object"  # the task page has its form
+
+
+def loop_back(root: etree._Element) -> None:
+    """The on-the-spot gateway sends an unsolved incident back to classification: nothing waits in between."""
+    flow = bpmn(
+        "sequenceFlow", process(root), id="f_again", sourceRef="gw_solved_on_spot", targetRef="classify_incident"
+    )
+    bpmn("conditionExpression", flow, 'on_spot["solved"] == False')
+    bpmn("outgoing", find(root, "gw_solved_on_spot"), "f_again")
+    classify = find(root, "classify_incident")
+    classify.insert(classify.index(classify.find("bpmn:outgoing", NS)), bpmn("incoming", text="f_again"))
+
+
+def test_a_loop_with_nothing_to_wait_at_is_refused():
+    problems = problems_of(variant(loop_back))
+    assert_problem(problems, "classify_incident", "loop with no user task or timer", "事件分类, 现场已解决?")
+
+
+def test_a_loop_through_a_wait_is_accepted():
+    def through_a_timer(root):
+        loop_back(root)
+        timer = bpmn("intermediateCatchEvent", process(root), id="wait_a_minute", name="等一分钟")
+        bpmn("timeDuration", bpmn("timerEventDefinition", timer), '"PT1M"')
+        find(root, "f_again").set("targetRef", "wait_a_minute")
+        bpmn("sequenceFlow", process(root), id="f_after_wait", sourceRef="wait_a_minute", targetRef="classify_incident")
+
+    assert not [p for p in problems_of(variant(through_a_timer)) if "loop with no" in str(p.message)]
+    assert problems_of(baseline()) == []  # the shipped diagram loops only through user tasks (reopen, new facts)
+
+
+def test_the_engine_stops_a_loop_after_its_step_budget():
+    """Should a loop get past the check, the engine stops it instead of running on under the write lock."""
+    looping = model.parse_xml(variant(loop_back))
+    loaded = model.ProcessModel("incident_management", *model._spiff_spec(looping, "incident_management"), {}, {}, {})
+    run = Run.start(loaded, operations.Context(datetime(2026, 3, 2, tzinfo=UTC)), {})
+    (registration_task,) = run.ready_tasks()
+    with pytest.raises(StepBudgetExceeded, match=f"ran {MAX_STEPS} steps"):
+        run.complete(registration_task.id, registration())  # not solved on the spot: round and round
+
+
+def test_a_diagram_with_too_many_elements_is_refused_before_any_check():
+    def grow(root):
+        for number in range(model.MAX_ELEMENTS):
+            bpmn("textAnnotation", process(root), id=f"note_{number}")
+
+    problems = problems_of(variant(grow))
+    assert len(problems) == 1 and "at most 10000 are accepted" in str(problems[0])
+
+
+def test_validation_is_kept_per_content(monkeypatch):
+    checked = []
+    original = model._load
+
+    def counting(text, forms):
+        checked.append(1)
+        return original(text, forms)
+
+    monkeypatch.setattr(model, "_load", counting)
+    broken = variant(lambda root: find(root, "lane_first_line").set("name", "四线"))
+    first = problems_of(broken)
+    assert problems_of(broken) == first and len(checked) == 1  # a draft page shown again checks nothing again

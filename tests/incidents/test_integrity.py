@@ -163,3 +163,43 @@ def test_concurrent_edits_of_one_instance(desk, service, actors):
 
     with desk.db.read() as session:
         assert audit.verify(session).ok
+
+
+def test_an_action_over_the_engine_step_budget_is_refused_and_writes_nothing(desk, service, actors, monkeypatch, db):
+    from sqlalchemy import func, select
+
+    from app.engine import runtime
+    from app.incidents.service import ServiceError
+    from app.models import AuditEvent, Incident
+
+    incident_id = desk.register(registration(complaints=20))
+    before = snapshot(desk, incident_id)
+    monkeypatch.setattr(runtime, "MAX_STEPS", 3)  # as a diagram that loops without waiting would run out
+    task = desk.task(incident_id, "initial_support")
+    with pytest.raises(ServiceError, match="without reaching a task that waits"):
+        service.complete_task(actors["service_desk"], incident_id, task.id, pass_on("first_line"))
+    with pytest.raises(ServiceError, match="without reaching a task that waits"):
+        desk.register(registration())
+    assert snapshot(desk, incident_id) == before
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.incident_id != incident_id))
+            == 0
+        )
+
+
+def test_only_an_active_requester_can_be_made_the_requester(desk, service, actors, db):
+    from app.models import Incident
+
+    for who in ("auditor", "service_desk"):
+        with pytest.raises(InvalidInput) as error:
+            desk.register(registration("request"), requester=who)
+        assert set(error.value.errors) == {"requester_id"}
+    incident_id = desk.register(registration("request"))
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    with db.transaction() as session:  # an incident that names someone who is no (longer a) requester
+        session.get(Incident, incident_id).requester_id = actors["auditor"].user_id
+    task = desk.task(incident_id, "confirm_resolution")
+    with pytest.raises(PermissionDenied):
+        service.complete_task(actors["auditor"], incident_id, task.id, {"confirmation": {"resolved": True}})
