@@ -213,7 +213,7 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(100))
-    actor_role: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(400))  # every role an account can hold, comma-separated
     kind: Mapped[str] = mapped_column(String(40), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(200))

@@ -1,5 +1,5 @@
 """Server-side sessions and sign-in throttling instead of account lockout; contact and change reference
-columns as long as the forms allow.
+columns as long as the forms allow; an audit row's actor roles as long as every role together.
 
 Revision ID: 0004
 Revises: 0003
@@ -44,9 +44,13 @@ def upgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
         batch.alter_column("requester_name", type_=sa.String(length=200), existing_type=sa.String(length=100))
         batch.alter_column("change_reference", type_=sa.String(length=200), existing_type=sa.String(length=100))
+    with op.batch_alter_table("audit_events") as batch:
+        batch.alter_column("actor_role", type_=sa.String(length=400), existing_type=sa.String(length=100))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_events") as batch:
+        batch.alter_column("actor_role", type_=sa.String(length=100), existing_type=sa.String(length=400))
     with op.batch_alter_table("incidents") as batch:
         batch.alter_column("change_reference", type_=sa.String(length=100), existing_type=sa.String(length=200))
         batch.alter_column("requester_name", type_=sa.String(length=100), existing_type=sa.String(length=200))
