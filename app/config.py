@@ -19,6 +19,7 @@ DEFAULTS = {
     "AUDIT_FULL_CHECK_SECONDS": 300,  # audit pages re-hash the whole chain at most this often (per process)
     "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_SECURE": False,  # set to 1 behind HTTPS
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app: the client's address is read from X-Forwarded-For
 }
 
 

@@ -64,8 +64,10 @@ PHONE = (390, 844)
 @pytest.fixture
 def open_as(browser, live_server):
     """open_as("service_desk") → a signed-in page of its own browser context (its own cookies);
-    `viewport=PHONE` for a phone's screen (touch, a phone's pixel ratio)."""
-    contexts = []
+    `viewport=PHONE` for a phone's screen (touch, a phone's pixel ratio).
+
+    Whatever the test does, nothing on its pages may be blocked by the content-security policy."""
+    contexts, blocked = [], []
 
     def sign_in(role: str, password: str = "password123", *, viewport: tuple[int, int] = (1366, 900)):
         phone = viewport == PHONE
@@ -78,6 +80,7 @@ def open_as(browser, live_server):
         )
         contexts.append(context)
         page = context.new_page()
+        page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
         page.set_default_timeout(15_000)
         page.goto(f"{live_server}/login")
         page.fill("#username", role)
@@ -89,3 +92,4 @@ def open_as(browser, live_server):
     yield sign_in
     for context in contexts:
         context.close()
+    assert not blocked, blocked
