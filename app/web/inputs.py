@@ -28,7 +28,8 @@ class UnacceptableInput(BadRequest):
 
 
 def init(app: Flask) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     app.before_request(check_request)
     app.register_error_handler(UnacceptableInput, _refused)
 
@@ -36,14 +37,15 @@ def init(app: Flask) -> None:
 def check_request() -> None:
     if request.endpoint == "static":
         return
-    _check([request.path, *request.args.keys(), *request.args.values()], ONE_LINE)
+    _check([request.path, *(part for pair in request.args.items(multi=True) for part in pair)], ONE_LINE)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.is_json:
         _check_json()
     else:
-        _check([*request.form.keys(), *(file.filename or "" for file in request.files.values())], ONE_LINE)
-        _check(request.form.values(), TEXT)
+        files = (file.filename or "" for _name, file in request.files.items(multi=True))
+        _check([*request.form.keys(), *request.files.keys(), *files], ONE_LINE)
+        _check((value for _name, value in request.form.items(multi=True)), TEXT)
 
 
 def _check(values: Iterable[str], pattern: re.Pattern[str]) -> None:

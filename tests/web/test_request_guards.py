@@ -57,6 +57,7 @@ def test_a_nul_byte_in_a_task_form_is_refused_and_the_reports_keep_working(desk,
     ("method", "url", "data"),
     [
         ("get", "/incidents/?q=%00", None),
+        ("get", "/incidents/?status=open&status=%00", None),  # the second value of a field too
         ("get", "/incidents/?q=a%1Bb", None),
         ("get", "/incidents/?q%00=x", None),
         ("get", "/audit/?person=%0D%0A", None),
