@@ -1,5 +1,6 @@
 """Persistent records. Lists, inboxes and reports read the plain indexed columns here and never
-deserialize a workflow; the workflow text is read only to act on one instance."""
+deserialize a workflow; the engine state lives in its own table (IncidentState), read only to act
+on one instance or to show one task's form."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -122,8 +124,6 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
-    workflow: Mapped[str] = mapped_column(Text)  # exactly as the serializer wrote it (key order matters)
-    serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer)
 
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
@@ -175,6 +175,18 @@ class Incident(Base):
     @property
     def number(self) -> str:
         return f"INC{self.id:06d}"
+
+
+class IncidentState(Base):
+    """The engine state of one incident (app/incidents/state.py): SpiffWorkflow's serialization
+    without the process spec, which is parsed once per version. Kept out of `incidents` so that no
+    list or page that reads incidents ever loads it; read once and written once per action."""
+
+    __tablename__ = "incident_states"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the serializer's JSON, byte for byte
 
 
 class OpenTask(Base):

@@ -96,5 +96,11 @@ class ModelCache:
             self._models[version.id] = parsed
         return parsed
 
+    def get_by_id(self, session: Session, version_id: int) -> ProcessModel:
+        """The parsed model of a version; its row (diagram and forms, ~120 KB) is read only the
+        first time, so an action on an incident never reads it again."""
+        parsed = self._models.get(version_id)
+        return parsed if parsed is not None else self.get(session.get_one(ProcessVersion, version_id))
+
 
 __all__ = ["ModelCache", "ModelError", "content_hash", "latest", "publish", "publish_bundled_if_none"]

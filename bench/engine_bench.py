@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from app import migrate, versions
 from app.audit import SYSTEM
 from app.db import Database
+from app.incidents import state
 from app.incidents.service import IncidentService
 from app.models import Incident, OpenTask
 from app.users import actor_of, create_user
@@ -56,8 +57,9 @@ def task_id(db: Database, incident_id: int, spec_id: str) -> str:
 
 
 def size(db: Database, incident_id: int) -> int:
+    """The stored engine state as written (compressed), in bytes."""
     with db.read() as session:
-        return len(session.get(Incident, incident_id).workflow.encode())
+        return len(state.read(session, incident_id).state)
 
 
 def run(incidents: int, url: str) -> None:

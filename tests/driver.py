@@ -7,7 +7,9 @@ import json
 from sqlalchemy import select
 
 from app import audit
-from app.engine.runtime import SERIALIZER
+from app.engine import operations
+from app.engine.runtime import Run
+from app.incidents import state
 from app.models import Incident, OpenTask
 
 
@@ -74,6 +76,16 @@ class Desk:
         self.service.complete_task(self.actors[role], incident_id, task.id, data)
         self.assert_round_trip(incident_id)
 
+    def state(self, incident_id: int) -> str:
+        """The stored engine state (serializer text)."""
+        with self.db.read() as session:
+            return state.text_of(session, incident_id)
+
+    def model(self, incident_id: int):
+        with self.db.read() as session:
+            version_id = session.get(Incident, incident_id).process_version_id
+            return self.service.models.get_by_id(session, version_id)
+
     def audit(self, incident_id: int) -> list[tuple[str, dict]]:
         with self.db.read() as session:
             return [(event.kind, audit.data_of(event)) for event in audit.events_of(session, incident_id)]
@@ -83,7 +95,7 @@ class Desk:
 
     def assert_round_trip(self, incident_id: int) -> None:
         """The stored instance survives load → save unchanged (checked at every wait state)."""
-        stored = self.incident(incident_id).workflow
-        again = SERIALIZER.serialize_json(SERIALIZER.deserialize_json(stored))
+        stored = self.state(incident_id)
+        again = Run.load(self.model(incident_id), stored, operations.Context(self.service.clock())).dump()
         assert json.loads(again) == json.loads(stored)
         assert again == stored

@@ -27,8 +27,9 @@ from app.audit import SYSTEM
 from app.db import Database
 from app.engine import operations
 from app.engine.runtime import Run
+from app.incidents import state
 from app.incidents.service import IncidentService
-from app.models import Incident, OpenTask, ProcessDraft, ProcessVersion, User, UserSession, utcnow
+from app.models import Incident, IncidentState, OpenTask, ProcessDraft, ProcessVersion, User, UserSession, utcnow
 from app.users import ROLES, actor_of, create_user
 from tests.driver import Desk, pass_on, registration, resolved
 
@@ -322,10 +323,12 @@ def check_integrity(db: Database) -> list[str]:
         if not verification.ok:
             problems.append(f"audit chain broken at row {verification.broken_at}: {verification.reason}")
         for incident in session.scalars(select(Incident)):
-            if not incident.workflow:
-                problems.append(f"{incident.number} has no workflow")
+            stored = session.get(IncidentState, incident.id)
+            if stored is None:
+                problems.append(f"{incident.number} has no engine state")
                 continue
-            run = Run.load(cache.get(incident.process_version), incident.workflow, operations.Context(utcnow()))
+            model = cache.get(incident.process_version)
+            run = Run.load(model, state.decode(stored.state), operations.Context(utcnow()))
             ready = {task.id for task in run.ready_tasks()}
             rows = {task.id for task in incident.open_tasks}
             if ready != rows:

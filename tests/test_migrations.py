@@ -1,12 +1,80 @@
 """The migrations create exactly the schema the models describe."""
 
+import json
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import create_engine, text
 
+from app import versions
 from app.db import Base
+from app.engine import model as process_model
+from app.engine import operations
+from app.engine.runtime import Run
+from app.forms import read_form_files
+from app.incidents import state
+from app.migrate import alembic_config
+from app.models import utcnow
+
+STOCK = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 
 
 def test_migrated_schema_matches_the_models(db):
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_engine_states_move_out_of_the_incidents_without_their_spec_and_back(tmp_path):
+    """0005 moves each stored instance into incident_states minus the embedded spec; every task and
+    its data come back the same, and the downgrade writes what the stock serializer would."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0004")
+    bpmn = versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8")
+    model = process_model.load(bpmn, read_form_files())
+    forms = versions.referenced_forms(model, read_form_files())
+    run = Run.start(model, operations.Context(utcnow()), {"incident": {"title": "旧事件"}})
+    old_text = STOCK.serialize_json(run.workflow)  # the format 0004 stored, spec and all
+    now = utcnow()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO process_versions (id, process_id, version, bpmn_xml, forms_json, content_hash, comment,"
+                " published_by, published_at) VALUES (1, :pid, 1, :xml, :forms, 'x', '', 'test', :now)"
+            ),
+            {"pid": model.process_id, "xml": bpmn, "forms": json.dumps(forms), "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, process_version_id, workflow, serializer_version, lock_version, status,"
+                " title, emergency, warned, breached, current_lanes, current_assignees, created_at, updated_at,"
+                " reopen_count) VALUES (1, 1, :workflow, '1.5', 1, 'new', '旧事件', false, false, false, '', '',"
+                " :now, :now, 0)"
+            ),
+            {"workflow": old_text, "now": now},
+        )
+
+    command.upgrade(config, "0005")
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT serializer_version, state FROM incident_states")).one()
+    moved = state.decode(stored.state)
+    assert stored.serializer_version == "1.5" and "spec" not in json.loads(moved)
+    assert len(moved) < len(old_text) / 2
+    again = Run.load(model, moved, operations.Context(utcnow()))
+    assert [task.spec_id for task in again.ready_tasks()] == ["register_incident"]
+    assert again.dump() == moved  # restored exactly: nothing of the tasks or their data was lost
+
+    command.downgrade(config, "0004")
+    with engine.connect() as connection:
+        restored = connection.execute(text("SELECT workflow FROM incidents")).scalar_one()
+    engine.dispose()
+    assert json.loads(restored) == json.loads(old_text)
+    assert [task.task_spec.name for task in STOCK.deserialize_json(restored).get_tasks(state=TaskState.READY)] == [
+        "register_incident"
+    ]

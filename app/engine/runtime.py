@@ -15,7 +15,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -34,18 +34,25 @@ _VERSION_SPECS: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("vers
 
 
 class _VersionSpecConverter(BpmnWorkflowConverter):
-    """Restores an instance around its version's already-parsed specs instead of rebuilding them
-    from the copy embedded in every stored instance (most of the cost of a load).
+    """Stores an instance without its process spec and restores it around its version's
+    already-parsed specs: the spec is stored once per version (process_versions) and parsed once
+    per process (app.engine.model.load), never written or rebuilt per action.
 
-    The body is BpmnWorkflowConverter.from_dict of SpiffWorkflow 3.2.0 (pinned) with the specs
-    taken from `_VERSION_SPECS`; what is stored is still exactly what the serializer writes.
+    The bodies are BpmnWorkflowConverter's of SpiffWorkflow 3.2.0 (pinned) without the `spec` and
+    `subprocess_specs` keys; everything else is exactly what the stock serializer writes.
     """
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
 
     def from_dict(self, dct):
         specs = _VERSION_SPECS.get()
         if specs is None:
-            return super().from_dict(dct)
-        dct.pop("spec")
+            raise RuntimeError("an instance is loaded only through Run.load, which knows its version's specs")
+        dct.pop("spec", None)  # a snapshot written by the stock serializer still carries a copy
         dct.pop("subprocess_specs", None)
         workflow = self.target_class(specs[0], specs[1], deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)

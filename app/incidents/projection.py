@@ -125,6 +125,7 @@ def sync_open_tasks(
         incident.open_tasks.append(
             OpenTask(
                 id=task.id,
+                incident_id=incident.id,  # set now, not at the flush: audit rows of this action name it
                 spec_id=task.spec_id,
                 name=task.name,
                 lane=task.lane,

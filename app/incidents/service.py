@@ -1,8 +1,9 @@
 """The incident service: every action on an incident, for the web app, the CLI and the timer worker.
 
 Each action is one transaction that loads the instance once, fires timers that fell due, applies
-the action through the engine, and saves once: the workflow text, the indexed columns, the
-open-task rows and the audit rows are committed together or not at all. Two actions on the same
+the action through the engine, and saves once: the engine state (one row of incident_states, read
+once and written once), the indexed columns (one UPDATE of the incident row), the open-task rows
+and the audit rows are committed together or not at all. Two actions on the same
 instance at once: one wins, the other gets `Conflict` (optimistic lock on the incident row).
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, forms, versions
@@ -25,11 +26,12 @@ from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.engine import operations
 from app.engine.lanes import INCIDENT_MANAGER, LANES
-from app.engine.runtime import SERIALIZER_VERSION, TASK_GONE, EngineError, ReadyTask, Run
+from app.engine.model import ProcessModel
+from app.engine.runtime import TASK_GONE, EngineError, ReadyTask, Run
 from app.forms import FormErrors
-from app.incidents import assignments, permissions, projection
+from app.incidents import assignments, permissions, projection, state
 from app.messages import N_, Message
-from app.models import Announcement, Incident, OpenTask, ProblemTicket, User, utcnow
+from app.models import Announcement, Incident, IncidentState, OpenTask, ProblemTicket, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ CASE_UPDATED = "case_updated"
 TRACKING_REQUESTED = "tracking_requested"
 
 TIMER_RETRY = timedelta(minutes=5)  # a timer whose engine step failed is retried after this
+
+# An action needs the version's parsed model (cached by id), never the version row with its diagram.
+NO_VERSION_ROW = raiseload(Incident.process_version)
 
 
 class ServiceError(Exception):
@@ -89,6 +94,7 @@ class _Unit:
     ctx: operations.Context
     actor: Actor
     system_until: int  # events before this index came from timers, not from the actor
+    stored: IncidentState | None  # the row the state was read from; None for a new incident
 
 
 class IncidentService:
@@ -172,6 +178,7 @@ class IncidentService:
             now = self.clock()
             query = (
                 select(Incident)  # strictly before now: the engine's own test for a due timer
+                .options(NO_VERSION_ROW)
                 .where(Incident.next_timer_due < now, Incident.status.in_(projection.ACTIVE_STATUSES))
                 .where(Incident.id.not_in(seen))
                 .order_by(Incident.next_timer_due)
@@ -207,11 +214,11 @@ class IncidentService:
     def task_form(self, incident_id: int, task_id: str) -> TaskForm:
         """What a task page shows: the task's form and the data it starts from (reads one instance)."""
         with self.db.read() as session:
-            incident = session.get(Incident, incident_id)
-            if incident is None:
+            version_id = session.scalar(select(Incident.process_version_id).where(Incident.id == incident_id))
+            if version_id is None:
                 raise NotFound(N_("There is no such incident."))
             run = Run.load(
-                self.models.get(incident.process_version), incident.workflow, operations.Context(self.clock())
+                self._model(session, version_id), state.text_of(session, incident_id), operations.Context(self.clock())
             )
         try:
             task = run.ready_task(task_id)
@@ -283,8 +290,6 @@ class IncidentService:
         run = self._engine(Run.start, self.models.get(version), ctx, {"incident": fields})
         incident = Incident(
             process_version=version,
-            workflow="",
-            serializer_version=SERIALIZER_VERSION,
             status=projection.NEW,
             requester_id=requester.id if requester else None,
             requester_name=projection.fit(Incident.requester_name, fields.get("contact")),
@@ -296,7 +301,7 @@ class IncidentService:
         incident.requester_name = requester.display_name if requester else incident.requester_name
         session.add(incident)
         session.flush()
-        unit = _Unit(session, incident, run, ctx, actor, system_until=0)
+        unit = _Unit(session, incident, run, ctx, actor, system_until=0, stored=None)
         if registration is not None:
             start_form = run.ready_tasks()[0]
             lane = LANES[start_form.lane]
@@ -316,7 +321,8 @@ class IncidentService:
 
     def _locked_incident(self, session: Session, incident_id: int) -> Incident:
         """Writers lock the incident row first (then the audit head), so they queue instead of deadlocking."""
-        incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update(of=Incident))
+        query = select(Incident).options(NO_VERSION_ROW).where(Incident.id == incident_id)
+        incident = session.scalar(query.with_for_update(of=Incident))
         if incident is None:
             raise NotFound(N_("There is no such incident."))
         return incident
@@ -332,9 +338,13 @@ class IncidentService:
 
     def _load(self, session: Session, incident: Incident, actor: Actor) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings)
-        run = Run.load(self.models.get(incident.process_version), incident.workflow, ctx)
+        stored = state.read(session, incident.id)
+        run = Run.load(self._model(session, incident.process_version_id), state.decode(stored.state), ctx)
         self._engine(run.advance)  # timers that fell due fire before anything else happens
-        return _Unit(session, incident, run, ctx, actor, system_until=len(ctx.events))
+        return _Unit(session, incident, run, ctx, actor, system_until=len(ctx.events), stored=stored)
+
+    def _model(self, session: Session, version_id: int) -> ProcessModel:
+        return self.models.get_by_id(session, version_id)
 
     def _validate(self, schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -377,42 +387,49 @@ class IncidentService:
         session, incident, now = unit.session, unit.incident, unit.ctx.now
         follow_ups: list[str] = []
         entries: list[audit.Entry] = []
-        for index, event in enumerate(unit.ctx.events):
-            actor = SYSTEM if index < unit.system_until else unit.actor
-            data = dict(event.data)
-            if event.kind == "task_completed" and isinstance(data["data"].get("incident"), Mapping):
-                projection.apply_incident_fields(incident, data["data"]["incident"])
-            projection.apply_event(incident, event.kind, data, now)
-            if event.kind == "announced":
-                session.add(
-                    Announcement(incident_id=incident.id, text=data["text"], published_by=actor.name, published_at=now)
+        # Everything about the incident is set before the one flush (in the audit append), so its row
+        # is updated once per action; the queries below read nothing this action changes.
+        with session.no_autoflush:
+            for index, event in enumerate(unit.ctx.events):
+                actor = SYSTEM if index < unit.system_until else unit.actor
+                data = dict(event.data)
+                if event.kind == "task_completed" and isinstance(data["data"].get("incident"), Mapping):
+                    projection.apply_incident_fields(incident, data["data"]["incident"])
+                projection.apply_event(incident, event.kind, data, now)
+                if event.kind == "announced":
+                    session.add(
+                        Announcement(
+                            incident_id=incident.id, text=data["text"], published_by=actor.name, published_at=now
+                        )
+                    )
+                elif event.kind == "problem_ticket_requested":
+                    title = projection.fit(ProblemTicket.title, data["title"])
+                    session.add(
+                        ProblemTicket(incident_id=incident.id, title=title, created_by=actor.name, created_at=now)
+                    )
+                elif event.kind == "follow_up_requested":
+                    follow_ups.append(data["title"])
+                entries.append(
+                    audit.Entry(
+                        kind=event.kind,
+                        actor=actor,
+                        at=now,
+                        data={key: value for key, value in data.items() if key not in ("task_id", "task_name")},
+                        incident_id=incident.id,
+                        task_id=data.get("task_id"),
+                        task_name=data.get("task_name"),
+                    )
                 )
-            elif event.kind == "problem_ticket_requested":
-                title = projection.fit(ProblemTicket.title, data["title"])
-                session.add(ProblemTicket(incident_id=incident.id, title=title, created_by=actor.name, created_at=now))
-            elif event.kind == "follow_up_requested":
-                follow_ups.append(data["title"])
-            entries.append(
-                audit.Entry(
-                    kind=event.kind,
-                    actor=actor,
-                    at=now,
-                    data={key: value for key, value in data.items() if key not in ("task_id", "task_name")},
-                    incident_id=incident.id,
-                    task_id=data.get("task_id"),
-                    task_name=data.get("task_name"),
-                )
-            )
-        removed = projection.sync_open_tasks(incident, unit.run.ready_tasks(), now, self._registration_due(incident))
-        entries += assignments.withdrawals(incident, unit.ctx.events, removed, unit.actor, now)
-        entries += assignments.after_reopen(session, incident, unit.ctx.events, now)
+            ready = unit.run.ready_tasks()
+            removed = projection.sync_open_tasks(incident, ready, now, self._registration_due(incident))
+            entries += assignments.withdrawals(incident, unit.ctx.events, removed, unit.actor, now)
+            entries += assignments.after_reopen(session, incident, unit.ctx.events, now)
+            state.write(session, unit.stored, incident.id, unit.run.dump())
+            incident.next_timer_due = unit.run.next_timer_due()
+            incident.updated_at = now
+            assignments.summarize(session, incident)
         audit.append_all(session, entries)
-        incident.workflow = unit.run.dump()
-        incident.serializer_version = SERIALIZER_VERSION
-        incident.next_timer_due = unit.run.next_timer_due()
-        incident.updated_at = now
         session.flush()
-        assignments.summarize(session, incident)
         for title in follow_ups:
             self._start_follow_up(session, unit.actor, incident, title)
 

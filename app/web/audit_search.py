@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, defer, raiseload
+from sqlalchemy.orm import Session, raiseload
 
 from app.incidents.projection import STATUSES
 from app.models import AuditEvent, Incident, ProcessVersion, User
@@ -116,8 +116,8 @@ def _pattern(text: str) -> str:
 
 
 def search_query(filters: AuditFilter) -> Select:
-    """Incidents matching the filter, newest first (list columns only: no workflow, no diagram)."""
-    query = select(Incident).options(defer(Incident.workflow), raiseload(Incident.process_version))
+    """Incidents matching the filter, newest first (list columns only: no diagram; no engine state)."""
+    query = select(Incident).options(raiseload(Incident.process_version))
     registered = func.coalesce(Incident.registered_at, Incident.created_at)
     if filters.registered_from:
         query = query.where(registered >= _start_of(filters.registered_from))

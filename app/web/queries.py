@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.audit import Actor
@@ -15,7 +15,6 @@ from app.engine.lanes import LANES, SERVICE_DESK
 from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
 from app.web.inputs import id_value
 
-NO_WORKFLOW = defer(Incident.workflow)  # pages never need the stored workflow text
 REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
 
 
@@ -139,14 +138,14 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
         problem_tickets=_of(session, ProblemTicket, incident_id, ProblemTicket.id),
         parent=_incident(session, incident.parent_id) if incident.parent_id else None,
         follow_ups=list(
-            session.scalars(select(Incident).where(Incident.parent_id == incident_id).options(NO_WORKFLOW))
+            session.scalars(select(Incident).where(Incident.parent_id == incident_id))
         ),
         requester=session.get(User, incident.requester_id) if incident.requester_id else None,
     )
 
 
 def _incident(session: Session, incident_id: int) -> Incident | None:
-    return session.scalar(select(Incident).where(Incident.id == incident_id).options(NO_WORKFLOW))
+    return session.scalar(select(Incident).where(Incident.id == incident_id))
 
 
 def _of(session: Session, model: Any, incident_id: int, order: Any) -> list[Any]:

@@ -12,7 +12,7 @@ from tests.driver import pass_on, registration, resolved
 
 def snapshot(desk, incident_id):
     incident = desk.incident(incident_id)
-    return incident.lock_version, incident.workflow, len(desk.audit(incident_id)), desk.open_specs(incident_id)
+    return incident.lock_version, desk.state(incident_id), len(desk.audit(incident_id)), desk.open_specs(incident_id)
 
 
 def test_invalid_form_names_each_field_and_changes_nothing(desk, service, actors):

@@ -151,8 +151,7 @@ def test_search_pages_by_fifty(desk, db, auditor):
     with db.transaction() as session:
         version = versions.latest(session)
         for n in range(51):
-            session.add(Incident(process_version_id=version.id, workflow="", serializer_version="test",
-                                 status="open", title=f"批量事件{n:02d}", created_at=T0))  # fmt: skip
+            session.add(Incident(process_version_id=version.id, status="open", title=f"批量事件{n:02d}", created_at=T0))
     first = auditor.get("/audit/?q=批量").get_data(as_text=True)
     ids = [int(value) for value in re.findall(r'data-incident="(\d+)"', first)]
     assert len(ids) == 50 and ids == sorted(ids, reverse=True)
