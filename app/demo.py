@@ -84,6 +84,7 @@ class _Story:
         }
         if type_ == "fault":
             data["facts"].setdefault("fault_category", "application")
+            data["facts"].setdefault("core_business_impact", "no")
         requester_id = self.people[requester].user_id
         self.incident_id = self.service.start(
             self.people["wangfang"], incident=data["incident"], requester_id=requester_id, registration=data
@@ -181,11 +182,19 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
         (story(0.6).register("报表数据与账务不一致", "request", {"customer_demand": True}, requester="lina")
             .then(2, "wangfang", "initial_support", _pass("second_line", "information_systems"))
             .then(4, "zhaolei", "second_line_handling", _solve("修正报表口径并重新生成")))
-        (story(0.1).register("全省计费话单处理中断", "fault", {"core_interruption_minutes": 35, "core_business_affected": True})
+        (story(0.1).register("全省计费话单处理中断", "fault", {"core_interruption_minutes": 35, "core_business_impact": "yes"})
             .then(0.2, "sunli", "notify_fault", {"notification": {
                 "channels": ["sms", "email"], "recipients": "省公司值班、总部网管", "content": "计费话单处理中断，影响全省"}})
             .then(0.1, "sunli", "coordinate_emergency",
                   {"handling": {"outcome": "announce", "announcement": "计费话单处理中断，正在抢修，预计一小时内恢复"}}))
+        # yellow + E3 (VP complaint) + a late notification (E1): each from yellow, so orange, not red;
+        # many complaints expected: urgency high, an emergency
+        story(0.5).register("话费查询接口大量报错", "fault",
+                            {"complaints": 60, "vp_complaint": True, "complaint_surge_expected": True}, system="查询")
+        # core business impact not sure: medium, listed in the incident manager's console to confirm
+        (story(0.3).register("部分地市缴费到账延迟", "fault", {"affected_users": 3000, "core_business_impact": "unknown"},
+                             system="充值")
+            .then(0.1, "wangfang", "initial_support", _pass("first_line")))
         story(0.08).register("业务受理界面部分按钮无响应", "fault", {"complaints": 60, "affected_users": 60_000})
         (story(0.01).register("营业厅无法打印发票", "fault", {"complaints": 50}, system="业务受理"))
         frozen.move_to(now - timedelta(minutes=5))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -135,6 +136,8 @@ class Incident(Base):
     level: Mapped[str | None] = mapped_column(String(10), index=True)
     impact: Mapped[str | None] = mapped_column(String(10))
     urgency: Mapped[str | None] = mapped_column(String(10))
+    # "core business affected?" answered 不确定 and nothing else shows it: the manager confirms it
+    core_impact_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     emergency: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -45,7 +45,12 @@ def timed(name: str):
 def registration(complaints: int) -> dict:
     return {
         "incident": {"title": "计费接口超时", "description": "压测", "source": "hotline"},
-        "facts": {"type": "fault", "fault_category": "interface", "complaints": complaints},
+        "facts": {
+            "type": "fault",
+            "fault_category": "interface",
+            "core_business_impact": "no",
+            "complaints": complaints,
+        },
         "on_spot": {"solved": False},
     }
 

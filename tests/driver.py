@@ -22,6 +22,7 @@ def registration(type_: str = "fault", *, solved: bool = False, kind: str = "res
     fact_values = {"type": type_, **facts}
     if type_ == "fault":
         fact_values.setdefault("fault_category", "interface")
+        fact_values.setdefault("core_business_impact", "no")
     on_spot = {"solved": solved}
     if solved:
         on_spot.update(kind=kind, solution="重启了计费接口进程")

@@ -309,7 +309,7 @@ def populate(service: IncidentService, db: Database) -> None:
     desk.complete("service_desk", resolved_one, "initial_support", resolved())
     closed = desk.register(registration("consultation", solved=True))
     del closed
-    desk.register(registration(core_business_affected=True))  # an emergency
+    desk.register(registration(core_business_impact="yes"))  # an emergency
     portal = {"title": "门户提交", "description": "无法登录", "contact": "张三", "source": "portal"}
     service.start(actors["requester"], incident=portal, requester_id=actors["requester"].user_id)
 

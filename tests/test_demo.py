@@ -31,6 +31,13 @@ def test_demo_load_gives_every_state_and_working_accounts(app, db):
         assert session.scalar(select(func.count()).select_from(ProblemTicket))
         assert lanes >= {"服务台", "一线", "二线", "事件经理", "事件提出人"}
         assert audit.verify(session).ok
+        # the revised readings: escalations do not stack; 不确定 waits for the manager's answer
+        stacked = session.scalar(select(Incident).where(Incident.title == "话费查询接口大量报错"))
+        assert (stacked.level, stacked.emergency) == ("orange", True)
+        assert (
+            session.scalar(select(Incident).where(Incident.core_impact_unconfirmed.is_(True))).title
+            == "部分地市缴费到账延迟"
+        )
 
     again = cli.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "already there" in again.output

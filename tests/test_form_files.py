@@ -69,9 +69,10 @@ CONTRACT: dict[str, dict[str, dict[str, list[Any] | None]]] = {
             "no_impact_violation": None,
             "no_impact_process_abort": None,
             "urgent_requested": None,
-            "core_business_affected": None,
+            "core_business_impact": ["yes", "no", "unknown"],
             "non_core_business_affected": None,
             "customer_demand": None,
+            "complaint_surge_expected": None,
             "vp_complaint": None,
             "media_exposure": None,
         },
@@ -156,9 +157,10 @@ CONTRACT: dict[str, dict[str, dict[str, list[Any] | None]]] = {
             "no_impact_violation": [True, False],
             "no_impact_process_abort": [True, False],
             "urgent_requested": [True, False],
-            "core_business_affected": [True, False],
+            "core_business_impact": ["yes", "no", "unknown"],
             "non_core_business_affected": [True, False],
             "customer_demand": [True, False],
+            "complaint_surge_expected": [True, False],
             "vp_complaint": [True, False],
             "media_exposure": [True, False],
             "designated_emergency": [True, False],
@@ -305,10 +307,12 @@ def test_data_contract(name):
 
 
 def test_registration_facts_match_the_rules_engine():
-    engine = {f for f in Facts.__dataclass_fields__} - {"late_notification", "designated_emergency"}
-    assert set(schema_of("register_incident")["properties"]["facts"]["properties"]) == engine
+    # core_business_affected is the yes/no the forms asked before 是/否/不确定 (kept for the CLI and
+    # for incidents registered with it); the forms ask core_business_impact
+    engine = {f for f in Facts.__dataclass_fields__} - {"late_notification", "core_business_affected"}
+    assert set(schema_of("register_incident")["properties"]["facts"]["properties"]) == engine - {"designated_emergency"}
     update = set(schema_of("update_facts")["properties"]["update"]["properties"]) - {"note"}
-    assert update == {f for f in Facts.__dataclass_fields__} - {"type", "fault_category", "late_notification"}
+    assert update == engine - {"type", "fault_category"}
 
 
 def test_update_facts_mirrors_registration_fields():
@@ -357,7 +361,7 @@ FULL_REGISTRATION = {
         "no_impact_violation": False,
         "no_impact_process_abort": False,
         "urgent_requested": False,
-        "core_business_affected": True,
+        "core_business_impact": "yes",
         "non_core_business_affected": False,
         "customer_demand": False,
         "vp_complaint": False,
@@ -587,7 +591,8 @@ def test_update_facts():
         "hq_consequence": "criticism",
         "vp_complaint": True,
         "media_exposure": False,
-        "core_business_affected": True,
+        "core_business_impact": "unknown",
+        "complaint_surge_expected": True,
         "designated_emergency": True,
     }
     assert errors("update_facts", {"update": full}) == []

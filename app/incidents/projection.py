@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from app import rules
 from app.engine.lanes import LANES
 from app.engine.operations import parse_time
 from app.engine.runtime import ReadyTask
@@ -57,6 +58,7 @@ def apply_assessment(incident: Incident, assessment: Mapping[str, Any]) -> None:
     incident.impact = assessment["impact"]
     incident.urgency = assessment["urgency"]
     incident.emergency = assessment["emergency"]
+    incident.core_impact_unconfirmed = rules.core_impact_unconfirmed(rules.parse_facts(assessment["facts"]))
     incident.registered_at = parse_time(assessment["registered_at"])
     incident.due_at = parse_time(assessment["due_at"])
     incident.warn_at = parse_time(assessment["warn_at"])

@@ -5,16 +5,25 @@ Pure functions over plain data: no Flask, database or workflow engine. See docs/
 
 from app.rules.classify import Classification, classify, reclassify
 from app.rules.deadlines import NOTIFICATION_WINDOW_MINUTES, REGISTRATION_TARGET_MINUTES, WARNING_RATIO, deadline_times
-from app.rules.facts import Facts, FactsError, FaultCategory, HqConsequence, IncidentType, parse_facts
+from app.rules.facts import (
+    CoreBusinessImpact,
+    Facts,
+    FactsError,
+    FaultCategory,
+    HqConsequence,
+    IncidentType,
+    parse_facts,
+)
 from app.rules.impact import Impact
 from app.rules.levels import Level, raise_level
-from app.rules.urgency import Urgency
+from app.rules.urgency import Urgency, core_impact_unconfirmed
 
 __all__ = [
     "NOTIFICATION_WINDOW_MINUTES",
     "REGISTRATION_TARGET_MINUTES",
     "WARNING_RATIO",
     "Classification",
+    "CoreBusinessImpact",
     "Facts",
     "FactsError",
     "FaultCategory",
@@ -24,6 +33,7 @@ __all__ = [
     "Level",
     "Urgency",
     "classify",
+    "core_impact_unconfirmed",
     "deadline_times",
     "parse_facts",
     "raise_level",

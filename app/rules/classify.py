@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.rules.escalation import escalate, rule_sorted
-from app.rules.facts import Facts, FactsError, IncidentType
+from app.rules.facts import Facts, FactsError, IncidentType, parse_facts
 from app.rules.impact import Impact, impact_and_deadline
 from app.rules.levels import Level, RankedStrEnum, fault_level, higher, level_label
 from app.rules.urgency import Urgency, emergency, urgency
@@ -26,6 +26,7 @@ class Classification:
     deadline_hours: int
     escalations: tuple[str, ...]  # rule ids, in rule order
     reasons: tuple[str, ...]
+    criteria_level: Level | None = None  # before escalation: what E1, E3 and E4 are computed from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class Classification:
             "deadline_hours": self.deadline_hours,
             "escalations": list(self.escalations),
             "reasons": list(self.reasons),
+            "criteria_level": _value(self.criteria_level),
         }
 
     @classmethod
@@ -51,7 +53,15 @@ class Classification:
             deadline_hours=int(data["deadline_hours"]),
             escalations=tuple(data["escalations"]),
             reasons=tuple(data["reasons"]),
+            criteria_level=_stored_criteria_level(data),
         )
+
+
+def _stored_criteria_level(data: Mapping[str, Any]) -> Level | None:
+    if "criteria_level" in data:
+        return None if data["criteria_level"] is None else Level(data["criteria_level"])
+    # stored before the criteria level was kept: the stored facts give it again
+    return _base_level(parse_facts(data["facts"]))[0] if "facts" in data else None
 
 
 def _value(member: RankedStrEnum | None) -> str | None:
@@ -65,9 +75,10 @@ def _base_level(facts: Facts) -> tuple[Level | None, tuple[str, ...]]:
     return level, reasons or ("未定级：未达任何故障级别标准",)
 
 
-def classify(facts: Facts) -> Classification:
+def classify(facts: Facts, *, reached: Level | None = None) -> Classification:
+    """`reached`: the level the incident already had (reclassify), which E1 counts as owing a notification."""
     base, level_reasons = _base_level(facts)
-    escalation = escalate(facts, base)  # security events are levelled but never escalated
+    escalation = escalate(facts, base, reached=reached)  # security events are levelled but never escalated
     impact, hours, impact_reason = impact_and_deadline(facts.type, escalation.level, escalation.complaint_severe)
     urgency_level, urgency_reasons = urgency(facts)
     is_emergency, emergency_reasons = emergency(urgency_level, facts)
@@ -80,26 +91,27 @@ def classify(facts: Facts) -> Classification:
         deadline_hours=hours,
         escalations=escalation.applied,
         reasons=(*level_reasons, *escalation.reasons, impact_reason, *urgency_reasons, *emergency_reasons),
+        criteria_level=base,
     )
 
 
 def reclassify(previous: Classification, facts: Facts) -> Classification:
     """Classification after facts changed during handling: it may rise, never fall (spec §4.6).
 
-    E2 (worsening) is recorded when the new facts alone, before any escalation, reach a level
-    higher than the previous one.
+    E2 (worsening) is recorded when the new facts' criteria level is above the previous criteria
+    level; every escalation is then computed from the new criteria level.
     """
     if facts.type is not previous.type:
         raise FactsError(f"type: cannot change during handling ({previous.type} → {facts.type})")
-    fresh = classify(facts)
+    fresh = classify(facts, reached=previous.level)
     reasons = list(fresh.reasons)
     escalations = set(previous.escalations) | set(fresh.escalations)
 
     base, _ = _base_level(facts)
-    worsened = base is not None and (previous.level is None or base > previous.level)
+    worsened = base is not None and (previous.criteria_level is None or base > previous.criteria_level)
     if facts.type is IncidentType.FAULT and worsened:
         escalations.add("E2")
-        moved = f"{level_label(previous.level)} → {base.label}"
+        moved = f"{level_label(previous.criteria_level)} → {base.label}"
         reasons.append(f"E2 故障恶化：新事实达到{base.label}标准（{moved}）")
 
     level = higher(previous.level, fresh.level)
@@ -134,6 +146,7 @@ def reclassify(previous: Classification, facts: Facts) -> Classification:
         deadline_hours=hours,
         escalations=rule_sorted(escalations),
         reasons=tuple(reasons),
+        criteria_level=fresh.criteria_level,
     )
 
 

@@ -1,8 +1,8 @@
 """Escalation (升级机制): appendix 4 — spec §4.6.
 
-E2 (worsening) needs two sets of facts and lives in `reclassify`; the others are applied here, in
-rule order, on the level the fault criteria give. Escalation never lowers a level, never goes above
-black, and touches faults and complaints only.
+E2 (worsening) needs two sets of facts and lives in `reclassify`; the others are computed here,
+each from the level the fault criteria give, and the highest result wins. Escalation never lowers
+a level, never goes above black, and touches faults and complaints only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from app.rules.levels import Level, level_label, raise_level
 
 RULE_ORDER = ("E1", "E2", "E3", "E4", "E5")
 
-# Fault notification (故障通报) is only required from yellow, so only those faults can be late.
+# Fault notification (故障通报) is only required from yellow (by any route), so only those faults can be late.
 NOTIFICATION_REQUIRED_FROM = Level.YELLOW
 
 # The fact behind each rule and the incident type it applies to.
@@ -50,39 +50,54 @@ def _moved(before: Level | None, after: Level | None) -> str:
     return f"（{level_label(before)} → {level_label(after)}{cap}）"
 
 
-def escalate(facts: Facts, level: Level | None) -> Escalation:
-    """Apply E1, E3, E4 (faults) and E5 (complaints) to `level`, the level from the criteria."""
+def escalate(facts: Facts, level: Level | None, *, reached: Level | None = None) -> Escalation:
+    """Apply E1, E3, E4 (faults) and E5 (complaints) to `level`, the level the criteria give.
+
+    Escalations do not stack (revised reading, docs/rules.md): each is computed from the criteria
+    level, and the fault takes the highest of the criteria level and every result, capped at black.
+    E1 applies once the fault owes a notification, i.e. reaches yellow by any route (criteria, E3,
+    E4, or `reached`, a level it was already kept at); E1 and E3 need a criteria level to raise.
+    """
     applied: list[str] = []
     reasons: list[str] = []
+    results: list[Level] = []
 
     def holds(rule: str) -> bool:
         fact, incident_type = RULES[rule]
         return facts.type is incident_type and getattr(facts, fact)
 
+    def record(rule: str, text: str, after: Level) -> None:
+        applied.append(rule)
+        results.append(after)
+        reasons.append(f"{rule} {text}{_moved(level, after)}")
+
+    e3 = raise_level(level, 1) if level is not None and holds("E3") else None
+    e4 = (Level.BLACK if level is not None and level >= Level.RED else Level.RED) if holds("E4") else None
     if holds("E1"):
-        if level is not None and level >= NOTIFICATION_REQUIRED_FROM:
-            after = raise_level(level, 1)
-            applied.append("E1")
-            reasons.append(f"E1 未及时故障通报：升一级{_moved(level, after)}")
-            level = after
+        owed = max((lv for lv in (level, e3, e4, reached) if lv is not None), default=None)
+        if level is None:
+            reasons.append("E1 不适用：未定级故障无可升级的级别")
+        elif owed is None or owed < NOTIFICATION_REQUIRED_FROM:
+            reasons.append(f"E1 不适用：{level_label(owed)}故障无通报要求（黄色及以上才需通报）")
         else:
-            reasons.append(f"E1 不适用：{level_label(level)}故障无通报要求（黄色及以上才需通报）")
+            record("E1", "未及时故障通报：升一级", raise_level(level, 1))
     if holds("E3"):
-        after = raise_level(level, 1)
-        applied.append("E3")
-        reasons.append(f"E3 投诉至副总及以上：升一级{_moved(level, after)}")
-        level = after
-    if holds("E4"):
-        after = Level.BLACK if level is not None and level >= Level.RED else Level.RED
-        applied.append("E4")
-        reasons.append(f"E4 媒体/网络曝光：直接升至{after.label}{_moved(level, after)}")
-        level = after
+        if e3 is None:
+            reasons.append("E3 不适用：未定级故障无可升级的级别")
+        else:
+            record("E3", "投诉至副总及以上：升一级", e3)
+    if e4 is not None:
+        record("E4", f"媒体/网络曝光：直接升至{e4.label}", e4)
     if holds("E5"):
         applied.append("E5")
         reasons.append("E5 投诉至副总及以上：投诉升级为严重事件")
+
+    final = max((lv for lv in (level, *results) if lv is not None), default=None)
+    if len(results) > 1:
+        reasons.append(f"升级不叠加：取各项升级结果中最高者（{level_label(level)} → {level_label(final)}）")
 
     # Say so when an escalation fact was entered on an incident type its rules do not cover.
     for fact, text in ESCALATION_FACTS.items():
         if getattr(facts, fact) and (fact, facts.type) not in RULES.values():
             reasons.append(f"不升级：{text}的升级规则不适用于{facts.type.label}")
-    return Escalation(level, "E5" in applied, tuple(applied), tuple(reasons))
+    return Escalation(final, "E5" in applied, tuple(applied), tuple(reasons))

@@ -58,6 +58,14 @@ class FaultCategory(StrEnum):
     OTHER = "other"  # 其他故障
 
 
+class CoreBusinessImpact(StrEnum):
+    """The registrar's answer to "is core business affected?" (asked for faults, spec §4.4)."""
+
+    YES = "yes"  # 是
+    NO = "no"  # 否
+    UNKNOWN = "unknown"  # 不确定: medium urgency until someone confirms it
+
+
 class HqConsequence(StrEnum):
     """What headquarters did about a late or wrong data upload (each maps to one fault level)."""
 
@@ -82,9 +90,11 @@ class Facts:
     no_impact_violation: bool = False
     no_impact_process_abort: bool = False
     urgent_requested: bool = False
-    core_business_affected: bool = False
+    core_business_affected: bool = False  # the yes/no of earlier forms and the CLI: true is "yes"
+    core_business_impact: CoreBusinessImpact | None = None  # None: not asked
     non_core_business_affected: bool = False
     customer_demand: bool = False
+    complaint_surge_expected: bool = False  # "可能引起大量投诉": counts as > 50 complaints for urgency only
     late_notification: bool = False
     vp_complaint: bool = False
     media_exposure: bool = False
@@ -106,6 +116,7 @@ _ENUMS: dict[str, type[StrEnum]] = {
     "type": IncidentType,
     "fault_category": FaultCategory,
     "hq_consequence": HqConsequence,
+    "core_business_impact": CoreBusinessImpact,
 }
 _FIELDS = tuple(f.name for f in fields(Facts))  # every other field is a boolean flag
 

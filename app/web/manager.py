@@ -31,6 +31,7 @@ def index():
     with database().read() as session:
         emergencies = queries.open_emergencies(session)
         at_risk = queries.at_risk(session, now)
+        to_confirm = queries.core_impact_to_confirm(session)
         tasks = queries.role_tasks(session, INCIDENT_MANAGER, queries.MANAGER_TASKS)
         latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
         announcements = queries.recent_announcements(session)
@@ -41,6 +42,7 @@ def index():
         "manager/index.html",
         emergencies=emergencies,
         at_risk=at_risk,
+        to_confirm=to_confirm,
         overdue=sum(1 for incident in at_risk if incident.breached or (incident.due_at and incident.due_at <= now)),
         tasks=tasks,
         tasks_of=lambda incident_id: by_incident.get(incident_id, []),

@@ -197,6 +197,12 @@ def open_emergencies(session: Session) -> list[Incident]:
     return list(session.scalars(_by_deadline(query)))
 
 
+def core_impact_to_confirm(session: Session) -> list[Incident]:
+    """Open incidents registered with "core business affected?" 不确定 and not confirmed since."""
+    query = select(Incident).where(Incident.status == OPEN, Incident.core_impact_unconfirmed.is_(True))
+    return list(session.scalars(_by_deadline(query)))
+
+
 def at_risk(session: Session, now: Any, *, breached_only: bool = False) -> list[Incident]:
     """Open incidents past their deadline (or marked breached), and, unless `breached_only`, those
     past their warning time; the nearest deadline first."""

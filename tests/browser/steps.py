@@ -54,8 +54,7 @@ def register(
     page.select_option('[name="facts.type"]', "fault")
     page.select_option('[name="facts.fault_category"]', "application")
     page.fill('[name="facts.complaints"]', str(complaints))
-    if emergency:
-        page.locator('[name="facts.core_business_affected"]').check()
+    choose(page, "facts.core_business_impact", "yes" if emergency else "no")  # asked for every fault
     page.locator(f"{TASK_FORM} button.primary").click()
     incident_id = incident_id_of(page)
     expect(page.locator("h1")).to_contain_text(title)

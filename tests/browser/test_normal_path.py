@@ -27,6 +27,8 @@ def test_registration_to_closure(open_as, live_server, db, actors):
     desk_page.select_option('[name="facts.type"]', "fault")
     expect(desk_page.locator('[name="facts.fault_category"]')).to_be_visible()  # shown for faults only
     desk_page.select_option('[name="facts.fault_category"]', "application")
+    expect(desk_page.get_by_text("是否影响核心业务")).to_be_visible()  # asked for faults: 是 / 否 / 不确定
+    choose(desk_page, "facts.core_business_impact", "no")
     desk_page.fill('[name="facts.complaints"]', "30")
     desk_page.click("button.primary")
     expect(desk_page.locator("h1")).to_contain_text("营业厅缴费后余额不更新")

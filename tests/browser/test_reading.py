@@ -29,7 +29,7 @@ def handed_to_development(desk: Desk) -> int:
     data = {
         "incident": {"title": "缴费后余额不更新", "description": DESCRIPTION, "source": "hotline",
                      "contact": "张伟 13800000000", "system": "计费"},
-        "facts": {"type": "fault", "fault_category": "application", "complaints": 30},
+        "facts": {"type": "fault", "fault_category": "application", "core_business_impact": "no", "complaints": 30},
         "on_spot": {"solved": False},
     }  # fmt: skip
     incident_id = desk.register(data)
@@ -162,7 +162,7 @@ def test_on_a_phone_every_page_fits_and_the_menu_works(open_as, live_server, des
     manager = open_as("incident_manager", viewport=PHONE)
     manager.goto(f"{live_server}/manager/")
     fits(manager)
-    emergency = desk.register(registration(complaints=60, core_business_affected=True))  # yellow: notify too
+    emergency = desk.register(registration(complaints=60, core_business_impact="yes"))  # yellow: notify too
     for spec in ("coordinate_emergency", "notify_fault"):  # the longest forms' choices and help texts
         manager.goto(f"{live_server}/tasks/{emergency}/{desk.task(emergency, spec).id}")
         expect(manager.locator(TASK_FORM)).to_be_visible()

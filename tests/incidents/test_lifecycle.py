@@ -96,7 +96,7 @@ def test_needs_a_change_is_transferred_with_its_reference(desk):
 
 
 def test_emergency_from_registration_goes_to_the_incident_manager_with_announcements(desk, db):
-    incident_id = desk.register(registration(core_business_affected=True))
+    incident_id = desk.register(registration(core_business_impact="yes"))
     incident = desk.incident(incident_id)
     assert incident.emergency and incident.current_stage == "incident_manager"
     assert desk.open_specs(incident_id) == ["coordinate_emergency"]
@@ -122,7 +122,7 @@ def test_emergency_from_handling_when_facts_show_core_business_affected(desk, se
     first_line_task = desk.task(incident_id, "first_line_handling")
     service.claim(actors["first_line"], incident_id, first_line_task.id)
 
-    service.add_facts(actors["first_line"], incident_id, {"note": "核心业务受影响", "core_business_affected": True})
+    service.add_facts(actors["first_line"], incident_id, {"note": "核心业务受影响", "core_business_impact": "yes"})
     incident = desk.incident(incident_id)
     assert incident.emergency and incident.urgency == "high"
     assert desk.open_specs(incident_id) == ["coordinate_emergency"]

@@ -37,7 +37,7 @@ def answers_of(entry) -> dict[str, object]:
 
 
 def test_the_record_has_the_description_and_every_fact_with_who_gave_it(desk, db, model, clock, actors):
-    incident_id = registered(desk, complaints=30, core_business_affected=False)
+    incident_id = registered(desk, complaints=30, core_business_impact="no")
     desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
     clock.tick(timedelta(hours=1))
     desk.service.add_facts(actors["first_line"], incident_id, {"note": "投诉继续增加", "complaints": 60})
@@ -47,7 +47,12 @@ def test_the_record_has_the_description_and_every_fact_with_who_gave_it(desk, db
     assert said["事件描述"] == DESCRIPTION and said["联系人及电话"] == "张伟 13800000000"
     assert found.raised_with_given.name == "service_desk user"
     facts = {fact.answer.label: fact for fact in found.facts}
-    assert set(facts) == {"事件类型", "故障类别", "当次故障累计投诉数"}  # unticked boxes say nothing
+    assert set(facts) == {
+        "事件类型",
+        "故障类别",
+        "当次故障累计投诉数",
+        "是否影响核心业务",
+    }  # unticked boxes say nothing
     complaints = facts["当次故障累计投诉数"]
     assert (complaints.answer.value, complaints.given.name) == (60, "first_line user")
     assert [(answer.value, given.name) for answer, given in complaints.earlier] == [(30, "service_desk user")]

@@ -72,8 +72,10 @@ def test_defaults():
         "no_impact_process_abort": False,
         "urgent_requested": False,
         "core_business_affected": False,
+        "core_business_impact": None,
         "non_core_business_affected": False,
         "customer_demand": False,
+        "complaint_surge_expected": False,
         "late_notification": False,
         "vp_complaint": False,
         "media_exposure": False,
@@ -207,7 +209,7 @@ def test_classify_explains_every_step():
     )
     assert result == Classification(
         type=IncidentType.FAULT,
-        level=Level.BLACK,
+        level=Level.RED,
         impact=Impact.MAJOR,
         urgency=Urgency.HIGH,
         emergency=True,
@@ -217,11 +219,13 @@ def test_classify_explains_every_step():
             "橙色：当次故障累计投诉 ≥ 100 单",
             "黄色：出账延迟 > 2 小时",
             "E1 未及时故障通报：升一级（橙色 → 红色）",
-            "E3 投诉至副总及以上：升一级（红色 → 黑色）",
-            "影响度重大：黑色故障，处理期限 12 小时",
+            "E3 投诉至副总及以上：升一级（橙色 → 红色）",
+            "升级不叠加：取各项升级结果中最高者（橙色 → 红色）",
+            "影响度重大：红色故障，处理期限 12 小时",
             "紧急度高：投诉 > 50 单",
             "紧急事件：紧急度高",
         ),
+        criteria_level=Level.ORANGE,
     )
 
 
@@ -239,6 +243,7 @@ def test_classify_unlevelled_fault():
             "影响度一般：未定级故障，处理期限 24 小时",
             "紧急度低：不涉及业务使用，也不涉及用户投诉",
         ],
+        "criteria_level": None,
     }
 
 
@@ -276,15 +281,18 @@ def test_worsening_of_an_unlevelled_fault_is_e2():
     assert (after.level, after.escalations) == (Level.MINOR, ("E2",))
 
 
-def test_e2_compares_the_new_base_level_with_the_previous_level():
-    # Previous: yellow + E1 = orange. New facts reach orange: not higher than orange, so no E2,
-    # but E1 still applies on top of the new base: red.
+def test_e2_compares_the_new_criteria_level_with_the_previous_criteria_level():
+    # Previous: yellow + E1 = orange. New facts reach orange: the criteria worsened (E2), and E1
+    # is computed again from the new criteria level: red.
     before = classify(facts(complaints=60, late_notification=True))
     after = reclassify(before, facts(complaints=150, late_notification=True))
-    assert (before.level, after.level, after.escalations) == (Level.ORANGE, Level.RED, ("E1",))
-    # New facts reaching red are higher than orange: E2.
-    after = reclassify(before, facts(complaints=600, late_notification=True))
-    assert (after.level, after.escalations) == (Level.BLACK, ("E1", "E2"))
+    assert (before.level, after.level, after.escalations) == (Level.ORANGE, Level.RED, ("E1", "E2"))
+    assert "E2 故障恶化：新事实达到橙色标准（黄色 → 橙色）" in after.reasons
+    assert after.criteria_level is Level.ORANGE
+    # The same criteria level again: no E2.
+    again = reclassify(after, facts(complaints=160, late_notification=True))
+    assert (again.level, again.escalations) == (Level.RED, ("E1", "E2"))
+    assert not [r for r in again.reasons if r.startswith("E2")]
 
 
 def test_a_downgrade_is_refused():
@@ -326,10 +334,29 @@ def test_escalations_already_applied_are_kept_in_rule_order():
     assert (after.level, after.escalations) == (Level.RED, ("E2", "E3", "E4"))
 
 
-def test_no_e2_when_the_new_base_level_is_not_above_an_escalated_level():
+def test_e2_when_the_criteria_level_rises_under_an_escalated_level():
+    # yellow + E4 = red; the criteria reach red: E2 is recorded (yellow → red), and E4 computed
+    # from the red criteria level gives black.
     before = classify(facts(complaints=60, media_exposure=True))
-    after = reclassify(before, facts(complaints=600))
-    assert (before.level, after.level, after.escalations) == (Level.RED, Level.RED, ("E4",))
+    after = reclassify(before, facts(complaints=600, media_exposure=True))
+    assert (before.level, after.level, after.escalations) == (Level.RED, Level.BLACK, ("E2", "E4"))
+
+
+def test_e1_applies_to_a_fault_kept_at_yellow_by_an_earlier_classification():
+    # The notification became owed at yellow; facts now read lower, but the level never falls,
+    # so the duty stands and E1 applies (from the new criteria level).
+    before = classify(facts(complaints=60))
+    after = reclassify(before, facts(complaints=25, late_notification=True))
+    assert (after.level, after.escalations) == (Level.YELLOW, ("E1",))
+
+
+def test_a_stored_classification_without_its_criteria_level_reads_it_from_its_facts():
+    stored = {
+        **classify(facts(complaints=60, vp_complaint=True)).to_dict(),
+        "facts": {"type": "fault", "complaints": 60},
+    }
+    del stored["criteria_level"]
+    assert Classification.from_dict(stored).criteria_level is Level.YELLOW
 
 
 def test_new_escalation_fact_during_handling():

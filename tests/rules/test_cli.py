@@ -92,3 +92,12 @@ def test_classify_lines_marks_errors():
         (json.dumps(RED_FAULT_OUT, ensure_ascii=False), False),
         ('{"error": "line 3: colour: unknown field"}', True),
     ]
+
+
+def test_the_revised_facts_are_optional_fields_and_the_output_keys_stay():
+    line = json.dumps({"type": "fault", "affected_users": 1_000_000, "core_business_impact": "unknown",
+                       "complaint_surge_expected": False})  # fmt: skip
+    out = [json.loads(text) for text, _ in classify_lines([line, '{"type": "fault", "core_impact": "yes"}'])]
+    assert list(out[0]) == ["level", "impact", "urgency", "emergency", "deadline_hours", "escalations", "reasons"]
+    assert (out[0]["level"], out[0]["urgency"]) == ("black", "medium")
+    assert out[1] == {"error": "line 2: core_impact: unknown field"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from app.rules import Impact, IncidentType, Level, Urgency, classify, parse_facts
+from app.rules import FactsError, Impact, IncidentType, Level, Urgency, classify, parse_facts
+from app.rules.urgency import core_impact_unconfirmed
 
 
 def classified(**facts):
@@ -134,3 +137,93 @@ def test_designation_does_not_change_urgency():
 def test_complaint_count_on_a_complaint_drives_urgency_not_level():
     result = classified(type="complaint", complaints=600)
     assert (result.type, result.level, result.urgency) == (IncidentType.COMPLAINT, None, Urgency.HIGH)
+
+
+# --- the urgency floor, core business yes/no/unknown, an expected complaint surge (revised 2026-11-30)
+
+
+@pytest.mark.parametrize(
+    ("facts", "urgency", "reasons"),
+    [
+        ({"affected_users": 1}, Urgency.MEDIUM, ["紧急度中：涉及业务使用：影响用户数 > 0"]),
+        ({"affected_users": 0}, Urgency.LOW, ["紧急度低：不涉及业务使用，也不涉及用户投诉"]),
+        ({"offline_hours": 0.01}, Urgency.MEDIUM, ["紧急度中：涉及业务使用：系统切离线 > 0"]),
+        ({"offline_hours": 0}, Urgency.LOW, ["紧急度低：不涉及业务使用，也不涉及用户投诉"]),
+        ({"billing_delay_hours": 0.01}, Urgency.MEDIUM, ["紧急度中：涉及业务使用：出账延迟 > 0"]),
+        ({"billing_delay_hours": 0}, Urgency.LOW, ["紧急度低：不涉及业务使用，也不涉及用户投诉"]),
+        # the three: a black fault by users, bill run and offline time is never low
+        ({"affected_users": 1_000_000}, Urgency.MEDIUM, ["紧急度中：涉及业务使用：影响用户数 > 0"]),
+        ({"billing_delay_hours": 13}, Urgency.MEDIUM, ["紧急度中：涉及业务使用：出账延迟 > 0"]),
+        ({"offline_hours": 11}, Urgency.MEDIUM, ["紧急度中：涉及业务使用：系统切离线 > 0"]),
+        ({"core_business_impact": "yes"}, Urgency.HIGH, ["紧急度高：核心业务受影响或可能受影响"]),
+        ({"core_business_impact": "no"}, Urgency.LOW, ["紧急度低：不涉及业务使用，也不涉及用户投诉"]),
+        (
+            {"core_business_impact": "unknown"},
+            Urgency.MEDIUM,
+            ["紧急度中：核心业务是否受影响尚不确定（待事件经理确认）"],
+        ),
+        # an interruption of voice/data/SMS answers the question: high, no confirmation needed
+        (
+            {"core_business_impact": "unknown", "core_interruption_minutes": 2},
+            Urgency.HIGH,
+            ["紧急度高：关键业务（语音/数据/短信）中断"],
+        ),
+        ({"complaint_surge_expected": True}, Urgency.HIGH, ["紧急度高：预计引起大量投诉（> 50 单）"]),
+        ({"complaint_surge_expected": False}, Urgency.LOW, ["紧急度低：不涉及业务使用，也不涉及用户投诉"]),
+    ],
+    ids=[
+        "users-1",
+        "users-0",
+        "offline-just-above-0",
+        "offline-0",
+        "bill-run-just-above-0",
+        "bill-run-0",
+        "black-by-users",
+        "black-by-bill-run",
+        "black-by-offline",
+        "core-yes",
+        "core-no",
+        "core-unknown",
+        "core-unknown-but-interrupted",
+        "surge-expected",
+        "no-surge",
+    ],
+)
+def test_urgency_floor_and_core_business(facts, urgency, reasons):
+    result = classified(type="fault", fault_category="application", **facts)
+    assert result.urgency is urgency
+    assert [r for r in result.reasons if r.startswith("紧急度")] == reasons
+
+
+def test_an_expected_surge_does_not_level_a_fault():
+    result = classified(type="fault", complaint_surge_expected=True)
+    assert (result.level, result.urgency, result.emergency) == (None, Urgency.HIGH, True)
+
+
+@pytest.mark.parametrize(
+    ("facts", "unconfirmed"),
+    [
+        ({"core_business_impact": "unknown"}, True),
+        ({"core_business_impact": "unknown", "core_business_affected": True}, False),
+        ({"core_business_impact": "unknown", "core_interruption_minutes": 0.5}, False),
+        ({"core_business_impact": "yes"}, False),
+        ({"core_business_impact": "no"}, False),
+        ({}, False),
+    ],
+    ids=["unknown", "ticked-elsewhere", "interrupted", "yes", "no", "not-asked"],
+)
+def test_core_impact_to_be_confirmed(facts, unconfirmed):
+    assert core_impact_unconfirmed(parse_facts({"type": "fault", **facts})) is unconfirmed
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"core_business_impact": "maybe"}, "core_business_impact: must be one of yes, no, unknown; got 'maybe'"),
+        ({"core_business_impact": True}, "core_business_impact: must be one of yes, no, unknown; got True"),
+        ({"complaint_surge_expected": "yes"}, "complaint_surge_expected: must be true or false, got 'yes'"),
+    ],
+)
+def test_new_facts_are_checked(data, message):
+    with pytest.raises(FactsError, match=re.escape(message)):
+        parse_facts({"type": "fault", **data})

@@ -12,7 +12,7 @@ ANNOUNCEMENT = "计费系统故障，正在抢修，预计 30 分钟内恢复"
 
 
 def test_open_emergencies_with_their_coordination_task_and_announcements(desk, as_role):
-    emergency = desk.register(registration(core_business_affected=True))
+    emergency = desk.register(registration(core_business_impact="yes"))
     ordinary = desk.register(registration(complaints=20))
     client = as_role("incident_manager")
     page = client.get("/manager/").get_data(as_text=True)
@@ -88,7 +88,7 @@ def test_designate_an_incident_as_an_emergency(desk, as_role):
 
 
 def test_designation_errors_are_shown_beside_the_fields(desk, as_role):
-    emergency = desk.register(registration(core_business_affected=True))
+    emergency = desk.register(registration(core_business_impact="yes"))
     closed = desk.register(registration("consultation", solved=True))
     open_ = desk.register(registration(complaints=20))
     client = as_role("incident_manager")
@@ -117,7 +117,35 @@ def test_only_the_incident_manager_designates(desk, as_role):
 
 
 def test_resolved_emergencies_leave_the_console(desk, as_role):
-    emergency = desk.register(registration(core_business_affected=True))
+    emergency = desk.register(registration(core_business_impact="yes"))
     desk.complete("incident_manager", emergency, "coordinate_emergency", resolved())
     page = as_role("incident_manager").get("/manager/").get_data(as_text=True)
     assert number(emergency) not in section(page, "emergencies")
+
+
+def test_core_business_impact_not_sure_is_listed_for_the_manager_until_answered(desk, as_role, actors):
+    unsure = desk.register(registration(complaints=3, core_business_impact="unknown"))
+    answered = desk.register(registration(complaints=3, core_business_impact="no"))
+    client = as_role("incident_manager")
+    page = client.get("/manager/").get_data(as_text=True)
+    listed = section(page, "core-impact-to-confirm")
+    assert "待确认核心业务影响" in listed and "补充事实" in listed
+    assert number(unsure) in listed and number(answered) not in listed
+    assert desk.incident(unsure).urgency == "medium"
+    detail = client.get(f"/incidents/{unsure}").get_data(as_text=True)
+    assert "紧急度中：核心业务是否受影响尚不确定（待事件经理确认）" in detail  # the reason, on the record
+
+    # the manager (or a handler) answers under Add facts: the note goes
+    response = client.post(f"/incidents/{unsure}/facts", {"update.note": "已确认不影响核心业务",
+                           "update.core_business_impact": "no"})  # fmt: skip
+    assert response.status_code == 302
+    page = client.get("/manager/").get_data(as_text=True)
+    assert 'data-testid="core-impact-to-confirm"' not in page
+    assert desk.incident(unsure).urgency == "medium"  # never lowered
+
+
+def test_not_sure_answered_yes_makes_the_incident_an_emergency(desk, service, actors):
+    unsure = desk.register(registration(complaints=3, core_business_impact="unknown"))
+    service.add_facts(actors["first_line"], unsure, {"note": "确认影响语音业务", "core_business_impact": "yes"})
+    incident = desk.incident(unsure)
+    assert (incident.urgency, incident.emergency, incident.core_impact_unconfirmed) == ("high", True, False)

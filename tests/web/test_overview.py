@@ -30,7 +30,7 @@ def test_figures_equal_the_data(desk, service, actors, clock, as_role):
     service.fire_due_timers()
     minor = desk.register(registration(complaints=20))  # open fault, minor
     request = desk.register(registration("request"))  # open request, no level
-    emergency = desk.register(registration(core_business_affected=True))  # open fault, emergency, no level
+    emergency = desk.register(registration(core_business_impact="yes"))  # open fault, emergency, no level
     closed = desk.register(registration("consultation", solved=True))  # closed on the spot
     new = portal_incident(service, actors)  # waiting for registration
     desk.complete("incident_manager", emergency, "coordinate_emergency",

@@ -62,6 +62,7 @@ def test_registration_by_the_service_desk(as_role, desk):
         "incident.source": "monitoring",
         "facts.type": "fault",
         "facts.fault_category": "application",
+        "facts.core_business_impact": "no",
         "facts.complaints": "0",
         "facts.hq_consequence": "none",
     }
@@ -97,6 +98,7 @@ def test_contradicting_facts_are_explained_in_chinese(as_role, desk):
         "incident.source": "hotline",
         "facts.type": "fault",
         "facts.fault_category": "application",
+        "facts.core_business_impact": "no",
         "facts.affected_users": "900000",
         "facts.total_users": "500000",
         "facts.hq_consequence": "none",
@@ -136,3 +138,26 @@ def test_the_fault_notification_shows_its_own_window_first(desk, as_role, clock)
     inbox = client.get("/inbox").get_data(as_text=True)
     row = inbox[inbox.index("故障通报") - 600 : inbox.index("故障通报")]
     assert "已超时 15分钟" in row and "deadline-breached" in row
+
+
+def test_a_fault_is_registered_only_with_core_business_impact_answered(as_role, desk):
+    client = as_role("service_desk")
+    form = {
+        "incident.title": "账务模块报错",
+        "incident.description": "出账时报空指针",
+        "incident.source": "monitoring",
+        "facts.type": "fault",
+        "facts.fault_category": "application",
+        "facts.hq_consequence": "none",
+    }
+    response = client.post("/incidents/new", form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = page[page.index('data-field="facts.core_business_impact"') :][:2000]
+    assert "是否影响核心业务" in field and "必填" in field
+    assert all(f'value="{value}"' in field for value in ("yes", "no", "unknown"))
+    assert all(text in field for text in ("是", "否", "不确定"))
+    # not asked of a consultation
+    consultation = {**form, "facts.type": "consultation"}
+    del consultation["facts.fault_category"]
+    assert client.post("/incidents/new", consultation).status_code == 302

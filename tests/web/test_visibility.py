@@ -48,7 +48,7 @@ def story(desk, actors, *, close: bool) -> int:
     data = {
         "incident": {"title": "计费接口超时", "description": "描述第一行\n描述第二行", "source": "hotline",
                      "contact": "张伟 13800000000"},
-        "facts": {"type": "fault", "fault_category": "interface", "complaints": 60},
+        "facts": {"type": "fault", "fault_category": "interface", "core_business_impact": "no", "complaints": 60},
         "on_spot": {"solved": False},
     }  # fmt: skip
     incident_id = desk.register(data)
