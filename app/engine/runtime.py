@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine import operations
 from app.engine.model import ProcessModel
+from app.engine.prune import prune
 from app.engine.script_engine import SafeScriptEngine
 from app.messages import N_
 
@@ -144,6 +145,8 @@ class Run:
         return cls(model, workflow, context)
 
     def dump(self) -> str:
+        """The state to store, without what the instance can never revisit (app.engine.prune)."""
+        prune(self.workflow)
         return SERIALIZER.serialize_json(self.workflow)
 
     def advance(self) -> None:
