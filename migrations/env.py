@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from app import models  # noqa: F401 — registers the tables on the metadata
+from app.comments import models as comment_models  # noqa: F401
 from app.db import Base
 
 target_metadata = Base.metadata

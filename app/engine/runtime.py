@@ -192,6 +192,10 @@ class Run:
             raise EngineError(N_("The incident is not in a state that accepts this action now.")) from None
         self.advance()
 
+    def cancel(self) -> None:
+        """End the instance where it stands (a withdrawn incident): no task is ready, no timer waits."""
+        self.workflow.cancel()
+
     def next_timer_due(self) -> datetime | None:
         """The earliest pending timer, for the sweeper's indexed column; NEVER timers do not count."""
         events = self.workflow.waiting_events()

@@ -55,5 +55,11 @@ def may_be_requester(user: User | None) -> bool:
     return user is not None and user.active and REQUESTER in user.roles
 
 
+def may_withdraw(actor: Actor, incident: Incident) -> bool:
+    """The requester, on their own incident, while it waits for registration (status `new`)."""
+    own = actor.user_id is not None and actor.user_id == incident.requester_id and REQUESTER in actor.roles
+    return own and incident.status == "new"
+
+
 def may_handle(actor: Actor) -> bool:
     return bool(actor.roles & HANDLER_ROLES)

@@ -20,6 +20,7 @@ CLOSED = "closed"
 TRANSFERRED = "transferred"
 STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, CLOSED, TRANSFERRED)  # in the order an incident passes them
 ACTIVE_STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED)
+WITHDRAWN = "withdrawn"  # the closure code of an incident its requester took back before registration
 CONFIRMATION = "confirmation"  # the variable of 确认解决结果 (the contract with the diagram)
 
 
@@ -99,6 +100,8 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.status, incident.closure_code, incident.closed_at = TRANSFERRED, "transferred", now
     elif kind == "closed":
         incident.status, incident.closure_code, incident.closed_at = CLOSED, data["code"], now
+    elif kind == "withdrawn":  # closed before registration; it never had a deadline
+        incident.status, incident.closure_code, incident.closed_at = CLOSED, WITHDRAWN, now
 
 
 def sync_open_tasks(

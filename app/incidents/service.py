@@ -167,6 +167,15 @@ class IncidentService:
             unit.ctx.emit("forwarded_for_tracking", note=clean["note"])
             self._signal(unit, TRACKING_REQUESTED, payload)
 
+    def withdraw(self, actor: Actor, incident_id: int, reason: str) -> None:
+        """The requester takes back an incident the service desk has not registered yet: the instance
+        ends, the registration task goes, and the incident is closed as withdrawn."""
+        with self._unit(actor, incident_id) as unit:
+            if not permissions.may_withdraw(actor, unit.incident):
+                raise PermissionDenied(N_("Only the requester can withdraw an incident, before it is registered."))
+            unit.ctx.emit("withdrawn", reason=reason.strip())
+            unit.run.cancel()
+
     def fire_due_timers(self, limit: int = 100) -> int:
         """Fire the timers that are due, one instance per transaction; returns how many instances ran.
 

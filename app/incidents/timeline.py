@@ -5,7 +5,7 @@ incident runs on), notes, announcements, the solution, classification changes, h
 assignments. Each entry has a category (the timeline's filter) and is built for one audience:
 the requester's timeline is made of requester-side entries only, each cut down to what the
 requester may read (`app.incidents.visibility`), so no page can show them more by mistake.
-New kinds of entries (work notes, comments, attachments) are further `KINDS`.
+Work notes (internal) and comments (requester-side) are entries of their own (`app.comments`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from app.models import AuditEvent
 
 WORK, CLASSIFICATION, FLOW, ASSIGNMENT = "work", "classification", "flow", "assignment"
 CATEGORIES = (WORK, CLASSIFICATION, FLOW, ASSIGNMENT)
+NOTES = ("work_note_added", "comment_added", "withdrawn")  # entries whose text is what someone wrote
 
 # audit kind → category; a kind not listed is a FLOW entry
 KINDS: Mapping[str, str] = {
@@ -35,6 +36,9 @@ KINDS: Mapping[str, str] = {
     "announced": WORK,
     "resolved": WORK,
     "reopened": WORK,
+    "work_note_added": WORK,
+    "comment_added": WORK,
+    "withdrawn": WORK,
     "classified": CLASSIFICATION,
     "reclassified": CLASSIFICATION,
     "task_claimed": ASSIGNMENT,
@@ -113,7 +117,7 @@ class _Builder:
             # a handler's facts and note are on their facts_added entry; others (rule E1) on this one
             facts = self.facts(data.get("facts") or data.get("changes") or {})
             text = data.get("note")
-        elif event.kind in ("forwarded_for_tracking", "announced", "reopened") or (
+        elif event.kind in ("forwarded_for_tracking", "announced", "reopened", *NOTES) or (
             event.kind == "resolved" and self.for_requester  # handlers read it in the step's answers
         ):
             text = data.get("note") or data.get("text") or data.get("reason")

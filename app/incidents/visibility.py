@@ -40,6 +40,8 @@ REQUESTER_EVENTS: Mapping[str, tuple[str, ...]] = {
     "transferred": ("kind",),
     "closed": ("code",),
     "task_completed": ("spec_id", "data"),  # their own answers only: see `requester_sees_answer`
+    "withdrawn": ("reason",),
+    "comment_added": ("text",),  # a comment, theirs or a handler's; never a work note (`work_note_added`)
 }
 
 

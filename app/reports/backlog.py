@@ -35,8 +35,12 @@ from app.reports.filters import (
     support_group,
 )
 
-_STATE_KINDS = ("started", "classified", "reclassified", "dispatched", "resolved", "reopened", "transferred", "closed")
-_OPEN_AFTER = {"started": True, "resolved": False, "reopened": True, "transferred": False, "closed": False}
+_STATE_KINDS = (
+    "started", "classified", "reclassified", "dispatched", "resolved", "reopened", "transferred", "closed", "withdrawn"
+)  # fmt: skip
+_OPEN_AFTER = {
+    "started": True, "resolved": False, "reopened": True, "transferred": False, "closed": False, "withdrawn": False
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,12 @@ def init_web(app: Flask) -> None:
     security.init(app)
     timefmt.init(app)
     labels.init(app)
+    from app.comments import web as comments
     from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, process, reading, reports
 
     reading.init(app)
 
-    for module in (home, auth, inbox, incidents, portal, manager, overview, reports, audit, process, admin):
+    for module in (home, auth, inbox, incidents, comments, portal, manager, overview, reports, audit, process, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.filters["fromjson"] = json.loads
@@ -65,6 +66,7 @@ class NavItem:
 
 def navigation() -> list[NavItem]:
     """The areas the signed-in user may open, in working order."""
+    from app.comments import service as mentions
     from app.web.security import has_role
 
     items = []
@@ -79,7 +81,8 @@ def navigation() -> list[NavItem]:
 
     if has_role(*HANDLERS):  # counted only when a page draws the menu
         with database().read() as session:
-            add(_("My tasks"), "inbox.index", *HANDLERS, count=queries.inbox_count(session, g.actor))
+            count = queries.inbox_count(session, g.actor) + mentions.unread_count(session, g.actor.user_id)
+            add(_("My tasks"), "inbox.index", *HANDLERS, count=count)
     add(_("Register"), "incidents.new", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")
     add(_("My incidents"), "portal.index", "requester")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.comments import service as mentions
 from app.incidents import permissions, visibility
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import OpenTask
@@ -27,9 +28,11 @@ def index():
         emergency=request.args.get("emergency") == "1",
         mine=request.args.get("mine") == "1",
     )
+    actor = current_actor()
     with database().read() as session:
-        tasks = queries.inbox(session, current_actor(), filters)
-    return render_template("inbox/index.html", tasks=tasks, filters=filters)
+        tasks = queries.inbox(session, actor, filters)
+        mentioned = mentions.unread(session, actor.user_id)
+    return render_template("inbox/index.html", tasks=tasks, filters=filters, mentioned=mentioned)
 
 
 @bp.route("/tasks/<int:incident_id>/<task_id>", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ STATUSES = {
     "confirmed": N_("Confirmed, awaiting closure"),
     "closed": N_("Closed"),
     "transferred": N_("Transferred to the defect/requirement process"),
+    "withdrawn": N_("Withdrawn by the requester"),
 }
 STAGES = {
     "registration": N_("Registration"),
@@ -67,6 +68,7 @@ CLOSURE_CODES = {
     "resolved": N_("Resolved"),
     "workaround": N_("Workaround"),
     "transferred": N_("Transferred to the defect/requirement process"),
+    "withdrawn": N_("Withdrawn by the requester"),
 }
 CHANGE_KINDS = {"defect": N_("Defect process"), "requirement": N_("Requirement process")}
 
@@ -101,6 +103,9 @@ EVENTS = {
     "task_released": N_("Task released"),
     "task_assigned": N_("Task assigned"),
     "task_withdrawn": N_("Task withdrawn"),
+    "withdrawn": N_("Withdrawn by the requester"),
+    "work_note_added": N_("Work note"),
+    "comment_added": N_("Comment on the incident"),
     "engine_error": N_("Engine error"),
     "version_published": N_("Process version published"),
     "draft_created": N_("Draft created"),

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from flask import url_for
 
+from app.comments import service as comments
+from app.comments.models import COMMENT, WORK_NOTE
 from app.incidents import visibility
 from tests.driver import pass_on, resolved
 from tests.web.conftest import Client
@@ -25,6 +27,7 @@ INTERNAL = (
     "内部-通报对象",
     "内部-跟踪记录",
     "内部-关闭说明",
+    "内部-工作备注",
     "service_desk user",
     "first_line user",
     "incident_manager user",
@@ -33,7 +36,9 @@ INTERNAL = (
     "服务台代事件提出人确认",  # the desk's box on the confirmation
 )
 # The requester-side record: must reach them.
-PUBLIC = ("描述第一行\n描述第二行", "张伟 13800000000", "对外公告：正在抢修", "公开的解决方案", "问题是否已解决")
+PUBLIC = (
+    "公开的留言", "描述第一行\n描述第二行", "张伟 13800000000", "对外公告：正在抢修", "公开的解决方案", "问题是否已解决"
+)  # fmt: skip
 
 
 @dataclass
@@ -54,6 +59,8 @@ def story(desk, actors, *, close: bool) -> int:
     incident_id = desk.register(data)
     service, manager = desk.service, actors["incident_manager"]
     service.forward_for_tracking(actors["service_desk"], incident_id, "内部-转发跟踪")
+    comments.add(service, actors["service_desk"], incident_id, WORK_NOTE, "内部-工作备注 @incident_manager")
+    comments.add(service, actors["first_line"], incident_id, COMMENT, "公开的留言")
     service.add_facts(actors["service_desk"], incident_id, {"note": "内部-补充说明", "complaints": 70})
     service.add_facts(manager, incident_id, {"note": "内部-认定紧急", "designated_emergency": True})
     desk.complete("incident_manager", incident_id, "notify_fault", {"notification": {

@@ -1,0 +1,182 @@
+"""Writing on an incident: a handler's internal work note, or a comment the requester reads (and may
+write on their own incident). Each is one transaction: the comment row, its audit row (the timeline's
+entry, with the text) and its mentions, together or not at all.
+
+@mentions: `@username` or `@显示名` of an active handler (someone with an inbox) puts the incident in
+that person's inbox as "mentioned" until they mark it read. A requester's comment mentions nobody
+(they do not know the handlers). Listeners in `MENTION_LISTENERS` hear of each committed mention:
+the hook for notifications outside the browser (e-mail, SMS…).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.audit import Actor
+from app.comments.models import COMMENT, WORK_NOTE, Comment, Mention
+from app.incidents import permissions, projection, visibility
+from app.incidents.permissions import HANDLER_ROLES
+from app.incidents.service import IncidentService, InvalidInput, NotFound, PermissionDenied
+from app.messages import N_, Message
+from app.models import Incident, User, UserRole
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+AUDIT_KINDS = {WORK_NOTE: "work_note_added", COMMENT: "comment_added"}
+
+
+@dataclass(frozen=True)
+class Mentioned:
+    """What a mention listener is told, after the note or comment is committed."""
+
+    incident_id: int
+    comment_id: int
+    kind: str  # WORK_NOTE or COMMENT
+    user_ids: tuple[int, ...]
+    by: str  # the writer's name
+
+
+# Called with each committed `Mentioned`. The notifications package (issue 12) appends its sender
+# here; a listener that fails is logged and does not undo the note.
+MENTION_LISTENERS: list[Callable[[Mentioned], None]] = []
+
+
+def may_write(actor: Actor, incident: Incident, kind: str) -> bool:
+    """Work notes: handlers. Comments: handlers, and the requester on their own incident until it is closed."""
+    if permissions.may_handle(actor):
+        return True
+    own = visibility.audience(actor, incident) == visibility.REQUESTER_SIDE
+    return kind == COMMENT and own and incident.status not in (projection.CLOSED, projection.TRANSFERRED)
+
+
+def add(incidents: IncidentService, actor: Actor, incident_id: int, kind: str, text: str) -> int:
+    """Write a note or comment; returns its id. Someone who may not read the incident is told it does not exist."""
+    if kind not in AUDIT_KINDS:
+        raise NotFound(N_("There is no such incident."))
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput({"text": Message(N_("Write something first."))})
+    if len(text) > MAX_TEXT:
+        raise InvalidInput({"text": Message(N_("At most %(limit)s characters"), {"limit": MAX_TEXT})})
+    now = incidents.clock()
+    with incidents.db.transaction() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None or visibility.audience(actor, incident) is None:
+            raise NotFound(N_("There is no such incident."))
+        if not may_write(actor, incident, kind):
+            raise PermissionDenied(
+                N_("Only handlers write work notes.")
+                if kind == WORK_NOTE
+                else N_("This incident is closed: it takes no more comments.")
+            )
+        mentioned = mentions_in(session, text) if permissions.may_handle(actor) else []
+        mentioned = [user for user in mentioned if user.id != actor.user_id]
+        names = [user.display_name for user in mentioned]
+        row = audit.append(
+            session,
+            kind=AUDIT_KINDS[kind],
+            actor=actor,
+            at=now,
+            data={"text": text, "mentions": names} if names else {"text": text},
+            incident_id=incident_id,
+        )
+        comment = Comment(incident_id=incident_id, kind=kind, text=text, author_id=actor.user_id,
+                          author_name=actor.name, created_at=now, audit_id=row.id)  # fmt: skip
+        session.add(comment)
+        session.flush()
+        for user in mentioned:
+            session.add(Mention(comment_id=comment.id, incident_id=incident_id, user_id=user.id, created_at=now))
+        comment_id = comment.id
+    if mentioned:
+        _tell(Mentioned(incident_id, comment_id, kind, tuple(user.id for user in mentioned), actor.name))
+    return comment_id
+
+
+def mentions_in(session: Session, text: str) -> list[User]:
+    """The active handlers named after an @ in the text, by user name or display name (Chinese names
+    have no space after them: the longest name that follows the @ wins)."""
+    if "@" not in text:
+        return []
+    people = list(
+        session.scalars(
+            select(User).join(UserRole).where(UserRole.role.in_(HANDLER_ROLES), User.active.is_(True)).distinct()
+        )
+    )
+    names = sorted(((name, user) for user in people for name in (user.username, user.display_name) if name),
+                   key=lambda pair: -len(pair[0]))  # fmt: skip
+    found: dict[int, User] = {}
+    for position in (index for index, char in enumerate(text) if char == "@"):
+        rest = text[position + 1 :]
+        for name, user in names:
+            if rest.startswith(name) and not _runs_on(name, rest[len(name) : len(name) + 1]):
+                found.setdefault(user.id, user)
+                break
+    return list(found.values())
+
+
+def _runs_on(name: str, following: str) -> bool:
+    """`@wang` is not `@wangfang`: a Latin name must end where a word does."""
+    latin = name[-1].isascii() and following.isascii()
+    return bool(following) and latin and (following.isalnum() or following == "_")
+
+
+def _tell(mentioned: Mentioned) -> None:
+    for listener in MENTION_LISTENERS:
+        try:
+            listener(mentioned)
+        except Exception:  # the note is saved; a notification that fails must not undo it
+            log.exception("mention listener failed for incident %s", mentioned.incident_id)
+
+
+# ------------------------------------------------------------------ the inbox's "mentioned"
+
+
+@dataclass(frozen=True)
+class Unread:
+    mention_id: int
+    incident: Incident
+    kind: str
+    text: str
+    by: str
+    at: object
+
+
+def unread(session: Session, user_id: int, limit: int = 100) -> list[Unread]:
+    query = (
+        select(Mention, Comment, Incident)
+        .join(Comment, Comment.id == Mention.comment_id)
+        .join(Incident, Incident.id == Mention.incident_id)
+        .where(Mention.user_id == user_id, Mention.read_at.is_(None))
+        .order_by(Mention.created_at.desc(), Mention.id.desc())
+        .limit(limit)
+    )
+    return [
+        Unread(mention.id, incident, comment.kind, comment.text, comment.author_name, comment.created_at)
+        for mention, comment, incident in session.execute(query).all()
+    ]
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    query = select(func.count()).select_from(Mention).where(Mention.user_id == user_id, Mention.read_at.is_(None))
+    return session.scalar(query) or 0
+
+
+def mark_read(incidents: IncidentService, actor: Actor, mention_ids: Iterable[int]) -> int:
+    """Take mentions off the inbox (only one's own); returns how many."""
+    ids = list(mention_ids)
+    with incidents.db.transaction() as session:
+        rows = list(
+            session.scalars(
+                select(Mention).where(Mention.id.in_(ids), Mention.user_id == actor.user_id, Mention.read_at.is_(None))
+            )
+        )
+        for row in rows:
+            row.read_at = incidents.clock()
+        return len(rows)

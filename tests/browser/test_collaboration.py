@@ -1,0 +1,69 @@
+"""Working together on an incident, the way people do it in the browser: the requester adds
+information, the desk writes an internal work note that brings the incident manager in (@mention)
+and answers the requester; the requester reads the answer, never the note, and withdraws."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app.incidents.service import IncidentService
+from tests.driver import Desk
+
+
+@pytest.fixture
+def desk(db, actors, live_server) -> Desk:
+    return Desk(IncidentService(db), db, actors)
+
+
+def test_notes_comments_mentions_and_withdrawal(open_as, live_server, desk, actors):
+    fields = {"title": "营业厅打印机无法出票", "description": "出票时报错", "contact": "张伟", "source": "portal"}
+    incident_id = desk.service.start(actors["requester"], incident=fields, requester_id=actors["requester"].user_id)
+    url = f"{live_server}/incidents/{incident_id}"
+
+    requester = open_as("requester")
+    requester.goto(url)
+    form = requester.get_by_test_id("comment-form")
+    expect(form).to_contain_text("服务台和处理您事件的人员会看到")
+    form.get_by_label("您的留言").fill("补充：只有二号窗口的打印机")
+    form.get_by_role("button", name="发送").click()
+    expect(requester.get_by_test_id("timeline")).to_contain_text("补充：只有二号窗口的打印机")
+
+    service_desk = open_as("service_desk")
+    service_desk.goto(url)
+    expect(service_desk.get_by_test_id("timeline")).to_contain_text("补充：只有二号窗口的打印机")
+    note = service_desk.get_by_test_id("work-note-form")
+    expect(note).to_contain_text("提出人永远看不到")
+    note.get_by_label("工作备注（内部）").fill("内部：疑似驱动问题 @incident_manager 请关注")
+    note.get_by_role("button", name="添加内部工作备注").click()
+    entry = service_desk.locator("[data-kind=work_note_added]")
+    expect(entry).to_contain_text("内部：疑似驱动问题")
+    expect(entry).to_contain_text("内部")
+    expect(entry).to_contain_text("@incident_manager user")
+    comment = service_desk.get_by_test_id("comment-form")
+    comment.get_by_label("留言（提出人可见）").fill("已安排工程师上门")
+    comment.get_by_role("button", name="发送给提出人").click()
+    expect(service_desk.locator("[data-kind=comment_added]").first).to_contain_text("提出人可见")
+
+    manager = open_as("incident_manager")
+    manager.goto(f"{live_server}/inbox")
+    mention = manager.get_by_test_id("mention")
+    expect(mention).to_contain_text("营业厅打印机无法出票")
+    expect(mention).to_contain_text("被提及")
+    mention.get_by_role("link").first.click()
+    expect(manager.get_by_test_id("timeline")).to_contain_text("内部：疑似驱动问题")
+    manager.goto(f"{live_server}/inbox")
+    manager.get_by_test_id("mention").get_by_role("button", name="标为已读").click()
+    expect(manager.get_by_test_id("mentioned")).to_have_count(0)
+
+    requester.reload()
+    timeline = requester.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("已安排工程师上门")
+    expect(timeline).to_contain_text("服务台")  # the desk by role, not by name
+    expect(requester.locator("body")).not_to_contain_text("疑似驱动问题")
+    expect(requester.locator("body")).not_to_contain_text("service_desk user")
+    requester.get_by_test_id("withdraw").locator("summary").click()
+    requester.get_by_label("原因（可选）").fill("打印机已自行恢复")
+    requester.get_by_role("button", name="撤回事件").click()
+    expect(requester.get_by_test_id("summary")).to_contain_text("提出人已撤回")
+    expect(requester.get_by_test_id("withdraw")).to_have_count(0)
