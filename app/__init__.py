@@ -23,7 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(app_config.load(Path(app.instance_path), overrides))
 
-    db = Database(app.config["DATABASE_URL"])
+    db = Database(app.config["DATABASE_URL"], audit_key=app.config["AUDIT_HMAC_KEY"].encode())
     settings = Settings(
         warning_ratio=float(app.config["WARNING_RATIO"]),
         notification_window_minutes=float(app.config["NOTIFICATION_WINDOW_MINUTES"]),
@@ -40,8 +40,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     if _serving_in_development(app):
         from app.timers import start_in_process
 
-        start_in_process(app.extensions["incidents"], app.config["TIMER_INTERVAL_SECONDS"])
+        start_in_process(app.extensions["incidents"], app.config["TIMER_INTERVAL_SECONDS"], periodic_jobs(app))
     return app
+
+
+def periodic_jobs(app: Flask) -> list:
+    """What the timer worker (or the development server's sweeper) runs after each sweep."""
+    from app.audit.jobs import PeriodicCheck
+
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_DIR"])
+    return [PeriodicCheck(app.extensions["db"], checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"]))]
 
 
 def _serving_in_development(app: Flask) -> bool:

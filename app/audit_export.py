@@ -2,16 +2,15 @@
 form labels from a JSON Schema, and the diagram replay markers. No Flask, no database: the web
 layer (`app/web/audit.py`) reads the rows and translates the labels.
 
-An exported history row carries every field its hash covers, so anyone can re-compute it with
-`record_hash` (SHA-256 of the canonical JSON of `HASHED_FIELDS`, in that order, as `app.audit`
-does). The rows of one incident are not neighbours in the chain (the chain runs through all
-incidents), so each row's `prev_hash` names a row that may belong to another incident.
+An exported history row carries every field its hash covers. An incident's rows are one whole
+chain, so anyone can check that each row's `prev_hash` is the hash of the row before it (positions
+`seq` 1, 2, …); whoever holds the audit key can re-compute each hash with `record_mac` (HMAC-SHA256
+of the canonical JSON of `HASHED_FIELDS`, in that order, as `app.audit` does).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections import Counter
@@ -19,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from app.audit import canonical_json
+from app.audit import chain
+from app.audit.chain import canonical_json
 
 BOM = "\ufeff"  # Excel reads a CSV file as UTF-8 only when it starts with one
 
@@ -56,23 +56,12 @@ INCIDENT_FIELDS = (
     "process_version",
 )
 
-# what `app.audit.row_hash` covers, in its order (`data` is the canonical JSON text as stored)
-HASHED_FIELDS = (
-    "id",
-    "prev_hash",
-    "incident_id",
-    "at",
-    "actor_id",
-    "actor_name",
-    "actor_role",
-    "kind",
-    "task_id",
-    "task_name",
-    "data_canonical",
-)
+# what `app.audit.chain.row_mac` covers, in its order (`data` is the canonical JSON text as stored)
+HASHED_FIELDS = tuple("data_canonical" if name == "data" else name for name in chain.HASHED_FIELDS)
 HASH_RECIPE = (
-    "sha256 of the canonical JSON (keys sorted, no spaces, UTF-8, non-ASCII kept) of the list "
-    "[id, prev_hash, incident_id, at, actor_id, actor_name, actor_role, kind, task_id, task_name, data_canonical]"
+    "HMAC-SHA256 under the audit key (kept outside the database) of the canonical JSON (keys sorted, no spaces, "
+    f"UTF-8, non-ASCII kept) of the list [{', '.join(HASHED_FIELDS)}]; prev_hash is the hash of the row before "
+    "in the same chain (64 zeros for the first)"
 )
 
 
@@ -97,6 +86,8 @@ def history_record(event: Any) -> dict[str, Any]:
     data parsed for reading (`data`)."""
     return {
         "id": event.id,
+        "chain": event.chain,
+        "seq": event.seq,
         "incident_id": event.incident_id,
         "at": event.at.isoformat(),
         "actor_id": event.actor_id,
@@ -107,15 +98,15 @@ def history_record(event: Any) -> dict[str, Any]:
         "task_name": event.task_name,
         "data": json.loads(event.data),
         "data_canonical": event.data,
+        "request_id": event.request_id,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
-    """The hash of an exported history row, computed the way `app.audit.row_hash` does."""
-    content = canonical_json([record[name] for name in HASHED_FIELDS])
-    return hashlib.sha256(content.encode()).hexdigest()
+def record_mac(key: bytes, record: Mapping[str, Any]) -> str:
+    """The hash of an exported history row, computed the way `app.audit.chain.row_mac` does."""
+    return chain.mac(key, [record[name] for name in HASHED_FIELDS])
 
 
 # ---------------------------------------------------------------------------------------- formats

@@ -22,7 +22,6 @@ from app.users import ROLES, UserError, create_user, update_user
 db_cli = AppGroup("db", help="Create or upgrade the database.")
 users_cli = AppGroup("users", help="Manage accounts.")
 timers_cli = AppGroup("timers", help="Fire due timers.")
-audit_cli = AppGroup("audit", help="Check the audit log.")
 process_cli = AppGroup("process", help="Validate and publish process diagrams.")
 i18n_cli = AppGroup("i18n", help="Translation catalogs.")
 
@@ -36,7 +35,7 @@ def _db():
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create the schema, or bring it up to date, and publish the bundled diagram if none is published."""
-    migrate.upgrade(current_app.config["DATABASE_URL"])
+    migrate.upgrade(current_app.config["DATABASE_URL"], current_app.config["AUDIT_HMAC_KEY"].encode())
     with _db().transaction() as session:
         version = versions.publish_bundled_if_none(session, CLI_ACTOR)
         released = assignments.release_stranded(session, CLI_ACTOR, utcnow())
@@ -111,24 +110,11 @@ def timers_run(once: bool, interval: float) -> None:
     if once:
         click.echo(f"fired timers of {service.fire_due_timers()} incident(s)")
         return
+    from app import periodic_jobs
     from app.timers import sweep_forever
 
     click.echo(f"timer worker sweeping every {interval:g} s; Ctrl+C to stop")
-    sweep_forever(service, interval)
-
-
-@audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of the whole audit log; exit status 1 if it is broken."""
-    with _db().read() as session:
-        result = audit.verify(session)
-    if result.ok:
-        click.echo(f"audit log intact: {result.checked} rows verified")
-        return
-    click.echo(
-        f"audit log BROKEN at row {result.broken_at}: {result.reason} ({result.checked} rows verified before it)"
-    )
-    sys.exit(1)
+    sweep_forever(service, interval, jobs=periodic_jobs(current_app))
 
 
 def _read_diagram(path: str) -> tuple[str, dict[str, str]]:
@@ -182,6 +168,7 @@ def i18n_update() -> None:
 
 
 def register(app: Flask) -> None:
+    from app.audit.cli import audit_cli
     from app.demo import demo_cli
 
     for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli, i18n_cli):

@@ -16,7 +16,9 @@ DEFAULTS = {
     "NOTIFICATION_WINDOW_MINUTES": rules.NOTIFICATION_WINDOW_MINUTES,
     "REGISTRATION_TARGET_MINUTES": rules.REGISTRATION_TARGET_MINUTES,  # for incidents raised in the portal
     "TIMER_INTERVAL_SECONDS": 30,  # how often the development server fires due timers
-    "AUDIT_FULL_CHECK_SECONDS": 300,  # audit pages re-hash the whole chain at most this often (per process)
+    "AUDIT_HMAC_KEY": None,  # None: generated once and kept in the instance folder (development only)
+    "AUDIT_CHECKPOINT_DIR": None,  # None: instance/audit-checkpoints
+    "AUDIT_VERIFY_SECONDS": 300,  # the timer worker checks the whole audit log and writes a checkpoint this often
     "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_SECURE": False,  # set to 1 behind HTTPS
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app: the client's address is read from X-Forwarded-For
@@ -32,7 +34,11 @@ def load(instance_path: Path, overrides: dict | None) -> dict:
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'incidents.sqlite3'}"
     if not config["SECRET_KEY"]:
-        config["SECRET_KEY"] = _instance_secret(instance_path)
+        config["SECRET_KEY"] = _instance_secret(instance_path, "secret_key")
+    if not config["AUDIT_HMAC_KEY"]:
+        config["AUDIT_HMAC_KEY"] = _instance_secret(instance_path, "audit_hmac_key")
+    if not config["AUDIT_CHECKPOINT_DIR"]:
+        config["AUDIT_CHECKPOINT_DIR"] = str(instance_path / "audit-checkpoints")
     return config
 
 
@@ -44,9 +50,9 @@ def _parse(text: str, default: object) -> object:
     return text
 
 
-def _instance_secret(instance_path: Path) -> str:
-    """A random key kept beside the SQLite database, so sessions survive restarts."""
-    key_file = instance_path / "secret_key"
+def _instance_secret(instance_path: Path, name: str) -> str:
+    """A random key kept beside the SQLite database, so sessions (and the audit chains) survive restarts."""
+    key_file = instance_path / name
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)

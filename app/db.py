@@ -23,12 +23,16 @@ def normalize_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None):
+        """`audit_key`: the HMAC key of the audit log (app/audit), kept outside the database; every
+        session carries it in `session.info`."""
         url = normalize_url(url)
         self.url = url
         self.engine = _create_engine(url, echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
+        info = {"audit_key": audit_key}
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        read_engine = self.engine.execution_options(read_only=True)
+        self.read_sessions = sessionmaker(read_engine, expire_on_commit=False, info=info)
 
     @property
     def is_postgresql(self) -> bool:

@@ -47,7 +47,7 @@ ACCOUNTS = (  # username, display name, roles
 @demo_cli.command("load")
 def load_command() -> None:
     """Create the database if needed, then the demo accounts and incidents (once)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"])
+    migrate.upgrade(current_app.config["DATABASE_URL"], current_app.config["AUDIT_HMAC_KEY"].encode())
     db = current_app.extensions["db"]
     with db.transaction() as session:
         versions.publish_bundled_if_none(session, SYSTEM)

@@ -12,12 +12,14 @@ from app.db import normalize_url
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, audit_key: bytes | None = None) -> Config:
+    """`audit_key`: for migrations that sign audit rows (the key is never stored in the database)."""
     config = Config()
+    config.attributes["audit_key"] = audit_key
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return config
 
 
-def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+def upgrade(url: str, audit_key: bytes | None = None) -> None:
+    command.upgrade(alembic_config(url, audit_key), "head")

@@ -218,12 +218,18 @@ class OpenTask(Base):
 
 
 class AuditEvent(Base):
-    """Append-only history; each row's hash covers its content and the previous row's hash."""
+    """Append-only history in keyed hash chains, one per incident (app/audit): each row's `hash` is
+    an HMAC of its content, its chain and position, and the previous row's hash in its chain."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_kind_at", "kind", "at"),)  # reports select events by kind and period
+    __table_args__ = (
+        Index("ix_audit_events_kind_at", "kind", "at"),  # reports select events by kind and period
+        UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"),  # a chain never forks
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))  # "incident:<id>", or accounts / process / system
+    seq: Mapped[int] = mapped_column(Integer)  # position in the chain, from 1
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor_id: Mapped[int | None] = mapped_column(Integer)
@@ -233,18 +239,27 @@ class AuditEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    request_id: Mapped[str | None] = mapped_column(String(64))  # the web request or job that wrote it
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
-class AuditHead(Base):
-    """One row: the end of the audit chain. Locked while appending so the chain never forks."""
+class AuditVerification(Base):
+    """The result of one whole check of the audit log (app/audit/verification.py), by the timer
+    worker or the CLI; the auditors' pages show the latest. Appended, never changed."""
 
-    __tablename__ = "audit_head"
+    __tablename__ = "audit_verifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    last_id: Mapped[int] = mapped_column(Integer, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    rows: Mapped[int] = mapped_column(Integer)
+    chains: Mapped[int] = mapped_column(Integer)
+    checkpoint: Mapped[int | None] = mapped_column(Integer)  # the last checkpoint compared with
+    checkpoint_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    problem_count: Mapped[int] = mapped_column(Integer)
+    problems: Mapped[str] = mapped_column(Text)  # JSON: the first problems (app.audit.problem)
 
 
 class ProblemTicket(Base):

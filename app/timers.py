@@ -1,16 +1,25 @@
-"""The timer sweeper: as a worker process (`flask --app wsgi timers run`) or inside the dev server."""
+"""The timer sweeper: as a worker process (`flask --app wsgi timers run`) or inside the dev server.
+
+After each sweep it runs the periodic jobs it was given (the audit log's whole check, app/audit/jobs.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 
 from app.incidents.service import IncidentService
 
 log = logging.getLogger(__name__)
+Job = Callable[[], object]
 
 
-def sweep_forever(service: IncidentService, interval: float, stop: threading.Event | None = None) -> None:
+def sweep_forever(
+    service: IncidentService,
+    interval: float,
+    stop: threading.Event | None = None,
+    jobs: Sequence[Job] = (),
+) -> None:
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
@@ -19,10 +28,17 @@ def sweep_forever(service: IncidentService, interval: float, stop: threading.Eve
                 log.info("fired timers of %d incident(s)", fired)
         except Exception:  # a worker must outlive a broken database connection
             log.exception("timer sweep failed")
+        for job in jobs:
+            try:
+                job()
+            except Exception:
+                log.exception("periodic job %r failed", job)
         stop.wait(interval)
 
 
-def start_in_process(service: IncidentService, interval: float) -> threading.Thread:
-    thread = threading.Thread(target=sweep_forever, args=(service, interval), name="timer-sweeper", daemon=True)
+def start_in_process(service: IncidentService, interval: float, jobs: Sequence[Job] = ()) -> threading.Thread:
+    thread = threading.Thread(
+        target=sweep_forever, args=(service, interval), kwargs={"jobs": jobs}, name="timer-sweeper", daemon=True
+    )
     thread.start()
     return thread

@@ -18,6 +18,7 @@ from app.users import ROLES, actor_of, create_user
 from tests.driver import Desk
 
 FAST_HASH = "pbkdf2:sha256:1"  # tests create many accounts; production uses scrypt
+AUDIT_KEY = "test-audit-key"  # the audit log's HMAC key in every test (the app's and the `db` fixture's)
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
@@ -42,11 +43,12 @@ def database_url(request, tmp_path_factory) -> str:
 
 @pytest.fixture
 def db(database_url):
-    database = Database(database_url)
+    database = Database(database_url, audit_key=AUDIT_KEY.encode())
     yield database
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     with database.engine.begin() as connection:
-        if database.is_postgresql:
+        if database.is_postgresql:  # as a superuser, past the trigger that refuses TRUNCATE on the audit log
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
@@ -79,13 +81,14 @@ def actors(db):
 
 
 @pytest.fixture
-def app(db, database_url):
+def app(db, database_url, tmp_path):
     """The Flask application on the test database (the `db` fixture empties it afterwards)."""
     from app import create_app
 
     return create_app(
-        {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "PASSWORD_HASH_METHOD": FAST_HASH}
-    )
+        {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "PASSWORD_HASH_METHOD": FAST_HASH,
+         "AUDIT_HMAC_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints")}
+    )  # fmt: skip
 
 
 @pytest.fixture

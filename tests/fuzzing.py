@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from flask import Flask, url_for
 from sqlalchemy import select, text
 
-from app import audit, versions
-from app.audit import SYSTEM
+from app import versions
+from app.audit import SYSTEM, audit_key
+from app.audit.verification import describe, verify
 from app.db import Database
 from app.engine import operations
 from app.engine.runtime import Run
@@ -319,9 +320,8 @@ def check_integrity(db: Database) -> list[str]:
     problems = []
     cache = versions.ModelCache()
     with db.read() as session:
-        verification = audit.verify(session)
-        if not verification.ok:
-            problems.append(f"audit chain broken at row {verification.broken_at}: {verification.reason}")
+        verification = verify(session, audit_key(session))
+        problems += [f"audit log: {line}" for line in describe(verification)]
         for incident in session.scalars(select(Incident)):
             stored = session.get(IncidentState, incident.id)
             if stored is None:

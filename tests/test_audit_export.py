@@ -1,4 +1,4 @@
-"""The auditors' pure conversions: CSV and JSON exports, re-computable row hashes, changed leaves,
+"""The auditors' pure conversions: CSV and JSON exports, row hashes re-computable with the key, changed leaves,
 form labels, and the diagram replay markers."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import json
 from datetime import UTC, datetime
 
 from app import audit
+from app.audit.chain import row_mac
 from app.audit_export import (
     BOM,
     HASHED_FIELDS,
     changed_leaves,
     history_record,
     incident_record,
-    record_hash,
+    record_mac,
     replay_counts,
     replay_markers,
     schema_field,
@@ -24,12 +25,14 @@ from app.audit_export import (
     to_json,
 )
 from app.models import AuditEvent, Incident
+from tests.conftest import AUDIT_KEY
 
+KEY = AUDIT_KEY.encode()
 AT = datetime(2026, 3, 2, 1, 0, 5, tzinfo=UTC)
 
 
 def chained_events() -> list[AuditEvent]:
-    """Three rows hashed the way app.audit.append does, without a database."""
+    """Three rows of one incident's chain hashed the way app.audit.append does, without a database."""
     rows = [
         ("started", None, None, {"incident": {"title": "计费接口超时"}, "process_version": 1}),
         ("task_completed", "T1", "事件登记", {"spec_id": "register_incident", "changes": {}}),
@@ -39,6 +42,8 @@ def chained_events() -> list[AuditEvent]:
     for number, (kind, task_id, task_name, data) in enumerate(rows, start=1):
         event = AuditEvent(
             id=number,
+            chain="incident:7",
+            seq=number,
             incident_id=7,
             at=AT,
             actor_id=3,
@@ -48,9 +53,10 @@ def chained_events() -> list[AuditEvent]:
             task_id=task_id,
             task_name=task_name,
             data=audit.canonical_json(data),
+            request_id="req-1",
             prev_hash=previous,
         )
-        event.hash = previous = audit.row_hash(event)
+        event.hash = previous = row_mac(KEY, event)
         events.append(event)
     return events
 
@@ -86,6 +92,8 @@ def test_history_record_carries_what_the_hash_covers_and_re_verifies_after_a_jso
     records = [history_record(event) for event in events]
     assert records[1] == {
         "id": 2,
+        "chain": "incident:7",
+        "seq": 2,
         "incident_id": 7,
         "at": "2026-03-02T01:00:05+00:00",
         "actor_id": 3,
@@ -96,6 +104,7 @@ def test_history_record_carries_what_the_hash_covers_and_re_verifies_after_a_jso
         "task_name": "事件登记",
         "data": {"spec_id": "register_incident", "changes": {}},
         "data_canonical": '{"changes":{},"spec_id":"register_incident"}',
+        "request_id": "req-1",
         "prev_hash": events[0].hash,
         "hash": events[1].hash,
     }
@@ -103,11 +112,12 @@ def test_history_record_carries_what_the_hash_covers_and_re_verifies_after_a_jso
     assert "王芳" in text and "\\u" not in text  # Chinese kept readable
     again = json.loads(text)["events"]
     assert again == records
-    assert [record_hash(record) for record in again] == [event.hash for event in events]
+    assert [record_mac(KEY, record) for record in again] == [event.hash for event in events]  # with the key
     assert [record["prev_hash"] for record in again] == [audit.GENESIS, events[0].hash, events[1].hash]
     assert set(HASHED_FIELDS) <= set(again[0])
     tampered = dict(again[2], data_canonical=again[2]["data_canonical"].replace("yellow", "red"))
-    assert record_hash(tampered) != events[2].hash
+    assert record_mac(KEY, tampered) != events[2].hash
+    assert record_mac(b"a guessed key", again[0]) != events[0].hash
 
 
 def test_incident_record_uses_codes_and_iso_utc_times():

@@ -95,23 +95,38 @@ def test_process_validate_and_publish(cli, tmp_path):
     assert "unchanged" in again.output and "version 2" in again.output
 
 
-def test_audit_verify_detects_an_edited_row(cli, app, db):
+def test_audit_verify_and_checkpoint_detect_an_edited_row_and_a_deleted_tail(cli, app, db):
     assert cli.invoke(args=["db", "upgrade"]).exit_code == 0
     cli.invoke(args=["users", "create", "lisi", "--role", "service_desk", "--password", "secret-pass"])
     intact = cli.invoke(args=["audit", "verify"])
-    assert intact.exit_code == 0 and "audit log intact: 2 rows verified" in intact.output
-    if db.is_postgresql:
-        with pytest.raises(Exception, match="append-only"):
-            with db.engine.begin() as connection:
-                connection.execute(text("UPDATE audit_events SET actor_name = 'someone else'"))
-        with pytest.raises(Exception, match="append-only"):
-            with db.engine.begin() as connection:
-                connection.execute(text("DELETE FROM audit_events"))
-        return
+    assert intact.exit_code == 0, intact.output
+    assert "audit log intact: 2 rows in 2 chains verified, no checkpoint yet" in intact.output
+    sealed = cli.invoke(args=["audit", "checkpoint"])
+    folder = app.config["AUDIT_CHECKPOINT_DIR"]
+    assert sealed.exit_code == 0 and f"checkpoint 1 written to {folder}: 2 chain(s) moved on" in sealed.output
+    cli.invoke(args=["users", "create", "wangwu", "--role", "first_line", "--password", "secret-pass"])
+    if db.is_postgresql:  # the app's statements are refused; only a superuser with the triggers off gets through
+        for statement in ("UPDATE audit_events SET actor_name = 'someone else'", "DELETE FROM audit_events",
+                          "TRUNCATE audit_events"):  # fmt: skip
+            with pytest.raises(Exception, match="append-only"), db.engine.begin() as connection:
+                connection.execute(text(statement))
     with db.engine.begin() as connection:
-        connection.execute(text("UPDATE audit_events SET actor_name = 'someone else' WHERE id = 1"))
+        if db.is_postgresql:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("UPDATE audit_events SET actor_name = 'someone else' WHERE kind = 'version_published'"))
+        connection.execute(text("DELETE FROM audit_events WHERE chain = 'accounts' AND seq = 2"))  # the tail
     broken = cli.invoke(args=["audit", "verify"])
-    assert broken.exit_code == 1 and "BROKEN at row 1" in broken.output
+    assert broken.exit_code == 1 and "audit log BROKEN: 1 problem(s)" in broken.output
+    assert "chain process position 1 (row 1): its content does not match its hash" in broken.output
+    # the deleted tail (wangwu) was never sealed: only a checkpoint after it would have caught it
+    cli.invoke(args=["audit", "checkpoint"])
+    with db.engine.begin() as connection:
+        if db.is_postgresql:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("DELETE FROM audit_events WHERE chain = 'accounts'"))
+    broken = cli.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and "audit log BROKEN: 2 problem(s)" in broken.output
+    assert "chain accounts: the whole chain is missing (checkpoint 1 sealed 1 rows)" in broken.output
 
 
 def test_timers_run_once_fires_what_is_due(cli, desk, clock):

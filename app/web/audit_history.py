@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit, audit_export
 from app.forms import event_form
-from app.models import AuditEvent, User, utcnow
-from app.web import database, labels
-from app.web.i18n import content, translate
+from app.models import AuditEvent, User
+from app.web import labels
+from app.web.audit_integrity import Integrity, integrity
+from app.web.i18n import content
 from app.web.reading import Reading, assignment_reason, read, version_model
 from app.web.security import current_actor
 from app.web.timefmt import local
@@ -27,51 +27,6 @@ TIMER_KINDS = ("deadline_warning", "deadline_breach", "notification_overdue")
 ASSIGNMENT_KINDS = ("task_claimed", "task_released", "task_assigned")
 LATE = "late_notification"  # the fact rule E1 adds; no form asks for it
 ASSESSMENT_KEYS = ("level", "impact", "urgency", "emergency", "due_at")
-
-
-@dataclass(frozen=True)
-class Integrity:
-    ok: bool
-    checked: int
-    broken_at: int | None
-    reason: str | None  # in the reader's language
-    raw_reason: str | None  # as app.audit words it (exports)
-    broken_incident_id: int | None
-    append_only_in_database: bool
-    whole_walk_at: datetime  # when every row was last re-hashed
-
-    @property
-    def broken_number(self) -> str | None:
-        return None if self.broken_incident_id is None else f"INC{self.broken_incident_id:06d}"
-
-
-def integrity(session: Session, *, whole: bool = False) -> Integrity:
-    """The state of the hash chain, and the first row that does not verify with its incident.
-
-    Re-hashing every row costs about 1.5 s per 100,000 rows, too much for every page an auditor
-    opens. So the whole chain is walked at most every AUDIT_FULL_CHECK_SECONDS per process (and
-    always when `whole`, for exports); in between, a page walks only the rows appended since.
-    """
-    now, last = utcnow(), current_app.extensions.get("audit_chain")
-    interval = timedelta(seconds=current_app.config["AUDIT_FULL_CHECK_SECONDS"])
-    if whole or last is None or not last[0].ok or now - last[1] >= interval:
-        result, whole_walk_at = audit.verify(session), now
-    else:
-        result, whole_walk_at = audit.verify(session, after=last[0]), last[1]
-    current_app.extensions["audit_chain"] = (result, whole_walk_at)
-    incident_id = None
-    if not result.ok and result.broken_at is not None:
-        incident_id = session.scalar(select(AuditEvent.incident_id).where(AuditEvent.id == result.broken_at))
-    return Integrity(
-        ok=result.ok,
-        checked=result.checked,
-        broken_at=result.broken_at,
-        reason=translate(result.problem) if result.problem else None,
-        raw_reason=result.reason,
-        broken_incident_id=incident_id,
-        append_only_in_database=database().is_postgresql,
-        whole_walk_at=whole_walk_at,
-    )
 
 
 @dataclass
@@ -327,7 +282,7 @@ class History:
         return self.reading.view
 
 
-def load_history(session: Session, incident_id: int, *, whole_chain: bool = False) -> History | None:
+def load_history(session: Session, incident_id: int) -> History | None:
     found = read(session, incident_id, current_actor())
     if found is None:
         return None
@@ -336,14 +291,15 @@ def load_history(session: Session, incident_id: int, *, whole_chain: bool = Fals
     datas = [audit.data_of(event) for event in events]
     ids = _user_ids(events, datas)
     users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
-    check = integrity(session, whole=whole_chain)
+    check = integrity(session, incident_id)
     describer = Describer(version_model(view.incident.process_version), users)
     entries = []
     for event, data in zip(events, datas, strict=True):
         details, reasons = describer.describe(event, data)
         verified = "yes"
-        if not check.ok and check.broken_at is not None:
-            verified = "broken" if event.id == check.broken_at else "after" if event.id > check.broken_at else "yes"
+        problem = check.problem
+        if problem is not None and problem.chain == event.chain and problem.seq is not None:
+            verified = "broken" if event.seq == problem.seq else "after" if event.seq > problem.seq else "yes"
         entries.append(
             Entry(event, data, _roles(event.actor_role), details, reasons, event.kind in TIMER_KINDS, verified)
         )

@@ -159,10 +159,11 @@ def test_concurrent_edits_of_one_instance(desk, service, actors):
     )
     assert outcomes in (["conflict", "ok"], ["ok", "ok"])  # serialized: the second may still apply
     desk.assert_round_trip(incident_id)
-    from app import audit
+    from app.audit import audit_key
+    from app.audit.verification import verify
 
     with desk.db.read() as session:
-        assert audit.verify(session).ok
+        assert verify(session, audit_key(session)).ok
 
 
 def test_an_action_over_the_engine_step_budget_is_refused_and_writes_nothing(desk, service, actors, monkeypatch, db):

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import audit
+from app.audit.verification import verify
 from app.models import AuditEvent, ProblemTicket
 from app.web.reports import CSV_TABLES
 from tests.reports.scenario import three_faults
@@ -329,7 +330,7 @@ def test_raise_a_problem_ticket_for_a_group_once(manager, scenario, db, actors):
     with db.read() as session:
         (ticket,) = session.scalars(select(ProblemTicket)).all()
         (row,) = session.scalars(select(AuditEvent).where(AuditEvent.kind == "problem_ticket_created")).all()
-        assert audit.verify(session).ok
+        assert verify(session, audit.audit_key(session)).ok
     title = "重复事件：计费接口超时（2 起，03-02）"
     assert (ticket.incident_id, ticket.title, ticket.created_by, ticket.status) == (
         scenario.c, title, "incident_manager user", "open"

@@ -1,0 +1,128 @@
+"""The append-only audit log: one keyed hash chain per incident, and a few for everything else.
+
+Each row's `hash` is an HMAC-SHA256, under a key kept outside the database (`AUDIT_HMAC_KEY`), of
+its own content, its chain and position, and the previous row's hash in the same chain. Whoever
+can write to the database but does not hold the key cannot forge a row, re-chain a table, or
+append to a chain; tail deletion is caught by the checkpoints written outside the database
+(`app.audit.checkpoints`). Writers of one chain queue on a per-chain lock (an advisory lock on
+PostgreSQL; SQLite has one writer anyway), so actions on different incidents never wait for each
+other here. The design and its threat model: docs/security.md, "Audit log integrity".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.audit.chain import GENESIS, canonical_json, chain_of, lock_key, row_mac
+from app.models import AuditEvent
+
+__all__ = ["GENESIS", "SYSTEM", "Actor", "Entry", "append", "append_all", "canonical_json", "data_of", "events_of"]
+
+# The request (or job) whose actions are being audited: set by the web layer per request, carried
+# into every row so a row can be matched to the request's log lines.
+request_id: ContextVar[str | None] = ContextVar("audit_request_id", default=None)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a person (with the roles they acted in) or the system."""
+
+    user_id: int | None
+    name: str
+    roles: frozenset[str]
+
+    @property
+    def role_label(self) -> str:
+        return ",".join(sorted(self.roles))
+
+
+SYSTEM = Actor(None, "system", frozenset({"system"}))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row to append (see `append_all`)."""
+
+    kind: str
+    actor: Actor
+    at: datetime
+    data: Mapping[str, Any]
+    incident_id: int | None = None
+    task_id: str | None = None
+    task_name: str | None = None
+
+
+class NoAuditKey(RuntimeError):
+    pass
+
+
+def audit_key(session: Session) -> bytes:
+    """The HMAC key the session's database was opened with (`Database(audit_key=…)`)."""
+    key = session.info.get("audit_key")
+    if not key:
+        raise NoAuditKey("no audit key: open the database with Database(url, audit_key=…)")
+    return key
+
+
+def append(session: Session, **fields: Any) -> AuditEvent:
+    return append_all(session, [Entry(**fields)])[0]
+
+
+def append_all(session: Session, entries: list[Entry]) -> list[AuditEvent]:
+    """Append rows in order, each to the end of its chain; each chain is locked once, in name order
+    (so two writers touching the same chains never deadlock)."""
+    key = audit_key(session)
+    chains = [chain_of(entry.incident_id, entry.kind) for entry in entries]
+    heads = {chain: _locked_head(session, chain) for chain in sorted(set(chains))}
+    events = []
+    for entry, chain in zip(entries, chains, strict=True):
+        seq, previous = heads[chain]
+        event = AuditEvent(
+            chain=chain,
+            seq=seq + 1,
+            incident_id=entry.incident_id,
+            at=entry.at,
+            actor_id=entry.actor.user_id,
+            actor_name=entry.actor.name,
+            actor_role=entry.actor.role_label,
+            kind=entry.kind,
+            task_id=entry.task_id,
+            task_name=entry.task_name,
+            data=canonical_json(entry.data),
+            request_id=request_id.get(),
+            prev_hash=previous,
+        )
+        event.hash = row_mac(key, event)
+        session.add(event)
+        heads[chain] = (event.seq, event.hash)
+        events.append(event)
+    session.flush()  # one INSERT per batch; ids follow the order added (the timeline reads rows by id)
+    return events
+
+
+def _locked_head(session: Session, chain: str) -> tuple[int, str]:
+    """The chain's last position and hash, with the chain locked until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), lock_key(chain))
+    # SQLite: every write transaction already holds the database's one write lock (BEGIN IMMEDIATE)
+    query = select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain)
+    last = session.execute(query.order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+def events_of(session: Session, incident_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(select(AuditEvent).where(AuditEvent.incident_id == incident_id).order_by(AuditEvent.id))
+    )
+
+
+def data_of(event: AuditEvent) -> dict[str, Any]:
+    return json.loads(event.data)
