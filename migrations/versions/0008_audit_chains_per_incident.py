@@ -24,6 +24,7 @@ branch_labels = None
 depends_on = None
 
 GENESIS = "0" * 64
+BATCH = 5000  # rows read and written at a time
 CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 CONTENT = ("incident_id", "at", "actor_id", "actor_name", "actor_role", "kind", "task_id", "task_name", "data")
 # Frozen copies of app/audit/chain.py as of this revision: a migration must not change with the app.
@@ -76,7 +77,7 @@ def _old_hash(row) -> str:
 def _new_hash(key: bytes, row) -> str:
     values = [row["chain"], row["seq"], row["prev_hash"], *(row[name] for name in CONTENT), row["request_id"]]
     values[4] = _iso(values[4])
-    return hmac.new(key, CANONICAL.encode(values).encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, CANONICAL.encode(values).encode(), "sha256").hex()
 
 
 def _chain(row) -> str:
@@ -85,12 +86,26 @@ def _chain(row) -> str:
     return "accounts" if row["kind"] in ACCOUNTS else "process" if row["kind"] in PROCESS else "system"
 
 
-def _rebuild(new: bool, rows: list[dict]) -> None:
-    """Replace audit_events by a table of the new (or old) shape holding `rows`."""
+def _batches(new: bool):
+    """The rows of audit_events (of the old or new shape) in id order, BATCH at a time (never all in memory)."""
+    columns = [column for column in _columns(new) if isinstance(column, sa.Column)]
+    table = sa.table("audit_events", *(sa.column(column.name, column.type) for column in columns))
+    last = 0
+    while True:
+        query = sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(BATCH)
+        rows = [dict(row._mapping) for row in op.get_bind().execute(query)]
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield rows
+
+
+def _rebuild(new: bool, convert) -> None:
+    """Replace audit_events by a table of the new (or old) shape, each batch of rows passed through `convert`."""
     postgresql = op.get_bind().dialect.name == "postgresql"
     table = op.create_table("audit_events_rebuilt", *_columns(new))
-    if rows:
-        op.bulk_insert(table, rows)
+    for rows in _batches(not new):
+        op.bulk_insert(table, [convert(row) for row in rows])
     op.drop_table("audit_events")
     op.rename_table("audit_events_rebuilt", "audit_events")
     if postgresql:
@@ -108,36 +123,34 @@ def _rebuild(new: bool, rows: list[dict]) -> None:
             op.execute(trigger)
 
 
-def _read(new: bool) -> list[dict]:
-    columns = [column for column in _columns(new) if isinstance(column, sa.Column)]
-    table = sa.table("audit_events", *(sa.column(column.name, column.type) for column in columns))
-    return [dict(row._mapping) for row in op.get_bind().execute(sa.select(table).order_by(table.c.id))]
-
-
 def upgrade() -> None:
-    rows = _read(new=False)
     head = op.get_bind().execute(sa.text("SELECT last_id, last_hash FROM audit_head WHERE id = 1")).first()
-    previous = GENESIS
-    for expected_id, row in enumerate(rows, start=1):
-        if row["id"] != expected_id or row["prev_hash"] != previous or _old_hash(row) != row["hash"]:
-            raise RuntimeError(
-                f"the audit log does not verify at row {expected_id}: it is not re-signed; "
-                "find out what happened (flask audit verify on the previous release) before upgrading"
-            )
-        previous = row["hash"]
-    if rows and (head is None or (head.last_id, head.last_hash) != (len(rows), previous)):
-        raise RuntimeError(f"the audit log's last rows after row {len(rows)} are missing: it is not re-signed")
+    previous, count = GENESIS, 0
+    for rows in _batches(new=False):  # first the whole old chain, before anything changes
+        for row in rows:
+            count += 1
+            if row["id"] != count or row["prev_hash"] != previous or _old_hash(row) != row["hash"]:
+                raise RuntimeError(
+                    f"the audit log does not verify at row {count}: it is not re-signed; "
+                    "find out what happened (flask audit verify on the previous release) before upgrading"
+                )
+            previous = row["hash"]
+    if count and (head is None or (head.last_id, head.last_hash) != (count, previous)):
+        raise RuntimeError(f"the audit log's last rows after row {count} are missing: it is not re-signed")
     key = context.config.attributes.get("audit_key")
-    if rows and not key:
+    if count and not key:
         raise RuntimeError("re-signing the audit log needs its key: run `flask --app wsgi db upgrade`")
     heads: dict[str, tuple[int, str]] = {}
-    for row in rows:
+
+    def rechain(row: dict) -> dict:
         chain = _chain(row)
         seq, previous = heads.get(chain, (0, GENESIS))
         row.update(chain=chain, seq=seq + 1, prev_hash=previous, request_id=None)
         row["hash"] = _new_hash(key, row)
         heads[chain] = (row["seq"], row["hash"])
-    _rebuild(new=True, rows=rows)
+        return row
+
+    _rebuild(new=True, convert=rechain)
     op.drop_table("audit_head")
     op.create_table(
         "audit_verifications",
@@ -158,13 +171,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to one global SHA-256 chain in id order (the HMACs are checked by `audit verify`, not here)."""
     op.drop_table("audit_verifications")
-    rows = _read(new=True)
-    previous = GENESIS
-    for new_id, row in enumerate(rows, start=1):  # the old chain counts rows from 1 without gaps
+    last = {"id": 0, "hash": GENESIS}
+
+    def unchain(row: dict) -> dict:
         for name in ("chain", "seq", "request_id"):
             del row[name]
-        row["id"], row["prev_hash"] = new_id, previous
-        row["hash"] = previous = _old_hash(row)
+        row["id"], row["prev_hash"] = last["id"] + 1, last["hash"]  # the old chain counts from 1 without gaps
+        row["hash"] = _old_hash(row)
+        last.update(id=row["id"], hash=row["hash"])
+        return row
+
+    _rebuild(new=False, convert=unchain)
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -172,7 +189,6 @@ def downgrade() -> None:
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    if rows:
-        op.execute(sa.text("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, :id, :hash)").bindparams(
-            id=rows[-1]["id"], hash=previous))  # fmt: skip
-    _rebuild(new=False, rows=rows)
+    if last["id"]:
+        insert = sa.text("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, :id, :hash)")
+        op.execute(insert.bindparams(id=last["id"], hash=last["hash"]))
