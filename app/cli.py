@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app import audit, migrate, versions
+from app import audit, db_roles, migrate, versions
 from app.audit import Actor
 from app.engine import model as process_model
 from app.forms import read_form_files
@@ -34,8 +34,21 @@ def _db():
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Create the schema, or bring it up to date, and publish the bundled diagram if none is published."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], current_app.config["AUDIT_HMAC_KEY"].encode())
+    """Create the schema, or bring it up to date, and publish the bundled diagram if none is published.
+
+    With DATABASE_OWNER_URL (PostgreSQL) the migrations run as the owner, who then grants the app's role
+    (DATABASE_URL's user) its privileges: no UPDATE, DELETE or TRUNCATE on the audit tables.
+    """
+    config = current_app.config
+    app_url, owner_url = config["DATABASE_URL"], config["DATABASE_OWNER_URL"] or config["DATABASE_URL"]
+    migrate.upgrade(owner_url, config["AUDIT_HMAC_KEY"].encode())
+    app_role = db_roles.role_of(app_url)
+    if _db().is_postgresql and app_role != db_roles.role_of(owner_url):
+        db_roles.grant_app_role(owner_url, app_role)
+        click.echo(f"role {app_role}: SELECT and INSERT only on {', '.join(db_roles.APPEND_ONLY_TABLES)}")
+    elif _db().is_postgresql:
+        click.echo("warning: the app connects as the schema's owner, who can switch the audit log's triggers off; "
+                   "set DATABASE_OWNER_URL and give DATABASE_URL a role of its own (docs/security.md)")  # fmt: skip
     with _db().transaction() as session:
         version = versions.publish_bundled_if_none(session, CLI_ACTOR)
         released = assignments.release_stranded(session, CLI_ACTOR, utcnow())
@@ -43,6 +56,13 @@ def db_upgrade() -> None:
     if released:
         click.echo(f"{released} open task(s) of deactivated accounts, or of accounts without the task's role, "
                    "returned to their group's pool")  # fmt: skip
+
+
+@db_cli.command("grants")
+@click.argument("role")
+def db_grants(role: str) -> None:
+    """Print the SQL that gives ROLE the app's privileges (what `db upgrade` runs with DATABASE_OWNER_URL)."""
+    click.echo(db_roles.grants_sql(role))
 
 
 @users_cli.command("create")

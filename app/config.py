@@ -10,6 +10,7 @@ from app import rules
 
 DEFAULTS = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "DATABASE_OWNER_URL": None,  # PostgreSQL: the schema owner's connection, for `db upgrade` (None: DATABASE_URL)
     "SECRET_KEY": None,  # None: generated once and kept in the instance folder
     "TIMEZONE": "Asia/Shanghai",
     "WARNING_RATIO": rules.WARNING_RATIO,
