@@ -10,12 +10,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app import audit, db_roles, migrate, versions
+from app import audit, db_roles, migrate
 from app.audit import Actor
-from app.engine import model as process_model
 from app.forms import read_form_files
 from app.incidents import assignments
 from app.models import User, utcnow
+from app.process import validation, versions
+from app.process.problems import ModelError
 from app.rules.cli import rules_cli
 from app.users import ROLES, UserError, create_user, update_user
 
@@ -151,7 +152,7 @@ def _read_diagram(path: str) -> tuple[str, dict[str, str]]:
 def process_validate(file: str) -> None:
     """Print every problem of a diagram; exit status 1 if there is any."""
     bpmn, forms = _read_diagram(file)
-    problems = process_model.validate(bpmn, forms)
+    problems = validation.validate(bpmn, forms)
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -168,7 +169,7 @@ def process_publish(file: str, comment: str) -> None:
     try:
         with _db().transaction() as session:
             version, created = versions.publish(session, bpmn, forms, CLI_ACTOR, comment)
-    except process_model.ModelError as error:
+    except ModelError as error:
         for problem in error.problems:
             click.echo(str(problem))
         sys.exit(1)

@@ -17,11 +17,12 @@ from flask.cli import AppGroup
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from app import migrate, versions
+from app import migrate
 from app.audit import SYSTEM, Actor
 from app.incidents.projection import ACTIVE_STATUSES
 from app.incidents.service import IncidentService
 from app.models import Incident, OpenTask, User
+from app.process import versions
 from app.users import actor_of, create_user
 
 demo_cli = AppGroup("demo", help="Demo accounts and incidents.")

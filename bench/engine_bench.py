@@ -22,12 +22,13 @@ from freezegun import freeze_time
 from freezegun.api import real_perf_counter
 from sqlalchemy import func, select
 
-from app import migrate, versions
+from app import migrate
 from app.audit import SYSTEM
 from app.db import Database
 from app.incidents import state
 from app.incidents.service import IncidentService
 from app.models import Incident, OpenTask
+from app.process import versions
 from app.users import actor_of, create_user
 
 TIMINGS: dict[str, list[float]] = defaultdict(list)

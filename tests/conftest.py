@@ -10,10 +10,11 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import create_engine, text
 
-from app import migrate, versions
+from app import migrate
 from app.audit import SYSTEM
 from app.db import Base, Database, normalize_url
 from app.incidents.service import IncidentService
+from app.process import versions
 from app.users import ROLES, actor_of, create_user
 from tests.driver import Desk
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from flask import Flask, url_for
 from sqlalchemy import select, text
 
-from app import versions
 from app.audit import SYSTEM, audit_key
 from app.audit.verification import describe, verify
 from app.db import Database
@@ -30,7 +29,9 @@ from app.engine import operations
 from app.engine.runtime import Run
 from app.incidents import state
 from app.incidents.service import IncidentService
-from app.models import Incident, IncidentState, OpenTask, ProcessDraft, ProcessVersion, User, UserSession, utcnow
+from app.models import Incident, IncidentState, OpenTask, ProcessVersion, User, UserSession, utcnow
+from app.process import versions
+from app.process.models import ProcessDraft
 from app.users import ROLES, actor_of, create_user
 from tests.driver import Desk, pass_on, registration, resolved
 

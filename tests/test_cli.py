@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.models import AuditEvent, User, UserRole
-from app.versions import BUNDLED_DIAGRAM
+from app.process.versions import BUNDLED_DIAGRAM
 from tests.driver import registration
 
 

@@ -10,12 +10,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import inspect
 
-from app import drafts, forms, versions
+from app import forms
 from app.audit import SYSTEM, Actor
-from app.engine.model import ModelError
 from app.forms import COLUMN_FIELDS, read_form_files
 from app.models import Incident, ProblemTicket
-from app.versions import BUNDLED_DIAGRAM
+from app.process import drafts, versions
+from app.process.problems import ModelError
+from app.process.versions import BUNDLED_DIAGRAM
 from tests.driver import pass_on, registration, resolved
 
 OWNER = Actor(None, "郑涛", frozenset({"process_owner"}))

@@ -10,15 +10,14 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, text
 
-from app import versions
 from app.db import Base
-from app.engine import model as process_model
 from app.engine import operations
 from app.engine.runtime import Run
 from app.forms import read_form_files
 from app.incidents import state
 from app.migrate import alembic_config
 from app.models import utcnow
+from app.process import validation, versions
 
 STOCK = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 
@@ -36,7 +35,7 @@ def test_engine_states_move_out_of_the_incidents_without_their_spec_and_back(tmp
     config = alembic_config(url)
     command.upgrade(config, "0004")
     bpmn = versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8")
-    model = process_model.load(bpmn, read_form_files())
+    model = validation.load(bpmn, read_form_files())
     forms = versions.referenced_forms(model, read_form_files())
     run = Run.start(model, operations.Context(utcnow()), {"incident": {"title": "旧事件"}})
     old_text = STOCK.serialize_json(run.workflow)  # the format 0004 stored, spec and all

@@ -1,105 +1,31 @@
-"""A process model: a BPMN document and its forms, checked and parsed for SpiffWorkflow.
+"""A parsed process model as the engine runs it: the SpiffWorkflow specs and what the app reads beside them.
 
-`validate` lists every problem of a document without running any of it; `load` returns the parsed
-model or raises with those problems. The same checks run when a version is published and when a
-version is loaded, so nothing unchecked ever reaches the engine.
-
-A problem's message is a `Message` (an English id marked with `N_` and named parameters), so the web
-layer shows it in the reader's language; `str(problem)` is the English text (the command line).
+The engine room only ever receives a model that the process owners' package built and checked
+(`app.process.validation.load`); it never reads a document itself. `build_specs` is the one call into
+SpiffWorkflow's parser, on a document that was already parsed safely and checked.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
-
-from app.engine import lint, operations, safe_expression, waits
-from app.engine.lanes import LANES
-from app.forms import reference_and_limit_problems
-from app.messages import N_, Message
-
-MAX_BPMN_BYTES = 2_000_000
-MAX_ELEMENTS = 10_000  # XML elements (shapes and waypoints included): ~9 times the bundled diagram
-MANUAL_TASKS_XPATH = " | ".join(f".//bpmn:{kind}" for kind in waits.MANUAL_TASKS)  # where the engine waits for a person
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
-# Elements that would run code or reach outside the document.
-FORBIDDEN = {
-    "scriptTask": N_("script tasks are not allowed: put the logic in a service task"),
-    "businessRuleTask": N_("business rule (DMN) tasks are not supported"),
-    "callActivity": N_("call activities are not supported: use an embedded sub-process"),
-    "adHocSubProcess": N_("ad-hoc sub-processes are not supported"),
-}
-FORBIDDEN_EXTENSIONS = {
-    "preScript": N_("pre-scripts are not allowed"),
-    "postScript": N_("post-scripts are not allowed"),
-}
-# Event definitions SpiffWorkflow's parsers act on, per kind of event; any other is silently
-# ignored by the parser (a signal end event would throw nothing), so it is refused here.
-SUPPORTED_EVENT_DEFINITIONS = {
-    "startEvent": {"message", "signal", "timer", "conditional"},
-    "endEvent": {"message", "cancel", "error", "escalation", "terminate"},
-    "intermediateCatchEvent": {"message", "signal", "timer", "conditional"},
-    "intermediateThrowEvent": {"escalation", "message", "signal", "timer"},
-    "boundaryEvent": {"cancel", "error", "escalation", "message", "signal", "timer", "conditional"},
-}
-EXPRESSION_PATHS = (
-    ".//bpmn:conditionExpression",
-    ".//bpmn:timeDate",
-    ".//bpmn:timeDuration",
-    ".//bpmn:timeCycle",
-    ".//bpmn:loopCardinality",
-    ".//bpmn:completionCondition",
-    ".//bpmn:loopCondition",
-    ".//bpmn:condition",  # conditional events
-    ".//spiffworkflow:payloadExpression",
-    ".//spiffworkflow:messagePayload",
-    # Correlation expressions (these and correlationPropertyRetrievalExpression, below): SpiffWorkflow
-    # evaluates them with its own unrestricted `eval`, bypassing the script engine.
-    ".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression",
-)
-FLOW_NODE_TAGS = {
-    "userTask", "serviceTask", "task", "manualTask", "sendTask", "receiveTask", "subProcess", "transaction",
-    "startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
-}  # fmt: skip
 
+class SpecError(ValueError):
+    """SpiffWorkflow's parser refused the document; `detail` is the library's own English text."""
 
-@dataclass(frozen=True)
-class Problem:
-    message: Message  # translated where it is shown (app.web.i18n.translate)
-    element_id: str | None = None
-
-    def __str__(self) -> str:
-        """The English text, prefixed with the element's id: what the command line prints."""
-        text = str(self.message)
-        return f"{self.element_id}: {text}" if self.element_id else text
-
-
-def _problem(text: str, element_id: str | None = None, **params: Any) -> Problem:
-    """A problem whose message is the English id `text` (marked with `N_` where it is written) and `params`."""
-    return Problem(Message(text, params), element_id)
-
-
-class ModelError(ValueError):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(problem) for problem in problems))
+    def __init__(self, detail: str, element_id: str | None = None):
+        self.detail, self.element_id = detail, element_id
+        super().__init__(detail)
 
 
 @dataclass(frozen=True)
@@ -116,7 +42,7 @@ class ProcessModel:
     process_id: str
     spec: Any
     subprocess_specs: dict[str, Any]
-    lanes: dict[str, str]  # flow node id → lane name (from the lanes' flowNodeRef)
+    lanes: dict[str, str]  # flow node id → lane name
     names: dict[str, str]  # element id → label
     user_tasks: dict[str, UserTaskInfo]
     forms: dict[str, dict] = field(default_factory=dict)  # file name → parsed JSON
@@ -127,364 +53,14 @@ class ProcessModel:
         return self.forms[info.schema_file], self.forms[info.ui_file]
 
 
-def parse_xml(text: str | bytes) -> etree._Element:
-    """Parse untrusted XML: bounded size, no DTD, no entities, no network."""
-    data = text.encode() if isinstance(text, str) else text
-    if len(data) > MAX_BPMN_BYTES:
-        raise ModelError([_problem(N_("the file is larger than %(mb)s MB"), mb=MAX_BPMN_BYTES // 1_000_000)])
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        if _has_doctype(data):  # an entity (XXE, entity bomb) fails as a syntax error: name the real cause
-            raise ModelError([Problem(NO_DOCTYPE)]) from None
-        # The detail is lxml's own (English) text, shown as the library wrote it.
-        raise ModelError([_problem(N_("not well-formed XML: %(detail)s"), detail=str(error))]) from None
-    if root.getroottree().docinfo.doctype:
-        raise ModelError([Problem(NO_DOCTYPE)])
-    count = sum(1 for _ in root.iter())
-    if count > MAX_ELEMENTS:
-        raise ModelError([_problem(TOO_MANY_ELEMENTS, count=count, limit=MAX_ELEMENTS)])
-    return root
-
-
-NO_DOCTYPE = Message(N_("a DOCTYPE (and so any entity) is not allowed in a BPMN file"))
-TOO_MANY_ELEMENTS = N_("The diagram has %(count)s XML elements; at most %(limit)s are accepted.")
-
-
-class _DoctypeFound(Exception):
-    pass
-
-
-class _DoctypeProbe:
-    """Parser target that stops at a DOCTYPE, before any entity is declared or used."""
-
-    def doctype(self, *args: Any) -> None:
-        raise _DoctypeFound
-
-    def close(self) -> None:
-        return None
-
-
-def _has_doctype(data: bytes) -> bool:
-    parser = etree.XMLParser(target=_DoctypeProbe(), resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        etree.fromstring(data, parser)
-    except _DoctypeFound:
-        return True
-    except etree.XMLSyntaxError:
-        return False
-    return False
-
-
-def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
-    """Every problem of the document and its forms; an empty list means it can be published.
-
-    Checked once per content, like `load`: a draft page shows the same draft many times."""
-    key = _content_key(text, forms)
-    with _PARSED_LOCK:
-        if key in _REFUSED:
-            _REFUSED.move_to_end(key)
-            return _REFUSED[key]
-    try:
-        load(text, forms)
-    except ModelError as error:
-        with _PARSED_LOCK:
-            _REFUSED[key] = error.problems
-            while len(_REFUSED) > PARSED_KEPT:
-                _REFUSED.popitem(last=False)
-        return error.problems
-    return []
-
-
-def load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
-    """The checked, parsed model; raises ModelError with every problem.
-
-    Checking and parsing costs about 0.1 s, so a document is parsed once per process: the model is
-    only ever read (every instance of a version already shares it), and a failed check is not kept.
-    """
-    key = _content_key(text, forms)
-    with _PARSED_LOCK:
-        if key in _PARSED:
-            _PARSED.move_to_end(key)
-            return _PARSED[key]
-    model = _load(text, forms)
-    with _PARSED_LOCK:
-        _PARSED[key] = model
-        while len(_PARSED) > PARSED_KEPT:
-            _PARSED.popitem(last=False)
-    return model
-
-
-PARSED_KEPT = 32  # documents (versions and drafts) kept parsed, least recently used dropped first
-_PARSED: OrderedDict[str, ProcessModel] = OrderedDict()
-_REFUSED: OrderedDict[str, list[Problem]] = OrderedDict()  # what `validate` found wrong, by content
-_PARSED_LOCK = threading.Lock()
-
-
-def _content_key(text: str | bytes, forms: Mapping[str, str]) -> str:
-    digest = hashlib.sha256(text.encode() if isinstance(text, str) else text)
-    digest.update(json.dumps(dict(forms), sort_keys=True, ensure_ascii=False).encode())
-    return digest.hexdigest()
-
-
-def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
-    root = parse_xml(text)
-    problems = _schema_problems(root)
-    if problems:  # the remaining checks assume the XSD structure
-        raise ModelError(problems)
-    problems += lint.lint(root)  # bpmnlint's recommended errors
-    processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
-    if len(processes) != 1:
-        raise ModelError(
-            [_problem(N_("expected exactly one executable process, found %(count)s"), count=len(processes))]
-        )
-    process = processes[0]
-    lanes = _lanes(process)
-    names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
-    problems += _forbidden(process) + _event_problems(process) + _lane_problems(process, lanes)
-    problems += _expression_problems(process)
-    problems += _service_problems(process)
-    problems += _loop_problems(process)
-    user_tasks, parsed_forms, form_problems = _user_tasks(process, lanes, forms)
-    problems += form_problems
-    if problems:
-        raise ModelError(problems)
-    spec, subprocess_specs = _spiff_spec(root, process.get("id"))
-    return ProcessModel(
-        process.get("id"), spec, subprocess_specs, lanes, names, user_tasks, parsed_forms, _start_task(process)
-    )
-
-
-def _start_task(process: etree._Element) -> str | None:
-    """The first user task on the path from the (blank) start event, following the first flow out."""
-    starts = process.xpath("bpmn:startEvent", namespaces=NS)
-    node, seen = (starts[0] if starts else None), set()
-    while node is not None and node.get("id") not in seen:
-        seen.add(node.get("id"))
-        if _local(node) == "userTask":
-            return node.get("id")
-        outgoing = node.xpath("bpmn:outgoing/text()", namespaces=NS)
-        flow = process.xpath("bpmn:sequenceFlow[@id=$id]", id=outgoing[0].strip(), namespaces=NS) if outgoing else []
-        target = flow[0].get("targetRef") if flow else None
-        found = process.xpath("*[@id=$id]", id=target) if target else []
-        node = found[0] if found else None
-    return None
-
-
-def _schema_problems(root: etree._Element) -> list[Problem]:
-    VALIDATOR.preprocess(root)
-    if VALIDATOR.validator.validate(root):
-        return []
-    # The detail is the XML Schema validator's (lxml's) own English text, shown as the library wrote it.
-    return [
-        _problem(N_("line %(line)s: %(detail)s"), line=error.line, detail=error.message)
-        for error in VALIDATOR.validator.error_log
-    ]
-
-
-def _lanes(process: etree._Element) -> dict[str, str]:
-    return {
-        ref.text.strip(): ref.getparent().get("name") or ""
-        for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS)
-        if ref.text
-    }
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _forbidden(process: etree._Element) -> list[Problem]:
-    problems = [
-        _problem(FORBIDDEN[_local(el)], el.get("id"))
-        for el in process.iter(f"{{{BPMN_NS}}}*")
-        if _local(el) in FORBIDDEN
-    ]
-    for el in process.iter(f"{{{SPIFF_NS}}}*"):
-        if _local(el) in FORBIDDEN_EXTENSIONS:
-            owner = el.getparent().getparent()
-            problems.append(_problem(FORBIDDEN_EXTENSIONS[_local(el)], owner.get("id")))
-    return problems
-
-
-def _event_problems(process: etree._Element) -> list[Problem]:
-    problems = []
-    for kind, supported in SUPPORTED_EVENT_DEFINITIONS.items():
-        for event in process.iter(f"{{{BPMN_NS}}}{kind}"):
-            for definition in event:
-                name = _local(definition)
-                if name.endswith("EventDefinition") and name.removesuffix("EventDefinition") not in supported:
-                    label = name.removesuffix("EventDefinition")
-                    text = N_("a %(definition)s %(kind)s is not supported by the engine")
-                    problems.append(_problem(text, event.get("id"), definition=label, kind=kind))
-    return problems
-
-
-def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Problem]:
-    problems = [
-        _problem(
-            N_("lane '%(lane)s' is not known (known lanes: %(known)s)"),
-            lane.get("id"),
-            lane=lane.get("name"),
-            known=", ".join(LANES),
-        )
-        for lane in process.xpath(".//bpmn:lane", namespaces=NS)
-        if lane.get("name") not in LANES
-    ]
-    for task in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS):
-        if task.get("id") not in lanes:
-            text = (N_("user task is not in any lane, so nobody could work it") if _local(task) == "userTask"
-                    else N_("%(kind)s waits for a person but is not in any lane, so nobody could work it"))  # fmt: skip
-            problems.append(_problem(text, task.get("id"), kind=_local(task)))
-    return problems
-
-
-def _loop_problems(process: etree._Element) -> list[Problem]:
-    text = N_("these elements form a loop with no user task or timer to wait at, so it would run without end: %(loop)s")
-    return [
-        _problem(text, loop[0].get("id"), loop=", ".join(el.get("name") or el.get("id") for el in loop))
-        for loop in waits.loops_without_wait(process)
-    ]
-
-
-def _owner_id(element: etree._Element) -> str | None:
-    owners = FLOW_NODE_TAGS | {"sequenceFlow", "signal", "message", "correlationProperty"}
-    while element is not None:
-        if element.get("id") and _local(element) in owners:
-            return element.get("id")
-        element = element.getparent()
-    return None
-
-
-def _expression_problems(process: etree._Element) -> list[Problem]:
-    problems = []
-    root = process.getroottree().getroot()
-    expressions = [el for path in EXPRESSION_PATHS for el in root.xpath(path, namespaces=NS)]
-    for el in expressions:  # named by its BPMN element (conditionExpression, timeDuration, …)
-        where = {"where": _local(el)}
-        problems += _check_expression(el.text or "", _owner_id(el), N_("%(where)s '%(expression)s': %(detail)s"), where)
-    for param in process.xpath(".//spiffworkflow:parameter", namespaces=NS):
-        text = N_("parameter %(name)s '%(expression)s': %(detail)s")
-        problems += _check_expression(param.get("value") or "", _owner_id(param), text, {"name": param.get("id")})
-    # The parser takes the text of the first child node, whatever it is (even a comment).
-    for retrieval in root.xpath(".//bpmn:correlationPropertyRetrievalExpression", namespaces=NS):
-        if len(retrieval):
-            text = N_("correlation expression '%(expression)s': %(detail)s")
-            problems += _check_expression(retrieval[0].text or "", _owner_id(retrieval), text, {})
-    return problems
-
-
-def _check_expression(expression: str, element_id: str | None, text: str, params: dict[str, Any]) -> list[Problem]:
-    """`text` names the expression; its `detail` is safe_expression's explanation (itself a message)."""
-    try:
-        safe_expression.check(expression)
-    except safe_expression.UnsafeExpression as error:
-        return [_problem(text, element_id, **params, expression=expression.strip(), detail=error.message)]
-    return []
-
-
-def _service_problems(process: etree._Element) -> list[Problem]:
-    problems = []
-    for task in process.xpath(".//bpmn:serviceTask", namespaces=NS):
-        task_id = task.get("id")
-        operators = task.xpath("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
-        if len(operators) != 1:
-            problems.append(_problem(N_("a service task needs exactly one service operation"), task_id))
-            continue
-        operator = operators[0]
-        name = operator.get("id")
-        operation = operations.OPERATIONS.get(name)
-        if operation is None:
-            known = ", ".join(operations.OPERATIONS)
-            text = N_("unknown service operation '%(operation)s' (known: %(known)s)")
-            problems.append(_problem(text, task_id, operation=name, known=known))
-            continue
-        if _is_element_id(process, name):
-            text = N_("operation name '%(operation)s' is also an element id; rename the element")
-            problems.append(_problem(text, task_id, operation=name))
-        given = {p.get("id") for p in operator.xpath(".//spiffworkflow:parameter", namespaces=NS)}
-        if given != set(operation.params):
-            if operation.params:
-                text = N_("operation '%(operation)s' takes parameters: %(expected)s")
-                problems.append(_problem(text, task_id, operation=name, expected=", ".join(operation.params)))
-            else:
-                text = N_("operation '%(operation)s' takes parameters: (none)")
-                problems.append(_problem(text, task_id, operation=name))
-        if not operator.get("resultVariable"):
-            problems.append(_problem(N_("operation '%(operation)s' needs a result variable"), task_id, operation=name))
-    return problems
-
-
-def _is_element_id(process: etree._Element, name: str) -> bool:
-    """SpiffWorkflow resolves flow targets by id anywhere in the document, operators included."""
-    root = process.getroottree().getroot()
-    return any(_local(el) != "serviceTaskOperator" for el in root.xpath("//*[@id=$id]", id=name))
-
-
-def _user_tasks(
-    process: etree._Element, lanes: Mapping[str, str], forms: Mapping[str, str]
-) -> tuple[dict[str, UserTaskInfo], dict[str, dict], list[Problem]]:
-    infos, parsed, problems = {}, {}, []
-    for task in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS):
-        task_id = task.get("id")
-        props = {
-            p.get("name"): p.get("value")
-            for p in task.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
-        }
-        files = (props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename"))
-        if not all(files):
-            if _local(task) == "userTask":
-                text = N_("user task needs formJsonSchemaFilename and formUiSchemaFilename")
-            else:  # the engine stops at a manual or plain task for a person, exactly as at a user task
-                text = N_("a %(kind)s waits for a person like a user task, so it needs a form "
-                          "(formJsonSchemaFilename and formUiSchemaFilename); or make it a user task")  # fmt: skip
-            problems.append(_problem(text, task_id, kind=_local(task)))
-            continue
-        for file_name in files:
-            if file_name in parsed:
-                continue
-            document, problem = _form_document(file_name, forms, is_schema=file_name == files[0])
-            if problem:
-                problems.append(Problem(problem, task_id))
-            else:
-                parsed[file_name] = document
-        infos[task_id] = UserTaskInfo(task_id, task.get("name") or task_id, lanes.get(task_id, ""), *files)
-    return infos, parsed, problems
-
-
-def _form_document(file_name: str, forms: Mapping[str, str], *, is_schema: bool) -> tuple[dict | None, Message | None]:
-    """The parsed form file, or what is wrong with it (a detail is the JSON parser's or jsonschema's English text)."""
-    file = {"file": file_name}
-    if file_name not in forms:
-        return None, Message(N_("form file '%(file)s' is missing"), file)
-    try:
-        document = json.loads(forms[file_name])
-    except ValueError as error:
-        return None, Message(N_("form file '%(file)s' is not valid JSON: %(detail)s"), {**file, "detail": str(error)})
-    if not isinstance(document, dict):
-        return None, Message(N_("form file '%(file)s' must contain a JSON object"), file)
-    if is_schema:
-        try:
-            Draft202012Validator.check_schema(document)
-        except SchemaError as error:
-            text = N_("form file '%(file)s' is not a valid JSON Schema: %(detail)s")
-            return None, Message(text, {**file, "detail": error.message})
-        if document.get("type") != "object":
-            return None, Message(N_("form file '%(file)s' must describe an object"), file)
-        problems = reference_and_limit_problems(document)
-        if problems:
-            return None, Message(N_("form file '%(file)s': %(problem)s"), {**file, "problem": problems[0]})
-    return document, None
-
-
-def _spiff_spec(root: etree._Element, process_id: str) -> tuple[Any, dict[str, Any]]:
-    parser = SpiffBpmnParser()  # the XSD check already ran, collecting every error
+def build_specs(root: etree._Element, process_id: str) -> tuple[Any, dict[str, Any]]:
+    """The process's spec and its sub-process specs; raises SpecError. A fresh parser each time: a parser
+    refuses a second document with the same process id."""
+    parser = SpiffBpmnParser()  # the XSD check already ran (app.process.validation), collecting every error
     try:
         parser.add_bpmn_xml(root.getroottree(), filename="process.bpmn")
         return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
-    # SpiffWorkflow's texts are the library's own English, shown as it wrote them.
     except ValidationException as error:
-        raise ModelError([_problem(N_("%(detail)s"), error.id or None, detail=str(error))]) from None
+        raise SpecError(str(error), error.id or None) from None
     except SpiffWorkflowException as error:
-        raise ModelError([_problem(N_("%(detail)s"), detail=str(error))]) from None
+        raise SpecError(str(error)) from None

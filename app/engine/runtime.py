@@ -83,7 +83,7 @@ TASK_GONE = N_("This task has already been completed, or no longer exists.")
 
 # Engine steps (gateways, service tasks, events) one action may take before the engine stops it. A
 # path through the incident process takes at most ~20 (measured); a loop that never waits (a diagram error the
-# model check refuses, app.engine.waits) would otherwise run on while its transaction holds the lock.
+# model check refuses, app.process.waits) would otherwise run on while its transaction holds the lock.
 MAX_STEPS = 200
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit, forms, versions
+from app import audit, forms
 from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.engine import operations
@@ -32,6 +32,7 @@ from app.forms import FormErrors
 from app.incidents import assignments, permissions, projection, state
 from app.messages import N_, Message
 from app.models import Announcement, Incident, IncidentState, OpenTask, ProblemTicket, User, utcnow
+from app.process import versions
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,8 @@ def init_web(app: Flask) -> None:
     timefmt.init(app)
     labels.init(app)
     from app.comments import web as comments
-    from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, process, reading, reports
+    from app.process import web as process
+    from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
 
     reading.init(app)
 

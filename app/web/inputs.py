@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number names nothing (PostgreSQL would refuse it)
 MAX_JSON_DEPTH = 32
-MAX_CONTENT_LENGTH = 1_000_000  # any request body; the diagram upload and save allow more (app/web/process.py)
+MAX_CONTENT_LENGTH = 1_000_000  # any request body; the diagram upload and save allow more (app/process/web.py)
 
 ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # paths, query strings, field names, ids
 TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # form values and JSON strings

@@ -12,8 +12,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from app import versions
 from app.audit import SYSTEM
+from app.process import versions
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

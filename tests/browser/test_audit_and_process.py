@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from app import audit
-from app.models import Incident, ProcessDraft, ProcessVersion
+from app.models import Incident, ProcessVersion
+from app.process.models import ProcessDraft
 from tests.browser.steps import (
     close,
     confirm,

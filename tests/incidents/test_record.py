@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from app import audit, versions
+from app import audit
 from app.incidents import record, timeline, visibility
 from app.models import Incident
+from app.process import versions
 from tests.driver import pass_on, registration, resolved
 
 DESCRIPTION = "营业厅反馈缴费后余额不更新\n第二行：影响三个区县"

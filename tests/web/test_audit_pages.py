@@ -17,10 +17,11 @@ from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app import audit, versions
+from app import audit
 from app.audit.jobs import check_and_seal
 from app.audit_export import record_mac
 from app.models import AuditEvent, Incident
+from app.process import versions
 from app.web.i18n import content
 from tests.conftest import AUDIT_KEY, T0
 from tests.driver import number, pass_on, registration, resolved

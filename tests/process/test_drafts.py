@@ -1,5 +1,5 @@
 """Process drafts without the web: optimistic locking, the forms merge, refusing what is not a diagram,
-and publishing from a draft (app/drafts.py)."""
+and publishing from a draft (app/process/drafts.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app import audit, drafts, versions
+from app import audit
 from app.audit import SYSTEM, Actor
-from app.engine.model import MAX_BPMN_BYTES, MAX_ELEMENTS, ModelError
-from app.models import AuditEvent, ProcessDraft, ProcessVersion
-from app.versions import BUNDLED_DIAGRAM
+from app.models import AuditEvent, ProcessVersion
+from app.process import drafts, versions
+from app.process.models import ProcessDraft
+from app.process.problems import ModelError
+from app.process.validation import MAX_BPMN_BYTES, MAX_ELEMENTS
+from app.process.versions import BUNDLED_DIAGRAM
 
 OWNER = Actor(None, "郑涛", frozenset({"process_owner"}))
 OTHER = Actor(None, "另一位流程负责人", frozenset({"process_owner"}))

@@ -13,11 +13,13 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from app import drafts
-from app.engine.model import BPMN_NS, MAX_BPMN_BYTES, NS
-from app.models import Incident, OpenTask, ProcessDraft, ProcessVersion
+from app.engine.model import BPMN_NS, NS
+from app.models import Incident, OpenTask, ProcessVersion
+from app.process import drafts
+from app.process.models import ProcessDraft
+from app.process.validation import MAX_BPMN_BYTES
+from app.process.versions import BUNDLED_DIAGRAM
 from app.users import ROLES
-from app.versions import BUNDLED_DIAGRAM
 from tests.driver import pass_on, registration
 
 XML = BUNDLED_DIAGRAM.read_text(encoding="utf-8")

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from app.engine import lint, model
-from app.engine.model import BPMN_NS, NS, Problem
+from app.engine.model import BPMN_NS, NS
 from app.forms import read_form_files
+from app.process import lint, validation
+from app.process.problems import Problem
 from tests.engine.bpmn_edit import BPMN_FILE, DI, bpmn, find, process
 from tests.engine.bpmnlint_cli import run_bpmnlint
 
@@ -412,7 +413,7 @@ def test_validation_lists_lint_problems_with_the_others():
     root = shipped()
     stray_task(root)
     find(root, "lane_first_line").set("name", "三线")
-    problems = model.validate(etree.tostring(root), read_form_files())
+    problems = validation.validate(etree.tostring(root), read_form_files())
     # the stray task is a plain task: the engine would wait at it for a person (docs/security.md)
     assert [p.element_id for p in problems] == ["stray_task"] * 3 + ["lane_first_line"] + ["stray_task"] * 2
     assert str(problems[0]) == "stray_task: no-disconnected: element is not connected to any sequence flow"

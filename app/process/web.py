@@ -15,8 +15,8 @@ Routes (all for the role `process_owner` only):
     GET|POST /process/drafts/<id>/publish       the diff against the latest version, then publish
     POST /process/drafts/<id>/discard           delete an open draft
 
-The storage and rules are in app/drafts.py (a published draft is kept, marked published). Diagrams are
-parsed only by app.engine.model.parse_xml and checked by app.engine.model.validate; nothing in them runs.
+The storage and rules are in app/process/drafts.py (a published draft is kept, marked published). Diagrams are
+parsed only by app.process.validation.parse_xml and checked by app.process.validation.validate; nothing in them runs.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ from sqlalchemy.orm import defer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from app import drafts, versions
-from app.engine import diff as diagram_diff
-from app.engine.model import MAX_BPMN_BYTES, ModelError, Problem
 from app.incidents.projection import ACTIVE_STATUSES
 from app.messages import N_
-from app.models import Incident, ProcessDraft, ProcessVersion
+from app.models import Incident, ProcessVersion
+from app.process import diff as diagram_diff
+from app.process import drafts, versions
+from app.process.models import ProcessDraft
+from app.process.problems import ModelError, Problem
+from app.process.validation import MAX_BPMN_BYTES
 from app.web import database
 from app.web.i18n import content, translate
 from app.web.inputs import form_id
@@ -47,7 +49,7 @@ RUNNING = ACTIVE_STATUSES  # incident statuses that still run on their version
 UPLOAD_LIMIT = MAX_BPMN_BYTES + 64_000  # the diagram plus the multipart envelope
 SAVE_LIMIT = 2 * MAX_BPMN_BYTES + 64_000  # the diagram as a JSON string (quotes escaped)
 
-# What app.engine.diff compares, as it names it in a change's details ("<what>: <before> → <after>").
+# What app.process.diff compares, as it names it in a change's details ("<what>: <before> → <after>").
 DETAIL_LABELS = {
     "type": N_("type"),
     "name": N_("name"),
@@ -505,7 +507,7 @@ def publish(draft_id: int):
 
 
 def change_detail(detail: str) -> str:
-    """A detail of app.engine.diff ("name: 初始支持 → 初始支持（运维）") in the reader's language."""
+    """A detail of app.process.diff ("name: 初始支持 → 初始支持（运维）") in the reader's language."""
     what, separator, values = detail.partition(": ")
     if not separator:
         return detail

@@ -5,8 +5,8 @@ version. It is changed by saving a diagram (from the browser's modeler, or an up
 the forms of its user tasks; each save names the `lock_version` the editor started from, and a save
 against a draft that someone saved in the meantime is refused with `DraftConflict` (nothing is
 overwritten; the editor keeps what was typed). A diagram is only ever parsed by
-`app.engine.model.parse_xml` (no DOCTYPE, no entities, no network, size limit), and checking a draft
-runs `app.engine.model.validate`, which never executes anything in it.
+`app.process.validation.parse_xml` (no DOCTYPE, no entities, no network, size limit), and checking a draft
+runs `app.process.validation.validate`, which never executes anything in it.
 
 Forms: `forms_json` holds every form file of the draft. Saving forms merges the edited files into it
 (changed files replaced, new files added, none removed); publishing keeps only the files the diagram
@@ -20,9 +20,9 @@ A draft identical to the latest version publishes nothing and stays open. An ope
 
 Every change is audited: draft_created, draft_diagram_saved (from the modeler or an upload, with the
 diagram's size and SHA-256), draft_forms_saved (the files), draft_discarded; publishing writes
-version_published (app/versions.py).
+version_published (app/process/versions.py).
 
-No Flask here: the web layer (app/web/process.py) turns the errors' `Message`s into text.
+No Flask here: the web layer (app/process/web.py) turns the errors' `Message`s into text.
 """
 
 from __future__ import annotations
@@ -40,21 +40,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit, versions
-from app.engine import model as process_model
-from app.engine.model import (
-    BPMN_NS,
-    MANUAL_TASKS_XPATH,
-    MAX_BPMN_BYTES,
-    NO_DOCTYPE,
-    NS,
-    TOO_MANY_ELEMENTS,
-    ModelError,
-    Problem,
-)
+from app import audit
+from app.engine.model import BPMN_NS, NS
 from app.forms import reference_and_limit_problems
 from app.messages import N_, Message
-from app.models import ProcessDraft, ProcessVersion, utcnow
+from app.models import ProcessVersion, utcnow
+from app.process import validation, versions
+from app.process.models import ProcessDraft
+from app.process.problems import ModelError, Problem
+from app.process.validation import MANUAL_TASKS_XPATH, MAX_BPMN_BYTES, NO_DOCTYPE, TOO_MANY_ELEMENTS
 
 OPEN = "open"
 PUBLISHED = "published"
@@ -168,7 +162,7 @@ def read_diagram(data: bytes | str) -> str:
     if not raw.strip():
         raise InvalidDiagram(Message(N_("The file is empty.")))
     try:
-        root = process_model.parse_xml(raw)
+        root = validation.parse_xml(raw)
     except ModelError as error:
         message = error.problems[0].message if error.problems else Message("")
         if message == NO_DOCTYPE:
@@ -202,7 +196,7 @@ def read_diagram(data: bytes | str) -> str:
 
 def _root(bpmn_xml: str) -> etree._Element | None:
     try:
-        return process_model.parse_xml(bpmn_xml)
+        return validation.parse_xml(bpmn_xml)
     except ModelError:
         return None
 
@@ -272,7 +266,7 @@ def editable_forms(draft: ProcessDraft) -> list[tuple[str, str, bool]]:
 
 def problems(draft: ProcessDraft) -> list[ProblemView]:
     """Every problem that would refuse publication, with the offending element's name. Runs nothing."""
-    found = process_model.validate(draft.bpmn_xml, forms_of(draft))
+    found = validation.validate(draft.bpmn_xml, forms_of(draft))
     return describe(found, draft.bpmn_xml)
 
 
@@ -285,7 +279,11 @@ def form_changes(old: Mapping[str, str], new: Mapping[str, str]) -> FormChanges:
     return FormChanges(
         added=sorted(set(new) - set(old)),
         removed=sorted(set(old) - set(new)),
-        changed=sorted(name for name in set(old) & set(new) if _normalized(old[name]) != _normalized(new[name])),
+        changed=sorted(
+            name
+            for name in set(old) & set(new)
+            if versions.normalized_form(old[name]) != versions.normalized_form(new[name])
+        ),
     )
 
 
@@ -294,13 +292,6 @@ def published_forms(draft: ProcessDraft) -> dict[str, str]:
     names, _ = referenced_files(form_references(draft.bpmn_xml))
     forms = forms_of(draft)
     return {name: forms[name] for name in sorted(names) if name in forms}
-
-
-def _normalized(text: str) -> object:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 # --- checking forms ----------------------------------------------------------------------------------------

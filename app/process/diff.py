@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from app.engine.model import BPMN_NS, SPIFF_NS, parse_xml
+from app.engine.model import BPMN_NS, SPIFF_NS
+from app.process.validation import parse_xml
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 
@@ -179,6 +180,32 @@ def _service(element: etree._Element) -> Iterator[tuple[str, str]]:
         parameters = operator.iterfind(f"{{{SPIFF_NS}}}parameters/{{{SPIFF_NS}}}parameter")
         for parameter in sorted(parameters, key=lambda p: p.get("id") or ""):
             yield f"parameter {parameter.get('id')}", parameter.get("value") or NONE
+
+
+EXPORTER_ATTRIBUTES = {"exporter", "exporterVersion"}  # on bpmn:definitions: which tool wrote the file
+
+
+def equivalent(old_xml: str | bytes, new_xml: str | bytes) -> bool:
+    """Whether two documents differ only in how they are written: whitespace between elements and around
+    texts, attribute order, namespace prefixes, how numbers are written, comments, and the exporter's name
+    (bpmn-js rewrites a file it saves unchanged in all of these ways). Raises `ModelError` if either is not
+    readable XML."""
+    return _written(parse_xml(old_xml)) == _written(parse_xml(new_xml))
+
+
+def _written(element: etree._Element) -> tuple:
+    """An element as what it says, not how it is written (see `equivalent`)."""
+    attributes = {}
+    for name, value in element.attrib.items():
+        if element.tag == f"{{{BPMN_NS}}}definitions" and name in EXPORTER_ATTRIBUTES:
+            continue
+        prefix, colon, local = value.partition(":")
+        if colon and prefix in element.nsmap and " " not in value:  # a QName value (xsi:type="bpmn:tFormal…")
+            value = f"{{{element.nsmap[prefix]}}}{local}"
+        attributes[name] = _number(value)
+    children = tuple(_written(child) for child in element if isinstance(child.tag, str))
+    text = (element.text or "").strip()
+    return element.tag, tuple(sorted(attributes.items(), key=lambda item: item[0])), text, children
 
 
 def _kind(element: etree._Element) -> str:

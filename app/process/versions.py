@@ -1,4 +1,10 @@
-"""Published process versions: publish a checked diagram with its forms; find and parse versions."""
+"""Published process versions: publish a checked diagram with its forms; find and parse versions.
+
+Only the incident process is published (app.process.contract.PROCESS_ID: a diagram with another id is
+refused), so the versions are numbered per process id and `latest` is always the incident process's.
+Publishing is honest: a diagram and forms that say what the latest version says, however differently
+they are written (bpmn-js reformats a file it saves unchanged), publish nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.engine import model as process_model
-from app.engine.model import ModelError, ProcessModel
+from app.engine.model import ProcessModel
 from app.forms import read_form_files
 from app.models import ProcessVersion, utcnow
+from app.process import diff, validation
+from app.process.contract import PROCESS_ID
+from app.process.problems import ModelError
 
-BUNDLED_DIAGRAM = Path(__file__).resolve().parent.parent / "processes" / "incident_management.bpmn"
+BUNDLED_DIAGRAM = Path(__file__).resolve().parents[2] / "processes" / "incident_management.bpmn"
 
 
 def content_hash(bpmn_xml: str, forms: Mapping[str, str]) -> str:
@@ -29,11 +37,30 @@ def referenced_forms(parsed: ProcessModel, forms: Mapping[str, str]) -> dict[str
     return {name: forms[name] for name in sorted(names)}
 
 
-def latest(session: Session, process_id: str | None = None) -> ProcessVersion | None:
-    query = select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1)
-    if process_id is not None:
-        query = query.where(ProcessVersion.process_id == process_id)
-    return session.scalars(query).first()
+def latest(session: Session, process_id: str = PROCESS_ID) -> ProcessVersion | None:
+    """The newest version of the process (by default the incident process: what new incidents start)."""
+    query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+    return session.scalars(query.order_by(ProcessVersion.id.desc()).limit(1)).first()
+
+
+def same_content(version: ProcessVersion, bpmn_xml: str, forms: Mapping[str, str]) -> bool:
+    """Whether publishing this diagram and forms would say nothing new after `version`."""
+    if version.content_hash == content_hash(bpmn_xml, forms):
+        return True
+    published = json.loads(version.forms_json)
+    if published.keys() != forms.keys():
+        return False
+    if any(normalized_form(published[name]) != normalized_form(forms[name]) for name in forms):
+        return False
+    return diff.equivalent(version.bpmn_xml, bpmn_xml)
+
+
+def normalized_form(text: str) -> object:
+    """A form file as what it says (parsed JSON), so that re-indenting it changes nothing."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def publish(
@@ -43,11 +70,11 @@ def publish(
 
     Raises ModelError listing every problem when the diagram or its forms are not acceptable.
     """
-    parsed = process_model.load(bpmn_xml, forms)
+    parsed = validation.load_for_publication(bpmn_xml, forms)
     kept_forms = referenced_forms(parsed, forms)
     digest = content_hash(bpmn_xml, kept_forms)
     current = latest(session, parsed.process_id)
-    if current is not None and current.content_hash == digest:
+    if current is not None and same_content(current, bpmn_xml, kept_forms):
         return current, False
     number = session.scalar(
         select(func.coalesce(func.max(ProcessVersion.version), 0)).where(ProcessVersion.process_id == parsed.process_id)
@@ -92,7 +119,7 @@ class ModelCache:
     def get(self, version: ProcessVersion) -> ProcessModel:
         parsed = self._models.get(version.id)
         if parsed is None:
-            parsed = process_model.load(version.bpmn_xml, json.loads(version.forms_json))
+            parsed = validation.load(version.bpmn_xml, json.loads(version.forms_json))
             self._models[version.id] = parsed
         return parsed
 

@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator
 
 from lxml import etree
 
-from app.engine import model  # `model` runs `lint`: names are looked up when a rule runs
 from app.messages import N_, Message
+from app.process.problems import Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -64,7 +64,7 @@ CONTAINED = {  # kind → the kinds of its children that the rules look at
 WHITESPACE = " \t\n\r\v\f\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(map(chr, range(0x2000, 0x200B)))
 
 
-def lint(root: etree._Element) -> list[model.Problem]:
+def lint(root: etree._Element) -> list[Problem]:
     """The problems bpmnlint's recommended configuration reports as errors, rule by rule, in document order."""
     document = _Document(root)
     return [problem for _name, rule in RULES for problem in rule(document)]
@@ -157,15 +157,15 @@ def _scope(container: etree._Element, process: str, sub_process: str) -> str:
     return process if kind(container) == "process" else sub_process
 
 
-def _problem(rule: str, text: str, element: etree._Element, **params: str) -> model.Problem:
+def _problem(rule: str, text: str, element: etree._Element, **params: str) -> Problem:
     """`text` is an English message id starting with "%(rule)s: " (marked with N_ where it is written)."""
-    return model.Problem(Message(text, {"rule": rule, **params}), element.get("id"))
+    return Problem(Message(text, {"rule": rule, **params}), element.get("id"))
 
 
 # --- the rules -------------------------------------------------------------------------------------------------
 
 
-def ad_hoc_sub_process(doc: _Document) -> Iterator[model.Problem]:
+def ad_hoc_sub_process(doc: _Document) -> Iterator[Problem]:
     for container in doc.of({"adHocSubProcess"}):
         for child in _children(container, {"startEvent", "endEvent"}):
             if kind(child) == "startEvent":
@@ -175,7 +175,7 @@ def ad_hoc_sub_process(doc: _Document) -> Iterator[model.Problem]:
             yield _problem("ad-hoc-sub-process", text, child)
 
 
-def conditional_flows(doc: _Document) -> Iterator[model.Problem]:
+def conditional_flows(doc: _Document) -> Iterator[Problem]:
     for node in doc.of(FLOW_NODES):
         outgoing = doc.outgoing(node)
         default = doc.default(node)
@@ -190,7 +190,7 @@ def conditional_flows(doc: _Document) -> Iterator[model.Problem]:
                 yield _problem("conditional-flows", message, flow)
 
 
-def end_event_required(doc: _Document) -> Iterator[model.Problem]:
+def end_event_required(doc: _Document) -> Iterator[Problem]:
     return _missing_event(
         doc,
         "endEvent",
@@ -202,14 +202,14 @@ def end_event_required(doc: _Document) -> Iterator[model.Problem]:
 
 def _missing_event(
     doc: _Document, event_type: str, rule: str, in_process: str, in_sub_process: str
-) -> Iterator[model.Problem]:
+) -> Iterator[Problem]:
     """A process or sub-process (ad-hoc ones aside) that has no event of `event_type` directly in it."""
     for container in doc.of(CONTAINERS - {"adHocSubProcess"}):
         if not _children(container, {event_type}):
             yield _problem(rule, _scope(container, in_process, in_sub_process), container)
 
 
-def event_based_gateway(doc: _Document) -> Iterator[model.Problem]:
+def event_based_gateway(doc: _Document) -> Iterator[Problem]:
     for gateway in doc.of({"eventBasedGateway"}):
         outgoing = doc.outgoing(gateway)
         if len(outgoing) < 2:
@@ -221,7 +221,7 @@ def event_based_gateway(doc: _Document) -> Iterator[model.Problem]:
                 yield _problem("event-based-gateway", message, flow)
 
 
-def event_sub_process_typed_start_event(doc: _Document) -> Iterator[model.Problem]:
+def event_sub_process_typed_start_event(doc: _Document) -> Iterator[Problem]:
     for container in doc.of(SUB_PROCESSES):
         if not _event_sub_process(container):
             continue
@@ -231,7 +231,7 @@ def event_sub_process_typed_start_event(doc: _Document) -> Iterator[model.Proble
                 yield _problem("event-sub-process-typed-start-event", message, start)
 
 
-def label_required(doc: _Document) -> Iterator[model.Problem]:
+def label_required(doc: _Document) -> Iterator[Problem]:
     for element in doc.of(FLOW_NODES | {"sequenceFlow", "participant", "lane"}):
         name = kind(element)
         if name in {"parallelGateway", "eventBasedGateway"} or name in SUB_PROCESSES:
@@ -244,7 +244,7 @@ def label_required(doc: _Document) -> Iterator[model.Problem]:
             yield _problem("label-required", N_("%(rule)s: element is missing a label"), element)
 
 
-def link_event(doc: _Document) -> Iterator[model.Problem]:
+def link_event(doc: _Document) -> Iterator[Problem]:
     for container in doc.of(CONTAINERS):
         links = [
             event
@@ -273,7 +273,7 @@ def link_event(doc: _Document) -> Iterator[model.Problem]:
                     yield _problem("link-event", no_catch, event, name=name)
 
 
-def no_bpmndi(doc: _Document) -> Iterator[model.Problem]:
+def no_bpmndi(doc: _Document) -> Iterator[Problem]:
     drawn = {
         shape.get("bpmnElement")
         for plane in doc.root.iter(f"{{{BPMNDI_NS}}}BPMNPlane")
@@ -303,12 +303,12 @@ def _drawable(scopes: list[etree._Element]) -> Iterator[etree._Element]:
         yield from _children(scope, {"messageFlow"})
 
 
-def no_complex_gateway(doc: _Document) -> Iterator[model.Problem]:
+def no_complex_gateway(doc: _Document) -> Iterator[Problem]:
     for gateway in doc.of({"complexGateway"}):
         yield _problem("no-complex-gateway", N_("%(rule)s: complex gateways are not allowed"), gateway)
 
 
-def no_disconnected(doc: _Document) -> Iterator[model.Problem]:
+def no_disconnected(doc: _Document) -> Iterator[Problem]:
     for node in doc.of(TASKS | GATEWAYS | SUB_PROCESSES | EVENTS):
         if _event_sub_process(node) or _in_ad_hoc(node):
             continue
@@ -320,7 +320,7 @@ def no_disconnected(doc: _Document) -> Iterator[model.Problem]:
             yield _problem("no-disconnected", N_("%(rule)s: element is not connected to any sequence flow"), node)
 
 
-def no_duplicate_sequence_flows(doc: _Document) -> Iterator[model.Problem]:
+def no_duplicate_sequence_flows(doc: _Document) -> Iterator[Problem]:
     seen: set[tuple[str, str, str]] = set()
     reported: set[tuple[str, str]] = set()
     for flow in doc.of({"sequenceFlow"}):
@@ -345,14 +345,14 @@ def no_duplicate_sequence_flows(doc: _Document) -> Iterator[model.Problem]:
                 yield _problem("no-duplicate-sequence-flows", message, end)
 
 
-def no_gateway_join_fork(doc: _Document) -> Iterator[model.Problem]:
+def no_gateway_join_fork(doc: _Document) -> Iterator[Problem]:
     for gateway in doc.of(GATEWAYS):
         if len(doc.incoming(gateway)) > 1 and len(doc.outgoing(gateway)) > 1:
             text = N_("%(rule)s: gateway both joins and forks; use two gateways")
             yield _problem("no-gateway-join-fork", text, gateway)
 
 
-def no_implicit_split(doc: _Document) -> Iterator[model.Problem]:
+def no_implicit_split(doc: _Document) -> Iterator[Problem]:
     for node in doc.of(ACTIVITIES | EVENTS):
         default = doc.default(node)
         unconditional = [f for f in doc.outgoing(node) if not _has_condition(f) and f is not default]
@@ -360,7 +360,7 @@ def no_implicit_split(doc: _Document) -> Iterator[model.Problem]:
             yield _problem("no-implicit-split", N_("%(rule)s: flow splits implicitly; use a gateway"), node)
 
 
-def no_implicit_end(doc: _Document) -> Iterator[model.Problem]:
+def no_implicit_end(doc: _Document) -> Iterator[Problem]:
     for node in doc.of(EVENTS | ACTIVITIES | GATEWAYS):
         name = kind(node)
         if (
@@ -390,7 +390,7 @@ def _has_association_from(node: etree._Element) -> bool:
     return any(assoc.get("sourceRef") == node.get("id") for assoc in _children(process, {"association"}))
 
 
-def no_implicit_start(doc: _Document) -> Iterator[model.Problem]:
+def no_implicit_start(doc: _Document) -> Iterator[Problem]:
     for node in doc.of(EVENTS | ACTIVITIES | GATEWAYS):
         name = kind(node)
         if (
@@ -408,7 +408,7 @@ def no_implicit_start(doc: _Document) -> Iterator[model.Problem]:
             yield _problem("no-implicit-start", message, node)
 
 
-def single_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
+def single_blank_start_event(doc: _Document) -> Iterator[Problem]:
     for container in doc.of(CONTAINERS):
         blank = [start for start in _children(container, {"startEvent"}) if not _event_definitions(start)]
         if len(blank) > 1:
@@ -420,14 +420,14 @@ def single_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
             yield _problem("single-blank-start-event", message, container)
 
 
-def single_event_definition(doc: _Document) -> Iterator[model.Problem]:
+def single_event_definition(doc: _Document) -> Iterator[Problem]:
     for event in doc.of(EVENTS):
         if len(_event_definitions(event)) > 1:
             text = N_("%(rule)s: event has more than one event definition")
             yield _problem("single-event-definition", text, event)
 
 
-def start_event_required(doc: _Document) -> Iterator[model.Problem]:
+def start_event_required(doc: _Document) -> Iterator[Problem]:
     return _missing_event(
         doc,
         "startEvent",
@@ -437,7 +437,7 @@ def start_event_required(doc: _Document) -> Iterator[model.Problem]:
     )
 
 
-def sub_process_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
+def sub_process_blank_start_event(doc: _Document) -> Iterator[Problem]:
     for container in doc.of(SUB_PROCESSES):
         if _event_sub_process(container):
             continue
@@ -447,7 +447,7 @@ def sub_process_blank_start_event(doc: _Document) -> Iterator[model.Problem]:
                 yield _problem("sub-process-blank-start-event", message, start)
 
 
-RULES: tuple[tuple[str, Callable[[_Document], Iterator[model.Problem]]], ...] = (
+RULES: tuple[tuple[str, Callable[[_Document], Iterator[Problem]]], ...] = (
     ("ad-hoc-sub-process", ad_hoc_sub_process),
     ("conditional-flows", conditional_flows),
     ("end-event-required", end_event_required),

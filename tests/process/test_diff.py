@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
-from app.engine.diff import DiagramDiff, ElementChange, diff
-from app.engine.model import BPMN_NS, NS, SPIFF_NS, ModelError
+from app.engine.model import BPMN_NS, NS, SPIFF_NS
+from app.process.diff import DiagramDiff, ElementChange, diff
+from app.process.problems import ModelError
 from tests.engine.bpmn_edit import BPMN_FILE, DI, bpmn, find
 
 NO_CHANGE = DiagramDiff(added=[], removed=[], changed=[], layout_changed=False)

@@ -14,9 +14,12 @@ import pytest
 from lxml import etree
 
 from app.engine import model, operations
-from app.engine.model import BPMN_NS, MAX_BPMN_BYTES, NS, SPIFF_NS, ModelError, Problem
+from app.engine.model import BPMN_NS, NS, SPIFF_NS
 from app.engine.runtime import MAX_STEPS, Run, StepBudgetExceeded
 from app.forms import read_form_files
+from app.process import validation
+from app.process.problems import ModelError, Problem
+from app.process.validation import MAX_BPMN_BYTES
 from tests.driver import registration
 from tests.engine.bpmn_edit import BPMN_FILE, bpmn, find, process
 
@@ -78,7 +81,7 @@ def rename_id(root: etree._Element, old: str, new: str) -> None:
 
 
 def problems_of(text: bytes | str, forms=FORMS) -> list[Problem]:
-    problems = model.validate(text, forms)
+    problems = validation.validate(text, forms)
     assert all(isinstance(problem, Problem) for problem in problems)
     return problems
 
@@ -96,7 +99,7 @@ def test_shipped_diagram_is_valid():
 
 
 def test_user_tasks_get_the_lane_that_lists_them():
-    loaded = model.load(baseline(), FORMS)
+    loaded = validation.load(baseline(), FORMS)
     assert {task_id: info.lane for task_id, info in loaded.user_tasks.items()} == USER_TASK_LANES
     assert set(USER_TASK_LANES.values()) == {"服务台", "一线", "二线", "事件经理", "事件提出人"}
     assert loaded.form("first_line_handling")[0]["type"] == "object"
@@ -111,19 +114,19 @@ def test_user_tasks_get_the_lane_that_lists_them():
 def test_load_raises_the_same_problems_validate_lists():
     broken = variant(lambda root: find(root, "lane_first_line").set("name", "三线"))
     with pytest.raises(ModelError) as refused:
-        model.load(broken, FORMS)
+        validation.load(broken, FORMS)
     assert refused.value.problems == problems_of(broken)
     assert "lane_first_line" in str(refused.value)
 
 
 def test_a_document_is_parsed_once_and_a_refusal_is_never_kept():
-    assert model.load(baseline(), FORMS) is model.load(baseline(), FORMS)  # the same content: the same model
+    assert validation.load(baseline(), FORMS) is validation.load(baseline(), FORMS)  # the same content: the same model
     relabelled = variant(lambda root: find(root, "first_line_handling").set("name", "一线处理"))
-    assert model.load(relabelled, FORMS) is not model.load(baseline(), FORMS)
+    assert validation.load(relabelled, FORMS) is not validation.load(baseline(), FORMS)
     other_forms = {**FORMS, "notify_fault.schema.json": "{not json"}
     for _ in range(2):  # refused each time, not remembered as loaded
         with pytest.raises(ModelError, match="notify_fault.schema.json"):
-            model.load(baseline(), other_forms)
+            validation.load(baseline(), other_forms)
 
 
 # --- code in the diagram is refused, and never runs -----------------------------------------------------------
@@ -244,7 +247,7 @@ def with_doctype(internal_subset: str, entity: str) -> bytes:
 
 def test_external_entity_is_refused_and_the_file_is_not_read():
     problems = problems_of(with_doctype('<!ENTITY xxe SYSTEM "file:///etc/passwd">', "xxe"))
-    assert problems == [Problem(model.NO_DOCTYPE)]
+    assert problems == [Problem(validation.NO_DOCTYPE)]
     assert DOCTYPE in str(problems[0].message)
     secret_lines = [line for line in Path("/etc/passwd").read_text().splitlines() if line.strip()]
     assert secret_lines and not any(line in str(problems) for line in secret_lines)
@@ -462,7 +465,7 @@ def test_a_manual_task_needs_a_form_like_a_user_task():
                    "manualTask waits for a person", "needs a form")  # fmt: skip
     with_form = variant(lambda root: as_manual_task(root, keep_form=True))
     assert problems_of(with_form) == []
-    assert model.load(with_form, FORMS).form("notify_fault")[0]["type"] == "object"  # the task page has its form
+    assert validation.load(with_form, FORMS).form("notify_fault")[0]["type"] == "object"  # the task page has its form
 
 
 def loop_back(root: etree._Element) -> None:
@@ -495,8 +498,8 @@ def test_a_loop_through_a_wait_is_accepted():
 
 def test_the_engine_stops_a_loop_after_its_step_budget():
     """Should a loop get past the check, the engine stops it instead of running on under the write lock."""
-    looping = model.parse_xml(variant(loop_back))
-    loaded = model.ProcessModel("incident_management", *model._spiff_spec(looping, "incident_management"), {}, {}, {})
+    looping = validation.parse_xml(variant(loop_back))
+    loaded = model.ProcessModel("incident_management", *model.build_specs(looping, "incident_management"), {}, {}, {})
     run = Run.start(loaded, operations.Context(datetime(2026, 3, 2, tzinfo=UTC)), {})
     (registration_task,) = run.ready_tasks()
     with pytest.raises(StepBudgetExceeded, match=f"ran {MAX_STEPS} steps"):
@@ -505,7 +508,7 @@ def test_the_engine_stops_a_loop_after_its_step_budget():
 
 def test_a_diagram_with_too_many_elements_is_refused_before_any_check():
     def grow(root):
-        for number in range(model.MAX_ELEMENTS):
+        for number in range(validation.MAX_ELEMENTS):
             bpmn("textAnnotation", process(root), id=f"note_{number}")
 
     problems = problems_of(variant(grow))
@@ -514,13 +517,13 @@ def test_a_diagram_with_too_many_elements_is_refused_before_any_check():
 
 def test_validation_is_kept_per_content(monkeypatch):
     checked = []
-    original = model._load
+    original = validation._load
 
     def counting(text, forms):
         checked.append(1)
         return original(text, forms)
 
-    monkeypatch.setattr(model, "_load", counting)
+    monkeypatch.setattr(validation, "_load", counting)
     broken = variant(lambda root: find(root, "lane_first_line").set("name", "四线"))
     first = problems_of(broken)
     assert problems_of(broken) == first and len(checked) == 1  # a draft page shown again checks nothing again
