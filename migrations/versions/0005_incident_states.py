@@ -73,7 +73,7 @@ def _without_spec(text: str) -> bytes:
 
 
 def downgrade() -> None:
-    from app.engine.model import load
+    from app.process.validation import load
     from app.engine.runtime import SERIALIZER
 
     with op.batch_alter_table("incidents") as batch:
