@@ -37,7 +37,7 @@ _VERSION_SPECS: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("vers
 class _VersionSpecConverter(BpmnWorkflowConverter):
     """Stores an instance without its process spec and restores it around its version's
     already-parsed specs: the spec is stored once per version (process_versions) and parsed once
-    per process (app.engine.model.load), never written or rebuilt per action.
+    per process (app.process.validation.load), never written or rebuilt per action.
 
     The bodies are BpmnWorkflowConverter's of SpiffWorkflow 3.2.0 (pinned) without the `spec` and
     `subprocess_specs` keys; everything else is exactly what the stock serializer writes.

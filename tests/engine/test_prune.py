@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 
-from app import forms, versions
-from app.engine import model as process_model
+from app import forms
 from app.engine import operations
 from app.engine.runtime import Run
 from app.engine.script_engine import SafeScriptEngine
 from app.forms import read_form_files
 from app.models import utcnow
+from app.process import validation, versions
 from tests.conftest import T0
 from tests.driver import pass_on, registration, resolved
 
@@ -24,7 +24,7 @@ RAISED_WITH = {"incident": {"title": "计费接口超时", "description": "营�
 
 @pytest.fixture(scope="module")
 def model():
-    return process_model.load(versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files())
+    return validation.load(versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files())
 
 
 class Twins:
