@@ -22,6 +22,8 @@ DEFAULTS = {
     "AUDIT_VERIFY_SECONDS": 300,  # the timer worker checks the whole audit log and writes a checkpoint this often
     "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_SECURE": False,  # set to 1 behind HTTPS
+    "ATTACHMENT_MAX_FILE_MB": 10,  # one attached file at most
+    "ATTACHMENT_MAX_INCIDENT_MB": 50,  # all the files of one incident together at most
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app: the client's address is read from X-Forwarded-For
 }
 

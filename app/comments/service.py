@@ -11,13 +11,14 @@ the hook for notifications outside the browser (e-mail, SMS…).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.attachments import service as files
 from app.audit import Actor
 from app.comments.models import COMMENT, WORK_NOTE, Comment, Mention
 from app.incidents import permissions, projection, visibility
@@ -56,18 +57,27 @@ def may_write(actor: Actor, incident: Incident, kind: str) -> bool:
     return kind == COMMENT and own and incident.status not in (projection.CLOSED, projection.TRANSFERRED)
 
 
-def add(incidents: IncidentService, actor: Actor, incident_id: int, kind: str, text: str) -> int:
-    """Write a note or comment; returns its id. Someone who may not read the incident is told it does not exist."""
+def add(
+    incidents: IncidentService,
+    actor: Actor,
+    incident_id: int,
+    kind: str,
+    text: str,
+    uploads: Sequence[files.Upload] = (),
+    limits: files.Limits = files.DEFAULT_LIMITS,
+) -> int:
+    """Write a note or comment, with the files attached to it; returns its id. Someone who may not
+    read the incident is told it does not exist."""
     if kind not in AUDIT_KINDS:
         raise NotFound(N_("There is no such incident."))
     text = (text or "").strip()
-    if not text:
+    if not text and not uploads:
         raise InvalidInput({"text": Message(N_("Write something first."))})
     if len(text) > MAX_TEXT:
         raise InvalidInput({"text": Message(N_("At most %(limit)s characters"), {"limit": MAX_TEXT})})
     now = incidents.clock()
     with incidents.db.transaction() as session:
-        incident = session.get(Incident, incident_id)
+        incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update(of=Incident))
         if incident is None or visibility.audience(actor, incident) is None:
             raise NotFound(N_("There is no such incident."))
         if not may_write(actor, incident, kind):
@@ -91,6 +101,9 @@ def add(incidents: IncidentService, actor: Actor, incident_id: int, kind: str, t
                           author_name=actor.name, created_at=now, audit_id=row.id)  # fmt: skip
         session.add(comment)
         session.flush()
+        side = files.REQUESTER_SIDE if kind == COMMENT else files.INTERNAL
+        for upload in uploads:
+            files.store(session, actor, incident, upload, limits, now, side=side, comment_id=comment.id)
         for user in mentioned:
             session.add(Mention(comment_id=comment.id, incident_id=incident_id, user_id=user.id, created_at=now))
         comment_id = comment.id

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.attachments import web as files
 from app.comments import service
 from app.comments.models import COMMENT, WORK_NOTE
 from app.engine.lanes import REQUESTER
@@ -32,10 +34,21 @@ def comment(incident_id: int):
     return _write(incident_id, COMMENT, _("The comment has been added. The requester reads it."))
 
 
+@bp.url_value_preprocessor
+def _limit(endpoint, values):
+    if endpoint in ("comments.work_note", "comments.comment"):
+        files.allow_upload()  # a note or comment may carry a file
+
+
+bp.register_error_handler(RequestEntityTooLarge, files.too_large)
+
+
 def _write(incident_id: int, kind: str, done: str):
     actor = current_actor()
+    upload = files.upload_of()
     try:  # someone who may not read the incident gets the 404 of a missing one (the error handler)
-        service.add(incident_service(), actor, incident_id, kind, request.form.get("text", ""))
+        service.add(incident_service(), actor, incident_id, kind, request.form.get("text", ""),
+                    [upload] if upload else [], files.limits())  # fmt: skip
     except InvalidInput as error:
         flash("; ".join(translate(message) for message in error.errors.values()), "error")
     except PermissionDenied as error:

@@ -25,6 +25,7 @@ from app.models import AuditEvent
 
 WORK, CLASSIFICATION, FLOW, ASSIGNMENT = "work", "classification", "flow", "assignment"
 CATEGORIES = (WORK, CLASSIFICATION, FLOW, ASSIGNMENT)
+UNLISTED = ("attachment_downloaded",)  # in the audit history, not in an incident's timeline
 NOTES = ("work_note_added", "comment_added", "withdrawn")  # entries whose text is what someone wrote
 
 # audit kind → category; a kind not listed is a FLOW entry
@@ -39,6 +40,7 @@ KINDS: Mapping[str, str] = {
     "work_note_added": WORK,
     "comment_added": WORK,
     "withdrawn": WORK,
+    "attachment_added": WORK,
     "classified": CLASSIFICATION,
     "reclassified": CLASSIFICATION,
     "task_claimed": ASSIGNMENT,
@@ -81,7 +83,7 @@ def build(
     category: str | None = None,
 ) -> list[Entry]:
     """The timeline for this audience, newest first, of one category or all."""
-    events = list(events)
+    events = [event for event in events if event.kind not in UNLISTED]
     builder = _Builder(model, audience, requester_id)
     # Raised and registered in one go by the service desk: the registration entry says it all.
     start = model.start_task if model is not None else None

@@ -42,7 +42,16 @@ REQUESTER_EVENTS: Mapping[str, tuple[str, ...]] = {
     "task_completed": ("spec_id", "data"),  # their own answers only: see `requester_sees_answer`
     "withdrawn": ("reason",),
     "comment_added": ("text",),  # a comment, theirs or a handler's; never a work note (`work_note_added`)
+    "attachment_added": ("attachment_id", "filename", "content_type", "size", "side"),  # requester-side ones only
 }
+
+# An attachment's side (app/attachments): what the requester attached, or a handler attached to a
+# comment or marked for them. Every other attachment is internal.
+REQUESTER_ATTACHMENT = "requester"
+
+
+def requester_sees_attachment(side: str) -> bool:
+    return side == REQUESTER_ATTACHMENT
 
 
 def audience(actor: Actor, incident: Incident) -> str | None:
@@ -95,6 +104,6 @@ def requester_form(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> tuple[di
 def requester_data(kind: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
     """The part of an audit event's data the requester may read; None: the event is internal."""
     keys = REQUESTER_EVENTS.get(kind)
-    if keys is None:
+    if keys is None or (kind == "attachment_added" and not requester_sees_attachment(data.get("side", ""))):
         return None
     return {key: data[key] for key in keys if key in data}

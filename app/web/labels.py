@@ -106,6 +106,8 @@ EVENTS = {
     "withdrawn": N_("Withdrawn by the requester"),
     "work_note_added": N_("Work note"),
     "comment_added": N_("Comment on the incident"),
+    "attachment_added": N_("File attached"),
+    "attachment_downloaded": N_("Attachment downloaded"),
     "engine_error": N_("Engine error"),
     "version_published": N_("Process version published"),
     "draft_created": N_("Draft created"),

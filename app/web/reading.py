@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import Flask, current_app
@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.attachments import service as files
 from app.audit import Actor
 from app.engine.model import ProcessModel
 from app.incidents import assignments, timeline, visibility
@@ -46,6 +47,7 @@ class Reading:
     category: str | None  # the timeline's filter (None: everything)
     counts: dict[str, int]  # entries per category, before filtering
     people: dict[int, str]  # user id → name, for assignments (internal readers only)
+    attachments: list = field(default_factory=list)  # the files this reader may open (app/attachments)
 
     @property
     def incident(self):
@@ -93,6 +95,7 @@ def read(session: Session, incident_id: int, actor: Actor, category: str | None 
         category=category,
         counts=counts,
         people=_people(session, entries) if internal else {},
+        attachments=files.of_incident(session, incident_id, audience),
     )
 
 

@@ -67,3 +67,58 @@ def test_notes_comments_mentions_and_withdrawal(open_as, live_server, desk, acto
     requester.get_by_role("button", name="撤回事件").click()
     expect(requester.get_by_test_id("summary")).to_contain_text("提出人已撤回")
     expect(requester.get_by_test_id("withdraw")).to_have_count(0)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def test_attachments_on_the_incident_a_comment_and_a_step(open_as, live_server, desk, tmp_path):
+    from tests.driver import registration
+
+    incident_id = desk.register(registration())
+    url = f"{live_server}/incidents/{incident_id}"
+    (tmp_path / "内部诊断.log").write_bytes("2026-03-02 ERROR 超时\n".encode())
+    (tmp_path / "给用户的说明.txt").write_bytes("请重启客户端\n".encode())
+    (tmp_path / "截图.png").write_bytes(PNG)
+    (tmp_path / "伪装.png").write_bytes(b"<html><script>alert(1)</script></html>")
+
+    handler = open_as("service_desk")
+    handler.goto(url)
+    box = handler.get_by_test_id("attach-form")
+    box.locator("input[type=file]").set_input_files(str(tmp_path / "内部诊断.log"))
+    box.get_by_role("button", name="上传").click()
+    expect(handler.locator(".flash")).to_contain_text("附件已添加")
+    expect(handler.get_by_test_id("file").filter(has_text="内部诊断.log")).to_contain_text("内部")
+    box = handler.get_by_test_id("attach-form")
+    box.locator("input[type=file]").set_input_files(str(tmp_path / "伪装.png"))
+    box.get_by_role("button", name="上传").click()
+    expect(handler.locator(".flash")).to_contain_text("不接受这种文件")
+    comment = handler.get_by_test_id("comment-form")
+    comment.get_by_label("留言（提出人可见）").fill("请看附件中的步骤")
+    comment.locator("input[type=file]").set_input_files(str(tmp_path / "给用户的说明.txt"))
+    comment.get_by_role("button", name="发送给提出人").click()
+    expect(handler.get_by_test_id("file").filter(has_text="给用户的说明.txt")).to_contain_text("提出人可见")
+    task = desk.task(incident_id, "initial_support")
+    handler.goto(f"{live_server}/tasks/{incident_id}/{task.id}")
+    step = handler.get_by_test_id("attach-form")
+    expect(step).to_contain_text("为此环节添加附件")
+    step.locator("input[type=file]").set_input_files(str(tmp_path / "截图.png"))
+    step.get_by_role("button", name="上传").click()
+    expect(handler.get_by_test_id("file").filter(has_text="截图.png")).to_contain_text("初始支持")
+
+    requester = open_as("requester")
+    requester.goto(url)
+    listed = requester.get_by_test_id("attachments")
+    expect(listed).to_contain_text("给用户的说明.txt")
+    expect(requester.locator("body")).not_to_contain_text("内部诊断.log")
+    expect(requester.locator("body")).not_to_contain_text("截图.png")
+    with requester.expect_download() as download:
+        listed.get_by_role("link", name="给用户的说明.txt").click()
+    assert download.value.suggested_filename == "给用户的说明.txt"
+    assert open(download.value.path(), "rb").read() == "请重启客户端\n".encode()
+    mine = requester.get_by_test_id("attach-form")
+    mine.locator("input[type=file]").set_input_files(str(tmp_path / "截图.png"))
+    mine.get_by_role("button", name="上传").click()
+    expect(requester.get_by_test_id("attachments")).to_contain_text("截图.png")
+    handler.goto(url)
+    expect(handler.get_by_test_id("file").filter(has_text="requester user")).to_contain_text("提出人可见")

@@ -16,6 +16,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
+from app.attachments import service as files
 from app.models import AuditEvent, OpenTask, ProcessVersion, User
 from app.users import ROLES, create_user
 from tests.conftest import FAST_HASH
@@ -62,6 +63,12 @@ def task_action(subject: str) -> str | None:
     return REFUSE
 
 
+def internal_file(subject: str) -> str:
+    """The matrix's attachment is internal (a handler's): readers open it; the requester, whose
+    incident it is, gets the 404 of a missing file, like everyone else."""
+    return ALLOW if roles_of(subject) & (HANDLERS | {"leadership", "auditor"}) else HIDE
+
+
 # Views without `required_roles`: who gets what.
 RULES: dict[str, Callable[[str], str | None]] = {
     "auth.password": signed_in,
@@ -71,6 +78,7 @@ RULES: dict[str, Callable[[str], str | None]] = {
     "inbox.claim": task_action,
     "inbox.release": task_action,
     "inbox.assign": task_action,
+    "attachments.download": internal_file,
 }
 PUBLIC = {"auth.login", "auth.logout", "auth.language", "home.favicon"}  # no sign-in needed
 PENDING: set[str] = set()  # pages still placeholders (404 for their roles); remove each once built
@@ -96,6 +104,8 @@ def world(app, db, desk, actors) -> World:
     incident_id = desk.register(registration("request"))  # raised by the `requester` account
     desk.complete("service_desk", incident_id, "initial_support", resolved())
     task = desk.task(incident_id, "confirm_resolution")
+    attachment_id = files.attach(desk.service, actors["first_line"], incident_id, files.Upload("诊断.log", b"x\n"),
+                                 files.Limits())  # fmt: skip
     with db.transaction() as session:
         create_user(session, OTHER_REQUESTER, "password123", ["requester"], hash_method=FAST_HASH)
         version_id = session.scalar(select(func.max(ProcessVersion.id)))
@@ -104,6 +114,7 @@ def world(app, db, desk, actors) -> World:
         "task_id": task.id,
         "user_id": actors["requester"].user_id,
         "version_id": version_id,
+        "attachment_id": attachment_id,
     }
     return World(incident_id, task.id, values)
 
@@ -194,14 +205,22 @@ def run_matrix(app, world: World, clients: dict[str, Client], only: set[str] | N
     return failures, checked
 
 
+def changes(session) -> int:
+    """Audit rows of changes (a download is audited too, but changes nothing)."""
+    query = select(func.count()).select_from(AuditEvent).where(AuditEvent.kind != "attachment_downloaded")
+    return session.scalar(query)
+
+
 def test_every_route_for_every_role(app, db, world, clients):
     with db.read() as session:
-        audit_rows_before = session.scalar(select(func.count()).select_from(AuditEvent))
+        audit_rows_before = changes(session)
     failures, checked = run_matrix(app, world, clients)
     assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures)
     assert checked > len(SUBJECTS) * 20
     with db.read() as session:  # the refused posts changed nothing
-        assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows_before
+        assert changes(session) == audit_rows_before
+        downloads = session.scalars(select(AuditEvent.actor_role).where(AuditEvent.kind == "attachment_downloaded"))
+        assert set(downloads) == HANDLERS | {"leadership", "auditor"}  # the readers' downloads, and only theirs
         assert session.get(OpenTask, world.task_id).assignee_id == world.values["user_id"]
 
 

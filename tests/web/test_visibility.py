@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from flask import url_for
 
+from app.attachments import service as files
 from app.comments import service as comments
 from app.comments.models import COMMENT, WORK_NOTE
 from app.incidents import visibility
@@ -28,6 +29,7 @@ INTERNAL = (
     "内部-跟踪记录",
     "内部-关闭说明",
     "内部-工作备注",
+    "内部-附件",
     "service_desk user",
     "first_line user",
     "incident_manager user",
@@ -37,7 +39,8 @@ INTERNAL = (
 )
 # The requester-side record: must reach them.
 PUBLIC = (
-    "公开的留言", "描述第一行\n描述第二行", "张伟 13800000000", "对外公告：正在抢修", "公开的解决方案", "问题是否已解决"
+    "公开的附件", "公开的留言",
+    "描述第一行\n描述第二行", "张伟 13800000000", "对外公告：正在抢修", "公开的解决方案", "问题是否已解决"
 )  # fmt: skip
 
 
@@ -61,6 +64,10 @@ def story(desk, actors, *, close: bool) -> int:
     service.forward_for_tracking(actors["service_desk"], incident_id, "内部-转发跟踪")
     comments.add(service, actors["service_desk"], incident_id, WORK_NOTE, "内部-工作备注 @incident_manager")
     comments.add(service, actors["first_line"], incident_id, COMMENT, "公开的留言")
+    files.attach(service, actors["first_line"], incident_id, files.Upload("内部-附件.log", b"x\n"), files.Limits())
+    comments.add(service, actors["service_desk"], incident_id, WORK_NOTE, "", [files.Upload("内部-附件2.log", b"y\n")])
+    files.attach(service, actors["first_line"], incident_id, files.Upload("公开的附件.log", b"z\n"), files.Limits(),
+                 for_requester=True)  # fmt: skip
     service.add_facts(actors["service_desk"], incident_id, {"note": "内部-补充说明", "complaints": 70})
     service.add_facts(manager, incident_id, {"note": "内部-认定紧急", "designated_emergency": True})
     desk.complete("incident_manager", incident_id, "notify_fault", {"notification": {
