@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement
 
 from app.engine.lanes import SECOND_LINE_GROUPS
+from app.links.models import is_child
 from app.models import Incident
 from app.rules.facts import IncidentType
 from app.rules.levels import Level
@@ -76,8 +77,9 @@ class ReportFilter:
         return self.start <= moment < self.end
 
     def incident_criteria(self, *, level: bool = True) -> list[ColumnElement[bool]]:
-        """SQL conditions on the incident's type and (unless `level` is false) current level."""
-        criteria: list[ColumnElement[bool]] = []
+        """SQL conditions on the incident's type and (unless `level` is false) current level. A child of
+        a major incident is left out: every report counts the major incident once instead."""
+        criteria: list[ColumnElement[bool]] = [~is_child(Incident.id)]
         if self.type is not None:
             criteria.append(Incident.type == self.type)
         if level and self.level is not None:

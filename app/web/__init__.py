@@ -38,14 +38,16 @@ def init_web(app: Flask) -> None:
     labels.init(app)
     from app.attachments import web as attachments
     from app.comments import web as comments
+    from app.links import web as links
     from app.process import web as process
     from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
 
     reading.init(app)
     attachments.init(app)
+    links.init(app)
 
     areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
-    for module in (*areas, admin):
+    for module in (*areas, links, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.filters["fromjson"] = json.loads

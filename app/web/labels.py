@@ -107,6 +107,8 @@ EVENTS = {
     "work_note_added": N_("Work note"),
     "comment_added": N_("Comment on the incident"),
     "attachment_added": N_("File attached"),
+    "incident_linked": N_("Linked to another incident"),
+    "incident_unlinked": N_("Link removed"),
     "attachment_downloaded": N_("Attachment downloaded"),
     "engine_error": N_("Engine error"),
     "version_published": N_("Process version published"),

@@ -18,6 +18,7 @@ from app.incidents import assignments, timeline, visibility
 from app.incidents import record as records
 from app.incidents.answers import CHOICE, NUMBER, TIME, YES_NO, Answer
 from app.incidents.permissions import HANDLER_ROLES
+from app.links import service as relations
 from app.messages import N_, Message
 from app.models import ProcessVersion, User
 from app.web import incident_service, labels, queries
@@ -48,6 +49,7 @@ class Reading:
     counts: dict[str, int]  # entries per category, before filtering
     people: dict[int, str]  # user id → name, for assignments (internal readers only)
     attachments: list = field(default_factory=list)  # the files this reader may open (app/attachments)
+    links: relations.Links | None = None  # related incidents (internal readers only)
 
     @property
     def incident(self):
@@ -96,6 +98,7 @@ def read(session: Session, incident_id: int, actor: Actor, category: str | None 
         counts=counts,
         people=_people(session, entries) if internal else {},
         attachments=files.of_incident(session, incident_id, audience),
+        links=relations.links_of(session, incident_id) if internal else None,
     )
 
 

@@ -21,11 +21,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.engine.lanes import INCIDENT_MANAGER
+from app.links.models import is_child
 from app.models import Incident, ProblemTicket, utcnow
 from app.reports import (
     CountRow,
@@ -248,6 +249,9 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "reopened": reopened_incidents(session, flt),
         "people": workload_by_person(session, flt, spans),
         "groups": workload_by_group(session, flt, spans),
+        "children": session.scalar(
+            select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
+        ),
         "repeats": [
             RepeatView(number, group, [t for incident in group.incidents for t in tickets.get(incident.id, [])])
             for number, group in enumerate(found, start=1)

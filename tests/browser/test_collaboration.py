@@ -122,3 +122,33 @@ def test_attachments_on_the_incident_a_comment_and_a_step(open_as, live_server, 
     expect(requester.get_by_test_id("attachments")).to_contain_text("截图.png")
     handler.goto(url)
     expect(handler.get_by_test_id("file").filter(has_text="requester user")).to_contain_text("提出人可见")
+
+
+def test_a_major_incident_and_its_children(open_as, live_server, desk, actors):
+    from tests.browser.steps import resolve
+    from tests.driver import number, registration
+
+    parent = desk.register(registration())
+    children = [desk.register(registration()) for _ in range(2)]
+    handler = open_as("service_desk")
+    for child in children:  # each complaint joins the storm from its own page
+        handler.goto(f"{live_server}/incidents/{child}")
+        card = handler.get_by_test_id("links")
+        card.locator("summary").click()
+        card.get_by_label("本事件").select_option(label="属于重大事件")
+        card.get_by_label("事件编号").fill(number(parent))
+        card.get_by_role("button", name="关联").click()
+        expect(handler.get_by_test_id("major-parent")).to_contain_text("处理中")
+    handler.goto(f"{live_server}/incidents/{parent}")
+    expect(handler.get_by_test_id("links")).to_contain_text("2 个子事件")
+    task = desk.task(parent, "initial_support")
+    handler.goto(f"{live_server}/tasks/{parent}/{task.id}")
+    resolve(handler, "更换了故障交换机")
+    handler.goto(f"{live_server}/incidents/{parent}")
+    form = handler.get_by_test_id("resolve-children")
+    expect(form).to_contain_text("此重大事件已解决")
+    form.get_by_role("button", name="解决所选子事件").click()
+    expect(handler.get_by_test_id("summary-line")).to_have_text("2 个中已完成 2 个。")
+    handler.get_by_role("link", name=number(children[0])).click()
+    expect(handler.get_by_test_id("major-parent")).to_contain_text("已解决")
+    expect(handler.get_by_test_id("solution")).to_contain_text("更换了故障交换机")
