@@ -16,6 +16,7 @@ from app import config as app_config
 from app.db import Database
 from app.engine.operations import Settings
 from app.incidents.service import IncidentService
+from app.search import index as _search_index  # noqa: F401 — feeds the search index from every audit row
 
 
 def create_app(overrides: dict | None = None) -> Flask:

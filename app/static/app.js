@@ -11,6 +11,27 @@
       button.setAttribute("aria-expanded", open ? "true" : "false");
     });
   });
+  // Beside the registration form: similar incidents as the desk types (a server-rendered fragment).
+  document.querySelectorAll("[data-similar-url]").forEach(function (box) {
+    var form = box.parentNode.querySelector("form[data-task-form]");
+    var title = form && form.querySelector('[name="incident.title"]');
+    var description = form && form.querySelector('[name="incident.description"]');
+    if (!title) { return; }
+    var timer = null, last = "";
+    function ask() {
+      var params = new URLSearchParams({ title: title.value, description: description ? description.value : "" });
+      if (params.toString() === last) { return; }
+      last = params.toString();
+      fetch(box.getAttribute("data-similar-url") + "?" + last, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) { if (html && params.toString() === last) { box.innerHTML = html; } })
+        .catch(function () {});
+    }
+    [title, description].forEach(function (field) {
+      if (field) { field.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 400); }); }
+    });
+  });
+
   // Language switch submits on change.
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });

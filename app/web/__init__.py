@@ -40,14 +40,16 @@ def init_web(app: Flask) -> None:
     from app.comments import web as comments
     from app.links import web as links
     from app.process import web as process
+    from app.search import web as search
     from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
 
     reading.init(app)
     attachments.init(app)
     links.init(app)
+    search.init(app)
 
     areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
-    for module in (*areas, links, admin):
+    for module in (*areas, links, search, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.filters["fromjson"] = json.loads
@@ -91,6 +93,7 @@ def navigation() -> list[NavItem]:
             add(_("My tasks"), "inbox.index", *HANDLERS, count=count)
     add(_("Register"), "incidents.new", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")
+    add(_("Search"), "search.index", *HANDLERS, "leadership", "auditor")
     add(_("My incidents"), "portal.index", "requester")
     add(_("Incident manager"), "manager.index", "incident_manager")
     add(_("Overview"), "overview.index", "leadership", "incident_manager")

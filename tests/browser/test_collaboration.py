@@ -152,3 +152,29 @@ def test_a_major_incident_and_its_children(open_as, live_server, desk, actors):
     handler.get_by_role("link", name=number(children[0])).click()
     expect(handler.get_by_test_id("major-parent")).to_contain_text("已解决")
     expect(handler.get_by_test_id("solution")).to_contain_text("更换了故障交换机")
+
+
+def test_search_and_similar_incidents_while_registering(open_as, live_server, desk, actors):
+    from app.comments import service as comments
+    from app.comments.models import WORK_NOTE
+    from tests.driver import number, registration
+
+    existing = desk.register(registration())  # 计费接口超时 / 营业厅反馈缴费后余额不更新
+    comments.add(desk.service, actors["first_line"], existing, WORK_NOTE, "怀疑是余额同步进程挂起")
+    handler = open_as("service_desk")
+    handler.goto(f"{live_server}/incidents/new")
+    box = handler.get_by_test_id("similar-box")
+    expect(box).to_contain_text("输入标题和描述时")
+    handler.locator('[name="incident.title"]').press_sequentially("营业厅缴费后余额不更新", delay=20)
+    expect(box.get_by_test_id("similar")).to_contain_text(number(existing))
+    expect(box).to_contain_text("相似事件")
+
+    handler.get_by_role("link", name="搜索").first.click()
+    handler.get_by_label("关键词").fill("同步进程")
+    handler.get_by_role("button", name="搜索").click()
+    hit = handler.get_by_test_id("hit")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text("工作备注")
+    expect(hit.locator("mark")).to_have_text("同步进程")
+    hit.get_by_role("link", name=number(existing)).click()
+    expect(handler.get_by_test_id("timeline")).to_contain_text("怀疑是余额同步进程挂起")
