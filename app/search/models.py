@@ -2,7 +2,7 @@
 written (`app.search.index`), so every path that writes an incident's text feeds it.
 
 The trigram indexes are not described here: on PostgreSQL a GIN index with `gin_trgm_ops` on `body`,
-on SQLite the FTS5 table `search_fts` kept in step by triggers (migration 0010, docs/search.md)."""
+on SQLite the FTS5 table `search_fts` kept in step by triggers (migration 0011, docs/search.md)."""
 
 from __future__ import annotations
 

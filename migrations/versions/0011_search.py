@@ -2,8 +2,8 @@
 an FTS5 table with the trigram tokenizer on SQLite, kept in step by triggers — and the texts of the
 incidents there are already, read from the audit log.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import json
@@ -11,8 +11,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
