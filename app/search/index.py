@@ -1,6 +1,6 @@
 """Feeding the index: each new audit row that carries text an incident's readers may search becomes
-search documents, in the same flush (a session listener), whoever wrote the row — the incident
-service, comments, announcements, a migration's backfill."""
+search documents in the same transaction (session listeners), whoever wrote the row — the incident
+service, comments, announcements."""
 
 from __future__ import annotations
 
@@ -51,8 +51,19 @@ def _text(kind: str, value: Any) -> Iterator[tuple[str, str]]:
         yield kind, value.strip()
 
 
-@event.listens_for(Session, "before_flush")
-def _index_new_audit_rows(session: Session, _context, _instances) -> None:
-    for row in [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.incident_id is not None]:
+PENDING = "search_pending_audit_rows"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_audit_rows(session: Session, _context) -> None:
+    rows = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.incident_id is not None]
+    if rows:
+        session.info.setdefault(PENDING, []).extend(rows)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _index_new_audit_rows(session: Session, _context) -> None:
+    """The rows have their ids now; their documents go in with the next flush (at the latest the commit)."""
+    for row in session.info.pop(PENDING, []):
         for kind, text in documents(row.kind, json.loads(row.data)):
             session.add(SearchDocument(incident_id=row.incident_id, audit_id=row.id, kind=kind, body=text))
