@@ -13,6 +13,7 @@ import click
 from flask import Flask
 
 from app import config as app_config
+from app import observability
 from app.db import Database
 from app.engine.operations import Settings
 from app.incidents.service import IncidentService
@@ -37,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.web import init_web
 
     register(app)
+    observability.init(app)
     init_web(app)
     if _serving_in_development(app):
         from app.timers import start_in_process
@@ -48,9 +50,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 def periodic_jobs(app: Flask) -> list:
     """What the timer worker (or the development server's sweeper) runs after each sweep."""
     from app.audit.jobs import PeriodicCheck
+    from app.observability.heartbeats import Heartbeat
 
-    checkpoints = Path(app.config["AUDIT_CHECKPOINT_DIR"])
-    return [PeriodicCheck(app.extensions["db"], checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"]))]
+    db, checkpoints = app.extensions["db"], Path(app.config["AUDIT_CHECKPOINT_DIR"])
+    return [Heartbeat(db, "timer"), PeriodicCheck(db, checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"]))]
 
 
 def _serving_in_development(app: Flask) -> bool:

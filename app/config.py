@@ -24,6 +24,11 @@ DEFAULTS = {
     "SESSION_COOKIE_SECURE": False,  # set to 1 behind HTTPS
     "ATTACHMENT_MAX_FILE_MB": 10,  # one attached file at most
     "ATTACHMENT_MAX_INCIDENT_MB": 50,  # all the files of one incident together at most
+    "LOG_FORMAT": "json",  # or text: one JSON object per log line on stderr, with the request id
+    "LOG_LEVEL": "INFO",
+    "METRICS_TOKEN": "",  # empty: /metrics answers only to this machine; else to "Authorization: Bearer <token>"
+    "HEARTBEAT_MAX_AGE_SECONDS": 120,  # /readyz: a worker silent for longer is not there
+    "READYZ_WORKERS": True,  # /readyz also needs a fresh timer-worker heartbeat
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app: the client's address is read from X-Forwarded-For
 }
 
@@ -48,8 +53,9 @@ def load(instance_path: Path, overrides: dict | None) -> dict:
 def _parse(text: str, default: object) -> object:
     if isinstance(default, bool):
         return text.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int | float):
-        return type(default)(text)
+    if isinstance(default, int | float):  # "0.5" minutes is a valid window even where the default is whole
+        number = float(text)
+        return int(number) if isinstance(default, int) and number.is_integer() else number
     return text
 
 

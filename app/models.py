@@ -262,6 +262,18 @@ class AuditVerification(Base):
     problems: Mapped[str] = mapped_column(Text)  # JSON: the first problems (app.audit.problem)
 
 
+class WorkerHeartbeat(Base):
+    """A worker process's last sign of life (app/observability/heartbeats.py): one row per process."""
+
+    __tablename__ = "worker_heartbeats"
+    __table_args__ = (Index("ix_worker_heartbeats_kind_beat_at", "kind", "beat_at"),)
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # kind@host:pid
+    kind: Mapped[str] = mapped_column(String(40))  # timer (notification to come)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ProblemTicket(Base):
     __tablename__ = "problem_tickets"
 

@@ -139,7 +139,8 @@ class Fuzzer:
         body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
         self.statuses[f"{method} {rule.endpoint}"][response.status_code] += 1
         described = f"{method} {url} as {subject or 'anonymous'}" + (f" {_short(kwargs)}" if kwargs else "")
-        if response.status_code >= 500:
+        not_ready = rule.endpoint == "health.readyz" and response.status_code == 503  # the probe's answer: no worker
+        if response.status_code >= 500 and not not_ready:
             self.findings.append(Finding(described, response.status_code, _excerpt(body)))
         elif "Traceback (most recent call last)" in body:
             self.findings.append(Finding(described, response.status_code, "a traceback in the page"))

@@ -105,6 +105,7 @@ def append_all(session: Session, entries: list[Entry]) -> list[AuditEvent]:
         heads[chain] = (event.seq, event.hash)
         events.append(event)
     session.flush()  # one INSERT per batch; ids follow the order added (the timeline reads rows by id)
+    session.info.setdefault("audited_kinds", []).extend(entry.kind for entry in entries)  # counted once committed
     return events
 
 
