@@ -48,7 +48,8 @@ def readyz():
                     checks[f"{kind}_worker"] = "ok" if beat and now - beat <= limit else "no fresh heartbeat"
     except Exception as error:  # the database is down, or the schema is not there
         current_app.logger.warning("readiness check failed: %s", error)
-        checks.setdefault("database", "unreachable")
+        if checks.setdefault("database", "unreachable") == "ok":
+            checks.setdefault("migrations", "no schema")
     ready = all(value == "ok" for value in checks.values()) and "migrations" in checks
     return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
 
