@@ -17,6 +17,7 @@ from app import observability
 from app.db import Database
 from app.engine.operations import Settings
 from app.incidents.service import IncidentService
+from app.notifications import worker as notifier
 from app.search import index as _search_index  # noqa: F401 — feeds the search index from every audit row
 
 
@@ -33,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.extensions["db"] = db
     app.extensions["incidents"] = IncidentService(db, settings=settings)
+    app.extensions["notifier"] = notifier.build(db, app.config, Path(app.instance_path))
 
     from app.cli import register
     from app.web import init_web
@@ -44,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         from app.timers import start_in_process
 
         start_in_process(app.extensions["incidents"], app.config["TIMER_INTERVAL_SECONDS"], periodic_jobs(app))
+        notifier.start_in_process(app.extensions["notifier"], app.config["NOTIFY_INTERVAL_SECONDS"])
     return app
 
 
@@ -57,7 +60,8 @@ def periodic_jobs(app: Flask) -> list:
 
 
 def _serving_in_development(app: Flask) -> bool:
-    """`flask run` (in the reloader's child, if any): the development server drives the timers itself."""
+    """`flask run` (in the reloader's child, if any): the development server drives the timers and
+    delivers notifications itself."""
     command = click.get_current_context(silent=True)
     running = command is not None and command.info_name == "run"
     reloader_parent = app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"

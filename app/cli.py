@@ -191,6 +191,7 @@ def i18n_update() -> None:
 def register(app: Flask) -> None:
     from app.audit.cli import audit_cli
     from app.demo import demo_cli
+    from app.notifications.cli import notify_cli
 
-    for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli, i18n_cli):
+    for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli, i18n_cli, notify_cli):
         app.cli.add_command(group)

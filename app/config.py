@@ -30,6 +30,22 @@ DEFAULTS = {
     "HEARTBEAT_MAX_AGE_SECONDS": 120,  # /readyz: a worker silent for longer is not there
     "READYZ_WORKERS": True,  # /readyz also needs a fresh timer-worker heartbeat
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app: the client's address is read from X-Forwarded-For
+    # Notifications (docs/notifications.md): none is needed to start; e-mail goes to instance/mail without SMTP_HOST.
+    "BASE_URL": "http://127.0.0.1:5000",  # links in notifications point here
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_TLS": False,  # implicit TLS (usually port 465)
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_CA_FILE": "",  # a CA bundle for a server with a private certificate
+    "SMTP_TIMEOUT": 30.0,
+    "MAIL_FROM": "incidents@localhost",
+    "MAIL_SINK": "",  # the Maildir used without SMTP_HOST; default instance/mail
+    "NOTIFY_MAX_ATTEMPTS": 6,
+    "NOTIFY_BACKOFF_SECONDS": 30.0,
+    "NOTIFY_LEASE_SECONDS": 120.0,
+    "NOTIFY_INTERVAL_SECONDS": 5.0,  # how often an idle worker looks for new notifications
 }
 
 

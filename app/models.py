@@ -57,6 +57,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Where notifications reach the person outside the browser (app/notifications/); all optional.
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    wecom_id: Mapped[str | None] = mapped_column(String(64))
+    dingtalk_id: Mapped[str | None] = mapped_column(String(64))
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

@@ -83,12 +83,14 @@ def actors(db):
 
 @pytest.fixture
 def app(db, database_url, tmp_path):
-    """The Flask application on the test database (the `db` fixture empties it afterwards)."""
+    """The Flask application on the test database (the `db` fixture empties it afterwards); its mail
+    sink is the test's own."""
     from app import create_app
 
     return create_app(
         {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "PASSWORD_HASH_METHOD": FAST_HASH,
-         "AUDIT_HMAC_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints")}
+         "AUDIT_HMAC_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
+         "MAIL_SINK": str(tmp_path / "mail")}
     )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit, forms
+from app import audit, forms, notifications
 from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.engine import operations
@@ -440,6 +440,7 @@ class IncidentService:
             assignments.summarize(session, incident)
         audit.append_all(session, entries)
         session.flush()
+        notifications.emit(session, incident, unit.ctx.events, actor=unit.actor, now=now, removed=removed)
         for title in follow_ups:
             self._start_follow_up(session, unit.actor, incident, title)
 
@@ -491,6 +492,7 @@ class IncidentService:
             task_id=task.id,
             task_name=task.name,
         )
+        notifications.task_assigned(session, incident, task, actor, now)
 
     def _postpone_timer(self, incident_id: int, now: datetime, message: str) -> None:
         with self.db.transaction() as session:

@@ -39,6 +39,7 @@ def init_web(app: Flask) -> None:
     from app.attachments import web as attachments
     from app.comments import web as comments
     from app.links import web as links
+    from app.notifications import web as notifications
     from app.process import web as process
     from app.search import web as search
     from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
@@ -51,6 +52,7 @@ def init_web(app: Flask) -> None:
     areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
     for module in (*areas, links, search, admin):
         app.register_blueprint(module.bp)
+    app.register_blueprint(notifications.bp)
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.filters["fromjson"] = json.loads
     _error_pages(app)
@@ -101,6 +103,7 @@ def navigation() -> list[NavItem]:
     add(_("Audit"), "audit.index", "auditor")
     add(_("Process"), "process.index", "process_owner")
     add(_("Users"), "admin.users", "admin")
+    add(_("Notifications"), "notifications.admin", "admin")
     return items
 
 

@@ -92,6 +92,7 @@ EVENTS = {
     "user_updated": N_("Account changed"),
     "password_reset": N_("Password reset"),
     "password_changed": N_("Password changed"),
+    "contact_updated": N_("Contact details changed"),
     "account_locked": N_("Account locked"),  # before sign-in throttling replaced lockout
     "signed_in": N_("Signed in"),
     "signed_out": N_("Signed out"),

@@ -1,0 +1,201 @@
+"""Delivering the outbox: `flask --app wsgi notify run` (several may run at once).
+
+A worker claims a batch of due rows in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL,
+so workers never take the same row; SQLite serializes writers with BEGIN IMMEDIATE), marks them
+`sending` with a lease and counts the attempt; delivers each outside any transaction; then records
+the outcome in another short transaction, only if the row is still its own (same attempt number).
+A worker killed mid-delivery leaves rows whose lease runs out; the next worker delivers them again
+with the same idempotency key. Failed attempts are retried with exponential back-off until
+NOTIFY_MAX_ATTEMPTS, then the row is `failed` and shown to the incident manager and administrator.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+
+from app.db import Database
+from app.models import utcnow
+from app.notifications.channels import Channel, DeliveryError, Outgoing
+from app.notifications.messages import Site, render
+from app.notifications.models import FAILED, PENDING, SENDING, SENT, DeliveryAttempt, Notification
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 6
+    backoff_seconds: float = 30  # the first retry; each next one waits twice as long
+    backoff_max_seconds: float = 3600
+    lease_seconds: float = 120  # longer than any channel's timeout
+    batch: int = 20
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.backoff_seconds * 2 ** (attempts - 1), self.backoff_max_seconds))
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    attempt: int  # the row's attempt count when claimed: whoever records must still hold it
+    key: str
+    kind: str
+    channel: str
+    address: str | None
+    recipient: str
+    locale: str
+    params: str
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        site: Site,
+        *,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        name: str | None = None,
+    ):
+        self.db, self.channels, self.site = db, channels, site
+        self.policy = policy or Policy()
+        self.clock = clock
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+
+    def run_once(self) -> int:
+        """Claim one batch and deliver it; returns how many were tried."""
+        claims = self.claim()
+        for claim in claims:
+            self.deliver(claim)
+        return len(claims)
+
+    def drain(self) -> int:
+        """Deliver until nothing is due (tests, `notify run --once`)."""
+        total = 0
+        while count := self.run_once():
+            total += count
+        return total
+
+    def claim(self) -> list[Claim]:
+        now = self.clock()
+        query = (
+            select(Notification)
+            .where(
+                or_(
+                    and_(Notification.status == PENDING, Notification.next_attempt_at <= now),
+                    and_(Notification.status == SENDING, Notification.lease_until < now),  # its worker died
+                )
+            )
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(self.policy.batch)
+        )
+        if self.db.is_postgresql:
+            query = query.with_for_update(skip_locked=True)
+        with self.db.transaction() as session:
+            rows = session.scalars(query).all()
+            lease_until = now + timedelta(seconds=self.policy.lease_seconds)
+            for row in rows:
+                row.status, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
+            return [
+                Claim(
+                    row.id,
+                    row.attempts,
+                    row.key,
+                    row.kind,
+                    row.channel,
+                    row.address,
+                    row.recipient_name,
+                    row.locale,
+                    row.params,
+                )  # fmt: skip
+                for row in rows
+            ]
+
+    def deliver(self, claim: Claim) -> str:
+        """Send one claimed notification and record the outcome (sent / retry / failed)."""
+        started = time.monotonic()
+        error: DeliveryError | None = None
+        channel = self.channels.get(claim.channel)
+        try:
+            if channel is None:
+                raise DeliveryError(f"channel {claim.channel} is not configured", permanent=True)
+            message = render(claim.kind, claim.locale, claim.params, self.site)
+            channel.send(Outgoing(claim.key, claim.kind, claim.address, claim.recipient, message))
+        except DeliveryError as failure:
+            error = failure
+        except Exception as failure:  # a bug in a channel must not stop the worker; the row is retried
+            log.exception("channel %s failed on notification %s", claim.channel, claim.id)
+            error = DeliveryError(f"{type(failure).__name__}: {failure}")
+        return self._record(claim, error, int((time.monotonic() - started) * 1000))
+
+    def _record(self, claim: Claim, error: DeliveryError | None, duration_ms: int) -> str:
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = session.get(Notification, claim.id)
+            if row is None or row.status != SENDING or row.attempts != claim.attempt:
+                log.warning("notification %s was taken over by another worker", claim.id)
+                return "lost"
+            if error is None:
+                outcome = SENT
+                row.status, row.sent_at, row.last_error = SENT, now, None
+            elif error.permanent or row.attempts >= self.policy.max_attempts:
+                outcome = FAILED
+                row.status, row.last_error = FAILED, str(error)
+            else:
+                outcome = "retry"
+                row.status, row.last_error = PENDING, str(error)
+                row.next_attempt_at = now + self.policy.backoff(row.attempts)
+            row.lease_until = None
+            session.add(
+                DeliveryAttempt(
+                    notification_id=row.id,
+                    at=now,
+                    worker=self.name,
+                    outcome=outcome,
+                    error=None if error is None else str(error),
+                    duration_ms=duration_ms,
+                )  # fmt: skip
+            )
+        if error is not None:
+            log.warning("notification %s via %s: %s (%s)", claim.id, claim.channel, error, outcome)
+        return outcome
+
+
+def run_forever(worker: Worker, interval: float, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            if worker.run_once():
+                continue  # more may be waiting
+        except Exception:  # a worker must outlive a broken database connection
+            log.exception("notification round failed")
+        stop.wait(interval)
+
+
+def start_in_process(worker: Worker, interval: float) -> threading.Thread:
+    thread = threading.Thread(target=run_forever, args=(worker, interval), name="notifier", daemon=True)
+    thread.start()
+    return thread
+
+
+def build(db: Database, config: Mapping[str, object], instance_path) -> Worker:
+    """The worker the configuration describes (its channels, links, retry policy)."""
+    from app.notifications.channels import configured
+
+    policy = Policy(
+        max_attempts=int(config["NOTIFY_MAX_ATTEMPTS"]),
+        backoff_seconds=float(config["NOTIFY_BACKOFF_SECONDS"]),
+        lease_seconds=float(config["NOTIFY_LEASE_SECONDS"]),
+    )
+    site = Site(base_url=str(config["BASE_URL"]), timezone=str(config["TIMEZONE"]))
+    return Worker(db, configured(config, instance_path), site, policy=policy)
