@@ -25,9 +25,8 @@ LEVEL_ORDER = ("minor", "yellow", "orange", "red", "black")
 def emit(
     session: Session, incident: Incident, events: Sequence[Event], *, actor: Actor, now: datetime,
     removed: Sequence[OpenTask] = (),
-) -> int:  # fmt: skip
-    """Write the notifications of one action on `incident` (after its open tasks are synced);
-    returns how many rows were written."""
+) -> None:  # fmt: skip
+    """Write the notifications of one action on `incident` (after its open tasks are synced)."""
     outbox = Outbox(session, now)
     base = _incident_params(incident)
     prefix = f"incident:{incident.id}"
@@ -61,18 +60,18 @@ def emit(
         elif event.kind == "closed":
             _to_requester(session, outbox, incident, f"{prefix}:closed", "closed", base)
     _new_tasks(session, outbox, incident, actor, now, removed, base)
-    return outbox.flush()
+    outbox.flush()
 
 
-def task_assigned(session: Session, incident: Incident, task: OpenTask, actor: Actor, now: datetime) -> int:
+def task_assigned(session: Session, incident: Incident, task: OpenTask, actor: Actor, now: datetime) -> None:
     """Someone assigned `task` to another person (not a claim of their own)."""
     if task.assignee_id is None or task.assignee_id == actor.user_id:
-        return 0
+        return
     outbox = Outbox(session, now)
     params = {**_task_params(incident, task), "by": actor.name}
     outbox.add(f"task:{task.id}", "task_assigned", [session.get(User, task.assignee_id)], params,
                incident_id=incident.id)  # fmt: skip
-    return outbox.flush()
+    outbox.flush()
 
 
 def _new_tasks(

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, lazyload
 
 from app.models import User, UserRole
 from app.notifications.messages import locale_of
@@ -39,17 +40,18 @@ def members(session: Session, *roles: str) -> list[User]:
         session.scalars(
             select(User)
             .where(User.active.is_(True), User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))))
+            .options(lazyload(User.role_rows))  # their roles are not needed: no second query
             .order_by(User.id)
         )
     )
 
 
 class Outbox:
-    """Collects the rows of one action; `flush` adds those whose key is not written yet."""
+    """Collects the rows of one action; `flush` inserts those whose key is not written yet."""
 
     def __init__(self, session: Session, now: datetime):
         self.session, self.now = session, now
-        self.rows: dict[str, Notification] = {}
+        self.rows: dict[str, dict[str, Any]] = {}
         self.reached: set[int] = set()  # people this action already tells something
 
     def add(
@@ -72,7 +74,7 @@ class Outbox:
                 if key in self.rows:
                     continue
                 inapp = channel == INAPP
-                self.rows[key] = Notification(
+                self.rows[key] = dict(
                     key=key,
                     kind=kind,
                     incident_id=incident_id,
@@ -87,14 +89,17 @@ class Outbox:
                     next_attempt_at=self.now,
                     created_at=self.now,
                     sent_at=self.now if inapp else None,
+                    lease_until=None,
+                    last_error=None,
+                    read_at=None,
                 )
 
-    def flush(self) -> int:
+    def flush(self) -> None:
+        """One INSERT … ON CONFLICT (key) DO NOTHING: a key written before (or by a concurrent action) stays."""
         if not self.rows:
-            return 0
-        keys = list(self.rows)
-        written = set(self.session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
-        fresh = [row for key, row in self.rows.items() if key not in written]
-        self.session.add_all(fresh)
+            return
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        self.session.execute(
+            dialect.insert(Notification).on_conflict_do_nothing(index_elements=["key"]), list(self.rows.values())
+        )
         self.rows = {}
-        return len(fresh)
