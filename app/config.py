@@ -46,6 +46,7 @@ DEFAULTS = {
     "NOTIFY_BACKOFF_SECONDS": 30.0,
     "NOTIFY_LEASE_SECONDS": 120.0,
     "NOTIFY_INTERVAL_SECONDS": 5.0,  # how often an idle worker looks for new notifications
+    "NOTIFY_POLL_SECONDS": 20.0,  # how often an open page asks for the unread count (the bell)
 }
 
 

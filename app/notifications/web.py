@@ -3,14 +3,16 @@ administrator's channel page (configured channels, the outbox, failures, the dev
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.messages import N_
 from app.models import Incident, User, utcnow
-from app.notifications import contacts
+from app.notifications import centre, contacts
 from app.notifications.channels.email import MailSink
+from app.notifications.messages import Site
 from app.notifications.models import FAILED, STATUSES, Notification
 from app.users import ADMIN
 from app.web import database
@@ -113,3 +115,56 @@ def channel_label(code: str) -> str:
 @bp.app_template_global()
 def delivery_label(code: str) -> str:
     return label(DELIVERY_STATES, code)
+
+
+# ---------------------------------------------------------------- the notification centre
+
+
+def _site() -> Site:
+    return Site(base_url=current_app.config["BASE_URL"], timezone=current_app.config["TIMEZONE"])
+
+
+@bp.route("/")
+@login_required
+def index():
+    with database().read() as session:
+        items = centre.latest(session, g.user.id, str(get_locale()), _site())
+        unread = centre.unread_count(session, g.user.id)
+    return render_template("notifications/index.html", entries=items, unread=unread)
+
+
+@bp.route("/unread")
+@login_required
+def unread():
+    """The bell's poll (every NOTIFY_POLL_SECONDS from app.js): the unread count, nothing else."""
+    with database().read() as session:
+        count = centre.unread_count(session, g.user.id)
+    response = jsonify(unread=count)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_one(notification_id: int):
+    with database().transaction() as session:
+        path = centre.mark_read(session, g.user.id, notification_id, utcnow())
+    if path is None:
+        abort(404)
+    return redirect(path)
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def read_all():
+    with database().transaction() as session:
+        count = centre.mark_all_read(session, g.user.id, utcnow())
+    flash(_("%(count)s notifications marked as read.", count=count), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.app_template_global()
+def unread_notifications() -> int:
+    """For the bell in the top bar of every page."""
+    with database().read() as session:
+        return centre.unread_count(session, g.user.id)

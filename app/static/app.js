@@ -32,6 +32,23 @@
     });
   });
 
+  // The notification bell asks for the unread count every few seconds (docs/notifications.md).
+  document.querySelectorAll("[data-bell]").forEach(function (bell) {
+    var count = bell.querySelector("[data-unread]");
+    var every = parseInt(bell.getAttribute("data-poll-ms"), 10) || 20000;
+    function poll() {
+      fetch(bell.getAttribute("data-unread-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          count.textContent = data.unread;
+          count.hidden = data.unread === 0;
+          bell.classList.toggle("has-unread", data.unread > 0);
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ });
+    }
+    window.setInterval(poll, every);
+  });
   // Language switch submits on change.
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });

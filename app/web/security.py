@@ -86,6 +86,11 @@ def _check_csrf() -> None:
         abort(400, description="csrf")
 
 
+# Requests a page makes by itself (the notification bell's poll): they are not activity, so an open tab
+# does not keep its session alive past the idle timeout.
+BACKGROUND = frozenset({"notifications.unread"})
+
+
 def _load_user() -> None:
     """The user of this browser's server-side session; an ended or expired one signs the browser out."""
     g.user = None
@@ -103,7 +108,7 @@ def _load_user() -> None:
         session.clear()
         g.session_expired = True
         return
-    if found.stale:
+    if found.stale and request.endpoint not in BACKGROUND:
         with database().transaction() as db_session:
             sessions.touch(db_session, found.session_id, now)
     g.user = found.user

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.models import User
 from app.notifications.models import Notification
-from tests.web.conftest import as_role  # noqa: F401 — pages of the notification area
+from tests.web.conftest import as_role, web  # noqa: F401 — pages of the notification area
 
 
 def free_port() -> int:
