@@ -41,7 +41,7 @@ def test_the_list_speaks_the_readers_language_now(desk, as_role):
 
 
 def test_mark_all_read_and_nobody_opens_anothers(desk, as_role):
-    incident_id = desk.register(registration(core_business_affected=True))  # emergency: manager and leadership
+    incident_id = desk.register(registration(core_business_impact="yes"))  # emergency: manager and leadership
     leader = as_role("leadership")
     page = leader.get("/notifications/").get_data(as_text=True)
     assert f"【紧急事件】{number(incident_id)}" in page

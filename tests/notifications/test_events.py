@@ -77,7 +77,7 @@ def test_warning_and_breach_reach_the_holder_and_the_incident_manager(desk, db, 
 
 
 def test_an_emergency_reaches_the_incident_manager_and_leadership(desk, db, reachable):
-    incident_id = desk.register(registration(core_business_affected=True))
+    incident_id = desk.register(registration(core_business_impact="yes"))
     people = {name for kind, name, _ in who(outbox(db, kind="emergency"))}
     assert people == {"incident_manager", "leadership"}
     assert outbox(db, kind="task_arrived", incident_id=incident_id) == []  # the coordination step: told already
