@@ -42,6 +42,14 @@ DEFAULTS = {
     "SMTP_TIMEOUT": 30.0,
     "MAIL_FROM": "incidents@localhost",
     "MAIL_SINK": "",  # the Maildir used without SMTP_HOST; default instance/mail
+    "HTTP_TIMEOUT": 10.0,  # seconds, for the HTTP channels below
+    "SMS_GATEWAY_URL": "",  # JSON {"to", "text"}, HMAC-signed with SMS_GATEWAY_SECRET
+    "SMS_GATEWAY_SECRET": "",
+    "WECOM_WEBHOOK_URL": "",  # a WeCom group robot (…/webhook/send?key=…); mentions the person's WeCom id
+    "DINGTALK_WEBHOOK_URL": "",  # a DingTalk robot (…/robot/send?access_token=…); mentions the person's id
+    "DINGTALK_SECRET": "",  # the robot's signing secret (加签)
+    "WEBHOOK_URL": "",  # a generic outgoing webhook: every incident event as signed JSON
+    "WEBHOOK_SECRET": "",
     "NOTIFY_MAX_ATTEMPTS": 6,
     "NOTIFY_BACKOFF_SECONDS": 30.0,
     "NOTIFY_LEASE_SECONDS": 120.0,

@@ -239,6 +239,7 @@ class IncidentService:
         # incident's description), never from an earlier step's answers to the same variables.
         raised_with = run.workflow.task_tree.data
         start = {name: raised_with[name] for name in schema.get("properties", {}) if name in raised_with}
+        start = {**notifications.prefill(task.spec_id, task.data), **start}  # the fault notice, from the incident
         return TaskForm(task.id, task.spec_id, task.name, task.lane, schema, ui, start)
 
     # ------------------------------------------------------------------ task assignment

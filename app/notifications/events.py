@@ -16,6 +16,7 @@ from app.audit import Actor
 from app.engine.lanes import INCIDENT_MANAGER, LANES
 from app.engine.operations import Event
 from app.models import Incident, OpenTask, User
+from app.notifications import steps
 from app.notifications.outbox import Outbox, members
 
 LEADERSHIP = "leadership"
@@ -59,6 +60,10 @@ def emit(
             _to_requester(session, outbox, incident, f"{prefix}:resolved:{incident.reopen_count}", "resolved", params)
         elif event.kind == "closed":
             _to_requester(session, outbox, incident, f"{prefix}:closed", "closed", base)
+        elif event.kind == "task_completed":
+            steps.completed(session, outbox, incident, data, base, actor.user_id)
+        elif event.kind == "announced":
+            steps.announced(session, outbox, incident, data["text"], base, actor.user_id)
     _new_tasks(session, outbox, incident, actor, now, removed, base)
     outbox.flush()
 
@@ -71,6 +76,20 @@ def task_assigned(session: Session, incident: Incident, task: OpenTask, actor: A
     params = {**_task_params(incident, task), "by": actor.name}
     outbox.add(f"task:{task.id}", "task_assigned", [session.get(User, task.assignee_id)], params,
                incident_id=incident.id)  # fmt: skip
+    outbox.flush()
+
+
+def mention(
+    session: Session, incident: Incident, user_ids: Sequence[int], *, actor: Actor, now: datetime, note: str,
+    note_id: int | str,
+) -> None:  # fmt: skip
+    """People @mentioned in a note on `incident` (for the collaboration area: call it in the transaction
+    that saves the note; `note_id` makes each note's mention its own event). The author is not told."""
+    people = [user for user in (session.get(User, user_id) for user_id in set(user_ids)) if user is not None]
+    params = {**_incident_params(incident), "by": actor.name, "note": note[:1000]}
+    outbox = Outbox(session, now)
+    outbox.add(f"incident:{incident.id}:mention:{note_id}", "mention", people, params, incident_id=incident.id,
+               skip=actor.user_id)  # fmt: skip
     outbox.flush()
 
 

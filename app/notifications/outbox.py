@@ -1,13 +1,15 @@
 """Writing notifications: one outbox row per (event, recipient, channel), in the caller's transaction.
 
 The key `event:recipient:channel` is unique, so writing the same event twice (an action retried, a
-task seen again) adds nothing: each person hears of each event once per channel.
+task seen again) adds nothing: each person hears of each event once per channel. The channels are
+the app and those the person's preferences (or their roles' defaults) name and they have an address for.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,22 +18,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
 from app.models import User, UserRole
-from app.notifications.messages import locale_of
-from app.notifications.models import PENDING, SENT, Notification
+from app.notifications import preferences
+from app.notifications.messages import DEFAULT_LOCALE, locale_of
+from app.notifications.models import PENDING, SENT, Notification, Preference
 
 INAPP = "inapp"
-EMAIL = "email"
-SMS = "sms"
-WECOM = "wecom"
-DINGTALK = "dingtalk"
-CHANNELS = (INAPP, EMAIL, SMS, WECOM, DINGTALK)
+EMAIL, SMS, WECOM, DINGTALK = preferences.EXTERNAL
+WEBHOOK = "webhook"
+CHANNELS = (INAPP, *preferences.EXTERNAL, WEBHOOK)
 
 ADDRESS = {EMAIL: "email", SMS: "mobile", WECOM: "wecom_id", DINGTALK: "dingtalk_id"}  # the User column
 
 
-def channels_for(user: User) -> list[str]:
-    """The channels a person is reached on: in the app always, and by e-mail when they have an address."""
-    return [INAPP, EMAIL] if user.email else [INAPP]
+def address(user: User, channel: str) -> str | None:
+    return getattr(user, ADDRESS[channel]) if channel in ADDRESS else None
 
 
 def members(session: Session, *roles: str) -> list[User]:
@@ -40,18 +40,28 @@ def members(session: Session, *roles: str) -> list[User]:
         session.scalars(
             select(User)
             .where(User.active.is_(True), User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))))
-            .options(lazyload(User.role_rows))  # their roles are not needed: no second query
+            .options(lazyload(User.role_rows))  # their roles are read with their preferences, for all at once
             .order_by(User.id)
         )
     )
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    event: str
+    kind: str
+    user: User
+    params: Mapping[str, Any]
+    incident_id: int | None
+
+
 class Outbox:
-    """Collects the rows of one action; `flush` inserts those whose key is not written yet."""
+    """Collects the notifications of one action; `flush` writes their rows."""
 
     def __init__(self, session: Session, now: datetime):
         self.session, self.now = session, now
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.wanted: list[_Wanted] = []
+        self.extra: list[dict[str, Any]] = []
         self.reached: set[int] = set()  # people this action already tells something
 
     def add(
@@ -64,42 +74,120 @@ class Outbox:
         incident_id: int | None = None,
         skip: int | None = None,
     ) -> None:
+        if kind in preferences.WEBHOOK_KINDS:  # the generic webhook hears of the event once, whoever else does
+            self.extra.append(self._row(f"{event}:webhook", event, kind, WEBHOOK, None, WEBHOOK, None, DEFAULT_LOCALE,
+                                        params, incident_id))  # fmt: skip
         for user in recipients:
-            if user.id == skip or not user.active:
-                continue
-            self.reached.add(user.id)
-            personal = json.dumps({**params, "name": user.display_name}, ensure_ascii=False, sort_keys=True)
-            for channel in channels_for(user):
-                key = f"{event}:{user.id}:{channel}"
-                if key in self.rows:
-                    continue
-                inapp = channel == INAPP
-                self.rows[key] = dict(
-                    key=key,
-                    kind=kind,
-                    incident_id=incident_id,
-                    recipient_id=user.id,
-                    recipient_name=user.display_name,
-                    channel=channel,
-                    address=getattr(user, ADDRESS[channel]) if channel in ADDRESS else None,
-                    locale=locale_of(user.locale),
-                    params=personal,
-                    status=SENT if inapp else PENDING,  # in the app, written is delivered
-                    attempts=0,
-                    next_attempt_at=self.now,
-                    created_at=self.now,
-                    sent_at=self.now if inapp else None,
-                    lease_until=None,
-                    last_error=None,
-                    read_at=None,
+            if user.id != skip and user.active:
+                self.reached.add(user.id)
+                self.wanted.append(_Wanted(event, kind, user, params, incident_id))
+
+    def add_address(
+        self, event: str, kind: str, channel: str, to: str, name: str, params: Mapping[str, Any], *,
+        incident_id: int | None = None, locale: str = DEFAULT_LOCALE,
+    ) -> None:  # fmt: skip
+        """A notification to an address that is no account (a fault notice's listed recipient, a webhook)."""
+        self.extra.append(
+            self._row(f"{event}:{to}:{channel}", event, kind, channel, None, name, to, locale, params, incident_id)
+        )
+
+    def add_chosen(
+        self, event: str, kind: str, user: User, channels: Iterable[str], params: Mapping[str, Any], *,
+        incident_id: int | None,
+    ) -> None:  # fmt: skip
+        """One person in the app and on the given channels they have an address for, whatever their
+        preferences (the channels a fault notice chose; a fallback)."""
+        self.reached.add(user.id)
+        for channel in (INAPP, *channels):
+            to = address(user, channel)
+            if channel == INAPP or to:
+                self.extra.append(
+                    self._row(
+                        f"{event}:{user.id}:{channel}",
+                        event,
+                        kind,
+                        channel,
+                        user.id,
+                        user.display_name,
+                        to,
+                        locale_of(user.locale),
+                        params,
+                        incident_id,
+                    )  # fmt: skip
                 )
 
     def flush(self) -> None:
         """One INSERT … ON CONFLICT (key) DO NOTHING: a key written before (or by a concurrent action) stays."""
-        if not self.rows:
+        rows = {row["key"]: row for row in self._rows() + self.extra}
+        self.wanted, self.extra = [], []
+        if not rows:
             return
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         self.session.execute(
-            dialect.insert(Notification).on_conflict_do_nothing(index_elements=["key"]), list(self.rows.values())
+            dialect.insert(Notification).on_conflict_do_nothing(index_elements=["key"]), list(rows.values())
         )
-        self.rows = {}
+
+    def _rows(self) -> list[dict[str, Any]]:
+        if not self.wanted:
+            return []
+        ids = {wanted.user.id for wanted in self.wanted}
+        roles: dict[int, set[str]] = {}
+        for user_id, role in self.session.execute(
+            select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(ids))
+        ):
+            roles.setdefault(user_id, set()).add(role)
+        chosen = {
+            (user_id, kind): channels
+            for user_id, kind, channels in self.session.execute(
+                select(Preference.user_id, Preference.kind, Preference.channels).where(Preference.user_id.in_(ids))
+            )
+        }
+        rows = []
+        for wanted in self.wanted:
+            user = wanted.user
+            external = preferences.channels(wanted.kind, roles.get(user.id, ()), chosen.get((user.id, wanted.kind)))
+            for channel in (INAPP, *external):
+                to = address(user, channel)
+                if channel != INAPP and not to:
+                    continue
+                rows.append(
+                    self._row(
+                        f"{wanted.event}:{user.id}:{channel}",
+                        wanted.event,
+                        wanted.kind,
+                        channel,
+                        user.id,
+                        user.display_name,
+                        to,
+                        locale_of(user.locale),
+                        wanted.params,
+                        wanted.incident_id,
+                    )  # fmt: skip
+                )
+        return rows
+
+    def _row(
+        self, key: str, event: str, kind: str, channel: str, recipient_id: int | None, name: str, to: str | None,
+        locale: str, params: Mapping[str, Any], incident_id: int | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        inapp = channel == INAPP
+        return dict(
+            key=key,
+            event=event,
+            kind=kind,
+            incident_id=incident_id,
+            recipient_id=recipient_id,
+            recipient_name=name,
+            channel=channel,
+            address=to,
+            locale=locale,
+            params=json.dumps({**params, "name": name}, ensure_ascii=False, sort_keys=True),
+            status=SENT if inapp else PENDING,  # in the app, written is delivered
+            attempts=0,
+            next_attempt_at=self.now,
+            lease_until=None,
+            created_at=self.now,
+            sent_at=self.now if inapp else None,
+            last_error=None,
+            read_at=None,
+        )

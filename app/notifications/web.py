@@ -8,12 +8,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.engine.lanes import INCIDENT_MANAGER
 from app.messages import N_
-from app.models import Incident, User, utcnow
-from app.notifications import centre, contacts
+from app.models import User, utcnow
+from app.notifications import centre, choices, contacts, preferences
 from app.notifications.channels.email import MailSink
 from app.notifications.messages import Site
 from app.notifications.models import FAILED, STATUSES, Notification
+from app.notifications.outbox import address
 from app.users import ADMIN
 from app.web import database
 from app.web.i18n import translate
@@ -68,13 +70,7 @@ def admin():
                 Notification.channel, Notification.status
             )
         ).all()
-        failed = session.execute(
-            select(Notification, Incident.id)
-            .outerjoin(Incident, Incident.id == Notification.incident_id)
-            .where(Notification.status == FAILED)
-            .order_by(Notification.id.desc())
-            .limit(50)
-        ).all()
+        failed = _failed(session)
     table: dict[str, dict[str, int]] = {}
     for channel, status, count in counts:
         table.setdefault(channel, dict.fromkeys(STATUSES, 0))[status] = count
@@ -82,7 +78,7 @@ def admin():
     mail = sink.messages(100) if isinstance(sink, MailSink) else None
     return render_template(
         "notifications/admin.html", channels=worker.channels, table=table, statuses=STATUSES,
-        failed=[row for row, _ in failed], mail=mail,
+        failed=failed, mail=mail,
     )  # fmt: skip
 
 
@@ -104,7 +100,13 @@ CHANNEL_NAMES = {
     "dingtalk": N_("DingTalk"),
     "webhook": N_("Webhook"),
 }
-DELIVERY_STATES = {"pending": N_("Waiting"), "sending": N_("Sending"), "sent": N_("Delivered"), "failed": N_("Failed")}
+DELIVERY_STATES = {
+    "pending": N_("Waiting"),
+    "sending": N_("Sending"),
+    "sent": N_("Delivered"),
+    "failed": N_("Failed"),
+    "skipped": N_("Channel not configured"),
+}
 
 
 @bp.app_template_global()
@@ -115,6 +117,11 @@ def channel_label(code: str) -> str:
 @bp.app_template_global()
 def delivery_label(code: str) -> str:
     return label(DELIVERY_STATES, code)
+
+
+@bp.app_template_global()
+def notification_label(kind: str) -> str:
+    return label({**preferences.KINDS, "delivery_failed": N_("Delivery failed")}, kind)
 
 
 # ---------------------------------------------------------------- the notification centre
@@ -168,3 +175,49 @@ def unread_notifications() -> int:
     """For the bell in the top bar of every page."""
     with database().read() as session:
         return centre.unread_count(session, g.user.id)
+
+
+# ---------------------------------------------------------------- preferences and failures
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences_page():
+    with database().read() as session:
+        user = session.get(User, g.user.id)
+        current = choices.load(session, user)
+    errors: dict[str, str] = {}
+    quiet_values = current.quiet or ("", "")
+    if request.method == "POST":
+        if request.form.get("action") == "reset":
+            with database().transaction() as session:
+                choices.reset(session, session.get(User, g.user.id), current_actor(), utcnow())
+            flash(_("Your notifications follow your roles' defaults again."), "success")
+            return redirect(url_for("notifications.preferences_page"))
+        quiet_values = (request.form.get("quiet_starts", ""), request.form.get("quiet_ends", ""))
+        quiet, problems = choices.check_quiet(*quiet_values)
+        errors = {name: translate(message) for name, message in problems.items()}
+        chosen = {kind: request.form.getlist(f"pref-{kind}") for kind in current.channels}
+        if not errors:
+            with database().transaction() as session:
+                choices.save(session, session.get(User, g.user.id), chosen, quiet, current_actor(), utcnow())
+            flash(_("Your notification settings have been saved."), "success")
+            return redirect(url_for("notifications.preferences_page"))
+    return render_template(
+        "notifications/preferences.html", user=user, current=current, kinds=preferences.KINDS,
+        channels=preferences.EXTERNAL, addresses={channel: address(user, channel) for channel in preferences.EXTERNAL},
+        quiet=quiet_values, errors=errors, urgent=preferences.URGENT,
+    ), 422 if errors else 200  # fmt: skip
+
+
+@bp.route("/failures")
+@roles_required(ADMIN, INCIDENT_MANAGER)
+def failures():
+    with database().read() as session:
+        failed = _failed(session)
+    return render_template("notifications/failures.html", failed=failed)
+
+
+def _failed(session) -> list[Notification]:
+    query = select(Notification).where(Notification.status == FAILED).order_by(Notification.id.desc()).limit(100)
+    return list(session.scalars(query))

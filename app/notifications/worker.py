@@ -2,7 +2,8 @@
 
 A worker claims a batch of due rows in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL,
 so workers never take the same row; SQLite serializes writers with BEGIN IMMEDIATE), marks them
-`sending` with a lease and counts the attempt; delivers each outside any transaction; then records
+`sending` with a lease and counts the attempt (a row whose recipient is in quiet hours waits for
+their end instead); delivers each outside any transaction; then records
 the outcome in another short transaction, only if the row is still its own (same attempt number).
 A worker killed mid-delivery leaves rows whose lease runs out; the next worker delivers them again
 with the same idempotency key. Failed attempts are retried with exponential back-off until
@@ -11,6 +12,7 @@ NOTIFY_MAX_ATTEMPTS, then the row is `failed` and shown to the incident manager 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -19,14 +21,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import utcnow
+from app.notifications import failure, preferences
 from app.notifications.channels import Channel, DeliveryError, Outgoing
 from app.notifications.messages import Site, render
-from app.notifications.models import FAILED, PENDING, SENDING, SENT, DeliveryAttempt, Notification
+from app.notifications.models import FAILED, PENDING, SENDING, SENT, SKIPPED, DeliveryAttempt, Notification, QuietHours
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ class Claim:
     id: int
     attempt: int  # the row's attempt count when claimed: whoever records must still hold it
     key: str
+    event: str
     kind: str
     channel: str
     address: str | None
@@ -104,33 +110,46 @@ class Worker:
         with self.db.transaction() as session:
             rows = session.scalars(query).all()
             lease_until = now + timedelta(seconds=self.policy.lease_seconds)
+            quiet = self._quiet(session, rows, now)
+            claims = []
             for row in rows:
+                if row.channel not in self.channels:  # e.g. the webhook, where WEBHOOK_URL is not set
+                    row.status, row.last_error, row.lease_until = SKIPPED, f"{row.channel} is not configured", None
+                    continue
+                if row.id in quiet:  # waits, uncounted, until the recipient's quiet hours end
+                    row.status, row.next_attempt_at, row.lease_until = PENDING, quiet[row.id], None
+                    continue
                 row.status, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
-            return [
-                Claim(
-                    row.id,
-                    row.attempts,
-                    row.key,
-                    row.kind,
-                    row.channel,
-                    row.address,
-                    row.recipient_name,
-                    row.locale,
-                    row.params,
-                )  # fmt: skip
-                for row in rows
-            ]
+                claims.append(Claim(row.id, row.attempts, row.key, row.event, row.kind, row.channel, row.address,
+                                    row.recipient_name, row.locale, row.params))  # fmt: skip
+            return claims
+
+    def _quiet(self, session: Session, rows: list[Notification], now: datetime) -> dict[int, datetime]:
+        """The rows whose recipient is in quiet hours now (never emergencies or breaches): when those end."""
+        people = {row.recipient_id for row in rows if row.recipient_id and row.kind not in preferences.URGENT}
+        if not people:
+            return {}
+        hours = {
+            item.user_id: item for item in session.scalars(select(QuietHours).where(QuietHours.user_id.in_(people)))
+        }
+        zone = ZoneInfo(self.site.timezone)
+        result = {}
+        for row in rows:
+            quiet = hours.get(row.recipient_id) if row.kind not in preferences.URGENT else None
+            until = quiet and preferences.quiet_until(quiet.starts, quiet.ends, now, zone)
+            if until:
+                result[row.id] = until
+        return result
 
     def deliver(self, claim: Claim) -> str:
         """Send one claimed notification and record the outcome (sent / retry / failed)."""
         started = time.monotonic()
         error: DeliveryError | None = None
-        channel = self.channels.get(claim.channel)
+        channel = self.channels[claim.channel]  # claimed only when configured here
         try:
-            if channel is None:
-                raise DeliveryError(f"channel {claim.channel} is not configured", permanent=True)
             message = render(claim.kind, claim.locale, claim.params, self.site)
-            channel.send(Outgoing(claim.key, claim.kind, claim.address, claim.recipient, message))
+            params = json.loads(claim.params)
+            channel.send(Outgoing(claim.key, claim.event, claim.kind, claim.address, claim.recipient, message, params))
         except DeliveryError as failure:
             error = failure
         except Exception as failure:  # a bug in a channel must not stop the worker; the row is retried
@@ -166,6 +185,8 @@ class Worker:
                     duration_ms=duration_ms,
                 )  # fmt: skip
             )
+            if outcome in (SENT, FAILED):
+                failure.settled(session, row, set(self.channels), now)
         if error is not None:
             log.warning("notification %s via %s: %s (%s)", claim.id, claim.channel, error, outcome)
         return outcome

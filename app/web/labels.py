@@ -93,6 +93,9 @@ EVENTS = {
     "password_reset": N_("Password reset"),
     "password_changed": N_("Password changed"),
     "contact_updated": N_("Contact details changed"),
+    "notification_preferences_changed": N_("Notification settings changed"),
+    "notification_sent": N_("Notification delivered"),
+    "notification_failed": N_("Notification not delivered"),
     "account_locked": N_("Account locked"),  # before sign-in throttling replaced lockout
     "signed_in": N_("Signed in"),
     "signed_out": N_("Signed out"),

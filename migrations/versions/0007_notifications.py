@@ -1,4 +1,5 @@
-"""Notifications: contact columns on accounts, the outbox and its delivery attempts.
+"""Notifications: contact columns on accounts, the outbox and its delivery attempts, preferences and
+quiet hours.
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +24,7 @@ def upgrade() -> None:
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("event", sa.String(length=160), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("recipient_id", sa.Integer(), nullable=True),
@@ -65,7 +67,27 @@ def upgrade() -> None:
         batch.create_index("ix_notification_attempts_notification_id", ["notification_id"])
 
 
+    op.create_table(
+        "notification_preferences",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("channels", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id", "kind"),
+    )
+    op.create_table(
+        "notification_quiet_hours",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("starts", sa.String(length=5), nullable=False),
+        sa.Column("ends", sa.String(length=5), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("notification_quiet_hours")
+    op.drop_table("notification_preferences")
     op.drop_table("notification_attempts")
     op.drop_table("notifications")
     with op.batch_alter_table("users") as batch:

@@ -79,8 +79,11 @@ def reachable(db, actors):
 
 
 def outbox(db, **where) -> list[Notification]:
+    """The outbox's rows matching `where`; the generic webhook's only when asked for (channel="webhook")."""
     with db.read() as session:
         query = select(Notification).order_by(Notification.id)
+        if where.get("channel") != "webhook":
+            query = query.where(Notification.channel != "webhook")
         for name, value in where.items():
             query = query.where(getattr(Notification, name) == value)
         return list(session.scalars(query))

@@ -79,12 +79,13 @@ RULES: dict[str, Callable[[str], str | None]] = {
     "inbox.release": task_action,
     "inbox.assign": task_action,
     "attachments.download": internal_file,
-    # each person's own notifications and contact details (another's notification: 404)
+    # each person's own notifications, contact details and settings (another's notification: 404)
     "notifications.index": signed_in,
     "notifications.unread": signed_in,
     "notifications.open_one": signed_in,
     "notifications.read_all": signed_in,
     "notifications.own_contact": signed_in,
+    "notifications.preferences_page": signed_in,
 }
 PUBLIC = {"auth.login", "auth.logout", "auth.language", "home.favicon"}  # no sign-in needed
 # Probes and metrics for operations: answered the same signed in or not, by design (/metrics by the

@@ -4,7 +4,7 @@ side has accepted it, or raises `DeliveryError` (temporary: retried with back-of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,10 +14,12 @@ from app.notifications.messages import Rendered
 @dataclass(frozen=True)
 class Outgoing:
     key: str  # the idempotency key: receivers that see it twice may drop the second
+    event: str
     kind: str
     address: str | None
     recipient: str
     message: Rendered
+    params: Mapping[str, Any] = field(default_factory=dict)  # what the template was given (the webhook sends it)
 
 
 class DeliveryError(Exception):
@@ -37,5 +39,6 @@ class Channel(Protocol):
 def configured(config: Mapping[str, Any], instance_path: Path) -> dict[str, Channel]:
     """The channels the configuration sets up; e-mail always (to the mail sink without SMTP_HOST)."""
     from app.notifications.channels.email import from_config as email
+    from app.notifications.channels.http import from_config as http
 
-    return {"email": email(config, instance_path)}
+    return {"email": email(config, instance_path), **http(config)}
