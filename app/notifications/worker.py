@@ -79,20 +79,26 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
 
     def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many were tried."""
-        claims = self.claim()
+        """Claim one batch and deliver it; returns how many rows it settled or tried (0: nothing was due)."""
+        claims, seen = self.claim()
         for claim in claims:
             self.deliver(claim)
-        return len(claims)
+        return seen
 
     def drain(self) -> int:
-        """Deliver until nothing is due (tests, `notify run --once`)."""
-        total = 0
-        while count := self.run_once():
-            total += count
-        return total
+        """Deliver until nothing is due (tests, `notify run --once`); returns how many were tried."""
+        tried = 0
+        while True:
+            claims, seen = self.claim()
+            if not seen:
+                return tried
+            for claim in claims:
+                self.deliver(claim)
+            tried += len(claims)
 
-    def claim(self) -> list[Claim]:
+    def claim(self) -> tuple[list[Claim], int]:
+        """This worker's share of the due rows, and how many due rows it took in hand (the claimed, and
+        those it put off for quiet hours or skipped for a channel not configured here)."""
         now = self.clock()
         query = (
             select(Notification)
@@ -122,7 +128,7 @@ class Worker:
                 row.status, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
                 claims.append(Claim(row.id, row.attempts, row.key, row.event, row.kind, row.channel, row.address,
                                     row.recipient_name, row.locale, row.params))  # fmt: skip
-            return claims
+            return claims, len(rows)
 
     def _quiet(self, session: Session, rows: list[Notification], now: datetime) -> dict[int, datetime]:
         """The rows whose recipient is in quiet hours now (never emergencies or breaches): when those end."""
@@ -160,7 +166,7 @@ class Worker:
     def _record(self, claim: Claim, error: DeliveryError | None, duration_ms: int) -> str:
         now = self.clock()
         with self.db.transaction() as session:
-            row = session.get(Notification, claim.id)
+            row = session.get(Notification, claim.id, with_for_update=True)  # after any claim of it in progress
             if row is None or row.status != SENDING or row.attempts != claim.attempt:
                 log.warning("notification %s was taken over by another worker", claim.id)
                 return "lost"
