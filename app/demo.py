@@ -56,7 +56,8 @@ def load_command() -> None:
         if created:
             for username, name, roles in ACCOUNTS:
                 hash_method = current_app.config["PASSWORD_HASH_METHOD"]
-                create_user(session, username, DEMO_PASSWORD, roles, name, hash_method=hash_method)
+                user = create_user(session, username, DEMO_PASSWORD, roles, name, hash_method=hash_method)
+                user.email = f"{username}@demo.example"  # the mail sink shows what they would have been sent
     with db.read() as session:
         has_incidents = bool(session.scalar(select(func.count()).select_from(Incident)))
         people = {user.username: actor_of(user) for user in session.scalars(select(User))}

@@ -11,6 +11,7 @@ from app.audit import audit_key
 from app.audit.verification import verify
 from app.demo import ACCOUNTS, DEMO_PASSWORD
 from app.models import Announcement, Incident, OpenTask, ProblemTicket
+from app.notifications.models import Notification
 from app.web.reports import today as reports_today
 from tests.web.conftest import Client
 
@@ -31,6 +32,9 @@ def test_demo_load_gives_every_state_and_working_accounts(app, db):
         assert session.scalar(select(func.count()).select_from(Announcement))
         assert session.scalar(select(func.count()).select_from(ProblemTicket))
         assert lanes >= {"服务台", "一线", "二线", "事件经理", "事件提出人"}
+        # what the demo's people would have been sent waits for the development server's mail sink
+        mail = set(session.scalars(select(Notification.address).where(Notification.channel == "email")))
+        assert {"sunli@demo.example", "zhangwei@demo.example", "zhouqiang@demo.example"} <= mail
         assert verify(session, audit_key(session)).ok
         # the revised readings: escalations do not stack; 不确定 waits for the manager's answer
         stacked = session.scalar(select(Incident).where(Incident.title == "话费查询接口大量报错"))
