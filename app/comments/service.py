@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, notifications
 from app.attachments import service as files
 from app.audit import Actor
 from app.comments.models import COMMENT, WORK_NOTE, Comment, Mention
@@ -106,6 +106,8 @@ def add(
             files.store(session, actor, incident, upload, limits, now, side=side, comment_id=comment.id)
         for user in mentioned:
             session.add(Mention(comment_id=comment.id, incident_id=incident_id, user_id=user.id, created_at=now))
+        notifications.mention(session, incident, [user.id for user in mentioned], actor=actor, now=now, note=text,
+                              note_id=comment.id)  # the e-mail etc., in this transaction (docs/notifications.md)
         comment_id = comment.id
     if mentioned:
         _tell(Mentioned(incident_id, comment_id, kind, tuple(user.id for user in mentioned), actor.name))

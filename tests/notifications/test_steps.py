@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import notifications
+from app.comments import service as comments
+from app.comments.models import WORK_NOTE
 from app.engine.operations import Event
 from app.models import Incident, User
 from app.notifications.channels.email import SmtpChannel
@@ -91,6 +93,14 @@ def test_mentions_for_the_collaboration_area(desk, db, reachable):
     rows = outbox(db, kind="mention")
     assert who(rows) == [("mention", "first_line", "email"), ("mention", "first_line", "inapp")]  # not the author
     assert params(rows[0])["note"] == "@first_line 请看一下接口日志"
+
+
+def test_a_work_note_mentioning_a_colleague_reaches_them(desk, db, service, reachable):
+    incident_id = desk.register(registration("request"))
+    comments.add(service, reachable["service_desk"], incident_id, WORK_NOTE, "@first_line 请看一下计费接口日志")
+    rows = outbox(db, kind="mention")
+    assert who(rows) == [("mention", "first_line", "email"), ("mention", "first_line", "inapp")]
+    assert params(rows[0])["by"] == "service_desk user" and "计费接口日志" in params(rows[0])["note"]
 
 
 def test_a_resolution_sends_nothing_twice_when_an_action_is_replayed(desk, db, reachable):

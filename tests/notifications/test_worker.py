@@ -20,6 +20,7 @@ from app.notifications.messages import Site
 from app.notifications.models import DeliveryAttempt, Notification
 from app.notifications.outbox import Outbox
 from app.notifications.worker import Policy, Worker
+from tests.conftest import AUDIT_KEY
 from tests.driver import registration
 from tests.notifications.conftest import free_port, outbox
 
@@ -164,11 +165,14 @@ def test_several_workers_at_once_send_each_message_once(db, reachable, tmp_path)
         assert len(set(session.scalars(select(DeliveryAttempt.worker)))) > 1
 
 
-def test_a_worker_killed_mid_delivery_and_restarted_sends_each_message_once(db, database_url, reachable, smtp_server):
+def test_a_worker_killed_mid_delivery_and_restarted_sends_each_message_once(
+    db, database_url, reachable, smtp_server, tmp_path
+):
     server, port = smtp_server
     keys = write(db, 1)
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "SMTP_HOST": "127.0.0.1",
-           "SMTP_PORT": str(port), "NOTIFY_LEASE_SECONDS": "1", "NOTIFY_INTERVAL_SECONDS": "0.2"}  # fmt: skip
+           "SMTP_PORT": str(port), "NOTIFY_LEASE_SECONDS": "1", "NOTIFY_INTERVAL_SECONDS": "0.2",
+           "AUDIT_HMAC_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}  # fmt: skip
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "notify", "run"]
 
     def start():
