@@ -4,7 +4,9 @@ a worker killed mid-delivery still send each message once."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -12,6 +14,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.models import User, utcnow
@@ -83,8 +87,6 @@ def test_smtp_login(db, reachable):
 
         return AuthResult(success=auth_data.login == b"notifier" and auth_data.password == b"s3cret", handled=False)
 
-    from aiosmtpd.controller import Controller
-
     port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=authenticate,
                             auth_required=True, auth_require_tls=False)  # fmt: skip
@@ -134,8 +136,6 @@ def test_a_refused_recipient_is_not_retried(db, reachable):
     class Refuse:
         async def handle_RCPT(self, server, session, envelope, address, options):
             return "550 5.1.1 no such mailbox"
-
-    from aiosmtpd.controller import Controller
 
     port = free_port()
     controller = Controller(Refuse(), hostname="127.0.0.1", port=port)
@@ -201,3 +201,37 @@ def test_a_worker_killed_mid_delivery_and_restarted_sends_each_message_once(
         worker.wait(10)
     assert sorted(server.keys()) == sorted(keys)  # each once
     assert {row.attempts for row in outbox(db, channel="email")} == {2}  # claimed by each worker
+
+
+def test_starttls_to_a_server_with_its_own_certificate(db, reachable, tmp_path):
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make the test server's certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(session.ssl is not None)  # the message came over TLS
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        write(db, 1)
+        plain = Worker(db, smtp(port), SITE, policy=Policy(max_attempts=1))
+        plain.run_once()  # without STARTTLS the server refuses the message
+        assert received == [] and {row.status for row in outbox(db, channel="email")} == {"failed"}
+        with db.transaction() as session:
+            for row in session.scalars(select(Notification)):
+                row.status, row.attempts = "pending", 0
+        Worker(db, smtp(port, starttls=True, ca_file=str(cert)), SITE).drain()
+        assert received and all(received)
+        assert {row.status for row in outbox(db, channel="email")} == {"sent"}
+    finally:
+        controller.stop()
