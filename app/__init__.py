@@ -43,10 +43,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     observability.init(app)
     init_web(app)
     if _serving_in_development(app):
+        from app.observability.heartbeats import Heartbeat
         from app.timers import start_in_process
 
         start_in_process(app.extensions["incidents"], app.config["TIMER_INTERVAL_SECONDS"], periodic_jobs(app))
-        notifier.start_in_process(app.extensions["notifier"], app.config["NOTIFY_INTERVAL_SECONDS"])
+        notifier.start_in_process(app.extensions["notifier"], app.config["NOTIFY_INTERVAL_SECONDS"],
+                                  [Heartbeat(app.extensions["db"], "notify")])  # fmt: skip
     return app
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.notifications.messages import Site, render
-from app.notifications.models import Notification
+from app.notifications.models import FAILED, PENDING, SENDING, Notification
 from app.notifications.outbox import INAPP
 
 PAGE = 100
@@ -65,3 +65,16 @@ def mark_all_read(session: Session, user_id: int, now: datetime) -> int:
 
 def _path(row: Notification) -> str:
     return json.loads(row.params).get("path", "/")
+
+
+def outbox_state(session: Session, now: datetime) -> tuple[dict[str, int], float]:
+    """For /metrics: rows waiting, being sent and failed (an index range, not the in-app history), and the
+    seconds the oldest due one has waited."""
+    open_states = (PENDING, SENDING, FAILED)
+    query = select(Notification.status, func.count()).where(Notification.status.in_(open_states))
+    counts = dict.fromkeys(open_states, 0) | dict(session.execute(query.group_by(Notification.status)).all())
+    due = select(func.min(Notification.next_attempt_at)).where(
+        Notification.status == PENDING, Notification.next_attempt_at <= now
+    )
+    oldest = session.scalar(due)
+    return counts, max((now - oldest).total_seconds(), 0.0) if oldest else 0.0

@@ -15,6 +15,7 @@ notify_cli = AppGroup("notify", help="Deliver notifications.")
 def notify_run(once: bool, interval: float | None) -> None:
     """Run the notification worker."""
     from app.notifications.worker import run_forever
+    from app.observability.heartbeats import Heartbeat
 
     worker = current_app.extensions["notifier"]
     if once:
@@ -23,4 +24,4 @@ def notify_run(once: bool, interval: float | None) -> None:
     interval = interval or current_app.config["NOTIFY_INTERVAL_SECONDS"]
     channels = "; ".join(channel.describe() for channel in worker.channels.values())
     click.echo(f"notification worker {worker.name}: {channels}; every {interval:g} s when idle; Ctrl+C to stop")
-    run_forever(worker, interval)
+    run_forever(worker, interval, jobs=[Heartbeat(worker.db, "notify")])

@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -198,19 +198,30 @@ class Worker:
         return outcome
 
 
-def run_forever(worker: Worker, interval: float, stop: threading.Event | None = None) -> None:
+def run_forever(
+    worker: Worker, interval: float, stop: threading.Event | None = None, jobs: Sequence[Callable[[], object]] = ()
+) -> None:
+    """Deliver until stopped; after each good round run `jobs` (the heartbeat that /metrics reads)."""
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            if worker.run_once():
-                continue  # more may be waiting
+            busy = worker.run_once()
         except Exception:  # a worker must outlive a broken database connection
             log.exception("notification round failed")
-        stop.wait(interval)
+            busy = 0
+        else:
+            for job in jobs:
+                try:
+                    job()
+                except Exception:
+                    log.exception("periodic job %r failed", job)
+        if not busy:
+            stop.wait(interval)
 
 
-def start_in_process(worker: Worker, interval: float) -> threading.Thread:
-    thread = threading.Thread(target=run_forever, args=(worker, interval), name="notifier", daemon=True)
+def start_in_process(worker: Worker, interval: float, jobs: Sequence[Callable[[], object]] = ()) -> threading.Thread:
+    thread = threading.Thread(target=run_forever, args=(worker, interval), kwargs={"jobs": jobs}, name="notifier",
+                              daemon=True)  # fmt: skip
     thread.start()
     return thread
 

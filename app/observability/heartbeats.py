@@ -1,7 +1,7 @@
 """Workers say they are alive: each writes its own row of `worker_heartbeats` after every good sweep.
 
-/readyz and /metrics read the newest beat of each kind of worker ("timer" now; the notification
-worker to come adds its kind).
+/readyz and /metrics read the newest beat of each kind of worker ("timer", and "notify" from
+`flask --app wsgi notify run`; /readyz waits only for the timer worker).
 """
 
 from __future__ import annotations

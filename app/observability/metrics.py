@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.audit.verification import last_stored
 from app.db import Database
 from app.models import Incident, utcnow
+from app.notifications.centre import outbox_state
 from app.observability.heartbeats import last_beats
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -80,6 +81,7 @@ class DatabaseCollector:
             backlog, oldest = session.execute(due).one()
             check = last_stored(session)
             beats = last_beats(session)
+            outbox = outbox_state(session, now)
         yield _gauge("incident_timer_backlog", "Incidents whose next timer is due now", backlog)
         yield _gauge("incident_timer_lag_seconds", "How long the oldest due timer has waited", _age(now, oldest))
         status = -1 if check is None else int(check.ok)
@@ -89,11 +91,22 @@ class DatabaseCollector:
         problems, rows = (check.problem_count, check.rows) if check else (0, 0)
         yield _gauge("incident_audit_problems", "Problems the last whole audit check found", problems)
         yield _gauge("incident_audit_rows_checked", "Audit rows the last whole check read", rows)
+        yield from _outbox(outbox)
         heartbeat = GaugeMetricFamily("incident_worker_heartbeat_age_seconds",
                                       "Seconds since a worker of this kind last reported", labels=["kind"])  # fmt: skip
         for kind in sorted(set(self.kinds) | set(beats)):
             heartbeat.add_metric([kind], _age(now, beats.get(kind), missing=float("inf")))
         yield heartbeat
+
+
+def _outbox(state: tuple[dict[str, int], float]):
+    """The notification outbox (docs/notifications.md): what waits, what failed, how long the oldest waits."""
+    counts, oldest = state
+    rows = GaugeMetricFamily("incident_notifications", "Notifications to deliver or failed, by state", labels=["state"])
+    for status, count in sorted(counts.items()):
+        rows.add_metric([status], count)
+    yield rows
+    yield _gauge("incident_notification_lag_seconds", "How long the oldest due notification has waited", oldest)
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -23,7 +23,8 @@ from app.notifications.channels.email import MailSink, SmtpChannel
 from app.notifications.messages import Site
 from app.notifications.models import DeliveryAttempt, Notification
 from app.notifications.outbox import Outbox
-from app.notifications.worker import Policy, Worker
+from app.notifications.worker import Policy, Worker, run_forever
+from app.observability.heartbeats import Heartbeat
 from tests.conftest import AUDIT_KEY
 from tests.driver import registration
 from tests.notifications.conftest import free_port, outbox
@@ -235,3 +236,27 @@ def test_starttls_to_a_server_with_its_own_certificate(db, reachable, tmp_path):
         assert {row.status for row in outbox(db, channel="email")} == {"sent"}
     finally:
         controller.stop()
+
+
+def test_a_running_worker_beats_and_the_metrics_show_its_outbox(app, db, reachable, tmp_path):
+    waiting = len(write(db, 1))
+    metrics = app.test_client()
+
+    def scrape() -> str:
+        return metrics.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+
+    assert f'incident_notifications{{state="pending"}} {waiting}.0' in scrape()
+    stop = threading.Event()
+    worker = Worker(db, {"email": MailSink(tmp_path / "mail", "incidents@example.com")}, SITE)
+    thread = threading.Thread(target=run_forever, args=(worker, 0.05, stop), kwargs={"jobs": [Heartbeat(db, "notify")]})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while {row.status for row in outbox(db, channel="email")} != {"sent"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    page = scrape()
+    assert 'incident_notifications{state="pending"} 0.0' in page and "incident_notification_lag_seconds 0.0" in page
+    assert 'incident_worker_heartbeat_age_seconds{kind="notify"}' in page
