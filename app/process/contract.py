@@ -23,7 +23,6 @@ problem naming the element and the fix. docs/process-model.md lists the same ite
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ from lxml import etree
 from app.engine.lanes import LANES
 from app.engine.model import BPMN_NS, NS, SPIFF_NS, ProcessModel
 from app.messages import N_, Message
+from app.process.flow import Flow
 from app.process.problems import Problem, problem
 
 PROCESS_ID = "incident_management"
@@ -60,9 +60,10 @@ CATCHING = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
 THROWING = ("intermediateThrowEvent", "endEvent")
 
 
-def problems(root: etree._Element, model: ProcessModel) -> list[Problem]:
-    """Every way the checked, parsed document breaks the contract (empty: it keeps it)."""
-    process = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)[0]
+def problems(process: etree._Element, model: ProcessModel) -> list[Problem]:
+    """Every way the process breaks the contract (empty: it keeps it); `model` is what was read of it (its
+    specs are not needed, and a form that could not be read is missing from it)."""
+    root = process.getroottree().getroot()
     if model.process_id != PROCESS_ID:
         text = N_(
             "the process id is '%(found)s', but the incident process must keep the id '%(expected)s' (new "
@@ -70,7 +71,7 @@ def problems(root: etree._Element, model: ProcessModel) -> list[Problem]:
             "set the process id back to '%(expected)s'"
         )
         return [problem(text, process.get("id"), found=model.process_id, expected=PROCESS_ID)]
-    graph = _Graph(process)
+    graph = Flow(process)
     return [
         *_start_problems(model),
         *_signal_problems(root, process),
@@ -88,7 +89,9 @@ def _start_problems(model: ProcessModel) -> list[Problem]:
             "form has %(variables)s): new incidents are registered with its form"
         )
         return [problem(text, None, lane=START_LANE, variables=", ".join(START_VARIABLES))]
-    task = model.user_tasks[model.start_task]
+    task = model.user_tasks.get(model.start_task)
+    if task is None:
+        return []  # its form's own problem is reported
     found = []
     if task.lane != START_LANE:
         text = N_(
@@ -96,6 +99,8 @@ def _start_problems(model: ProcessModel) -> list[Problem]:
             "(it is in '%(found)s'): move it into that lane"
         )
         found.append(problem(text, task.id, lane=START_LANE, found=task.lane or "—"))
+    if task.schema_file not in model.forms:
+        return found  # the form's own problem is reported
     properties = model.forms[task.schema_file].get("properties", {})
     for variable in START_VARIABLES:
         if not isinstance(properties.get(variable), dict) or properties[variable].get("type") != "object":
@@ -167,112 +172,7 @@ def _signal_problems(root: etree._Element, process: etree._Element) -> list[Prob
 # --- service operations on every path -------------------------------------------------------------------------
 
 
-class _Graph:
-    """The flow of the process with its sub-processes opened up: who follows whom, as tokens move.
-
-    A sub-process leads to its start event, and its end events lead on to what follows the sub-process; a node
-    with boundary events may also leave through them (an interrupting one replaces the token's way on, a
-    non-interrupting one starts another token)."""
-
-    def __init__(self, process: etree._Element):
-        self.nodes: dict[str, etree._Element] = {}
-        self.next: dict[str, list[str]] = {}
-        self.side: dict[str, list[str]] = {}  # non-interrupting boundary events: another token, not this one
-        self.parallel: set[str] = set()  # parallel forks: every way is taken
-        containers = [process, *process.iter(f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction")]
-        for container in containers:
-            for child in container:
-                if isinstance(child.tag, str) and child.get("id") and _kind(child) not in ("sequenceFlow", "laneSet"):
-                    self.nodes[child.get("id")] = child
-                    self.next.setdefault(child.get("id"), [])
-                    self.side.setdefault(child.get("id"), [])
-        for container in containers:
-            for flow in container.findall(f"{{{BPMN_NS}}}sequenceFlow"):
-                source, target = flow.get("sourceRef"), flow.get("targetRef")
-                if source in self.nodes and target in self.nodes:
-                    self.next[source].append(target)
-        for node_id, node in self.nodes.items():
-            kind = _kind(node)
-            if kind == "boundaryEvent" and node.get("attachedToRef") in self.nodes:
-                host = node.get("attachedToRef")
-                (self.side if node.get("cancelActivity") == "false" else self.next)[host].append(node_id)
-            elif kind in ("subProcess", "transaction"):
-                starts = [c.get("id") for c in node.findall(f"{{{BPMN_NS}}}startEvent")]
-                ends = [c.get("id") for c in node.findall(f"{{{BPMN_NS}}}endEvent")]
-                after = [t for t in self.next[node_id] if _kind(self.nodes[t]) != "boundaryEvent"]
-                for end in ends:
-                    self.next[end].extend(after)
-                boundaries = [t for t in self.next[node_id] if t not in after]
-                self.next[node_id] = starts + boundaries
-            elif kind == "parallelGateway" and len(self.next[node_id]) > 1:
-                self.parallel.add(node_id)
-        self.terminates = any(
-            node.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None for node in self.nodes.values()
-        )
-        self.start = next((c.get("id") for c in process.findall(f"{{{BPMN_NS}}}startEvent")), None)
-
-    def operation(self, node_id: str) -> str | None:
-        operator = self.nodes[node_id].find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator")
-        return operator.get("id") if operator is not None else None
-
-    def always_passes(self, wanted: set[str]) -> dict[str, bool]:
-        """For every node: whether every way the process can finish from there runs one of `wanted`.
-
-        The greatest fixed point (a loop that never finishes passes vacuously). At a parallel fork one
-        branch that always passes is enough, since the process finishes only when every branch has
-        (unless a terminate end event could end the other branches first)."""
-        passes = dict.fromkeys(self.nodes, True)
-        changed = True
-        while changed:
-            changed = False
-            for node_id in self.nodes:
-                if not passes[node_id]:
-                    continue
-                if self.operation(node_id) in wanted:
-                    continue
-                following = [passes[t] for t in self.next[node_id]]
-                if not following:
-                    value = False
-                elif node_id in self.parallel and not self.terminates:
-                    value = any(following)
-                else:
-                    value = all(following)
-                if not value:
-                    passes[node_id], changed = False, True
-        return passes
-
-    def finish_without(self, wanted: set[str]) -> str | None:
-        """An end event the process can finish at without running `wanted` (None: it cannot)."""
-        passes = self.always_passes(wanted)
-        if self.start is None or passes[self.start]:
-            return None
-        # Breadth first over what does not pass; the farthest such end is the main line's (a parallel side
-        # branch, like the fault notification's, ends nearer the start and is not where the fix goes).
-        work, seen, farthest = deque([self.start]), {self.start}, None
-        while work:
-            node = work.popleft()
-            if not self.next[node]:
-                farthest = node
-            for target in self.next[node]:
-                if not passes[target] and target not in seen:
-                    seen.add(target)
-                    work.append(target)
-        return farthest
-
-    def reachable_without(self, wanted: set[str]) -> set[str]:
-        """The nodes a token can reach from the start without running `wanted` (the ones running it excluded)."""
-        found: set[str] = set()
-        work = [self.start] if self.start else []
-        while work:
-            node = work.pop()
-            if node in found or self.operation(node) in wanted:
-                continue
-            found.add(node)
-            work.extend(self.next[node] + self.side[node])
-        return found
-
-
-def _operation_problems(graph: _Graph, model: ProcessModel) -> list[Problem]:
+def _operation_problems(graph: Flow, model: ProcessModel) -> list[Problem]:
     if graph.start is None:
         return []  # the lint rules already refused it
     found = []
@@ -317,7 +217,3 @@ def _operation_problems(graph: _Graph, model: ProcessModel) -> list[Problem]:
             )
             found.append(problem(text, node_id, lane=info.lane, operation=DISPATCH))
     return found
-
-
-def _kind(element: etree._Element) -> str:
-    return etree.QName(element).localname

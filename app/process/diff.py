@@ -1,12 +1,16 @@
 """What changes between two versions of a diagram, element by element, for the review before publishing.
 
-Flow elements (tasks, events, gateways, sub-processes, sequence flows), lanes and data objects are matched by id:
+Flow elements (tasks, events, gateways, sub-processes, sequence flows), lanes, data objects, the process, signals
+and messages are matched by id:
 an id only in the new version is added, only in the old one removed, in both with a difference changed. What
 counts as a difference: the type, the name (label), the enclosing sub-process, the lanes, where a sequence flow
 comes from and goes to, which nodes a node is connected to, the default flow, conditions, what a boundary event is
-attached to and whether it interrupts, the data a task reads and writes, event definitions (with their signal,
-message, error or escalation), timer expressions, the service operation with its result variable and parameters,
-and the task's properties (the form files). The drawing is not an element: moving, resizing or rerouting what
+attached to and whether it interrupts, the data a task reads and writes, event definitions (with the name of their
+signal or message, which is what the engine matches, and their error or escalation), timer expressions, the
+service operation with its result variable and parameters, the task's properties (the form files), multi-instance
+and loop settings, who works a lane's tasks (its role, app/engine/lanes.py), whether the process is executable, and
+a signal's or message's name, payload expression and variable. Every attribute the engine reads is one of these.
+The drawing is not an element: moving, resizing or rerouting what
 both versions have only sets `layout_changed`.
 
 Details are English sentences for people, `"<what>: <before> → <after>"` (the UI translates them); every list is
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from app.engine.lanes import LANES
 from app.engine.model import BPMN_NS, SPIFF_NS
 from app.process.validation import parse_xml
 
@@ -31,10 +36,20 @@ EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatch
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "complexGateway", "eventBasedGateway"}
 FLOW_NODES = TASKS | SUB_PROCESSES | EVENTS | GATEWAYS | {"callActivity"}
 COMPARED = FLOW_NODES | {"sequenceFlow", "lane", "dataObject", "dataObjectReference", "dataStoreReference"}
+COMPARED |= {"process", "signal", "message"}
+LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+LOOP_PARTS = ("loopCardinality", "loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem",
+              "completionCondition", "loopCondition", "loopMaximum")  # fmt: skip
 NONE = "(none)"
 TIMERS = ("timeDate", "timeDuration", "timeCycle")
 EVENT_REFS = ("signalRef", "messageRef", "errorRef", "escalationRef")
 DATA_ASSOCIATIONS = (("reads", "dataInputAssociation", "sourceRef"), ("writes", "dataOutputAssociation", "targetRef"))
+PART_LABELS = {
+    "payloadExpression": "payload",
+    "variableName": "variable",
+    "messagePayload": "payload",
+    "messageVariable": "variable",
+}
 PROPERTY_LABELS = {"formJsonSchemaFilename": "form schema", "formUiSchemaFilename": "form UI schema"}
 
 
@@ -113,6 +128,11 @@ class _Version:
                 if isinstance(drawing.tag, str) and drawing.get("bpmnElement"):
                     self.drawings.setdefault(drawing.get("bpmnElement"), []).append(_canonical(drawing))
 
+    def signal_name(self, ref: str) -> str:
+        """A signal or message by its name (what the engine matches on), not its id."""
+        element = self.by_id.get(ref)
+        return element.get("name") or ref if element is not None else ref
+
     def name(self, element_id: str) -> str:
         return self.elements[element_id].get("name") or ""
 
@@ -124,8 +144,20 @@ class _Version:
         parent = next((el for el in element.iterancestors() if _kind(el) in SUB_PROCESSES | {"process"}), None)
         if parent is not None and kind != "lane":
             aspects["parent"] = parent.get("id") or NONE
+        if kind == "process":
+            aspects["executable"] = "yes" if element.get("isExecutable") == "true" else "no"
+        if kind in ("signal", "message"):
+            for part in ("payloadExpression", "variableName", "messagePayload", "messageVariable"):
+                found = element.find(f".//{{{SPIFF_NS}}}{part}")
+                if found is not None:
+                    aspects[PART_LABELS[part]] = _text(found)
+        if kind == "lane":
+            aspects["role"] = _role(element.get("name") or "")
         if kind in FLOW_NODES:
-            aspects["lane"] = " / ".join(self.lanes.get(element_id, [])) or NONE
+            lanes = self.lanes.get(element_id, [])
+            aspects["lane"] = " / ".join(lanes) or NONE
+            if lanes:
+                aspects["role"] = _role(lanes[-1])
             aspects["incoming from"] = ", ".join(sorted(self.sources.get(element_id, ()))) or NONE
             aspects["outgoing to"] = ", ".join(sorted(self.targets.get(element_id, ()))) or NONE
             aspects["default flow"] = element.get("default") or NONE
@@ -139,6 +171,7 @@ class _Version:
             aspects["attached to"] = element.get("attachedToRef") or NONE
             aspects["interrupting"] = "no" if element.get("cancelActivity") == "false" else "yes"
         aspects.update(self._event(element))
+        aspects.update(_loop(element))
         aspects.update(_service(element))
         properties = f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
         for prop in element.iterfind(properties):
@@ -160,7 +193,7 @@ class _Version:
         described = []
         for definition in definitions:
             what = _kind(definition).removesuffix("EventDefinition")
-            refs = [definition.get(ref) for ref in EVENT_REFS if definition.get(ref)]
+            refs = [self.signal_name(definition.get(ref)) for ref in EVENT_REFS if definition.get(ref)]
             described.append(" ".join([what, *refs]))
             for timer in TIMERS:
                 expression = _child(definition, timer)
@@ -170,6 +203,31 @@ class _Version:
             if condition is not None:
                 yield "condition", _text(condition)
         yield "event", ", ".join(described)
+
+
+def _loop(element: etree._Element) -> Iterator[tuple[str, str]]:
+    """Multi-instance and loop settings, each part on its own."""
+    for loop in (child for child in _bpmn_children(element) if _kind(child) in LOOPS):
+        sequential = loop.get("isSequential") == "true"
+        if _kind(loop) == "standardLoopCharacteristics":
+            yield "loop", "standard"
+        else:
+            yield "loop", "multi-instance, sequential" if sequential else "multi-instance, parallel"
+        for part in LOOP_PARTS:
+            found = loop.find(f"{{{BPMN_NS}}}{part}")
+            if found is not None:
+                value = found.get("name") or found.get("id") if part.endswith("Item") else _text(found)
+                yield f"loop {part}", value or NONE
+        if loop.get("loopMaximum"):
+            yield "loop loopMaximum", loop.get("loopMaximum")
+
+
+def _role(lane_name: str) -> str:
+    """Who works a lane's tasks (app/engine/lanes.py), as the diff shows it."""
+    lane = LANES.get(lane_name)
+    if lane is None:
+        return NONE
+    return lane.role or " / ".join(lane.group_roles.values())
 
 
 def _service(element: etree._Element) -> Iterator[tuple[str, str]]:

@@ -214,6 +214,17 @@ def executable_process_id(bpmn_xml: str) -> str | None:
     return str(found[0]) if len(found) == 1 else None
 
 
+def drawn_lanes(bpmn_xml: str) -> list[tuple[str, str, str]]:
+    """(task id, task name, lane) of each task no lane lists, in the lane it is drawn in (validation.lanes_of)."""
+    root = _root(bpmn_xml)
+    processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS) if root is not None else []
+    if len(processes) != 1:
+        return []
+    lanes, drawn = validation.lanes_of(processes[0])
+    names = element_names(bpmn_xml)
+    return [(task_id, names.get(task_id, ""), lanes[task_id]) for task_id in sorted(drawn)]
+
+
 def form_references(bpmn_xml: str) -> list[FormRef]:
     """The user tasks of the diagram with the form files they name (a name may be missing: "")."""
     root = _root(bpmn_xml)
@@ -467,6 +478,7 @@ __all__ = [
     "create",
     "describe",
     "discard",
+    "drawn_lanes",
     "editable_forms",
     "element_names",
     "form_changes",

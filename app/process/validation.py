@@ -20,59 +20,21 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.spiff.parser import VALIDATOR
 
-from app.engine import operations, safe_expression
+from app.engine import operations
 from app.engine.lanes import LANES
-from app.engine.model import BPMN_NS, NS, SPIFF_NS, ProcessModel, SpecError, UserTaskInfo, build_specs
+from app.engine.model import BPMN_NS, NS, ProcessModel, SpecError, UserTaskInfo, build_specs
 from app.forms import reference_and_limit_problems
 from app.messages import N_, Message
-from app.process import contract, lint, waits
+from app.process import contract, elements, expressions, foreign, lint, waits
 from app.process.problems import ModelError, Problem
 from app.process.problems import problem as _problem
+from app.process.variables import Availability
 
 MAX_BPMN_BYTES = 2_000_000
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 MAX_ELEMENTS = 10_000  # XML elements (shapes and waypoints included): ~9 times the bundled diagram
 MANUAL_TASKS_XPATH = " | ".join(f".//bpmn:{kind}" for kind in waits.MANUAL_TASKS)  # where the engine waits for a person
-
-# Elements that would run code or reach outside the document.
-FORBIDDEN = {
-    "scriptTask": N_("script tasks are not allowed: put the logic in a service task"),
-    "businessRuleTask": N_("business rule (DMN) tasks are not supported"),
-    "callActivity": N_("call activities are not supported: use an embedded sub-process"),
-    "adHocSubProcess": N_("ad-hoc sub-processes are not supported"),
-}
-FORBIDDEN_EXTENSIONS = {
-    "preScript": N_("pre-scripts are not allowed"),
-    "postScript": N_("post-scripts are not allowed"),
-}
-# Event definitions SpiffWorkflow's parsers act on, per kind of event; any other is silently
-# ignored by the parser (a signal end event would throw nothing), so it is refused here.
-SUPPORTED_EVENT_DEFINITIONS = {
-    "startEvent": {"message", "signal", "timer", "conditional"},
-    "endEvent": {"message", "cancel", "error", "escalation", "terminate"},
-    "intermediateCatchEvent": {"message", "signal", "timer", "conditional"},
-    "intermediateThrowEvent": {"escalation", "message", "signal", "timer"},
-    "boundaryEvent": {"cancel", "error", "escalation", "message", "signal", "timer", "conditional"},
-}
-EXPRESSION_PATHS = (
-    ".//bpmn:conditionExpression",
-    ".//bpmn:timeDate",
-    ".//bpmn:timeDuration",
-    ".//bpmn:timeCycle",
-    ".//bpmn:loopCardinality",
-    ".//bpmn:completionCondition",
-    ".//bpmn:loopCondition",
-    ".//bpmn:condition",  # conditional events
-    ".//spiffworkflow:payloadExpression",
-    ".//spiffworkflow:messagePayload",
-    # Correlation expressions (these and correlationPropertyRetrievalExpression, below): SpiffWorkflow
-    # evaluates them with its own unrestricted `eval`, bypassing the script engine.
-    ".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression",
-)
-FLOW_NODE_TAGS = {
-    "userTask", "serviceTask", "task", "manualTask", "sendTask", "receiveTask", "subProcess", "transaction",
-    "startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
-}  # fmt: skip
 
 
 def parse_xml(text: str | bytes) -> etree._Element:
@@ -136,8 +98,8 @@ def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
             _CHECKED.move_to_end(key)
             return _CHECKED[key]
     try:
-        model = load(text, forms)
-        found = contract.problems(parse_xml(text), model)
+        _build(text, forms, publishing=True)
+        found: list[Problem] = []
     except ModelError as error:
         found = error.problems
     with _PARSED_LOCK:
@@ -148,10 +110,7 @@ def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
 
 
 def load_for_publication(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
-    """The model of a document about to be published: `load`, and the contract kept; raises ModelError.
-
-    A version already published is loaded with `load` alone: a check added later must not stop the
-    incidents that already run on it."""
+    """The model of a document about to be published, with every check `validate` runs; raises ModelError."""
     found = validate(text, forms)
     if found:
         raise ModelError(found)
@@ -159,17 +118,20 @@ def load_for_publication(text: str | bytes, forms: Mapping[str, str]) -> Process
 
 
 def load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
-    """The checked, parsed model; raises ModelError with every problem.
+    """The parsed model of a published version; raises ModelError.
 
-    Checking and parsing costs about 0.1 s, so a document is parsed once per process: the model is
-    only ever read (every instance of a version already shares it), and a failed check is not kept.
+    It is checked again for what keeps it safe (the XML, the schema, no code, safe expressions), not for
+    what a publication is checked for since (`validate`): a check added later must not stop the incidents
+    already running on a version. Checking and parsing costs about 0.1 s, so a document is parsed once per
+    process: the model is only ever read (every instance of a version already shares it), and a failed check
+    is not kept.
     """
     key = _content_key(text, forms)
     with _PARSED_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
             return _PARSED[key]
-    model = _load(text, forms)
+    model = _build(text, forms, publishing=False)
     with _PARSED_LOCK:
         _PARSED[key] = model
         while len(_PARSED) > PARSED_KEPT:
@@ -189,32 +151,64 @@ def _content_key(text: str | bytes, forms: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
+def _build(text: str | bytes, forms: Mapping[str, str], *, publishing: bool) -> ProcessModel:
+    """The model, or ModelError with every problem found; `publishing` adds what only a publication is
+    checked for (other engines' attributes, messages, variables, the contract)."""
     root = parse_xml(text)
-    problems = _schema_problems(root)
+    problems = foreign.duplicate_ids(root)
+    problems += _schema_problems(root, duplicates=bool(problems))
     if problems:  # the remaining checks assume the XSD structure
         raise ModelError(problems)
+    problems += list(foreign.engine_attributes(root)) if publishing else []
     problems += lint.lint(root)  # bpmnlint's recommended errors
-    processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
-    if len(processes) != 1:
-        raise ModelError(
-            [_problem(N_("expected exactly one executable process, found %(count)s"), count=len(processes))]
-        )
-    process = processes[0]
-    lanes = _lanes(process)
-    names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
-    problems += _forbidden(process) + _event_problems(process) + _lane_problems(process, lanes)
-    problems += _expression_problems(process)
-    problems += _service_problems(process)
-    problems += _loop_problems(process)
+    process, process_problems = _executable_process(root)
+    problems += process_problems
+    lanes, _drawn = lanes_of(process)
+    problems += elements.problems(process, publishing=publishing) + _lane_problems(process, lanes)
     user_tasks, parsed_forms, form_problems = _user_tasks(process, lanes, forms)
     problems += form_problems
+    form_variables = {
+        task_id: list(parsed_forms.get(info.schema_file, {}).get("properties", {}))
+        for task_id, info in user_tasks.items()
+    }
+    availability = Availability(process, form_variables) if publishing else None
+    problems += expressions.problems(process, availability)
+    problems += _service_problems(process)
+    problems += _loop_problems(process)
+    names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
+    model = ProcessModel(process.get("id"), None, {}, lanes, names, user_tasks, parsed_forms, _start_task(process))
+    if publishing:
+        problems += contract.problems(process, model)
     if problems:
         raise ModelError(problems)
-    spec, subprocess_specs = _spiff_spec(root, process.get("id"))
-    return ProcessModel(
-        process.get("id"), spec, subprocess_specs, lanes, names, user_tasks, parsed_forms, _start_task(process)
-    )
+    model.spec, model.subprocess_specs = _spiff_spec(root, process.get("id"))
+    return model
+
+
+def _executable_process(root: etree._Element) -> tuple[etree._Element, list[Problem]]:
+    """The process to check and run, and what is wrong with the choice. Every other check runs on it even
+    when the choice is wrong, so a diagram from another tool gets all its problems at once."""
+    processes = root.xpath("bpmn:process", namespaces=NS)
+    if not processes:
+        raise ModelError([_problem(N_("the diagram has no process: draw the incident process in a pool (or without "
+                                      "one) and mark it executable"))])  # fmt: skip
+    executable = [process for process in processes if process.get("isExecutable") == "true"]
+    candidates = executable or processes
+    chosen = next((p for p in candidates if p.get("id") == contract.PROCESS_ID), None)
+    chosen = chosen if chosen is not None else max(candidates, key=lambda p: len(p))
+    found = []
+    if not executable:
+        text = N_("the process is not executable (isExecutable=\"%(value)s\"; Signavio, Bizagi and bpmn.io write "
+                  "that by default): mark it executable, isExecutable=\"true\"")  # fmt: skip
+        found.append(_problem(text, chosen.get("id"), value=chosen.get("isExecutable") or "false"))
+    for other in processes:
+        if other is chosen or (executable and other.get("isExecutable") != "true"):
+            continue  # a pool kept for documentation: the engine does not read it
+        if other.xpath("bpmn:*[bpmn:incoming or bpmn:outgoing]", namespaces=NS):
+            text = N_("a second process in the diagram: only one process runs here (%(chosen)s); remove this one, "
+                      "or draw its pool as a collapsed pool without a process")  # fmt: skip
+            found.append(_problem(text, other.get("id"), chosen=chosen.get("id")))
+    return chosen, found
 
 
 def _start_task(process: etree._Element) -> str | None:
@@ -233,53 +227,66 @@ def _start_task(process: etree._Element) -> str | None:
     return None
 
 
-def _schema_problems(root: etree._Element) -> list[Problem]:
+def _schema_problems(root: etree._Element, *, duplicates: bool) -> list[Problem]:
+    """The XML Schema's complaints, each on the element it is about, with `prefix:name`s instead of namespace URIs.
+    With `duplicates`, the complaints about ids are left out: duplicate_ids names them better."""
     VALIDATOR.preprocess(root)
     if VALIDATOR.validator.validate(root):
         return []
-    # The detail is the XML Schema validator's (lxml's) own English text, shown as the library wrote it.
+    # The detail is the XML Schema validator's (lxml's) own English text, with readable names.
     return [
-        _problem(N_("line %(line)s: %(detail)s"), line=error.line, detail=error.message)
+        _problem(
+            N_("line %(line)s: %(detail)s"),
+            foreign.element_at(root, error.line),
+            line=error.line,
+            detail=foreign.readable_xml_names(error.message),
+        )  # fmt: skip
         for error in VALIDATOR.validator.error_log
+        if not (duplicates and "xs:ID" in error.message)
     ]
 
 
-def _lanes(process: etree._Element) -> dict[str, str]:
-    return {
+def lanes_of(process: etree._Element) -> tuple[dict[str, str], set[str]]:
+    """Each flow node's lane name, and which of them were read from the drawing.
+
+    A node a lane lists (flowNodeRef) is in that lane. bpmn-js lists nothing for what is drawn inside an
+    expanded sub-process that spans lanes, so a node no lane lists is in the innermost lane whose shape holds
+    the centre of the node's shape (the drawing is what the process owner sees)."""
+    lanes = {
         ref.text.strip(): ref.getparent().get("name") or ""
         for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS)
         if ref.text
     }
+    root = process.getroottree().getroot()
+    bounds = {}
+    for shape in root.iter(f"{{{BPMNDI_NS}}}BPMNShape"):
+        box = shape.find(f"{{{DC_NS}}}Bounds")
+        if box is not None and shape.get("bpmnElement"):
+            try:
+                box_values = tuple(float(box.get(k) or "x") for k in ("x", "y", "width", "height"))
+                bounds[shape.get("bpmnElement")] = box_values
+            except ValueError:
+                continue
+    lane_boxes = sorted(((bounds[lane.get("id")], lane.get("name") or "")
+                         for lane in process.iter(f"{{{BPMN_NS}}}lane") if lane.get("id") in bounds),
+                        key=lambda item: item[0][2] * item[0][3])  # fmt: skip
+    drawn = set()
+    for node in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS):
+        node_id = node.get("id")
+        if node_id in lanes or node_id not in bounds:
+            continue
+        x, y, width, height = bounds[node_id]
+        centre = (x + width / 2, y + height / 2)
+        for (lx, ly, lw, lh), name in lane_boxes:
+            if lx <= centre[0] <= lx + lw and ly <= centre[1] <= ly + lh:
+                lanes[node_id] = name
+                drawn.add(node_id)
+                break
+    return lanes, drawn
 
 
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname
-
-
-def _forbidden(process: etree._Element) -> list[Problem]:
-    problems = [
-        _problem(FORBIDDEN[_local(el)], el.get("id"))
-        for el in process.iter(f"{{{BPMN_NS}}}*")
-        if _local(el) in FORBIDDEN
-    ]
-    for el in process.iter(f"{{{SPIFF_NS}}}*"):
-        if _local(el) in FORBIDDEN_EXTENSIONS:
-            owner = el.getparent().getparent()
-            problems.append(_problem(FORBIDDEN_EXTENSIONS[_local(el)], owner.get("id")))
-    return problems
-
-
-def _event_problems(process: etree._Element) -> list[Problem]:
-    problems = []
-    for kind, supported in SUPPORTED_EVENT_DEFINITIONS.items():
-        for event in process.iter(f"{{{BPMN_NS}}}{kind}"):
-            for definition in event:
-                name = _local(definition)
-                if name.endswith("EventDefinition") and name.removesuffix("EventDefinition") not in supported:
-                    label = name.removesuffix("EventDefinition")
-                    text = N_("a %(definition)s %(kind)s is not supported by the engine")
-                    problems.append(_problem(text, event.get("id"), definition=label, kind=kind))
-    return problems
 
 
 def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Problem]:
@@ -295,8 +302,12 @@ def _lane_problems(process: etree._Element, lanes: Mapping[str, str]) -> list[Pr
     ]
     for task in process.xpath(MANUAL_TASKS_XPATH, namespaces=NS):
         if task.get("id") not in lanes:
-            text = (N_("user task is not in any lane, so nobody could work it") if _local(task) == "userTask"
-                    else N_("%(kind)s waits for a person but is not in any lane, so nobody could work it"))  # fmt: skip
+            if _local(task) == "userTask":
+                text = N_("user task is not in any lane (no lane lists it, and it is drawn in none), so nobody "
+                          "could work it")  # fmt: skip
+            else:
+                text = N_("%(kind)s waits for a person but is not in any lane (no lane lists it, and it is drawn "
+                          "in none), so nobody could work it")  # fmt: skip
             problems.append(_problem(text, task.get("id"), kind=_local(task)))
     return problems
 
@@ -307,42 +318,6 @@ def _loop_problems(process: etree._Element) -> list[Problem]:
         _problem(text, loop[0].get("id"), loop=", ".join(el.get("name") or el.get("id") for el in loop))
         for loop in waits.loops_without_wait(process)
     ]
-
-
-def _owner_id(element: etree._Element) -> str | None:
-    owners = FLOW_NODE_TAGS | {"sequenceFlow", "signal", "message", "correlationProperty"}
-    while element is not None:
-        if element.get("id") and _local(element) in owners:
-            return element.get("id")
-        element = element.getparent()
-    return None
-
-
-def _expression_problems(process: etree._Element) -> list[Problem]:
-    problems = []
-    root = process.getroottree().getroot()
-    expressions = [el for path in EXPRESSION_PATHS for el in root.xpath(path, namespaces=NS)]
-    for el in expressions:  # named by its BPMN element (conditionExpression, timeDuration, …)
-        where = {"where": _local(el)}
-        problems += _check_expression(el.text or "", _owner_id(el), N_("%(where)s '%(expression)s': %(detail)s"), where)
-    for param in process.xpath(".//spiffworkflow:parameter", namespaces=NS):
-        text = N_("parameter %(name)s '%(expression)s': %(detail)s")
-        problems += _check_expression(param.get("value") or "", _owner_id(param), text, {"name": param.get("id")})
-    # The parser takes the text of the first child node, whatever it is (even a comment).
-    for retrieval in root.xpath(".//bpmn:correlationPropertyRetrievalExpression", namespaces=NS):
-        if len(retrieval):
-            text = N_("correlation expression '%(expression)s': %(detail)s")
-            problems += _check_expression(retrieval[0].text or "", _owner_id(retrieval), text, {})
-    return problems
-
-
-def _check_expression(expression: str, element_id: str | None, text: str, params: dict[str, Any]) -> list[Problem]:
-    """`text` names the expression; its `detail` is safe_expression's explanation (itself a message)."""
-    try:
-        safe_expression.check(expression)
-    except safe_expression.UnsafeExpression as error:
-        return [_problem(text, element_id, **params, expression=expression.strip(), detail=error.message)]
-    return []
 
 
 def _service_problems(process: etree._Element) -> list[Problem]:

@@ -72,8 +72,17 @@ DETAIL_LABELS = {
     "reads": N_("reads"),
     "writes": N_("writes"),
     "refers to": N_("refers to"),
+    "role": N_("role"),
+    "executable": N_("executable"),
+    "payload": N_("payload"),
+    "variable": N_("variable"),
+    "loop": N_("loop"),
 }
-DETAIL_PREFIXES = {"parameter ": N_("parameter %(name)s"), "property ": N_("property %(name)s")}
+DETAIL_PREFIXES = {
+    "parameter ": N_("parameter %(name)s"),
+    "property ": N_("property %(name)s"),
+    "loop ": N_("loop %(name)s"),
+}
 DETAIL_VALUES = {diagram_diff.NONE: N_("(none)"), "yes": N_("yes"), "no": N_("no")}
 
 # What a conflicting save says, by what was being done: (who and when are known, someone unknown).
@@ -271,6 +280,7 @@ def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str
             "process/draft.html",
             problems=problems,
             refs=refs,
+            drawn_lanes=drafts.drawn_lanes(shown.bpmn_xml),
             upload_error=upload_error,
             conflict=conflict,
             max_mb=MAX_BPMN_BYTES // 1_000_000,

@@ -272,7 +272,13 @@ def test_going_back_reverses_added_and_removed():
         ),
         pytest.param(
             move_to_lane("first_line_handling", "lane_second_line"),
-            changed("first_line_handling", "userTask", "一线尝试解决", "lane: 一线 → 二线"),
+            changed(
+                "first_line_handling",
+                "userTask",
+                "一线尝试解决",
+                "lane: 一线 → 二线",
+                "role: first_line → second_line_dev / second_line_test / second_line_is",
+            ),
             id="lane-membership",
         ),
         pytest.param(
@@ -291,7 +297,7 @@ def test_going_back_reverses_added_and_removed():
                 "case_updated",
                 "boundaryEvent",
                 "事件信息更新",
-                "event: signal signal_case_updated → signal signal_tracking_requested",
+                "event: signal case_updated → signal tracking_requested",
             ),
             id="signal-ref",
         ),
@@ -360,3 +366,52 @@ def test_edits_and_moves_together():
 def test_unreadable_xml_is_a_model_error():
     with pytest.raises(ModelError):
         diff(shipped(), "<not xml")
+
+
+# --- every attribute the engine reads -----------------------------------------------------------------------------
+
+
+def test_a_signal_renamed_or_given_another_payload_shows_on_the_signal():
+    def rename(root):
+        signal = find(root, "signal_case_updated")
+        signal.set("name", "case_changed")
+        signal.find(f".//{{{SPIFF_NS}}}payloadExpression").text = "facts"
+
+    changes = diff(shipped(), edited(rename))
+    (signal,) = [change for change in changes.changed if change.element_id == "signal_case_updated"]
+    assert signal.details == ("name: case_updated → case_changed", "payload: case_update → facts")
+    # the events that throw and catch it show the name the engine matches on
+    events = {change.element_id: change.details for change in changes.changed if change.kind.endswith("Event")}
+    assert events["case_updated"] == ("event: signal case_updated → signal case_changed",)
+    assert events["throw_late_notification"] == ("event: signal case_updated → signal case_changed",)
+
+
+def test_multi_instance_settings_show_part_by_part():
+    def parallel(root):
+        loop = bpmn("multiInstanceLoopCharacteristics", find(root, "notify_fault"))
+        bpmn("loopCardinality", loop, "3")
+
+    def sequential(root):
+        parallel(root)
+        loop = find(root, "notify_fault").find("bpmn:multiInstanceLoopCharacteristics", NS)
+        loop.set("isSequential", "true")
+        loop.find("bpmn:loopCardinality", NS).text = "2"
+
+    (added,) = diff(shipped(), edited(parallel)).changed
+    assert added.details == ("loop: (none) → multi-instance, parallel", "loop loopCardinality: (none) → 3")
+    (changed_loop,) = diff(edited(parallel), edited(sequential)).changed
+    assert changed_loop.details == (
+        "loop: multi-instance, parallel → multi-instance, sequential",
+        "loop loopCardinality: 3 → 2",
+    )
+
+
+def test_a_lane_given_another_name_shows_who_works_it_now():
+    changes = diff(shipped(), edited(lambda root: find(root, "lane_first_line").set("name", "事件经理")))
+    lane = next(change for change in changes.changed if change.element_id == "lane_first_line")
+    assert lane.details == ("name: 一线 → 事件经理", "role: first_line → incident_manager")
+
+
+def test_making_the_process_not_executable_shows():
+    changes = diff(shipped(), edited(lambda root: root.find("bpmn:process", NS).set("isExecutable", "false")))
+    assert changes.changed == [changed("incident_management", "process", "事件管理流程", "executable: yes → no")]

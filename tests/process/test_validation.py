@@ -302,12 +302,28 @@ def test_unknown_lane_is_named():
     assert_problem(problems, "lane_first_line", "'三线'", "not known")
 
 
-def test_user_task_in_no_lane_is_named():
-    def unlist(root):
-        (ref,) = root.xpath("//bpmn:flowNodeRef[text()='notify_fault']", namespaces=NS)
-        ref.getparent().remove(ref)
+def unlist(root, task_id="notify_fault"):
+    (ref,) = root.xpath("//bpmn:flowNodeRef[text()=$id]", id=task_id, namespaces=NS)
+    ref.getparent().remove(ref)
 
-    assert_problem(problems_of(variant(unlist)), "notify_fault", "not in any lane")
+
+def test_a_task_no_lane_lists_is_in_the_lane_it_is_drawn_in():
+    """bpmn-js lists nothing for what is drawn inside an expanded sub-process that spans lanes."""
+    unlisted = variant(lambda root: [unlist(root, task) for task in ("notify_fault", "second_line_handling")])
+    assert problems_of(unlisted) == []
+    loaded = validation.load(unlisted, FORMS)
+    assert loaded.lanes["notify_fault"] == "事件经理" and loaded.lanes["second_line_handling"] == "二线"
+    root = etree.fromstring(unlisted)
+    assert validation.lanes_of(process(root))[1] == {"notify_fault", "second_line_handling"}
+
+
+def test_user_task_in_no_lane_is_named():
+    def outside(root):
+        unlist(root)
+        (bounds,) = root.xpath("//*[@bpmnElement='notify_fault']/*[local-name()='Bounds']")
+        bounds.set("x", "-5000")
+
+    assert_problem(problems_of(variant(outside)), "notify_fault", "not in any lane")
 
 
 # --- service tasks ---------------------------------------------------------------------------------------------
@@ -517,13 +533,13 @@ def test_a_diagram_with_too_many_elements_is_refused_before_any_check():
 
 def test_validation_is_kept_per_content(monkeypatch):
     checked = []
-    original = validation._load
+    original = validation._build
 
-    def counting(text, forms):
+    def counting(text, forms, *, publishing):
         checked.append(1)
-        return original(text, forms)
+        return original(text, forms, publishing=publishing)
 
-    monkeypatch.setattr(validation, "_load", counting)
+    monkeypatch.setattr(validation, "_build", counting)
     broken = variant(lambda root: find(root, "lane_first_line").set("name", "四线"))
     first = problems_of(broken)
     assert problems_of(broken) == first and len(checked) == 1  # a draft page shown again checks nothing again

@@ -366,3 +366,43 @@ def test_every_post_needs_the_csrf_token(app, owner, db):
     assert (draft.lock_version, draft.status) == (1, "open")
     with db.read() as session:
         assert session.scalars(select(Incident)).first() is None
+
+
+def test_a_diagram_from_another_tool_gets_every_problem_named_in_the_readers_language(as_role, db):
+    """A Camunda Modeler export: not executable, JUEL conditions, candidate groups, an unquoted timer. The process
+    owner reads (in Chinese, the default) what each is, on which element, and what to do."""
+
+    def camunda_export(root):
+        process_element = root.find("bpmn:process", NS)
+        process_element.set("isExecutable", "false")
+        root.find(".//bpmn:sequenceFlow[@id='f_onspot_yes']/bpmn:conditionExpression", NS).text = "${solved}"
+        task = root.find(".//bpmn:userTask[@id='first_line_handling']", NS)
+        task.set("{http://camunda.org/schema/1.0/bpmn}candidateGroups", "ops")
+        (timer,) = root.xpath("//*[@id='deadline_warning']//bpmn:timeDate", namespaces=NS)
+        timer.text = "PT30M"
+
+    client = as_role("process_owner")  # Chinese
+    draft_id = new_draft(client)
+    assert upload(client, draft_id, variant(camunda_export)).status_code == 302
+    problems = diagram_data(text(client.get(f"/process/drafts/{draft_id}")))["problems"]
+    said = {(p["element_id"], p["message"]) for p in problems}
+    assert ("incident_management", next(m for e, m in said if e == "incident_management")) in said
+    by_element = {element: message for element, message in said}
+    assert "isExecutable" in by_element["incident_management"] and "可执行" in by_element["incident_management"]
+    assert "JUEL" in by_element["f_onspot_yes"] and "solved" in by_element["f_onspot_yes"]
+    assert "Camunda" in by_element["first_line_handling"] and "泳道" in by_element["first_line_handling"]
+    assert '"PT30M"' in by_element["deadline_warning"] and "引号" in by_element["deadline_warning"]
+    assert all(p["element_id"] for p in problems)  # nothing generic
+
+
+def test_a_task_drawn_in_a_lane_no_lane_lists_is_said_to_be_in_that_lane(owner, db):
+    def unlist(root):
+        (ref,) = root.xpath("//bpmn:flowNodeRef[text()='second_line_handling']", namespaces=NS)
+        ref.getparent().remove(ref)
+
+    draft_id = new_draft(owner)
+    assert upload(owner, draft_id, variant(unlist)).status_code == 302
+    page = text(owner.get(f"/process/drafts/{draft_id}"))
+    assert diagram_data(page)["problems"] == []
+    note = page[page.index('data-testid="drawn-lanes"') :]
+    assert "the lane it is drawn in" in note and "second_line_handling" in note and "Second line" in note
