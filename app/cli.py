@@ -160,6 +160,70 @@ def process_validate(file: str) -> None:
     click.echo("no problems")
 
 
+@process_cli.command("dryrun")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def process_dryrun(file: str) -> None:
+    """Run a diagram in memory on the sample incidents (app/process/dryrun.py); exit status 1 if a path gets stuck."""
+    from app.process import dryrun
+
+    bpmn, forms = _read_diagram(file)
+    try:
+        outcomes = dryrun.for_document(bpmn, forms)
+    except ModelError as error:
+        for problem in error.problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    for outcome in outcomes:
+        if outcome.reached:
+            click.echo(f"ok     {outcome.story.key}: {' → '.join(outcome.path)}")
+        else:
+            click.echo(f"STUCK  {outcome.story.key} at {outcome.stuck_at or '—'}: {outcome.reason}")
+            click.echo(f"       path: {' → '.join(outcome.path) or '—'}; waiting: {', '.join(outcome.waiting) or '—'}")
+    if not all(outcome.reached for outcome in outcomes):
+        sys.exit(1)
+
+
+@process_cli.command("migrate")
+@click.argument("number", type=int)
+@click.option("--incident", "incidents", type=int, multiple=True, help="Move this incident (its number's digits).")
+@click.option("--all", "move_all", is_flag=True, help="Move every running incident that can move.")
+def process_migrate(number: int, incidents: tuple[int, ...], move_all: bool) -> None:
+    """Preview moving running incidents to version NUMBER of the incident process; --incident or --all moves them."""
+    from app.incidents.moves import VersionMoves
+    from app.incidents.service import ServiceError
+    from app.models import ProcessVersion
+    from app.process.contract import PROCESS_ID
+
+    with _db().read() as session:
+        target = session.scalar(
+            select(ProcessVersion).where(ProcessVersion.process_id == PROCESS_ID, ProcessVersion.version == number)
+        )
+    if target is None:
+        click.echo(f"there is no version {number} of {PROCESS_ID}")
+        sys.exit(1)
+    moves = VersionMoves(current_app.extensions["incidents"])
+    actor = Actor(None, CLI_ACTOR.name, frozenset({"process_owner"}))
+    candidates = moves.candidates(target.id)
+    chosen = {candidate.incident_id for candidate in candidates} if move_all else set(incidents)
+    failed = False
+    for candidate in candidates:
+        preview = candidate.preview
+        state = "can move" if preview.can_move else f"cannot move: {preview.reason}"
+        tasks = f"added {preview.added or '-'}, removed {preview.removed or '-'}, kept {preview.unchanged or '-'}"
+        click.echo(f"INC{candidate.incident_id:06d} (version {candidate.version}) {state}; {tasks}")
+        if candidate.incident_id in chosen and preview.can_move:
+            try:
+                moves.migrate(actor, candidate.incident_id, target.id)
+                click.echo("    moved")
+            except ServiceError as error:
+                click.echo(f"    not moved: {error}")
+                failed = True
+        elif candidate.incident_id in chosen:
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
 @process_cli.command("publish")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--comment", default="", help="What changed.")

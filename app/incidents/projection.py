@@ -104,6 +104,17 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.status, incident.closure_code, incident.closed_at = CLOSED, WITHDRAWN, now
 
 
+def _follow_version(row: OpenTask, task: ReadyTask) -> None:
+    """A task moved to another version of the process (app/incidents/moves.py) keeps its id but may have
+    another element, name or lane there; a row that does not change is not written."""
+    if (row.spec_id, row.name, row.lane) == (task.spec_id, task.name, task.lane):
+        return
+    if row.lane != task.lane:
+        lane = LANES.get(task.lane)
+        row.candidate_role = lane.candidate_role(task.data) if lane else None
+    row.spec_id, row.name, row.lane = task.spec_id, task.name, task.lane
+
+
 def sync_open_tasks(
     incident: Incident, ready: list[ReadyTask], now: datetime, registration_due: datetime | None = None
 ) -> list[OpenTask]:
@@ -123,6 +134,7 @@ def sync_open_tasks(
         incident.open_tasks.remove(task)
     for task in ready:
         if task.id in existing:
+            _follow_version(existing[task.id], task)
             continue
         lane = LANES.get(task.lane)
         role = lane.candidate_role(task.data) if lane else None

@@ -92,7 +92,7 @@ def validate(text: str | bytes, forms: Mapping[str, str]) -> list[Problem]:
     list means it can be published.
 
     Checked once per content, like `load`: a draft page shows the same draft many times."""
-    key = _content_key(text, forms)
+    key = content_key(text, forms)
     with _PARSED_LOCK:
         if key in _CHECKED:
             _CHECKED.move_to_end(key)
@@ -126,7 +126,7 @@ def load(text: str | bytes, forms: Mapping[str, str]) -> ProcessModel:
     process: the model is only ever read (every instance of a version already shares it), and a failed check
     is not kept.
     """
-    key = _content_key(text, forms)
+    key = content_key(text, forms)
     with _PARSED_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
@@ -145,7 +145,8 @@ _CHECKED: OrderedDict[str, list[Problem]] = OrderedDict()  # what `validate` fou
 _PARSED_LOCK = threading.Lock()
 
 
-def _content_key(text: str | bytes, forms: Mapping[str, str]) -> str:
+def content_key(text: str | bytes, forms: Mapping[str, str]) -> str:
+    """What a document and its forms are known by in the caches (theirs, and the dry run's)."""
     digest = hashlib.sha256(text.encode() if isinstance(text, str) else text)
     digest.update(json.dumps(dict(forms), sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()

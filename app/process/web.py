@@ -12,7 +12,8 @@ Routes (all for the role `process_owner` only):
     POST /process/drafts/<id>/upload            upload a .bpmn file (multipart)
     GET|POST /process/drafts/<id>/forms         the forms of its user tasks, as JSON
     GET  /process/drafts/<id>/download          the draft's .bpmn file
-    GET|POST /process/drafts/<id>/publish       the diff against the latest version, then publish
+    GET|POST /process/drafts/<id>/publish       the diff against the latest version, then publish (web_review.py)
+    GET  /process/drafts/<id>/dryrun            the draft run on the sample incidents (web_review.py)
     POST /process/drafts/<id>/discard           delete an open draft
 
 The storage and rules are in app/process/drafts.py (a published draft is kept, marked published). Diagrams are
@@ -31,10 +32,8 @@ from werkzeug.utils import secure_filename
 from app.incidents.projection import ACTIVE_STATUSES
 from app.messages import N_
 from app.models import Incident, ProcessVersion
-from app.process import diff as diagram_diff
 from app.process import drafts, versions
 from app.process.models import ProcessDraft
-from app.process.problems import ModelError, Problem
 from app.process.validation import MAX_BPMN_BYTES
 from app.web import database
 from app.web.i18n import content, translate
@@ -48,42 +47,6 @@ OWNER = "process_owner"
 RUNNING = ACTIVE_STATUSES  # incident statuses that still run on their version
 UPLOAD_LIMIT = MAX_BPMN_BYTES + 64_000  # the diagram plus the multipart envelope
 SAVE_LIMIT = 2 * MAX_BPMN_BYTES + 64_000  # the diagram as a JSON string (quotes escaped)
-
-# What app.process.diff compares, as it names it in a change's details ("<what>: <before> → <after>").
-DETAIL_LABELS = {
-    "type": N_("type"),
-    "name": N_("name"),
-    "parent": N_("inside"),
-    "lane": N_("lane"),
-    "incoming from": N_("incoming from"),
-    "outgoing to": N_("outgoing to"),
-    "default flow": N_("default flow"),
-    "source": N_("from"),
-    "target": N_("to"),
-    "condition": N_("condition"),
-    "attached to": N_("attached to"),
-    "interrupting": N_("interrupting"),
-    "timer": N_("timer"),
-    "event": N_("event"),
-    "operation": N_("service operation"),
-    "result variable": N_("result variable"),
-    "form schema": N_("form schema"),
-    "form UI schema": N_("form UI schema"),
-    "reads": N_("reads"),
-    "writes": N_("writes"),
-    "refers to": N_("refers to"),
-    "role": N_("role"),
-    "executable": N_("executable"),
-    "payload": N_("payload"),
-    "variable": N_("variable"),
-    "loop": N_("loop"),
-}
-DETAIL_PREFIXES = {
-    "parameter ": N_("parameter %(name)s"),
-    "property ": N_("property %(name)s"),
-    "loop ": N_("loop %(name)s"),
-}
-DETAIL_VALUES = {diagram_diff.NONE: N_("(none)"), "yes": N_("yes"), "no": N_("no")}
 
 # What a conflicting save says, by what was being done: (who and when are known, someone unknown).
 CONFLICT_TEXTS = {
@@ -178,7 +141,7 @@ def _running_counts(session) -> dict[int, int]:
     return dict(session.execute(query).all())
 
 
-def _version_or_404(session, version_id: int) -> ProcessVersion:
+def version_or_404(session, version_id: int) -> ProcessVersion:
     version = session.get(ProcessVersion, version_id)
     if version is None:
         abort(404)
@@ -189,7 +152,7 @@ def _version_or_404(session, version_id: int) -> ProcessVersion:
 @roles_required(OWNER)
 def version(version_id: int):
     with database().read() as session:
-        shown = _version_or_404(session, version_id)
+        shown = version_or_404(session, version_id)
         latest = versions.latest(session)
         running = _running_counts(session).get(shown.id, 0)
     forms = drafts.forms_of(shown)
@@ -207,7 +170,7 @@ def version(version_id: int):
 @roles_required(OWNER)
 def download_version(version_id: int):
     with database().read() as session:
-        shown = _version_or_404(session, version_id)
+        shown = version_or_404(session, version_id)
     return _bpmn_file(shown.bpmn_xml, f"{shown.process_id}-v{shown.version}.bpmn")
 
 
@@ -231,7 +194,7 @@ def new_draft():
         abort(404)  # names no version
     try:
         with database().transaction() as session:
-            base = _version_or_404(session, version_id) if version_id else versions.latest(session)
+            base = version_or_404(session, version_id) if version_id else versions.latest(session)
             draft_id = drafts.create(session, current_actor(), base).id
             number = base.version if base is not None else None
     except drafts.DraftError as error:
@@ -241,14 +204,14 @@ def new_draft():
     return redirect(url_for("process.draft", draft_id=draft_id))
 
 
-def _load_draft(session, draft_id: int) -> ProcessDraft:
+def load_draft(session, draft_id: int) -> ProcessDraft:
     try:
         return drafts.get(session, draft_id)
     except drafts.DraftNotFound:
         abort(404)
 
 
-def _context(session, draft: ProcessDraft) -> dict:
+def draft_context(session, draft: ProcessDraft) -> dict:
     """What every draft page shows about the draft: its base, the latest version, whether it is open."""
     base = session.get(ProcessVersion, draft.base_version_id) if draft.base_version_id else None
     published = session.get(ProcessVersion, draft.published_version_id) if draft.published_version_id else None
@@ -271,8 +234,8 @@ def draft(draft_id: int):
 
 def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str | None = None, status: int = 200):
     with database().read() as session:
-        shown = _load_draft(session, draft_id)
-        context = _context(session, shown)
+        shown = load_draft(session, draft_id)
+        context = draft_context(session, shown)
     problems = drafts.problems(shown)
     refs = drafts.form_references(shown.bpmn_xml)
     return (
@@ -284,18 +247,18 @@ def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str
             upload_error=upload_error,
             conflict=conflict,
             max_mb=MAX_BPMN_BYTES // 1_000_000,
-            diagram_data=_diagram_data(shown.bpmn_xml, problems),
+            diagram_data=diagram_data(shown.bpmn_xml, problems),
             **context,
         ),
         status,
     )
 
 
-def _diagram_data(xml: str, problems: list[drafts.ProblemView]) -> dict:
-    return {"xml": xml, "problems": _problems_json(problems)}
+def diagram_data(xml: str, problems: list[drafts.ProblemView]) -> dict:
+    return {"xml": xml, "problems": problems_json(problems)}
 
 
-def _problems_json(problems: list[drafts.ProblemView]) -> list[dict]:
+def problems_json(problems: list[drafts.ProblemView]) -> list[dict]:
     """The problems in the reader's language: the message and the element's name."""
     return [
         {**problem.as_json(), "message": translate(problem.message), "element_name": content(problem.element_name)}
@@ -303,14 +266,14 @@ def _problems_json(problems: list[drafts.ProblemView]) -> list[dict]:
     ]
 
 
-def _conflict_text(error: drafts.DraftConflict, action: str = "diagram") -> str:
+def conflict_text(error: drafts.DraftConflict, action: str = "diagram") -> str:
     known, unknown = CONFLICT_TEXTS[action]
     if error.updated_by and error.updated_at:
         return _(known, who=error.updated_by, when=local(error.updated_at))
     return _(unknown)
 
 
-def _closed(draft_id: int):
+def closed_draft(draft_id: int):
     flash(_("This draft has been published and can no longer be changed. Start a new draft."), "error")
     return redirect(url_for("process.draft", draft_id=draft_id))
 
@@ -319,13 +282,13 @@ def _closed(draft_id: int):
 @roles_required(OWNER)
 def edit(draft_id: int):
     with database().read() as session:
-        shown = _load_draft(session, draft_id)
-        context = _context(session, shown)
+        shown = load_draft(session, draft_id)
+        context = draft_context(session, shown)
     if shown.status != drafts.OPEN:
-        return _closed(draft_id)
+        return closed_draft(draft_id)
     problems = drafts.problems(shown)
     editor = {
-        **_diagram_data(shown.bpmn_xml, problems),
+        **diagram_data(shown.bpmn_xml, problems),
         "lock_version": shown.lock_version,
         "save_url": url_for("process.save_diagram", draft_id=draft_id),
         "download_name": secure_filename(f"{shown.process_id}-draft-{shown.id}.bpmn") or "draft.bpmn",
@@ -362,7 +325,7 @@ def save_diagram(draft_id: int):
     except drafts.DraftNotFound as error:
         return jsonify(ok=False, error=translate(error.message)), 404
     except drafts.DraftConflict as error:
-        return jsonify(ok=False, conflict=True, error=_conflict_text(error), lock_version=error.lock_version), 409
+        return jsonify(ok=False, conflict=True, error=conflict_text(error), lock_version=error.lock_version), 409
     except drafts.DraftClosed as error:
         return jsonify(ok=False, error=translate(error.message)), 409
     except drafts.InvalidDiagram as error:
@@ -372,7 +335,7 @@ def save_diagram(draft_id: int):
         ok=True,
         lock_version=new_lock,
         saved_at=local(saved_at, "%H:%M:%S"),
-        problems=_problems_json(problems),
+        problems=problems_json(problems),
     )
 
 
@@ -392,7 +355,7 @@ def upload(draft_id: int):
     except drafts.DraftNotFound:
         abort(404)
     except drafts.DraftConflict as error:
-        return _draft_page(draft_id, conflict=_conflict_text(error), status=409)
+        return _draft_page(draft_id, conflict=conflict_text(error), status=409)
     except drafts.DraftClosed as error:
         flash(translate(error.message), "error")
         return redirect(url_for("process.draft", draft_id=draft_id))
@@ -406,7 +369,7 @@ def upload(draft_id: int):
 @roles_required(OWNER)
 def download_draft(draft_id: int):
     with database().read() as session:
-        shown = _load_draft(session, draft_id)
+        shown = load_draft(session, draft_id)
     return _bpmn_file(shown.bpmn_xml, f"{shown.process_id}-draft-{shown.id}.bpmn")
 
 
@@ -432,7 +395,7 @@ def forms(draft_id: int):
             errors = {name: translate(text) for name, text in error.errors.items()}
             message, status = _("Some forms are not valid; nothing was saved. Correct the marked forms."), 422
         except drafts.DraftConflict as error:
-            conflict, status = _conflict_text(error, "forms"), 409
+            conflict, status = conflict_text(error, "forms"), 409
         except drafts.DraftClosed as error:
             flash(translate(error.message), "error")
             return redirect(url_for("process.draft", draft_id=draft_id))
@@ -440,10 +403,10 @@ def forms(draft_id: int):
             flash(_("The forms were saved."), "success")
             return redirect(url_for("process.forms", draft_id=draft_id))
     with database().read() as session:
-        shown = _load_draft(session, draft_id)
-        context = _context(session, shown)
+        shown = load_draft(session, draft_id)
+        context = draft_context(session, shown)
     if shown.status != drafts.OPEN:
-        return _closed(draft_id)
+        return closed_draft(draft_id)
     refs = drafts.form_references(shown.bpmn_xml)
     entries = drafts.editable_forms(shown)
     if submitted is not None:  # nothing typed is lost
@@ -463,114 +426,6 @@ def forms(draft_id: int):
             message=message,
             conflict=conflict,
             unreferenced=unreferenced,
-            **context,
-        ),
-        status,
-    )
-
-
-@bp.route("/drafts/<int:draft_id>/publish", methods=["GET", "POST"])
-@roles_required(OWNER)
-def publish(draft_id: int):
-    comment = request.form.get("comment", "").strip()
-    comment_error = refused = conflict = None
-    refused_problems: list[drafts.ProblemView] = []
-    status = 200
-    if request.method == "POST":
-        lock_version = request.form.get("lock_version", type=int)
-        if lock_version is None:
-            abort(400)
-        if not comment:
-            comment_error, status = _("Say what changed: the comment is kept with the version."), 422
-        else:
-            try:
-                with database().transaction() as session:
-                    draft_row = drafts.get(session, draft_id)
-                    xml = draft_row.bpmn_xml
-                    published, created = drafts.publish(session, draft_id, lock_version, current_actor(), comment)
-                    number, version_id = published.version, published.id
-            except drafts.DraftNotFound:
-                abort(404)
-            except ModelError as error:
-                refused_problems = drafts.describe(error.problems, xml)
-                refused, status = _("Nothing was published: the draft has problems."), 422
-            except drafts.DraftConflict as error:
-                conflict, status = _conflict_text(error, "publish"), 409
-            except drafts.DraftClosed as error:
-                flash(translate(error.message), "error")
-                return redirect(url_for("process.draft", draft_id=draft_id))
-            else:
-                if not created:
-                    flash(
-                        _("The draft is identical to version %(number)s; nothing was published.", number=number), "info"
-                    )
-                    return redirect(url_for("process.draft", draft_id=draft_id))
-                flash(
-                    _(
-                        "Version %(number)s was published. New incidents use it; running incidents keep their version.",
-                        number=number,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("process.version", version_id=version_id))
-    return _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status)
-
-
-def change_detail(detail: str) -> str:
-    """A detail of app.process.diff ("name: 初始支持 → 初始支持（运维）") in the reader's language."""
-    what, separator, values = detail.partition(": ")
-    if not separator:
-        return detail
-    if what in DETAIL_LABELS:
-        label = _(DETAIL_LABELS[what])
-    else:
-        prefix = next((prefix for prefix in DETAIL_PREFIXES if what.startswith(prefix)), None)
-        label = _(DETAIL_PREFIXES[prefix], name=what[len(prefix) :]) if prefix else what
-    parts = [_(DETAIL_VALUES[part]) if part in DETAIL_VALUES else part for part in values.split(" → ")]
-    if what in ("name", "lane"):  # process labels
-        parts = [" / ".join(content(name) for name in part.split(" / ")) for part in parts]
-    return f"{label}: {' → '.join(parts)}"
-
-
-def _problem_text(problem: Problem) -> str:
-    """A problem as one line in the reader's language: the element's id, then the message."""
-    text = translate(problem.message)
-    return f"{problem.element_id}: {text}" if problem.element_id else text
-
-
-def _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status):
-    with database().read() as session:
-        shown = _load_draft(session, draft_id)
-        context = _context(session, shown)
-    if shown.status != drafts.OPEN:
-        return _closed(draft_id)
-    latest = context["latest"]
-    problems = refused_problems or drafts.problems(shown)
-    changes = form_changes = None
-    diff_error = None
-    if latest is not None:
-        try:
-            changes = diagram_diff.diff(latest.bpmn_xml, shown.bpmn_xml)
-        except ModelError as error:
-            diff_error = "; ".join(_problem_text(problem) for problem in error.problems)
-        form_changes = drafts.form_changes(drafts.forms_of(latest), drafts.published_forms(shown))
-    return (
-        render_template(
-            "process/publish.html",
-            problems=problems,
-            changes=changes,
-            diff_error=diff_error,
-            form_changes=form_changes,
-            comment=comment if request.method == "POST" else shown.comment,
-            comment_error=comment_error,
-            change_detail=change_detail,
-            refused=refused,
-            conflict=conflict,
-            diagram_data={
-                **_diagram_data(shown.bpmn_xml, problems),
-                "added": [change.element_id for change in changes.added] if changes else [],
-                "changed": [change.element_id for change in changes.changed] if changes else [],
-            },
             **context,
         ),
         status,

@@ -42,6 +42,7 @@ def init_web(app: Flask) -> None:
     from app.notifications import web as notifications
     from app.process import web as process
     from app.search import web as search
+    from app.process import web_migration, web_review  # noqa: F401 — their routes are on the process blueprint
     from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
 
     reading.init(app)

@@ -194,7 +194,8 @@ def history(incident_id: int):
             "error": _("The diagram could not be drawn."),
         },
     }
-    return render_template("audit/history.html", history=found, version=version, replay=replay)
+    moves = [entry for entry in found.entries if entry.event.kind == "migrated"]
+    return render_template("audit/history.html", history=found, version=version, replay=replay, moves=moves)
 
 
 def _history_columns() -> list[tuple[str, str]]:

@@ -241,6 +241,9 @@ class Describer:
                 Detail("", text=_("The process withdrew this task: it was no longer needed.")),
                 Detail(_("Assignee"), text=self.person(data.get("assignee_id"))),
             ]
+        if kind == "migrated":
+            moved = f"{data.get('version_before')} → {data.get('version_after')}"
+            return [Detail(_("Process version"), text=moved)]
         if kind == "engine_error":
             return [Detail(_("Error"), text=str(data.get("error") or ""))]
         return [Detail(key, text=_value(value)) for key, value in data.items()]

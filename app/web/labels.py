@@ -115,6 +115,7 @@ EVENTS = {
     "incident_unlinked": N_("Link removed"),
     "attachment_downloaded": N_("Attachment downloaded"),
     "engine_error": N_("Engine error"),
+    "migrated": N_("Moved to another process version"),
     "version_published": N_("Process version published"),
     "draft_created": N_("Draft created"),
     "draft_diagram_saved": N_("Draft diagram saved"),
