@@ -5,6 +5,7 @@ Routes (all for the role `process_owner` only):
     GET  /process/                              versions (newest first) and drafts
     GET  /process/versions/<id>                 a version: read-only diagram, its forms
     GET  /process/versions/<id>/download        its .bpmn file
+    GET|POST /process/versions/<id>/migrate     move running incidents to it (web_migration.py)
     POST /process/drafts                        new draft from the latest version (or `version_id`)
     GET  /process/drafts/<id>                   the draft: every problem, highlighted on the diagram; upload
     GET  /process/drafts/<id>/edit              the diagram in the browser's modeler
