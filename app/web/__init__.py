@@ -41,8 +41,8 @@ def init_web(app: Flask) -> None:
     from app.links import web as links
     from app.notifications import web as notifications
     from app.process import web as process
-    from app.search import web as search
     from app.process import web_migration, web_review  # noqa: F401 — their routes are on the process blueprint
+    from app.search import web as search
     from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
 
     reading.init(app)
