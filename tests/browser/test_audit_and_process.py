@@ -178,6 +178,44 @@ def test_process_owner_relabels_a_task_and_publishes(open_as, live_server, db, t
     assert version_of == {older: 1, newer: 2}
 
 
+def test_process_owner_dry_runs_a_draft_and_moves_a_running_incident(open_as, live_server, db, tmp_path):
+    desk = open_as("service_desk")
+    older = register(desk, live_server, "迁移前的事件")
+    owner = open_as("process_owner")
+    draft_id = _new_draft(owner, live_server)
+    relabelled = tmp_path / "relabelled.bpmn"
+    relabelled.write_text(BUNDLED.read_text(encoding="utf-8").replace('name="初始支持"', 'name="初始支持（运维）"'))
+    _upload(owner, live_server, draft_id, relabelled)
+
+    owner.locator(f'a[href$="/process/drafts/{draft_id}/dryrun"]').click()
+    stories = owner.get_by_test_id("dry-run-stories").locator("tbody tr")
+    expect(stories).to_have_count(10)
+    expect(stories.locator('[data-reached="false"]')).to_have_count(0)
+    expect(owner.locator('tr[data-reached="true"]')).to_have_count(10)
+    expect(owner.get_by_test_id("dry-run-summary")).to_contain_text("10")
+
+    owner.locator(f'a[href$="/process/drafts/{draft_id}/publish"]').click()
+    expect(owner.get_by_test_id("publish-dry-run")).to_contain_text("10")
+    owner.fill("#comment", "初始支持改名")
+    owner.once("dialog", lambda dialog: dialog.accept())
+    _publish_form(owner).locator("button.primary").click()
+    owner.wait_for_url(VERSION_URL)
+
+    owner.get_by_test_id("migrate-link").click()
+    row = owner.get_by_test_id("migration-preview").locator(f'tr[data-incident="{older}"]')
+    expect(row).to_have_attribute("data-can-move", "true")
+    expect(row).to_contain_text("初始支持（运维）")
+    row.get_by_role("button").click()
+    expect(owner.locator(".flash-success")).to_be_visible()
+    expect(owner.get_by_test_id("nothing-to-move")).to_be_visible()
+
+    desk.goto(f"{live_server}/incidents/{older}")
+    expect(open_task_names(desk)).to_have_text(["初始支持（运维）"])
+    expect(desk.get_by_test_id("migrated")).to_contain_text("1 → 2")
+    with db.read() as session:
+        assert session.get(Incident, older).process_version.version == 2
+
+
 def _assert_publish_refused(owner: Page, live_server: str, draft_id: int, db) -> None:
     """The publish button is disabled; a publication forced past it is refused by the server."""
     owner.goto(f"{live_server}/process/drafts/{draft_id}/publish")
