@@ -186,6 +186,12 @@ def _build(text: str | bytes, forms: Mapping[str, str], *, publishing: bool) -> 
     return model
 
 
+def main_process(candidates: list[etree._Element]) -> etree._Element:
+    """Of several processes, the one that is meant to run: the incident process's id, else the largest."""
+    chosen = next((p for p in candidates if p.get("id") == contract.PROCESS_ID), None)
+    return chosen if chosen is not None else max(candidates, key=lambda p: len(p))
+
+
 def _executable_process(root: etree._Element) -> tuple[etree._Element, list[Problem]]:
     """The process to check and run, and what is wrong with the choice. Every other check runs on it even
     when the choice is wrong, so a diagram from another tool gets all its problems at once."""
@@ -194,9 +200,7 @@ def _executable_process(root: etree._Element) -> tuple[etree._Element, list[Prob
         raise ModelError([_problem(N_("the diagram has no process: draw the incident process in a pool (or without "
                                       "one) and mark it executable"))])  # fmt: skip
     executable = [process for process in processes if process.get("isExecutable") == "true"]
-    candidates = executable or processes
-    chosen = next((p for p in candidates if p.get("id") == contract.PROCESS_ID), None)
-    chosen = chosen if chosen is not None else max(candidates, key=lambda p: len(p))
+    chosen = main_process(executable or processes)
     found = []
     if not executable:
         text = N_("the process is not executable (isExecutable=\"%(value)s\"; Signavio, Bizagi and bpmn.io write "

@@ -11,6 +11,7 @@ Routes (all for the role `process_owner` only):
     GET  /process/drafts/<id>/edit              the diagram in the browser's modeler
     POST /process/drafts/<id>/diagram           save from the modeler (JSON in, JSON with the problems out)
     POST /process/drafts/<id>/upload            upload a .bpmn file (multipart)
+    POST /process/drafts/<id>/executable        mark its process executable (the modeler has no setting for it)
     GET|POST /process/drafts/<id>/forms         the forms of its user tasks, as JSON
     GET  /process/drafts/<id>/download          the draft's .bpmn file
     GET|POST /process/drafts/<id>/publish       the diff against the latest version, then publish (web_review.py)
@@ -33,7 +34,7 @@ from werkzeug.utils import secure_filename
 from app.incidents.projection import ACTIVE_STATUSES
 from app.messages import N_
 from app.models import Incident, ProcessVersion
-from app.process import drafts, versions
+from app.process import drafts, fixes, versions
 from app.process.models import ProcessDraft
 from app.process.validation import MAX_BPMN_BYTES
 from app.web import database
@@ -245,6 +246,7 @@ def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str
             problems=problems,
             refs=refs,
             drawn_lanes=drafts.drawn_lanes(shown.bpmn_xml),
+            can_mark_executable=shown.status == drafts.OPEN and fixes.mark_executable(shown.bpmn_xml) is not None,
             upload_error=upload_error,
             conflict=conflict,
             max_mb=MAX_BPMN_BYTES // 1_000_000,
@@ -363,6 +365,28 @@ def upload(draft_id: int):
     except drafts.InvalidDiagram as error:
         return _draft_page(draft_id, upload_error=translate(error.message), status=422)
     flash(_("The diagram %(name)s was uploaded into the draft.", name=file.filename), "success")
+    return redirect(url_for("process.draft", draft_id=draft_id))
+
+
+@bp.route("/drafts/<int:draft_id>/executable", methods=["POST"])
+@roles_required(OWNER)
+def mark_executable(draft_id: int):
+    """Mark the draft's process executable (fixes.mark_executable): the modeler has no setting for it."""
+    lock_version = request.form.get("lock_version", type=int)
+    if lock_version is None:
+        abort(400)
+    with database().read() as session:
+        fixed = fixes.mark_executable(load_draft(session, draft_id).bpmn_xml)
+    if fixed is None:
+        return redirect(url_for("process.draft", draft_id=draft_id))
+    try:
+        with database().transaction() as session:
+            drafts.save_diagram(session, draft_id, lock_version, fixed, current_actor(), source="fix")
+    except drafts.DraftConflict as error:
+        return _draft_page(draft_id, conflict=conflict_text(error), status=409)
+    except drafts.DraftClosed:
+        return closed_draft(draft_id)
+    flash(_("The process is now marked executable."), "success")
     return redirect(url_for("process.draft", draft_id=draft_id))
 
 

@@ -13,8 +13,9 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from app import audit
 from app.engine.model import BPMN_NS, NS
-from app.models import Incident, OpenTask, ProcessVersion
+from app.models import AuditEvent, Incident, OpenTask, ProcessVersion
 from app.process import drafts
 from app.process.models import ProcessDraft
 from app.process.validation import MAX_BPMN_BYTES
@@ -406,3 +407,25 @@ def test_a_task_drawn_in_a_lane_no_lane_lists_is_said_to_be_in_that_lane(owner, 
     assert diagram_data(page)["problems"] == []
     note = page[page.index('data-testid="drawn-lanes"') :]
     assert "the lane it is drawn in" in note and "second_line_handling" in note and "Second line" in note
+
+
+def test_a_process_that_is_not_executable_is_marked_executable_with_one_button(owner, db):
+    draft_id = new_draft(owner)
+    not_executable = XML.replace('isExecutable="true"', 'isExecutable="false"', 1)
+    assert upload(owner, draft_id, not_executable.encode()).status_code == 302
+    page = text(owner.get(f"/process/drafts/{draft_id}"))
+    assert "incident_management" in {p["element_id"] for p in diagram_data(page)["problems"]}
+    assert 'data-testid="mark-executable"' in page
+    lock = lock_of(owner, draft_id)
+    assert owner.post(f"/process/drafts/{draft_id}/executable", {"lock_version": "0"}).status_code == 409
+    response = owner.post(f"/process/drafts/{draft_id}/executable", {"lock_version": lock})
+    assert response.status_code == 302
+    page = text(owner.get(f"/process/drafts/{draft_id}"))
+    assert diagram_data(page)["problems"] == [] and 'data-testid="mark-executable"' not in page
+    assert "The process is now marked executable." in page
+    draft = stored(db, draft_id)
+    assert 'isExecutable="true"' in draft.bpmn_xml and "初始支持" in draft.bpmn_xml
+    with db.read() as session:
+        (row,) = [e for e in session.scalars(select(AuditEvent)) if e.kind == "draft_diagram_saved" and
+                  audit.data_of(e)["source"] == "fix"]  # fmt: skip
+        assert audit.data_of(row)["draft"] == draft_id
