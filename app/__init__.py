@@ -7,6 +7,7 @@ underneath it do not depend on Flask.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from flask import Flask
 
 from app import config as app_config
 from app import observability
+from app.alarms.service import AlarmService
 from app.db import Database
 from app.engine.operations import Settings
 from app.incidents.service import IncidentService
@@ -35,13 +37,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["db"] = db
     app.extensions["incidents"] = IncidentService(db, settings=settings)
     app.extensions["notifier"] = notifier.build(db, app.config, Path(app.instance_path))
+    app.extensions["alarms"] = AlarmService(
+        app.extensions["incidents"], storm_window=timedelta(minutes=float(app.config["ALARM_STORM_WINDOW_MINUTES"]))
+    )
 
+    from app.api import init_api
     from app.cli import register
     from app.web import init_web
 
     register(app)
     observability.init(app)
     init_web(app)
+    init_api(app)
     if _serving_in_development(app):
         from app.observability.heartbeats import Heartbeat
         from app.timers import start_in_process

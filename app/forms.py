@@ -56,6 +56,7 @@ COLUMN_FIELDS = {
     "incident.title": (Incident.title,),
     "incident.system": (Incident.system,),
     "incident.contact": (Incident.requester_name,),
+    "incident.ops_ticket": (Incident.ops_ticket,),
     "handling.change_reference": (Incident.change_reference,),
     "closure.follow_up_title": (Incident.title, ProblemTicket.title),  # the follow-up incident, the problem ticket
 }

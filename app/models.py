@@ -172,6 +172,7 @@ class Incident(Base):
     change_kind: Mapped[str | None] = mapped_column(String(20))
     change_reference: Mapped[str | None] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    ops_ticket: Mapped[str | None] = mapped_column(String(200), index=True)  # xxxIT平台工单号: the platform's ticket
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined")
     open_tasks: Mapped[list[OpenTask]] = relationship(

@@ -5,6 +5,8 @@ from sqlalchemy import create_engine
 
 import app.process  # noqa: F401 — and the process owners' tables
 from app import models  # noqa: F401 — registers the tables on the metadata
+from app.alarms import models as alarm_models  # noqa: F401 — the alarms received
+from app.api import models as api_models  # noqa: F401 — and the API's tokens
 from app.attachments import models as attachment_models  # noqa: F401
 from app.comments import models as comment_models  # noqa: F401
 from app.db import Base

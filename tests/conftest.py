@@ -11,6 +11,8 @@ from freezegun import freeze_time
 from sqlalchemy import create_engine, text
 
 from app import migrate
+from app.alarms import models as alarm_models  # noqa: F401 — every table on the metadata (tests empty them all)
+from app.api import models as api_models  # noqa: F401
 from app.audit import SYSTEM
 from app.db import Base, Database, normalize_url
 from app.incidents.service import IncidentService

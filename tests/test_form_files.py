@@ -46,6 +46,7 @@ CONTRACT: dict[str, dict[str, dict[str, list[Any] | None]]] = {
             "system": None,
             "customer_involved": None,
             "contact": None,
+            "ops_ticket": None,  # xxxIT平台工单号 (docs/api.md)
         },
         "facts": {
             "type": ["consultation", "request", "complaint", "fault", "security"],

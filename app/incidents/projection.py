@@ -38,6 +38,7 @@ def apply_incident_fields(incident: Incident, fields: Mapping[str, Any]) -> None
     incident.title = fit(Incident.title, fields.get("title") or incident.title or "")
     incident.source = fit(Incident.source, fields.get("source")) or incident.source
     incident.system = fit(Incident.system, fields.get("system")) or incident.system
+    incident.ops_ticket = fit(Incident.ops_ticket, fields.get("ops_ticket")) or incident.ops_ticket
     if fields.get("occurred_at"):
         incident.occurred_at = _moment(fields["occurred_at"])
 

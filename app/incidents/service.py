@@ -128,6 +128,19 @@ class IncidentService:
         with self.db.transaction() as session:
             return self._start(session, actor, dict(incident or {}), requester_id, registration)
 
+    def start_all(self, actor: Actor, registrations: list[Mapping[str, Any]]) -> list[int]:
+        """Register several incidents in one transaction — all of them or none (the service desk's
+        import). A refusal says which registration it came from (`error.index`)."""
+        with self.db.transaction() as session:
+            ids = []
+            for index, data in enumerate(registrations):
+                try:
+                    ids.append(self._start(session, actor, dict(data.get("incident") or {}), None, data))
+                except ServiceError as error:
+                    error.index = index
+                    raise
+            return ids
+
     def complete_task(self, actor: Actor, incident_id: int, task_id: str, data: Mapping[str, Any]) -> None:
         with self._unit(actor, incident_id) as unit:
             row = self._task_row(unit.incident, task_id)
@@ -167,6 +180,21 @@ class IncidentService:
             payload = {"note": clean["note"], "by": actor.name, "stage": unit.incident.current_stage}
             unit.ctx.emit("forwarded_for_tracking", note=clean["note"])
             self._signal(unit, TRACKING_REQUESTED, payload)
+
+    def set_ops_ticket(self, actor: Actor, incident_id: int, ticket: str | None) -> None:
+        """Link the incident to the xxxIT platform's ticket (xxxIT平台工单号), or unlink it (None); audited."""
+        if not permissions.may_handle(actor):
+            raise PermissionDenied(N_("Only handlers can link an incident to a platform ticket."))
+        ticket = (ticket or "").strip() or None
+        if ticket is not None and len(ticket) > Incident.ops_ticket.type.length:
+            limit = {"count": Incident.ops_ticket.type.length}
+            raise InvalidInput({"ops_ticket": Message(N_("At most %(count)s characters."), limit)})
+        with self._transaction() as session:
+            incident = self._locked_incident(session, incident_id)
+            before, incident.ops_ticket = incident.ops_ticket, ticket
+            if before != ticket:
+                audit.append(session, kind="ops_ticket_set", actor=actor, at=self.clock(),
+                             data={"before": before, "after": ticket}, incident_id=incident_id)  # fmt: skip
 
     def withdraw(self, actor: Actor, incident_id: int, reason: str) -> None:
         """The requester takes back an incident the service desk has not registered yet: the instance

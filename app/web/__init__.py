@@ -38,6 +38,7 @@ def init_web(app: Flask) -> None:
     labels.init(app)
     from app.attachments import web as attachments
     from app.comments import web as comments
+    from app.imports import web as imports
     from app.links import web as links
     from app.notifications import web as notifications
     from app.process import web as process
@@ -51,7 +52,7 @@ def init_web(app: Flask) -> None:
     search.init(app)
 
     areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
-    for module in (*areas, links, search, admin):
+    for module in (*areas, imports, links, search, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(notifications.bp)
     app.jinja_env.globals["navigation"] = navigation
@@ -95,6 +96,7 @@ def navigation() -> list[NavItem]:
             count = queries.inbox_count(session, g.actor) + mentions.unread_count(session, g.actor.user_id)
             add(_("My tasks"), "inbox.index", *HANDLERS, count=count)
     add(_("Register"), "incidents.new", "service_desk")
+    add(_("Import tickets"), "imports.index", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")
     add(_("Search"), "search.index", *HANDLERS, "leadership", "auditor")
     add(_("My incidents"), "portal.index", "requester")
@@ -111,6 +113,9 @@ def navigation() -> list[NavItem]:
 def _error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        api_answer = current_app.extensions.get("api_problem")  # app/api: its addresses answer in JSON
+        if api_answer is not None and (answer := api_answer(error)) is not None:
+            return answer
         titles = {
             400: _("The request could not be processed"),
             403: _("Not allowed"),

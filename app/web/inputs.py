@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
@@ -99,6 +99,9 @@ def _json_strings(document: Any) -> Iterable[str]:
 
 
 def _refused(error: UnacceptableInput):
+    api_answer = current_app.extensions.get("api_problem")  # app/api answers in problem+json
+    if api_answer is not None and (answer := api_answer(error)) is not None:
+        return answer
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(ok=False, error=error.description), 400
     return render_template("errors/error.html", title=_("The request could not be processed"),

@@ -121,6 +121,13 @@ EVENTS = {
     "draft_diagram_saved": N_("Draft diagram saved"),
     "draft_forms_saved": N_("Draft forms saved"),
     "draft_discarded": N_("Draft discarded"),
+    "api_token_created": N_("API token created"),
+    "api_token_revoked": N_("API token revoked"),
+    "alarm_opened": N_("Opened by a monitoring alarm"),
+    "alarm_storm_child": N_("Opened by a monitoring alarm of a storm"),
+    "alarm_received": N_("Monitoring alarm repeated"),
+    "alarm_resolved": N_("Monitoring alarm cleared"),
+    "ops_ticket_set": N_("xxxIT platform ticket linked"),
 }
 
 TABLES = {

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import audit
@@ -74,11 +74,18 @@ class IncidentFilter:
 
 
 def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> list[Incident]:
-    query = select(Incident).order_by(Incident.created_at.desc()).limit(limit)
+    return list(session.scalars(incident_query(filters).limit(limit)))
+
+
+def incident_query(filters: IncidentFilter) -> Select:
+    """The incidents matching the filters, newest first (the list page; the API pages through it)."""
+    query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc())
     if filters.text:
         pattern = f"%{filters.text}%"
         number = parse_number(filters.text)
-        condition = or_(Incident.title.ilike(pattern), Incident.system.ilike(pattern))
+        condition = or_(
+            Incident.title.ilike(pattern), Incident.system.ilike(pattern), Incident.ops_ticket.ilike(pattern)
+        )
         query = query.where(or_(condition, Incident.id == number) if number else condition)
     for column, value in (
         (Incident.status, filters.status),
@@ -92,7 +99,7 @@ def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> li
         query = query.where(Incident.emergency.is_(True))
     if filters.breached:
         query = query.where(Incident.breached.is_(True))
-    return list(session.scalars(query))
+    return query
 
 
 def parse_number(text: str) -> int | None:

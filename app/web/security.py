@@ -77,8 +77,14 @@ def csrf_token() -> str:
     return token
 
 
+def _token_authenticated() -> bool:
+    """The API (app/api) authenticates every call by its bearer token and never reads the session:
+    a browser's cookie cannot act through it, so it needs no CSRF token either."""
+    return request.path.startswith("/api/")
+
+
 def _check_csrf() -> None:
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or _token_authenticated():
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")
@@ -94,8 +100,8 @@ BACKGROUND = frozenset({"notifications.unread"})
 def _load_user() -> None:
     """The user of this browser's server-side session; an ended or expired one signs the browser out."""
     g.user = None
-    if request.endpoint in ("static", "home.favicon"):
-        return  # files need no user (and no database round trip)
+    if request.endpoint in ("static", "home.favicon") or _token_authenticated():
+        return  # files need no user (and no database round trip); the API has its own (app/api/auth.py)
     token = session.get("sid")
     if not isinstance(token, str):
         return

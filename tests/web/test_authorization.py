@@ -86,6 +86,8 @@ RULES: dict[str, Callable[[str], str | None]] = {
     "notifications.read_all": signed_in,
     "notifications.own_contact": signed_in,
     "notifications.preferences_page": signed_in,
+    "tokens.index": signed_in,  # one's own tokens (an admin's: everyone's)
+    "tokens.revoke": signed_in,  # the token service refuses another's token (404)
 }
 PUBLIC = {"auth.login", "auth.logout", "auth.language", "home.favicon"}  # no sign-in needed
 # Probes and metrics for operations: answered the same signed in or not, by design (/metrics by the
@@ -140,7 +142,12 @@ def clients(app, world) -> dict[str, Client]:
 
 
 def routes(app) -> list:
-    return sorted((rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"), key=lambda r: r.rule)
+    """The web app's routes. The API (`api.*`) takes no session and no CSRF token, only a bearer token:
+    its own matrix is tests/api/test_authorization.py."""
+    rules = (
+        rule for rule in app.url_map.iter_rules() if rule.endpoint != "static" and not rule.endpoint.startswith("api.")
+    )
+    return sorted(rules, key=lambda r: r.rule)
 
 
 PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -1,0 +1,200 @@
+"""Incidents through the API: raise (the registration form's validation and classification), read
+(as the caller may), list and search with cursor pagination, add facts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from flask import g, request
+from flask_babel import gettext as _
+from spectree import Response
+from sqlalchemy import and_, or_
+
+from app import forms
+from app.api import problems, representation, schemas
+from app.api.auth import requires, roles_required
+from app.api.blueprint import bp, spec
+from app.api.tokens import READ, WRITE_INCIDENTS
+from app.engine.lanes import REQUESTER, SERVICE_DESK
+from app.incidents import visibility
+from app.incidents.service import InvalidInput
+from app.messages import N_, Message
+from app.models import Incident
+from app.web import HANDLERS, database, incident_service, queries, reading
+from app.web.portal import SOURCE as PORTAL_SOURCE
+from app.web.portal import portal_form
+
+TAGS = ("incidents",)
+NOT_FOUND = Response(HTTP_401=schemas.Problem, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem)
+
+
+def read_incident(incident_id: int) -> schemas.IncidentOut:
+    """The incident as the caller may read it; 404 whether it does not exist or is someone else's."""
+    with database().read() as session:
+        found = reading.read(session, incident_id, g.actor)
+        if found is None:
+            raise problems.ApiProblem(404, _("Not found"), _("This page does not exist, or you may not see it."))
+        return representation.incident(found, g.actor)
+
+
+@bp.get("/incidents")
+@requires(READ)
+@spec.validate(
+    query=schemas.IncidentQuery,
+    resp=Response(HTTP_200=schemas.IncidentPage, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem),
+    tags=TAGS,
+)
+def list_incidents(query: schemas.IncidentQuery):
+    """List and search incidents, newest first.
+
+    Handlers, leadership and auditors search every incident; a requester lists their own. Pages are
+    cut with `limit` and continued with `cursor` (the `next_cursor` of the page before)."""
+    actor = g.actor
+    internal = bool(actor.roles & visibility.READER_ROLES)
+    if not internal and REQUESTER not in actor.roles:
+        roles_required(*visibility.READER_ROLES, REQUESTER)
+    filters = queries.IncidentFilter(
+        text=query.q,
+        status=query.status,
+        type=query.type,
+        level=query.level,
+        emergency=bool(query.emergency),
+        breached=bool(query.breached),
+        requester_id=None if internal else actor.user_id,
+    )
+    statement = queries.incident_query(filters).order_by(None).order_by(Incident.created_at.desc(), Incident.id.desc())
+    if query.emergency is False:
+        statement = statement.where(Incident.emergency.is_(False))
+    if query.breached is False:
+        statement = statement.where(Incident.breached.is_(False))
+    if query.ops_ticket:
+        statement = statement.where(Incident.ops_ticket == query.ops_ticket.strip())
+    if query.cursor:
+        created_at, last_id = _cursor(query.cursor)
+        statement = statement.where(
+            or_(Incident.created_at < created_at, and_(Incident.created_at == created_at, Incident.id < last_id))
+        )
+    with database().read() as session:
+        rows = list(session.scalars(statement.limit(query.limit + 1)))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_cursor = _encode(rows[-1]) if more else None
+    return schemas.IncidentPage(items=[representation.summary(row, internal) for row in rows], next_cursor=next_cursor)
+
+
+def _encode(incident: Incident) -> str:
+    text = json.dumps([incident.created_at.isoformat(), incident.id])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _cursor(text: str) -> tuple[datetime, int]:
+    try:
+        created, last_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        moment = datetime.fromisoformat(created)
+        if not isinstance(last_id, int) or moment.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise problems.invalid({"cursor": Message(N_("This cursor is not one this API gave out."))}) from None
+    return moment, last_id
+
+
+@bp.post("/incidents")
+@requires(WRITE_INCIDENTS)
+@spec.validate(
+    json=schemas.IncidentCreate,
+    resp=Response(
+        HTTP_201=schemas.IncidentOut, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem, HTTP_409=schemas.Problem
+    ),
+    tags=TAGS,
+)
+def create_incident(json: schemas.IncidentCreate):
+    """Raise an incident.
+
+    A service-desk account registers it at once with the registration form's answers (validated and
+    classified exactly as the form is); a requester account raises it for themself with the portal's
+    fields (`incident`: title, description, system, contact) and the service desk registers it."""
+    actor = g.actor
+    data = dict(json.model_extra or {})
+    fields = data.get("incident") if isinstance(data.get("incident"), dict) else {}
+    service = incident_service()
+    if SERVICE_DESK in actor.roles:
+        incident_id = service.start(actor, incident=fields, requester_id=json.requester_id, registration=data)
+    elif REQUESTER in actor.roles:
+        schema, _ui = portal_form(*service.start_form())
+        try:
+            clean = forms.validate(schema, {"incident": {}, **data})
+        except forms.FormErrors as error:
+            raise InvalidInput(error.errors) from None
+        fields = {key: value for key, value in clean["incident"].items() if value is not None}
+        incident_id = service.start(actor, incident={**fields, "source": PORTAL_SOURCE}, requester_id=actor.user_id)
+    else:
+        roles_required(SERVICE_DESK, REQUESTER)
+    return read_incident(incident_id), 201, {"Location": f"{request.base_url}/{incident_id}"}
+
+
+@bp.get("/incidents/form")
+@requires(READ)
+@spec.validate(resp=Response(HTTP_200=schemas.FormOut, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem), tags=TAGS)
+def registration_form():
+    """The form POST /incidents reads: the current registration form (the service desk's), or the
+    portal's short form for a requester account. JSON Schema 2020-12, with its UI schema."""
+    schema, ui = incident_service().start_form()
+    if SERVICE_DESK not in g.actor.roles:
+        if REQUESTER not in g.actor.roles:
+            roles_required(SERVICE_DESK, REQUESTER)
+        schema, ui = portal_form(schema, ui)
+    return schemas.FormOut(json_schema=schema, ui_schema=ui)
+
+
+@bp.get("/incidents/<int:incident_id>")
+@requires(READ)
+@spec.validate(
+    resp=Response(HTTP_200=schemas.IncidentOut, HTTP_401=schemas.Problem, HTTP_404=schemas.Problem), tags=TAGS
+)
+def get_incident(incident_id: int):
+    """One incident as the caller may read it: the whole record for handlers, leadership and
+    auditors; the requester-side record for the person who raised it; 404 for anyone else."""
+    return read_incident(incident_id)
+
+
+@bp.post("/incidents/<int:incident_id>/facts")
+@requires(WRITE_INCIDENTS, roles=HANDLERS)
+@spec.validate(
+    json=schemas.Facts,
+    resp=Response(
+        HTTP_200=schemas.FactsAdded,
+        HTTP_401=schemas.Problem,
+        HTTP_403=schemas.Problem,
+        HTTP_404=schemas.Problem,
+        HTTP_409=schemas.Problem,
+    ),
+    tags=TAGS,
+)
+def add_facts(incident_id: int, json: schemas.Facts):
+    """Add facts (the add-facts form's answers, `{"update": {...}}`): the incident is re-classified
+    (a classification never falls) and its deadline re-armed. Handlers only."""
+    data = json.model_extra or {}
+    if set(data) - {"update"}:
+        raise problems.invalid({"": Message(N_("Send the facts in one object, update."))})
+    change = incident_service().add_facts(g.actor, incident_id, data.get("update", {}))
+    return schemas.FactsAdded(reclassification=change, incident=read_incident(incident_id))
+
+
+@bp.put("/incidents/<int:incident_id>/ops-ticket")
+@requires(WRITE_INCIDENTS, roles=HANDLERS)
+@spec.validate(
+    json=schemas.OpsTicket,
+    resp=Response(
+        HTTP_200=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem
+    ),
+    tags=TAGS,
+)
+def set_ops_ticket(incident_id: int, json: schemas.OpsTicket):
+    """Link the incident to the xxxIT operations platform's ticket (xxxIT平台工单号), so the platform
+    finds the incident by its ticket (`GET /incidents?ops_ticket=…`) and people by either number.
+    Handlers only; audited. The registration form also takes it (`incident.ops_ticket`)."""
+    incident_service().set_ops_ticket(g.actor, incident_id, json.ops_ticket)
+    return read_incident(incident_id)

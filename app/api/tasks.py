@@ -1,0 +1,113 @@
+"""Tasks through the API: my tasks, claim and release, and completing a task with the same JSON
+Schema its form uses (the requester's tasks without their internal fields, as on the page)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_babel import gettext as _
+from spectree import Response
+from sqlalchemy.orm import joinedload
+
+from app import forms
+from app.api import problems, representation, schemas
+from app.api.auth import requires, roles_required
+from app.api.blueprint import bp, spec
+from app.api.tokens import COMPLETE_TASKS, READ
+from app.engine.lanes import REQUESTER
+from app.incidents import permissions, visibility
+from app.incidents.service import InvalidInput
+from app.models import OpenTask
+from app.web import HANDLERS, database, incident_service, queries
+
+TAGS = ("tasks",)
+TASK_PATH = "/tasks/<int:incident_id>/<task_id>"
+ERRORS = {f"HTTP_{code}": schemas.Problem for code in (401, 403, 404, 409)}
+
+
+@bp.get("/tasks")
+@requires(READ)
+@spec.validate(
+    query=schemas.TaskQuery,
+    resp=Response(HTTP_200=schemas.TaskList, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem),
+    tags=TAGS,
+)
+def my_tasks(query: schemas.TaskQuery):
+    """My tasks, by deadline: a handler's inbox (assigned to me, and those of my roles I may claim;
+    `mine` for only the first), a requester's confirmations of their incidents."""
+    actor = g.actor
+    with database().read() as session:
+        if actor.roles & set(HANDLERS):
+            rows = queries.inbox(session, actor, queries.InboxFilter(mine=query.mine))
+        elif REQUESTER in actor.roles:
+            rows = queries.requester_tasks(session, actor.user_id)
+        else:
+            roles_required(*HANDLERS, REQUESTER)
+        return schemas.TaskList(items=[representation.task(row, actor, row.incident) for row in rows])
+
+
+def _task(incident_id: int, task_id: str) -> OpenTask:
+    with database().read() as session:
+        row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident)]) if len(task_id) <= 36 else None
+        if row is None or row.incident_id != incident_id:
+            raise problems.ApiProblem(
+                404, _("Not found"), _("This task has already been completed, or no longer exists.")
+            )
+        return row
+
+
+def _form(row: OpenTask):
+    """The task's form as this caller fills it in (the requester's without its internal fields)."""
+    actor = g.actor
+    if not permissions.may_work(actor, row, row.incident) and not actor.roles & set(HANDLERS):
+        raise problems.ApiProblem(403, _("Not allowed"), _("You cannot work on this task."), type_=problems.REFUSED)
+    form = incident_service().task_form(row.incident_id, row.id)
+    if visibility.audience(actor, row.incident) == visibility.REQUESTER_SIDE:
+        schema, ui = visibility.requester_form(form.schema, form.ui)
+        return form, schema, ui
+    return form, form.schema, form.ui
+
+
+@bp.get(TASK_PATH + "/form")
+@requires(READ)
+@spec.validate(resp=Response(HTTP_200=schemas.FormOut, **ERRORS), tags=TAGS)
+def task_form(incident_id: int, task_id: str):
+    """The task's form: its JSON Schema, UI schema, and the answers it starts from."""
+    _form_row, schema, ui = _form(_task(incident_id, task_id))
+    return schemas.FormOut(json_schema=schema, ui_schema=ui, data=dict(_form_row.data))
+
+
+@bp.post(TASK_PATH + "/claim")
+@requires(COMPLETE_TASKS)
+@spec.validate(resp=Response(HTTP_200=schemas.Done, **ERRORS), tags=TAGS)
+def claim(incident_id: int, task_id: str):
+    """Claim the task: it is mine until I complete or release it."""
+    incident_service().claim(g.actor, incident_id, _task(incident_id, task_id).id)
+    return schemas.Done(incident_id=incident_id)
+
+
+@bp.post(TASK_PATH + "/release")
+@requires(COMPLETE_TASKS)
+@spec.validate(resp=Response(HTTP_200=schemas.Done, **ERRORS), tags=TAGS)
+def release(incident_id: int, task_id: str):
+    """Give the task back to its group's inbox."""
+    incident_service().release(g.actor, incident_id, _task(incident_id, task_id).id)
+    return schemas.Done(incident_id=incident_id)
+
+
+@bp.post(TASK_PATH + "/complete")
+@requires(COMPLETE_TASKS)
+@spec.validate(json=schemas.Answers, resp=Response(HTTP_200=schemas.Done, **ERRORS), tags=TAGS)
+def complete(incident_id: int, task_id: str, json: schemas.Answers):
+    """Complete the task with its form's answers (GET …/form), checked against the form's JSON Schema
+    with the same messages the form shows."""
+    row = _task(incident_id, task_id)
+    if not permissions.may_work(g.actor, row, row.incident):  # refused before its answers are read
+        raise problems.ApiProblem(403, _("Not allowed"), _("You cannot work on this task."), type_=problems.REFUSED)
+    _form_row, schema, _ui = _form(row)
+    data = dict(json.model_extra or {})
+    try:
+        forms.validate(schema, data)  # the requester's own form: no internal field can be sent
+    except forms.FormErrors as error:
+        raise InvalidInput(error.errors) from None
+    incident_service().complete_task(g.actor, incident_id, row.id, data)
+    return schemas.Done(incident_id=incident_id)

@@ -1,0 +1,63 @@
+"""Tasks through the API: my tasks, claim and release, complete with the form's JSON Schema."""
+
+from __future__ import annotations
+
+from tests.driver import pass_on, registration, resolved
+
+
+def test_list_claim_release_and_complete_like_the_inbox(api, desk):
+    incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    client = api("service_desk")
+    listed = client.get("/api/v1/tasks").json["items"]
+    assert any(item["id"] == task.id and item["may_work"] for item in listed)
+    assert client.get("/api/v1/tasks", query_string={"mine": "true"}).json["items"] == []
+
+    base = f"/api/v1/tasks/{incident_id}/{task.id}"
+    form = client.get(base + "/form").json
+    assert form["json_schema"]["properties"]["handling"] and "ui_schema" in form
+    assert client.post(base + "/claim").status_code == 200
+    mine = client.get("/api/v1/tasks", query_string={"mine": "true"}).json["items"]
+    assert [item["assignee"] for item in mine] == ["service_desk user"]
+    assert client.post(base + "/release").status_code == 200
+    assert desk.task(incident_id, "initial_support").assignee_id is None
+
+    bad = client.post(base + "/complete", json={"handling": {"outcome": "resolved", "notes": "查看了日志"}})
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    fields = {error["field"] for error in bad.json["errors"]}
+    assert {"handling.solution_kind", "handling.solution"} <= fields
+    done = client.post(base + "/complete", json=pass_on("first_line"))
+    assert done.status_code == 200 and done.json == {"ok": True, "incident_id": incident_id}
+    assert desk.open_specs(incident_id) == ["first_line_handling"]
+    again = client.post(base + "/complete", json=pass_on("first_line"))
+    assert again.status_code == 404  # completed: the task is gone
+
+
+def test_permissions_are_the_web_apps(api, desk):
+    incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    base = f"/api/v1/tasks/{incident_id}/{task.id}"
+    refused = api("second_line_dev").post(base + "/complete", json=pass_on("first_line"))
+    assert refused.status_code == 403 and refused.json["detail"]
+    assert api("requester").post(base + "/claim").status_code == 403
+    assert api("auditor").get("/api/v1/tasks").status_code == 403
+    first = api("service_desk")
+    first.post(base + "/claim")
+    taken = api("incident_manager")  # may look, may not take a claimed task
+    assert taken.post(base + "/complete", json=pass_on("first_line")).status_code == 403
+
+
+def test_the_requester_confirms_without_the_internal_fields(api, desk):
+    incident_id = desk.register(registration(complaints=20))
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    desk.complete("first_line", incident_id, "first_line_handling", resolved())
+    requester = api("requester")
+    listed = requester.get("/api/v1/tasks").json["items"]
+    assert [item["spec_id"] for item in listed] == ["confirm_resolution"]
+    base = f"/api/v1/tasks/{incident_id}/{listed[0]['id']}"
+    form = requester.get(base + "/form").json["json_schema"]
+    internal = requester.post(base + "/complete", json={"confirmation": {"resolved": True, "on_behalf": True}})
+    assert internal.status_code == 422
+    assert requester.post(base + "/complete", json={"confirmation": {"resolved": True}}).status_code == 200
+    assert "confirmation" in form["properties"]
+    assert desk.open_specs(incident_id) == ["close_incident"]
