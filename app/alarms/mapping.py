@@ -162,3 +162,10 @@ def registration(alarm: Received, facts_schema: Mapping[str, Any]) -> dict[str, 
     if alarm.starts_at:
         incident["occurred_at"] = alarm.starts_at.isoformat()
     return {"incident": incident, "facts": facts, "on_spot": {"solved": False}}
+
+
+def recovery_note(alarm: Received) -> str:
+    """The work note a cleared alarm leaves on its incident (which stays open)."""
+    ended = f"，结束于 {alarm.ends_at.isoformat()}" if alarm.ends_at else ""
+    where = f"{alarm.source}，指纹 {alarm.fingerprint}{ended}"
+    return f"监控告警已恢复：{alarm.summary}（{where}）。请确认业务已恢复后再处理事件。"

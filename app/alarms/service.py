@@ -6,7 +6,8 @@
 - firing otherwise → a new incident (type fault, source monitoring) registered by the token's account
   with the registration form's answers (`mapping.registration`), so the form's validation and the
   classification apply exactly as at the service desk;
-- resolved → a note on the incident of its fingerprint, which stays open: people confirm recovery.
+- resolved → a work note on the incident of its fingerprint (app/comments), which stays open: people
+  confirm the recovery.
 
 An incident that cannot be opened (the form refuses, no process published) leaves the alarm stored as
 `refused` with the reason. The lock: PostgreSQL's advisory locks across processes; on SQLite (one
@@ -29,11 +30,14 @@ from app import audit
 from app.alarms import mapping
 from app.alarms.models import ATTACHED, OPENED, REFUSED, RESOLVED, STORM_CHILD, UNMATCHED, Alarm
 from app.audit import Actor
+from app.comments import service as comments
+from app.comments.models import WORK_NOTE
 from app.incidents import projection
 from app.incidents.service import IncidentService, PermissionDenied, ServiceError
 from app.models import Incident
 
 _LOCAL_LOCK = threading.Lock()
+NO_ENTRY = ""  # an alarm whose entry on the incident is written otherwise (a resolved alarm's work note)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ class AlarmService:
         open_id = self._open_incident(alarm.fingerprint)
         if open_id is None:
             return self._store(actor, alarm, UNMATCHED, None)
-        return self._store(actor, alarm, RESOLVED, open_id, note="alarm_resolved")
+        outcome = self._store(actor, alarm, RESOLVED, open_id, note=NO_ENTRY)
+        comments.add(self.incidents, actor, open_id, WORK_NOTE, mapping.recovery_note(alarm))  # the timeline's entry
+        return outcome
 
     def _open_incident(self, fingerprint: str) -> int | None:
         """The active incident an earlier alarm of this fingerprint opened or joined."""
@@ -147,7 +153,7 @@ class AlarmService:
             )
             session.add(row)
             session.flush()
-            if incident_id is not None:
+            if incident_id is not None and note != NO_ENTRY:
                 kind = note or ("alarm_storm_child" if parent_id else "alarm_opened")
                 data = {
                     "alarm_id": row.id,

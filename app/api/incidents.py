@@ -18,6 +18,7 @@ from app.api import problems, representation, schemas
 from app.api.auth import requires, roles_required
 from app.api.blueprint import bp, spec
 from app.api.tokens import READ, WRITE_INCIDENTS
+from app.comments import service as comments
 from app.engine.lanes import REQUESTER, SERVICE_DESK
 from app.incidents import visibility
 from app.incidents.service import InvalidInput
@@ -198,3 +199,17 @@ def set_ops_ticket(incident_id: int, json: schemas.OpsTicket):
     Handlers only; audited. The registration form also takes it (`incident.ops_ticket`)."""
     incident_service().set_ops_ticket(g.actor, incident_id, json.ops_ticket)
     return read_incident(incident_id)
+
+
+@bp.post("/incidents/<int:incident_id>/notes")
+@requires(WRITE_INCIDENTS)
+@spec.validate(
+    json=schemas.NoteIn,
+    resp=Response(HTTP_201=schemas.NoteOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem),
+    tags=TAGS,
+)
+def add_note(incident_id: int, json: schemas.NoteIn):
+    """Write a work note (internal: handlers) or a comment (the requester reads it; the requester
+    writes them on their own incident until it is closed) — app/comments, as on the incident page."""
+    comment_id = comments.add(incident_service(), g.actor, incident_id, json.kind, json.text)
+    return schemas.NoteOut(id=comment_id, incident_id=incident_id, kind=json.kind), 201

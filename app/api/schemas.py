@@ -169,6 +169,19 @@ class FactsAdded(BaseModel):
     incident: IncidentOut
 
 
+class NoteIn(Strict):
+    kind: Literal["work_note", "comment"] = Field(
+        description="work_note: internal, handlers only; comment: the requester reads it (and writes on their own)"
+    )
+    text: str = Field(min_length=1, max_length=4000, description="@username or @显示名 mentions a handler")
+
+
+class NoteOut(BaseModel):
+    id: int
+    incident_id: int
+    kind: str
+
+
 class OpsTicket(Strict):
     ops_ticket: str | None = Field(max_length=200, description="xxxIT平台工单号; null or empty unlinks")
 

@@ -126,7 +126,6 @@ EVENTS = {
     "alarm_opened": N_("Opened by a monitoring alarm"),
     "alarm_storm_child": N_("Opened by a monitoring alarm of a storm"),
     "alarm_received": N_("Monitoring alarm repeated"),
-    "alarm_resolved": N_("Monitoring alarm cleared"),
     "ops_ticket_set": N_("xxxIT platform ticket linked"),
 }
 

@@ -62,7 +62,8 @@ def test_a_resolved_alarm_adds_a_note_and_never_closes(alarms, actors, desk):
     resolved = alarms.receive(desk_actor, alarm(status="resolved"))
     assert (resolved.outcome, resolved.incident_id) == (RESOLVED, opened.incident_id)
     assert desk.incident(opened.incident_id).status == "open"
-    assert "alarm_resolved" in desk.audit_kinds(opened.incident_id)
+    notes = [data["text"] for kind, data in desk.audit(opened.incident_id) if kind == "work_note_added"]
+    assert len(notes) == 1 and notes[0].startswith("监控告警已恢复：告警 fp-1")  # a work note in the timeline
     assert alarms.receive(desk_actor, alarm("never-fired", status="resolved")).outcome == UNMATCHED
 
 

@@ -123,3 +123,20 @@ def test_unknown_addresses_and_methods_answer_as_problems(api):
     assert wrong.mimetype == "application/problem+json"
     nul = client.post("/api/v1/incidents", json={"incident": {"title": "a\x00b"}})
     assert nul.status_code == 400 and nul.mimetype == "application/problem+json"
+
+
+def test_work_notes_stay_internal_and_comments_reach_the_requester(api, desk):
+    incident_id = desk.register(registration("request"))  # raised by the `requester` account
+    handler, requester = api("first_line"), api("requester")
+    note = handler.post(f"/api/v1/incidents/{incident_id}/notes", json={"kind": "work_note", "text": "已联系厂商"})
+    assert note.status_code == 201 and note.json["kind"] == "work_note"
+    said = requester.post(f"/api/v1/incidents/{incident_id}/notes", json={"kind": "comment", "text": "下午仍无法登录"})
+    assert said.status_code == 201
+    internal = [entry["text"] for entry in handler.get(f"/api/v1/incidents/{incident_id}").json["timeline"]]
+    theirs = [entry["text"] for entry in requester.get(f"/api/v1/incidents/{incident_id}").json["timeline"]]
+    assert "已联系厂商" in internal and "下午仍无法登录" in internal
+    assert "下午仍无法登录" in theirs and "已联系厂商" not in theirs
+    refused = requester.post(f"/api/v1/incidents/{incident_id}/notes", json={"kind": "work_note", "text": "x"})
+    assert refused.status_code == 403
+    empty = handler.post(f"/api/v1/incidents/{incident_id}/notes", json={"kind": "comment", "text": ""})
+    assert empty.status_code == 422 and empty.json["errors"][0]["field"] == "text"
