@@ -38,7 +38,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["incidents"] = IncidentService(db, settings=settings)
     app.extensions["notifier"] = notifier.build(db, app.config, Path(app.instance_path))
     app.extensions["alarms"] = AlarmService(
-        app.extensions["incidents"], storm_window=timedelta(minutes=float(app.config["ALARM_STORM_WINDOW_MINUTES"]))
+        app.extensions["incidents"],
+        storm_window=timedelta(minutes=float(app.config["ALARM_STORM_WINDOW_MINUTES"])),
+        recovery_check=bool(app.config["ALARM_RECOVERY_CHECK"]),
     )
 
     from app.api import init_api

@@ -7,7 +7,9 @@
   with the registration form's answers (`mapping.registration`), so the form's validation and the
   classification apply exactly as at the service desk;
 - resolved → a work note on the incident of its fingerprint (app/comments), which stays open: people
-  confirm the recovery.
+  confirm the recovery. With `recovery_check` (ALARM_RECOVERY_CHECK) the note mentions whoever holds
+  the incident's tasks, so it waits in their inbox until they have looked (the diagram has no
+  confirm-recovery step of its own: a mention is the handler's to-do).
 
 An incident that cannot be opened (the form refuses, no process published) leaves the alarm stored as
 `refused` with the reason. The lock: PostgreSQL's advisory locks across processes; on SQLite (one
@@ -34,7 +36,8 @@ from app.comments import service as comments
 from app.comments.models import WORK_NOTE
 from app.incidents import projection
 from app.incidents.service import IncidentService, PermissionDenied, ServiceError
-from app.models import Incident
+from app.models import Incident, OpenTask, User
+from app.web import queries
 
 _LOCAL_LOCK = threading.Lock()
 NO_ENTRY = ""  # an alarm whose entry on the incident is written otherwise (a resolved alarm's work note)
@@ -51,8 +54,15 @@ class Outcome:
 
 
 class AlarmService:
-    def __init__(self, incidents: IncidentService, *, storm_window: timedelta = timedelta(minutes=10)):
+    def __init__(
+        self,
+        incidents: IncidentService,
+        *,
+        storm_window: timedelta = timedelta(minutes=10),
+        recovery_check: bool = False,
+    ):
         self.incidents, self.db, self.storm_window = incidents, incidents.db, storm_window
+        self.recovery_check = recovery_check
 
     def receive(self, actor: Actor, alarm: mapping.Received) -> Outcome:
         with self._lock(alarm.lock_key):
@@ -82,8 +92,22 @@ class AlarmService:
         if open_id is None:
             return self._store(actor, alarm, UNMATCHED, None)
         outcome = self._store(actor, alarm, RESOLVED, open_id, note=NO_ENTRY)
-        comments.add(self.incidents, actor, open_id, WORK_NOTE, mapping.recovery_note(alarm))  # the timeline's entry
+        text = mapping.recovery_note(alarm)
+        if self.recovery_check:  # the note mentions who holds the incident: it waits in their inbox
+            text += "".join(f" @{name}" for name in self._holders(open_id))
+        comments.add(self.incidents, actor, open_id, WORK_NOTE, text)  # the timeline's entry
         return outcome
+
+    def _holders(self, incident_id: int) -> list[str]:
+        """The accounts holding the incident's open tasks (not the requester's confirmation)."""
+        with self.db.read() as session:
+            query = (
+                select(User.username)
+                .join(OpenTask, OpenTask.assignee_id == User.id)
+                .where(OpenTask.incident_id == incident_id, OpenTask.lane.not_in(queries.REQUESTER_LANES))
+                .distinct()
+            )
+            return sorted(session.scalars(query))
 
     def _open_incident(self, fingerprint: str) -> int | None:
         """The active incident an earlier alarm of this fingerprint opened or joined."""
