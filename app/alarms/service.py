@@ -2,7 +2,8 @@
 
 - firing, and an incident opened for its fingerprint is still active → attached to it (nothing new);
 - firing, and another alarm of the same system opened an incident within `storm_window` → a new
-  incident, linked as a child of the storm's parent (the first incident of the system in the window);
+  incident, linked as a child (`part_of`, app/links) of the storm's parent — the first incident of the
+  system in the window, a major incident with the rest as its children;
 - firing otherwise → a new incident (type fault, source monitoring) registered by the token's account
   with the registration form's answers (`mapping.registration`), so the form's validation and the
   classification apply exactly as at the service desk;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,9 +38,12 @@ from app.comments import service as comments
 from app.comments.models import WORK_NOTE
 from app.incidents import projection
 from app.incidents.service import IncidentService, PermissionDenied, ServiceError
+from app.links import service as links
+from app.links.models import PART_OF
 from app.models import Incident, OpenTask, User
 from app.web import queries
 
+log = logging.getLogger(__name__)
 _LOCAL_LOCK = threading.Lock()
 NO_ENTRY = ""  # an alarm whose entry on the incident is written otherwise (a resolved alarm's work note)
 
@@ -85,7 +90,13 @@ class AlarmService:
             raise  # an account that may not register incidents: the sender must hear it (403)
         except ServiceError as error:
             return self._store(actor, alarm, REFUSED, None, detail=str(error))
-        return self._store(actor, alarm, STORM_CHILD if parent_id else OPENED, incident_id, parent_id=parent_id)
+        outcome = self._store(actor, alarm, STORM_CHILD if parent_id else OPENED, incident_id, parent_id=parent_id)
+        if parent_id:
+            try:  # a child of the major incident (app/links): its page, resolution and reports know it
+                links.link(self.incidents, actor, incident_id, PART_OF, parent_id)
+            except ServiceError as error:  # people re-arranged the storm meanwhile: the incident stays
+                log.warning("storm child %s not linked to %s: %s", incident_id, parent_id, error)
+        return outcome
 
     def _resolved(self, actor: Actor, alarm: mapping.Received) -> Outcome:
         open_id = self._open_incident(alarm.fingerprint)

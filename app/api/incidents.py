@@ -22,6 +22,7 @@ from app.comments import service as comments
 from app.engine.lanes import REQUESTER, SERVICE_DESK
 from app.incidents import visibility
 from app.incidents.service import InvalidInput
+from app.links import service as relations
 from app.messages import N_, Message
 from app.models import Incident
 from app.web import HANDLERS, database, incident_service, queries, reading
@@ -213,3 +214,17 @@ def add_note(incident_id: int, json: schemas.NoteIn):
     writes them on their own incident until it is closed) — app/comments, as on the incident page."""
     comment_id = comments.add(incident_service(), g.actor, incident_id, json.kind, json.text)
     return schemas.NoteOut(id=comment_id, incident_id=incident_id, kind=json.kind), 201
+
+
+@bp.post("/incidents/<int:incident_id>/links")
+@requires(WRITE_INCIDENTS, roles=HANDLERS)
+@spec.validate(
+    json=schemas.LinkIn,
+    resp=Response(HTTP_201=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem),
+    tags=TAGS,
+)
+def link_incident(incident_id: int, json: schemas.LinkIn):
+    """Link this incident to another (app/links, as on the incident page): `part_of` makes it a child of
+    a major incident; `duplicate_of`, `caused_by`, `related_to`. Handlers only; audited on both."""
+    relations.link(incident_service(), g.actor, incident_id, json.kind, json.other_id)
+    return read_incident(incident_id), 201

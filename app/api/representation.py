@@ -10,6 +10,7 @@ from app.api import schemas
 from app.audit import Actor
 from app.incidents import permissions, visibility
 from app.incidents.answers import Answer, Section
+from app.links.service import Links
 from app.models import Incident, OpenTask
 from app.web.i18n import content
 from app.web.reading import Reading, answer_text, label_text
@@ -67,6 +68,17 @@ def task(row: OpenTask, actor: Actor, incident: Incident) -> schemas.TaskOut:
     )
 
 
+def links(found: Links | None) -> schemas.LinksOut | None:
+    if found is None:
+        return None
+    return schemas.LinksOut(
+        parent=summary(found.parent, True) if found.parent else None,
+        children=[summary(child, True) for child in found.children],
+        outgoing=[schemas.LinkRef(kind=row.kind, incident=summary(other, True)) for row, other in found.outgoing],
+        incoming=[schemas.LinkRef(kind=row.kind, incident=summary(other, True)) for row, other in found.incoming],
+    )
+
+
 def incident(reading: Reading, actor: Actor) -> schemas.IncidentOut:
     internal, record, view = reading.internal, reading.record, reading.view
     return schemas.IncidentOut(
@@ -101,4 +113,5 @@ def incident(reading: Reading, actor: Actor) -> schemas.IncidentOut:
             )
             for entry in reading.entries
         ],
+        links=links(reading.links),
     )

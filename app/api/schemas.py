@@ -143,6 +143,28 @@ class AnnouncementOut(BaseModel):
     published_by: str | None = None
 
 
+class LinkRef(BaseModel):
+    kind: str
+    incident: IncidentSummary
+
+
+class LinksOut(BaseModel):
+    """Related incidents (app/links): the major incident it is part of, its children, and the links
+    it makes (duplicate_of, caused_by, related_to) and receives."""
+
+    parent: IncidentSummary | None = None
+    children: list[IncidentSummary] = Field(default_factory=list)
+    outgoing: list[LinkRef] = Field(default_factory=list)
+    incoming: list[LinkRef] = Field(default_factory=list)
+
+
+class LinkIn(Strict):
+    kind: Literal["part_of", "duplicate_of", "caused_by", "related_to"] = Field(
+        description="part_of: this incident is a child of the other (a major incident)"
+    )
+    other_id: int = Field(ge=1, le=MAX_ID, description="The other incident's id")
+
+
 class IncidentOut(BaseModel):
     """The incident as the caller may read it: handlers, leadership and auditors the whole record,
     the requester their side of it (app/incidents/visibility.py)."""
@@ -156,6 +178,7 @@ class IncidentOut(BaseModel):
     open_tasks: list[TaskOut] = Field(default_factory=list)
     announcements: list[AnnouncementOut] = Field(default_factory=list)
     timeline: list[EntryOut] = Field(default_factory=list)
+    links: LinksOut | None = Field(default=None, description="Internal readers only")
 
 
 class Facts(BaseModel):

@@ -13,6 +13,7 @@ from app.alarms.models import ATTACHED, OPENED, REFUSED, RESOLVED, STORM_CHILD, 
 from app.alarms.service import AlarmService, alarms_of
 from app.comments.service import unread
 from app.incidents.service import PermissionDenied
+from app.links.service import children_ids
 from app.models import Incident
 from app.users import actor_of, create_user
 from tests.conftest import FAST_HASH
@@ -57,6 +58,7 @@ def test_a_storm_for_one_system_has_one_parent_and_the_rest_are_its_children(ala
     assert alarms.receive(desk_actor, alarm("later")).outcome == OPENED  # the window has passed
     with db.read() as session:
         assert len(alarms_of(session, parent.incident_id)) == 4  # the parent lists its children's alarms
+        assert children_ids(session, parent.incident_id) == sorted(child.incident_id for child in children)
 
 
 def test_a_resolved_alarm_adds_a_note_and_never_closes(alarms, actors, desk):

@@ -140,3 +140,17 @@ def test_work_notes_stay_internal_and_comments_reach_the_requester(api, desk):
     assert refused.status_code == 403
     empty = handler.post(f"/api/v1/incidents/{incident_id}/notes", json={"kind": "comment", "text": ""})
     assert empty.status_code == 422 and empty.json["errors"][0]["field"] == "text"
+
+
+def test_links_through_the_api_as_on_the_page(api, desk):
+    parent, child, other = (desk.register(registration("fault", complaints=20)) for _ in range(3))
+    handler = api("first_line")
+    made = handler.post(f"/api/v1/incidents/{child}/links", json={"kind": "part_of", "other_id": parent})
+    assert made.status_code == 201 and made.json["links"]["parent"]["id"] == parent
+    handler.post(f"/api/v1/incidents/{other}/links", json={"kind": "duplicate_of", "other_id": parent})
+    links = handler.get(f"/api/v1/incidents/{parent}").json["links"]
+    assert [c["id"] for c in links["children"]] == [child]
+    assert [(ref["kind"], ref["incident"]["id"]) for ref in links["incoming"]] == [("duplicate_of", other)]
+    again = handler.post(f"/api/v1/incidents/{child}/links", json={"kind": "related_to", "other_id": parent})
+    assert again.status_code == 422 and again.json["errors"][0]["field"] == "other"  # already linked
+    assert api("requester").get(f"/api/v1/incidents/{parent}").json["links"] is None
