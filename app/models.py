@@ -174,7 +174,9 @@ class Incident(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     ops_ticket: Mapped[str | None] = mapped_column(String(200), index=True)  # xxxIT平台工单号: the platform's ticket
 
-    process_version: Mapped[ProcessVersion] = relationship(lazy="joined")
+    # Not joined: a version's diagram and forms are ~120 KB, and an action or a page needs only the
+    # parsed model, cached by version id (versions.ModelCache.get_by_id).
+    process_version: Mapped[ProcessVersion] = relationship()
     open_tasks: Mapped[list[OpenTask]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="OpenTask.created_at"
     )

@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import User, UserSession
 
@@ -50,11 +50,16 @@ class Current:
 
 def current(session: Session, token: str, now: datetime) -> Current | None:
     """The live session of this token and its (active) user, or None: unknown, ended or expired."""
-    row = session.get(UserSession, _digest(token))
-    if row is None or now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > MAX_SESSION:
+    found = session.execute(  # one round trip for every request: the session, its user and the roles
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == _digest(token))
+        .options(joinedload(User.role_rows))
+    ).unique().first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > MAX_SESSION or not user.active:
         return None
     return Current(user, row.id, now - row.last_seen_at >= TOUCH_EVERY)
 

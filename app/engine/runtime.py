@@ -155,31 +155,28 @@ class Run:
         self.workflow.do_engine_steps(did_complete_task=_step_budget(MAX_STEPS))
 
     def ready_tasks(self) -> list[ReadyTask]:
-        return [
-            ReadyTask(
-                str(task.id),
-                task.task_spec.bpmn_id,
-                task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                self.model.lanes.get(task.task_spec.bpmn_id, ""),
-                task.data,
-                _boundary_timer_due(task),
-            )
-            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        ]
+        return [self._ready(task) for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
 
     def ready_task(self, task_id: str) -> ReadyTask:
-        for task in self.ready_tasks():
-            if task.id == task_id:
-                return task
-        raise EngineError(TASK_GONE)  # completed by someone else, or cancelled
+        return self._ready(self._task(task_id))
 
-    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+    def _ready(self, task: Any) -> ReadyTask:
+        spec = task.task_spec
+        name, lane = spec.bpmn_name or spec.bpmn_id, self.model.lanes.get(spec.bpmn_id, "")
+        return ReadyTask(str(task.id), spec.bpmn_id, name, lane, task.data, _boundary_timer_due(task))
+
+    def _task(self, task_id: str) -> Any:
+        """A ready user task by id; EngineError when it was completed by someone else, or cancelled."""
         try:
             task = self.workflow.get_task_from_id(UUID(task_id))
         except (TaskNotFoundException, ValueError):
             raise EngineError(TASK_GONE) from None
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise EngineError(TASK_GONE)
+        return task
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+        task = self._task(task_id)
         task.set_data(**data)
         task.run()
         self.advance()

@@ -18,7 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session, joinedload, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, forms, notifications
@@ -96,6 +96,7 @@ class _Unit:
     actor: Actor
     system_until: int  # events before this index came from timers, not from the actor
     stored: IncidentState | None  # the row the state was read from; None for a new incident
+    assignees: frozenset[int] = frozenset()  # who held the open tasks when it was loaded
 
 
 class IncidentService:
@@ -252,12 +253,14 @@ class IncidentService:
     def task_form(self, incident_id: int, task_id: str) -> TaskForm:
         """What a task page shows: the task's form and the data it starts from (reads one instance)."""
         with self.db.read() as session:
-            version_id = session.scalar(select(Incident.process_version_id).where(Incident.id == incident_id))
-            if version_id is None:
-                raise NotFound(N_("There is no such incident."))
-            run = Run.load(
-                self._model(session, version_id), state.text_of(session, incident_id), operations.Context(self.clock())
+            query = select(Incident.process_version_id, IncidentState.state).join(
+                IncidentState, IncidentState.incident_id == Incident.id
             )
+            found = session.execute(query.where(Incident.id == incident_id)).first()
+            if found is None:
+                raise NotFound(N_("There is no such incident."))
+            model = self._model(session, found.process_version_id)
+        run = Run.load(model, state.decode(found.state), operations.Context(self.clock()))
         try:
             task = run.ready_task(task_id)
         except EngineError as error:
@@ -269,6 +272,14 @@ class IncidentService:
         start = {name: raised_with[name] for name in schema.get("properties", {}) if name in raised_with}
         start = {**notifications.prefill(task.spec_id, task.data), **start}  # the fault notice, from the incident
         return TaskForm(task.id, task.spec_id, task.name, task.lane, schema, ui, start)
+
+    def submitted_form(self, task: OpenTask) -> TaskForm:
+        """The form a posted task is read against, from the version's parsed model without loading
+        the instance: completing it checks that the task is still ready, in the same transaction."""
+        with self.db.read() as session:  # no statement unless the version was never parsed here
+            model = self._model(session, task.incident.process_version_id)
+        schema, ui = model.form(task.spec_id)
+        return TaskForm(task.id, task.spec_id, task.name, task.lane, schema, ui, {})
 
     # ------------------------------------------------------------------ task assignment
 
@@ -353,8 +364,8 @@ class IncidentService:
     @contextmanager
     def _unit(self, actor: Actor, incident_id: int) -> Iterator[_Unit]:
         with self._transaction() as session:
-            incident = self._locked_incident(session, incident_id)
-            unit = self._load(session, incident, actor)
+            incident, stored = self._locked_with_state(session, incident_id)
+            unit = self._load(session, incident, actor, stored)
             yield unit
             self._save(unit)
 
@@ -366,6 +377,21 @@ class IncidentService:
             raise NotFound(N_("There is no such incident."))
         return incident
 
+    def _locked_with_state(self, session: Session, incident_id: int) -> tuple[Incident, IncidentState]:
+        """The incident row locked as in `_locked_incident`, with its engine state and open-task rows,
+        in one round trip."""
+        query = (
+            select(Incident, IncidentState)
+            .join(IncidentState, IncidentState.incident_id == Incident.id)
+            .options(NO_VERSION_ROW, joinedload(Incident.open_tasks))
+            .where(Incident.id == incident_id)
+            .with_for_update(of=Incident)
+        )
+        found = session.execute(query).unique().first()
+        if found is None:
+            raise NotFound(N_("There is no such incident."))
+        return found[0], found[1]
+
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         """A write transaction in which losing an optimistic-lock race is a Conflict for the user."""
@@ -375,12 +401,12 @@ class IncidentService:
         except StaleDataError:
             raise Conflict(N_("Someone else has just changed this incident. Reload the page and try again.")) from None
 
-    def _load(self, session: Session, incident: Incident, actor: Actor) -> _Unit:
+    def _load(self, session: Session, incident: Incident, actor: Actor, stored: IncidentState | None = None) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings)
-        stored = state.read(session, incident.id)
+        stored = stored or state.read(session, incident.id)
         run = Run.load(self._model(session, incident.process_version_id), state.decode(stored.state), ctx)
         self._engine(run.advance)  # timers that fell due fire before anything else happens
-        return _Unit(session, incident, run, ctx, actor, system_until=len(ctx.events), stored=stored)
+        return _Unit(session, incident, run, ctx, actor, len(ctx.events), stored, _assignees(incident))
 
     def _model(self, session: Session, version_id: int) -> ProcessModel:
         return self.models.get_by_id(session, version_id)
@@ -466,7 +492,8 @@ class IncidentService:
             state.write(session, unit.stored, incident.id, unit.run.dump())
             incident.next_timer_due = unit.run.next_timer_due()
             incident.updated_at = now
-            assignments.summarize(session, incident)
+            if _assignees(incident) != unit.assignees:  # the list column changes only with them
+                assignments.summarize(session, incident)
         audit.append_all(session, entries)
         session.flush()
         notifications.emit(session, incident, unit.ctx.events, actor=unit.actor, now=now, removed=removed)
@@ -530,6 +557,10 @@ class IncidentService:
             audit.append(
                 session, kind="engine_error", actor=SYSTEM, at=now, data={"error": message}, incident_id=incident_id
             )
+
+
+def _assignees(incident: Incident) -> frozenset[int]:
+    return frozenset(task.assignee_id for task in incident.open_tasks if task.assignee_id)
 
 
 def _reason(error: ValueError) -> Message | str:

@@ -173,10 +173,11 @@ def export_json():
 
 
 def _history_or_404(incident_id: int) -> History:
-    with database().read() as session:  # the version (with its diagram) is joined in
+    with database().read() as session:
         history = load_history(session, incident_id)
-    if history is None:
-        abort(404)
+        if history is None:
+            abort(404)
+        session.refresh(history.view.incident, ["process_version"])  # its diagram is drawn on the page
     return history
 
 

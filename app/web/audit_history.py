@@ -295,7 +295,7 @@ def load_history(session: Session, incident_id: int) -> History | None:
     ids = _user_ids(events, datas)
     users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
     check = integrity(session, incident_id)
-    describer = Describer(version_model(view.incident.process_version), users)
+    describer = Describer(version_model(session, view.incident.process_version_id), users)
     entries = []
     for event, data in zip(events, datas, strict=True):
         details, reasons = describer.describe(event, data)

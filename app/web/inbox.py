@@ -55,13 +55,14 @@ def task(incident_id: int, task_id: str):
     actor = current_actor()
     if not permissions.may_work(actor, row, incident) and not _may_see():
         abort(403)
-    form = incident_service().task_form(incident_id, row.id)
+    posted = request.method == "POST" and status == 200
+    form = incident_service().submitted_form(row) if posted else incident_service().task_form(incident_id, row.id)
     requester_side = visibility.audience(actor, incident) == visibility.REQUESTER_SIDE
     schema, ui = visibility.requester_form(form.schema, form.ui) if requester_side else (form.schema, form.ui)
     data, errors = form.data, {}
     if request.method == "POST":
         data = formrender.read_submission(schema, request.form)
-        if status == 200:
+        if posted:
             try:
                 incident_service().complete_task(actor, incident_id, row.id, data)
             except InvalidInput as error:

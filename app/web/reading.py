@@ -20,7 +20,7 @@ from app.incidents.answers import CHOICE, NUMBER, TIME, YES_NO, Answer
 from app.incidents.permissions import HANDLER_ROLES
 from app.links import service as relations
 from app.messages import N_, Message
-from app.models import ProcessVersion, User
+from app.models import User
 from app.web import incident_service, labels, queries
 from app.web.i18n import content, translate
 from app.web.timefmt import local
@@ -60,12 +60,13 @@ class Reading:
         return self.audience == visibility.INTERNAL
 
 
-def version_model(version: ProcessVersion) -> ProcessModel | None:
-    """The parsed model of the version an incident runs on (parsed once per version)."""
+def version_model(session: Session, version_id: int) -> ProcessModel | None:
+    """The parsed model of the version an incident runs on (parsed once per version; its row is
+    read only then)."""
     try:
-        return incident_service().models.get(version)
+        return incident_service().models.get_by_id(session, version_id)
     except Exception:  # a version this code can no longer parse: labels fall back to the raw keys
-        current_app.logger.exception("process version %s could not be loaded", version.id)
+        current_app.logger.exception("process version %s could not be loaded", version_id)
         return None
 
 
@@ -77,7 +78,7 @@ def read(session: Session, incident_id: int, actor: Actor, category: str | None 
     audience = visibility.audience(actor, view.incident)
     if audience is None:
         return None
-    model = version_model(view.incident.process_version)
+    model = version_model(session, view.incident.process_version_id)
     requester_id = view.incident.requester_id
     entries = timeline.build(view.timeline, model, audience, requester_id)
     counts = {name: sum(1 for entry in entries if entry.category == name) for name in timeline.CATEGORIES}

@@ -10,6 +10,7 @@ def test_lists_and_the_incident_page_never_read_the_state(desk, db, as_role):
     incident_id = desk.register(registration(complaints=20))
     handler = as_role("service_desk")
     manager = as_role("incident_manager")
+    handler.get(f"/incidents/{incident_id}")  # the first reading of a version parses it
     with statements() as sent:
         pages = [
             handler.get("/inbox"),
@@ -20,9 +21,10 @@ def test_lists_and_the_incident_page_never_read_the_state(desk, db, as_role):
     assert [page.status_code for page in pages] == [200, 200, 200, 200]
     assert "计费接口超时" in pages[0].get_data(as_text=True)
     assert touching(sent, "SELECT", "incident_states") == []
+    assert touching(sent, "SELECT", "process_versions") == []  # an incident row comes without its diagram
 
 
-def test_the_task_page_reads_the_state_once(desk, db, as_role):
+def test_the_task_page_reads_the_state_once_and_never_the_version_row(desk, db, as_role):
     incident_id = desk.register(registration(complaints=20))
     task = desk.task(incident_id, "initial_support")
     handler = as_role("service_desk")
@@ -31,3 +33,20 @@ def test_the_task_page_reads_the_state_once(desk, db, as_role):
         page = handler.get(f"/tasks/{incident_id}/{task.id}")
     assert page.status_code == 200 and "初始支持" in page.get_data(as_text=True)
     assert len(touching(sent, "SELECT", "incident_states")) == 1
+    assert touching(sent, "SELECT", "process_versions") == []  # its parsed model is cached by id
+
+
+def test_posting_a_task_reads_the_state_once_and_never_the_version_row(desk, db, as_role):
+    incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    handler = as_role("service_desk")
+    handler.get(f"/tasks/{incident_id}/{task.id}")
+    form = {"spec_id": "initial_support", "handling.outcome": "pass_on", "handling.next_stage": "first_line"}
+    with statements() as sent:
+        response = handler.post(f"/tasks/{incident_id}/{task.id}", form)
+    assert response.status_code == 302
+    assert len(touching(sent, "SELECT", "incident_states")) == 1  # in the action, not again to read the form
+    assert touching(sent, "SELECT", "process_versions") == []
+    assert len(sent) <= 16, "\n".join(sent)  # the session, the task, the action (docs/engine-state.md)
+    page = handler.get(response.location).get_data(as_text=True)
+    assert "一线尝试解决" in page
