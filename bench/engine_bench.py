@@ -31,6 +31,7 @@ from app.models import Incident, OpenTask
 from app.process import versions
 from app.users import actor_of, create_user
 
+AUDIT_KEY = b"bench-audit-key"  # the audit log's HMAC key (app/audit)
 TIMINGS: dict[str, list[float]] = defaultdict(list)
 # freezegun swaps module attributes that are the real clock functions; kept in a tuple, the stopwatch runs.
 STOPWATCH = (real_perf_counter,)
@@ -70,7 +71,7 @@ def size(db: Database, incident_id: int) -> int:
 
 def run(incidents: int, url: str) -> None:
     migrate.upgrade(url)
-    db = Database(url)
+    db = Database(url, audit_key=AUDIT_KEY)
     with db.transaction() as session:
         versions.publish_bundled_if_none(session, SYSTEM)
         people = {role: actor_of(create_user(session, role, "password123", [role], hash_method="pbkdf2:sha256:1"))

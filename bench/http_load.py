@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -25,7 +26,7 @@ from app.db import Database
 from app.incidents.service import IncidentService
 from app.models import OpenTask
 from app.users import actor_of, create_user
-from bench.action_cost import PATH, REGISTRATION
+from bench.action_cost import AUDIT_KEY, PATH, REGISTRATION
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
@@ -43,7 +44,7 @@ def prepare(url: str, clients: int, per_client: int) -> tuple[Database, list[lis
     """A migrated database, one account per client (first line and requester of its incidents), and
     `per_client` incidents each, waiting at first-line handling."""
     migrate.upgrade(url)
-    db = Database(url)
+    db = Database(url, audit_key=AUDIT_KEY)
     service = IncidentService(db)
     with db.transaction() as session:
         versions.publish_bundled_if_none(session, SYSTEM)
@@ -79,7 +80,8 @@ def free_port() -> int:
 
 def serve(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
     """gunicorn on 127.0.0.1:`port` running wsgi:app against `url`; returns once it answers."""
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", PASSWORD_HASH_METHOD=FAST_HASH)
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", PASSWORD_HASH_METHOD=FAST_HASH,
+               AUDIT_HMAC_KEY=AUDIT_KEY.decode(), AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-checkpoints-"))
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)

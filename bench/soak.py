@@ -22,13 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app runs from the checkout
 
 from app.db import Database  # noqa: E402
+from bench.action_cost import AUDIT_KEY  # noqa: E402
 from bench.http_load import NEXT, Client, free_port, next_task, prepare, rss_mb, serve, stop, worker_pids  # noqa: E402
 
 
 def client_worker(args: tuple) -> int:
     port, username, incidents, url, deadline = args
     client = Client(port, username)
-    db = Database(url)
+    db = Database(url, audit_key=AUDIT_KEY)
     specs = {incident_id: next_task(db, incident_id)[1] for incident_id in incidents}
     db.dispose()
     done = 0

@@ -30,7 +30,14 @@ from app.db import Database  # noqa: E402
 from app.engine import model as process_model  # noqa: E402
 from app.forms import read_form_files  # noqa: E402
 from app.incidents.service import IncidentService  # noqa: E402
-from bench.action_cost import PATH, REGISTRATION, REJECTED, RESOLVED, Bare  # noqa: E402
+from bench.action_cost import (  # noqa: E402
+    AUDIT_KEY,  # noqa: E402
+    PATH,
+    REGISTRATION,
+    REJECTED,
+    RESOLVED,
+    Bare,
+)
 from bench.http_load import NEXT, Client, free_port, next_task, prepare, serve, stop  # noqa: E402
 
 BARE_DATA = {"first_line_handling": RESOLVED, "confirm_resolution": REJECTED}
@@ -68,7 +75,7 @@ def bare_rate(stock: bool, seconds: float) -> float:
 def client_worker(args: tuple) -> int:
     port, username, incidents, url, post_only, start_at, seconds = args
     client = Client(port, username)
-    db = Database(url)
+    db = Database(url, audit_key=AUDIT_KEY)
     spec = {incident_id: next_task(db, incident_id)[1] for incident_id in incidents}  # where earlier runs left them
     while time.time() < start_at:  # every client starts together, signed in already
         time.sleep(0.01)
