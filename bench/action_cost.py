@@ -32,15 +32,16 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from app import forms, migrate, versions  # noqa: E402
+from app import forms, migrate  # noqa: E402
 from app.audit import SYSTEM  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.engine import operations  # noqa: E402
 from app.engine.runtime import SERIALIZER, Run  # noqa: E402
 from app.engine.script_engine import SafeScriptEngine  # noqa: E402
 from app.incidents import state  # noqa: E402
-from app.incidents.service import IncidentService  # noqa: E402
+from app.incidents.service import IncidentService
 from app.models import OpenTask, utcnow  # noqa: E402
+from app.process import versions  # noqa: E402
 from app.users import actor_of, create_user  # noqa: E402
 
 AUDIT_KEY = b"bench-audit-key"  # the audit log's HMAC key (app/audit); the server gets it too

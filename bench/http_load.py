@@ -20,11 +20,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from app import migrate, versions
+from app import migrate
 from app.audit import SYSTEM
 from app.db import Database
 from app.incidents.service import IncidentService
 from app.models import OpenTask
+from app.process import versions
 from app.users import actor_of, create_user
 from bench.action_cost import AUDIT_KEY, PATH, REGISTRATION
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app runs from the checkout
 
-from app import forms, versions  # noqa: E402
+from app import forms  # noqa: E402
 from app.db import Database  # noqa: E402
-from app.engine import model as process_model  # noqa: E402
 from app.forms import read_form_files  # noqa: E402
 from app.incidents.service import IncidentService  # noqa: E402
+from app.process import validation, versions  # noqa: E402
 from bench.action_cost import (  # noqa: E402
     AUDIT_KEY,  # noqa: E402
     PATH,
@@ -49,7 +49,7 @@ BARE_ROUND = 10  # completions on one bare instance before a fresh one: unpruned
 def bare_worker(args: tuple[bool, float]) -> float:
     """Completions per second of one process of bare engine, over `seconds` of its own time."""
     stock, seconds = args
-    model = process_model.load(versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files())
+    model = validation.load(versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files())
     data = {spec: forms.validate(model.form(spec)[0], value) for spec, value in BARE_DATA.items()}
     registration = forms.validate(model.form("register_incident")[0], REGISTRATION)
     pass_on = forms.validate(model.form("initial_support")[0], PATH[0][2])
