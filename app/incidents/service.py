@@ -18,7 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, raiseload
+from sqlalchemy.orm import Session, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, forms, notifications
@@ -378,16 +378,21 @@ class IncidentService:
         return incident
 
     def _locked_with_state(self, session: Session, incident_id: int) -> tuple[Incident, IncidentState]:
-        """The incident row locked as in `_locked_incident`, with its engine state and open-task rows,
-        in one round trip."""
+        """The incident row locked as in `_locked_incident`, with its engine state, in one round trip.
+
+        Both rows are locked: a writer that waited for the lock then reads the rows as the previous
+        writer left them (PostgreSQL re-reads only the locked rows of a join once the lock is granted;
+        an unlocked state row would come from before that commit, and the action would be applied
+        twice). The open-task rows are read by the next statement, after the lock, for the same reason.
+        """
         query = (
             select(Incident, IncidentState)
             .join(IncidentState, IncidentState.incident_id == Incident.id)
-            .options(NO_VERSION_ROW, joinedload(Incident.open_tasks))
+            .options(NO_VERSION_ROW)
             .where(Incident.id == incident_id)
-            .with_for_update(of=Incident)
+            .with_for_update(of=(Incident, IncidentState))
         )
-        found = session.execute(query).unique().first()
+        found = session.execute(query).first()
         if found is None:
             raise NotFound(N_("There is no such incident."))
         return found[0], found[1]
