@@ -29,6 +29,7 @@ DEFAULTS = {
     "METRICS_TOKEN": "",  # empty: /metrics answers only to this machine; else to "Authorization: Bearer <token>"
     "HEARTBEAT_MAX_AGE_SECONDS": 120,  # /readyz: a worker silent for longer is not there
     "READYZ_WORKERS": True,  # /readyz also needs a fresh timer-worker heartbeat
+    "LIVE_POLL_SECONDS": 15,  # how often an open page asks whether it changed (docs/live.md)
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app: the client's address is read from X-Forwarded-For
     # Notifications (docs/notifications.md): none is needed to start; e-mail goes to instance/mail without SMTP_HOST.
     "BASE_URL": "http://127.0.0.1:5000",  # links in notifications point here

@@ -49,6 +49,59 @@
     }
     window.setInterval(poll, every);
   });
+  // Live views (docs/live.md): ask a cheap "changed since" answer every few seconds while the page is
+  // in view; on a change, redraw the page's live regions from a fresh copy of the page, unless someone
+  // is writing in one (then say that the page has changed, with a link to show it).
+  function poll(url, seconds, answered) {
+    function ask() {
+      if (document.hidden) { return; }
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) { if (answer) { answered(answer); } })
+        .catch(function () {});
+    }
+    setInterval(ask, Math.max(2, seconds || 15) * 1000);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { ask(); } });
+  }
+  function writing(region) {
+    var active = document.activeElement;
+    if (active && region.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) { return true; }
+    return Array.prototype.some.call(region.querySelectorAll("textarea, input[type=text], input[type=search], input[type=file]"),
+      function (field) { return field.value !== ""; });
+  }
+  var badge = document.querySelector("[data-live-badge]");
+  if (badge) {
+    poll(badge.getAttribute("data-live-badge"), +badge.getAttribute("data-poll"), function (answer) {
+      document.querySelectorAll("[data-count]").forEach(function (count) {
+        count.textContent = answer.count;
+        count.hidden = !answer.count;
+      });
+    });
+  }
+  var live = document.querySelector("[data-live]");
+  if (live && window.DOMParser) {
+    var seen = live.getAttribute("data-live-version");
+    var notice = document.querySelector("[data-live-notice]");
+    poll(live.getAttribute("data-live"), +live.getAttribute("data-poll"), function (answer) {
+      if (answer.version === seen) { return; }
+      fetch(location.href, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var held = false;
+          document.querySelectorAll("[data-live-region]").forEach(function (region) {
+            var next = fresh.getElementById(region.id);
+            if (!next) { return; }
+            if (writing(region)) { held = true; } else { region.innerHTML = next.innerHTML; }
+          });
+          if (held && notice) { notice.hidden = false; } else { seen = answer.version; }
+          live.setAttribute("data-live-seen", seen);
+        })
+        .catch(function () {});
+    });
+  }
+
   // Language switch submits on change.
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });

@@ -40,6 +40,7 @@ def init_web(app: Flask) -> None:
     from app.comments import web as comments
     from app.imports import web as imports
     from app.links import web as links
+    from app.live import web as live
     from app.notifications import web as notifications
     from app.process import web as process
     from app.process import web_migration, web_review  # noqa: F401 — their routes are on the process blueprint
@@ -50,9 +51,10 @@ def init_web(app: Flask) -> None:
     attachments.init(app)
     links.init(app)
     search.init(app)
+    live.init(app)
 
     areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
-    for module in (*areas, imports, links, search, admin):
+    for module in (*areas, imports, links, search, live, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(notifications.bp)
     app.jinja_env.globals["navigation"] = navigation

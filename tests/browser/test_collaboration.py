@@ -178,3 +178,37 @@ def test_search_and_similar_incidents_while_registering(open_as, live_server, de
     expect(hit.locator("mark")).to_have_text("同步进程")
     hit.get_by_role("link", name=number(existing)).click()
     expect(handler.get_by_test_id("timeline")).to_contain_text("怀疑是余额同步进程挂起")
+
+
+def test_pages_follow_changes_without_a_reload(app, open_as, live_server, desk, actors):
+    from app.comments import service as comments
+    from app.comments.models import COMMENT, WORK_NOTE
+    from tests.driver import registration
+
+    app.config["LIVE_POLL_SECONDS"] = 2
+    incident_id = desk.register(registration())
+    requester = open_as("requester")
+    requester.goto(f"{live_server}/incidents/{incident_id}")
+    manager = open_as("incident_manager")
+    manager.goto(f"{live_server}/manager/")
+    leader = open_as("leadership")
+    leader.goto(f"{live_server}/overview/")
+    for page in (requester, manager, leader):
+        page.evaluate("window.stayed = true")  # gone if the page were reloaded
+    expect(manager.locator("[data-live-badge] [data-count]")).to_be_hidden()  # nothing for them yet
+
+    comments.add(desk.service, actors["service_desk"], incident_id, COMMENT, "工程师已出发")
+    comments.add(desk.service, actors["service_desk"], incident_id, WORK_NOTE, "@incident_manager 可能要升级")
+    desk.service.add_facts(actors["incident_manager"], incident_id, {"note": "影响扩大", "designated_emergency": True})
+    second = desk.register({"incident": {"title": "新的短信网关告警", "description": "失败率升高", "source": "hotline"},
+                            "facts": {"type": "request"}, "on_spot": {"solved": False}})  # fmt: skip
+
+    expect(requester.get_by_test_id("timeline")).to_contain_text("工程师已出发", timeout=15_000)
+    expect(requester.locator("body")).not_to_contain_text("可能要升级")
+    # the mention, and the emergency's coordination step
+    expect(manager.locator("[data-live-badge] [data-count]")).to_have_text("2", timeout=15_000)
+    expect(manager.get_by_test_id("emergencies")).to_contain_text("计费接口超时", timeout=15_000)
+    expect(leader.get_by_test_id("today")).to_contain_text("新的短信网关告警", timeout=15_000)
+    for page in (requester, manager, leader):
+        assert page.evaluate("window.stayed === true")
+    assert second

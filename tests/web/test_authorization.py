@@ -74,6 +74,7 @@ RULES: dict[str, Callable[[str], str | None]] = {
     "auth.password": signed_in,
     "home.index": signed_in,
     "incidents.detail": incident_page,
+    "live.incident": incident_page,
     "inbox.task": task_page,
     "inbox.claim": task_action,
     "inbox.release": task_action,

@@ -1,0 +1,34 @@
+"""What a page's "version" is: a short token that changes when what the page shows may have changed.
+Each is one indexed query. Every change to an incident is an audit row, so the newest audit row of
+the incident (or of any incident) tells whether its page is stale."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit import Actor
+from app.comments import service as mentions
+from app.incidents import visibility
+from app.models import AuditEvent
+from app.web import queries
+
+
+def incident_version(session: Session, incident_id: int, audience: str) -> str:
+    """The newest audit row of the incident this reader would see an entry of (the requester: only
+    requester-side kinds, so nothing internal even shows as a change)."""
+    query = select(func.max(AuditEvent.id)).where(AuditEvent.incident_id == incident_id)
+    if audience != visibility.INTERNAL:
+        query = query.where(AuditEvent.kind.in_(list(visibility.REQUESTER_EVENTS)))
+    return str(session.scalar(query) or 0)
+
+
+def incidents_version(session: Session) -> str:
+    """Any change to any incident: the console and the overview show many."""
+    query = select(func.max(AuditEvent.id)).where(AuditEvent.incident_id.is_not(None))
+    return str(session.scalar(query) or 0)
+
+
+def badge(session: Session, actor: Actor) -> int:
+    """The menu's count: open tasks one may work, and mentions not yet read."""
+    return queries.inbox_count(session, actor) + mentions.unread_count(session, actor.user_id)
