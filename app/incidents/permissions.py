@@ -61,5 +61,10 @@ def may_withdraw(actor: Actor, incident: Incident) -> bool:
     return own and incident.status == "new"
 
 
+def may_close_duplicate(actor: Actor, incident: Incident) -> bool:
+    """The service desk or the incident manager, on an incident not resolved yet."""
+    return bool(actor.roles & {SERVICE_DESK, INCIDENT_MANAGER}) and incident.status in ("new", "open")
+
+
 def may_handle(actor: Actor) -> bool:
     return bool(actor.roles & HANDLER_ROLES)

@@ -21,6 +21,7 @@ TRANSFERRED = "transferred"
 STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, CLOSED, TRANSFERRED)  # in the order an incident passes them
 ACTIVE_STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED)
 WITHDRAWN = "withdrawn"  # the closure code of an incident its requester took back before registration
+DUPLICATE = "duplicate"  # the closure code of an incident closed as a duplicate of another
 CONFIRMATION = "confirmation"  # the variable of 确认解决结果 (the contract with the diagram)
 
 
@@ -103,6 +104,8 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.status, incident.closure_code, incident.closed_at = CLOSED, data["code"], now
     elif kind == "withdrawn":  # closed before registration; it never had a deadline
         incident.status, incident.closure_code, incident.closed_at = CLOSED, WITHDRAWN, now
+    elif kind == "closed_as_duplicate":
+        incident.status, incident.closure_code, incident.closed_at = CLOSED, DUPLICATE, now
 
 
 def _follow_version(row: OpenTask, task: ReadyTask) -> None:

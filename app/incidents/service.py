@@ -198,12 +198,30 @@ class IncidentService:
                              data={"before": before, "after": ticket}, incident_id=incident_id)  # fmt: skip
 
     def withdraw(self, actor: Actor, incident_id: int, reason: str) -> None:
-        """The requester takes back an incident the service desk has not registered yet: the instance
-        ends, the registration task goes, and the incident is closed as withdrawn."""
+        """The requester takes back an incident the service desk has not registered yet."""
+        refusal = N_("Only the requester can withdraw an incident, before it is registered.")
+        self._end(actor, incident_id, permissions.may_withdraw, refusal, "withdrawn", reason=reason.strip())
+
+    def close_as_duplicate(self, actor: Actor, incident_id: int, original_id: int, original: str) -> None:
+        """The service desk or the incident manager closes an incident that reports what another does."""
+        refusal = N_("Only the service desk or the incident manager closes an open incident as a duplicate.")
+        self._end(actor, incident_id, permissions.may_close_duplicate, refusal, "closed_as_duplicate",
+                  original_id=original_id, original=original)  # fmt: skip
+
+    def _end(
+        self,
+        actor: Actor,
+        incident_id: int,
+        allowed: Callable[[Actor, Incident], bool],
+        refusal: str,
+        kind: str,
+        **data: Any,
+    ) -> None:
+        """End the instance where it stands: its tasks go (audited withdrawals), the incident is closed."""
         with self._unit(actor, incident_id) as unit:
-            if not permissions.may_withdraw(actor, unit.incident):
-                raise PermissionDenied(N_("Only the requester can withdraw an incident, before it is registered."))
-            unit.ctx.emit("withdrawn", reason=reason.strip())
+            if not allowed(actor, unit.incident):
+                raise PermissionDenied(refusal)
+            unit.ctx.emit(kind, **data)
             unit.run.cancel()
 
     def fire_due_timers(self, limit: int = 100) -> int:

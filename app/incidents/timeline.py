@@ -40,6 +40,7 @@ KINDS: Mapping[str, str] = {
     "work_note_added": WORK,
     "comment_added": WORK,
     "withdrawn": WORK,
+    "closed_as_duplicate": WORK,
     "attachment_added": WORK,
     "classified": CLASSIFICATION,
     "reclassified": CLASSIFICATION,

@@ -41,6 +41,7 @@ REQUESTER_EVENTS: Mapping[str, tuple[str, ...]] = {
     "closed": ("code",),
     "task_completed": ("spec_id", "data"),  # their own answers only: see `requester_sees_answer`
     "withdrawn": ("reason",),
+    "closed_as_duplicate": (),  # that it was, not of which incident (someone else's, perhaps)
     "comment_added": ("text",),  # a comment, theirs or a handler's; never a work note (`work_note_added`)
     "attachment_added": ("attachment_id", "filename", "content_type", "size", "side"),  # requester-side ones only
 }

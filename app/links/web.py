@@ -72,4 +72,4 @@ def resolve_children(incident_id: int):
         parent = queries.incident_view(session, incident_id).incident
     title = _("Resolve the child incidents with the solution of %(number)s", number=parent.number)
     back = url_for("incidents.detail", incident_id=incident_id)
-    return render_template("links/results.html", title=title, results=results, back=back)
+    return render_template("bulk/results.html", title=title, results=results, back=back)

@@ -36,10 +36,12 @@ from app.reports.filters import (
 )
 
 _STATE_KINDS = (
-    "started", "classified", "reclassified", "dispatched", "resolved", "reopened", "transferred", "closed", "withdrawn"
+    "started", "classified", "reclassified", "dispatched", "resolved", "reopened", "transferred", "closed", "withdrawn",
+    "closed_as_duplicate",
 )  # fmt: skip
 _OPEN_AFTER = {
-    "started": True, "resolved": False, "reopened": True, "transferred": False, "closed": False, "withdrawn": False
+    "started": True, "resolved": False, "reopened": True, "transferred": False, "closed": False, "withdrawn": False,
+    "closed_as_duplicate": False,
 }  # fmt: skip
 
 

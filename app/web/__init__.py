@@ -37,6 +37,7 @@ def init_web(app: Flask) -> None:
     timefmt.init(app)
     labels.init(app)
     from app.attachments import web as attachments
+    from app.bulk import web as bulk
     from app.comments import web as comments
     from app.imports import web as imports
     from app.links import web as links
@@ -54,7 +55,7 @@ def init_web(app: Flask) -> None:
     live.init(app)
 
     areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
-    for module in (*areas, imports, links, search, live, admin):
+    for module in (*areas, imports, links, search, live, bulk, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(notifications.bp)
     app.jinja_env.globals["navigation"] = navigation

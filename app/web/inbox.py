@@ -32,7 +32,9 @@ def index():
     with database().read() as session:
         tasks = queries.inbox(session, actor, filters)
         mentioned = mentions.unread(session, actor.user_id)
-    return render_template("inbox/index.html", tasks=tasks, filters=filters, mentioned=mentioned)
+        colleagues = queries.assignable_users(session, HANDLERS)
+    return render_template("inbox/index.html", tasks=tasks, filters=filters, mentioned=mentioned,
+                           colleagues=colleagues)  # fmt: skip
 
 
 @bp.route("/tasks/<int:incident_id>/<task_id>", methods=["GET", "POST"])

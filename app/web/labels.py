@@ -26,7 +26,6 @@ STATUSES = {
     "confirmed": N_("Confirmed, awaiting closure"),
     "closed": N_("Closed"),
     "transferred": N_("Transferred to the defect/requirement process"),
-    "withdrawn": N_("Withdrawn by the requester"),
 }
 STAGES = {
     "registration": N_("Registration"),
@@ -69,6 +68,7 @@ CLOSURE_CODES = {
     "workaround": N_("Workaround"),
     "transferred": N_("Transferred to the defect/requirement process"),
     "withdrawn": N_("Withdrawn by the requester"),
+    "duplicate": N_("Closed as a duplicate"),
 }
 CHANGE_KINDS = {"defect": N_("Defect process"), "requirement": N_("Requirement process")}
 
@@ -108,6 +108,7 @@ EVENTS = {
     "task_assigned": N_("Task assigned"),
     "task_withdrawn": N_("Task withdrawn"),
     "withdrawn": N_("Withdrawn by the requester"),
+    "closed_as_duplicate": N_("Closed as a duplicate"),
     "work_note_added": N_("Work note"),
     "comment_added": N_("Comment on the incident"),
     "attachment_added": N_("File attached"),

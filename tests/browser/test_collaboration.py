@@ -212,3 +212,36 @@ def test_pages_follow_changes_without_a_reload(app, open_as, live_server, desk, 
     for page in (requester, manager, leader):
         assert page.evaluate("window.stayed === true")
     assert second
+
+
+def test_bulk_actions_from_the_inbox_and_the_list(open_as, live_server, desk, actors):
+    from tests.driver import number, registration
+
+    storm = [desk.register(registration()) for _ in range(3)]
+    parent = storm[0]
+    handler = open_as("service_desk")
+    handler.goto(f"{live_server}/inbox")
+    for child in storm:  # the parent too: it is refused, with the reason
+        handler.get_by_label(f"选择 {number(child)}").check()
+    bulk = handler.get_by_test_id("bulk")
+    bulk.locator("summary").click()
+    bulk.get_by_label("关联到重大事件").check()
+    bulk.get_by_label("重大事件编号").fill(number(parent))
+    bulk.get_by_role("button", name="应用到所选事件").click()
+    expect(handler.get_by_test_id("summary-line")).to_have_text("3 个中已完成 2 个。")
+    refused = handler.get_by_test_id("result").filter(has_text=number(parent))
+    expect(refused).to_contain_text("事件不能关联到自身。")
+
+    duplicates = [desk.register(registration()) for _ in range(2)]
+    handler.goto(f"{live_server}/incidents/")
+    for duplicate in duplicates:
+        handler.get_by_label(f"选择 {number(duplicate)}").check()
+    bulk = handler.get_by_test_id("bulk")
+    bulk.locator("summary").click()
+    bulk.get_by_label("作为重复事件关闭，原事件").check()
+    bulk.get_by_label("原事件编号").fill(number(parent))
+    bulk.get_by_role("button", name="应用到所选事件").click()
+    expect(handler.get_by_test_id("summary-line")).to_have_text("2 个中已完成 2 个。")
+    handler.get_by_role("link", name=number(duplicates[0])).click()
+    expect(handler.get_by_test_id("summary")).to_contain_text("作为重复事件关闭")
+    expect(handler.get_by_test_id("links")).to_contain_text(f"重复于 {number(parent)}")
