@@ -195,7 +195,7 @@ def test_pages_follow_changes_without_a_reload(app, open_as, live_server, desk, 
     leader.goto(f"{live_server}/overview/")
     for page in (requester, manager, leader):
         page.evaluate("window.stayed = true")  # gone if the page were reloaded
-    expect(manager.locator("[data-live-badge] [data-count]")).to_be_hidden()  # nothing for them yet
+    expect(manager.locator(".mainnav [data-count]")).to_be_hidden()  # nothing for them yet
 
     comments.add(desk.service, actors["service_desk"], incident_id, COMMENT, "工程师已出发")
     comments.add(desk.service, actors["service_desk"], incident_id, WORK_NOTE, "@incident_manager 可能要升级")
@@ -206,7 +206,7 @@ def test_pages_follow_changes_without_a_reload(app, open_as, live_server, desk, 
     expect(requester.get_by_test_id("timeline")).to_contain_text("工程师已出发", timeout=15_000)
     expect(requester.locator("body")).not_to_contain_text("可能要升级")
     # the mention, and the emergency's coordination step
-    expect(manager.locator("[data-live-badge] [data-count]")).to_have_text("2", timeout=15_000)
+    expect(manager.locator(".mainnav [data-count]")).to_have_text("2", timeout=15_000)
     expect(manager.get_by_test_id("emergencies")).to_contain_text("计费接口超时", timeout=15_000)
     expect(leader.get_by_test_id("today")).to_contain_text("新的短信网关告警", timeout=15_000)
     for page in (requester, manager, leader):

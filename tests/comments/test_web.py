@@ -97,11 +97,12 @@ def test_a_mention_shows_the_incident_in_the_inbox_until_marked_read(desk, as_ro
     page = manager.get("/inbox").get_data(as_text=True)
     assert 'data-testid="mentioned"' in page and "被提及" in page and "@incident_manager 请关注" in page
     mention_id = re.search(r'name="mention" value="(\d+)"', page).group(1)
-    assert '我的任务 <span class="count" data-count>1</span>' in page  # no task of theirs: the mention
+    badge = '<span class="count" data-count data-live-badge="/live/badge" data-poll="15">1</span>'
+    assert f"我的任务 {badge}" in page  # no task of theirs: the mention
     as_role("first_line").post("/mentions/read", {"mention": mention_id})  # not theirs: nothing happens
     assert "@incident_manager 请关注" in manager.get("/inbox").get_data(as_text=True)
     manager.post("/mentions/read", {"mention": mention_id})
     page = manager.get("/inbox").get_data(as_text=True)
-    assert 'data-testid="mentioned"' not in page and '<span class="count" data-count hidden>0</span>' in page
+    assert 'data-testid="mentioned"' not in page and '<span class="count" data-count hidden data-live-badge=' in page
     timeline = text_of(manager.get(f"/incidents/{incident_id}"))
     assert "提及我的: @incident_manager user" in timeline or "提及我的：@incident_manager user" in timeline

@@ -115,7 +115,7 @@ def test_the_menu_badge_counts_the_inbox(desk, as_role):
         desk.register(registration(complaints=20))
     client = as_role("service_desk")
     page = client.get("/inbox?type=fault").get_data(as_text=True)
-    assert '<span class="count" data-count>3</span>' in page  # the live badge (docs/live.md)
+    assert 'data-poll="15">3</span>' in page  # the live badge (docs/live.md)
     assert page.count('href="/tasks/') == 3
     assert client.get("/inbox?type=request").get_data(as_text=True).count('href="/tasks/') == 0
 
