@@ -193,6 +193,11 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
         # many complaints expected: urgency high, an emergency
         story(0.5).register("话费查询接口大量报错", "fault",
                             {"complaints": 60, "vp_complaint": True, "complaint_surge_expected": True}, system="查询")
+        # resolved before the fault notification was made: it stays with the manager, who waives it with a reason
+        (story(0.7).register("营业厅缴费页面短暂报错", "fault", {"affected_users": 60_000}, system="缴费")
+            .then(0.1, "wangfang", "initial_support", _solve("重启缴费前置服务"))
+            .then(0.1, "sunli", "notify_fault", {"notification": {
+                "outcome": "waived", "waiver_reason": "故障 10 分钟内恢复，营业厅已知悉，无需对外通报"}}))
         # core business impact not sure: medium, listed in the incident manager's console to confirm
         (story(0.3).register("部分地市缴费到账延迟", "fault", {"affected_users": 3000, "core_business_impact": "unknown"},
                              system="充值")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app import audit
 from app.audit import audit_key
 from app.audit.verification import verify
 from app.demo import ACCOUNTS, DEMO_PASSWORD
@@ -36,6 +37,10 @@ def test_demo_load_gives_every_state_and_working_accounts(app, db):
         mail = set(session.scalars(select(Notification.address).where(Notification.channel == "email")))
         assert {"sunli@demo.example", "zhangwei@demo.example", "zhouqiang@demo.example"} <= mail
         assert verify(session, audit_key(session)).ok
+        waived = session.scalar(select(Incident).where(Incident.title == "营业厅缴费页面短暂报错"))
+        assert "notify_fault" not in {task.spec_id for task in waived.open_tasks}
+        answers = [audit.data_of(e)["data"] for e in audit.events_of(session, waived.id) if e.kind == "task_completed"]
+        assert answers[-1]["notification"]["outcome"] == "waived"  # by the manager, after the resolution
         # the revised readings: escalations do not stack; 不确定 waits for the manager's answer
         stacked = session.scalar(select(Incident).where(Incident.title == "话费查询接口大量报错"))
         assert (stacked.level, stacked.emergency) == ("orange", True)

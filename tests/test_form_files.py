@@ -141,7 +141,15 @@ CONTRACT: dict[str, dict[str, dict[str, list[Any] | None]]] = {
             "note": None,
         }
     },
-    "notify_fault": {"notification": {"channels": None, "recipients": None, "content": None}},
+    "notify_fault": {
+        "notification": {
+            "outcome": ["notified", "waived"],
+            "channels": None,
+            "recipients": None,
+            "content": None,
+            "waiver_reason": None,
+        }
+    },
     "follow_up_deadline": {"follow_up": {"action": ["coordinated", "escalated", "accepted"], "note": None}},
     "track_incident": {"tracking": {"action": ["following", "coordinated", "no_action"], "note": None}},
     "update_facts": {

@@ -32,17 +32,18 @@ def summarize(session: Session, incident: Incident) -> None:
 
 
 def withdrawals(
-    incident: Incident, events: Sequence[Event], removed: Sequence[OpenTask], actor: Actor, now: datetime
+    incident: Incident, events: Sequence[Event], removed: Sequence[OpenTask], now: datetime
 ) -> list[audit.Entry]:
     """A row for each task that went away without being completed or re-created: withdrawn by the
-    process (a fault notification or warning follow-up when the handling ends, a handler's step
-    when the incident becomes an emergency)."""
+    process (a warning follow-up when the handling ends, a handler's step when the incident becomes
+    an emergency). The process withdrew it, so the row is the system's, not the person's whose
+    action happened to end the need for it."""
     completed = {event.data.get("task_id") for event in events if event.kind == "task_completed"}
     still_open = {task.spec_id for task in incident.open_tasks}
     return [
         audit.Entry(
             kind="task_withdrawn",
-            actor=actor,
+            actor=SYSTEM,
             at=now,
             data={"spec_id": task.spec_id, "lane": task.lane, "assignee_id": task.assignee_id},
             incident_id=incident.id,

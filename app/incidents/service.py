@@ -29,7 +29,7 @@ from app.engine.lanes import INCIDENT_MANAGER, LANES
 from app.engine.model import ProcessModel
 from app.engine.runtime import TASK_GONE, EngineError, ReadyTask, Run
 from app.forms import FormErrors
-from app.incidents import assignments, permissions, projection, state
+from app.incidents import assignments, notification, permissions, projection, state
 from app.messages import N_, Message
 from app.models import Announcement, Incident, IncidentState, OpenTask, ProblemTicket, User, utcnow
 from app.process import versions
@@ -443,6 +443,8 @@ class IncidentService:
     def _complete(self, unit: _Unit, task: ReadyTask, data: Mapping[str, Any]) -> None:
         schema, _ = unit.run.model.form(task.spec_id)
         clean = self._validate(schema, data)
+        if refused := notification.refused_waiver(task.spec_id, clean, unit.incident.status):
+            raise InvalidInput(refused)
         changes = {
             key: {"before": task.data.get(key), "after": value}
             for key, value in clean.items()
@@ -510,7 +512,7 @@ class IncidentService:
                 )
             ready = unit.run.ready_tasks()
             removed = projection.sync_open_tasks(incident, ready, now, self._registration_due(incident))
-            entries += assignments.withdrawals(incident, unit.ctx.events, removed, unit.actor, now)
+            entries += assignments.withdrawals(incident, unit.ctx.events, removed, now)
             entries += assignments.after_reopen(session, incident, unit.ctx.events, now)
             state.write(session, unit.stored, incident.id, unit.run.dump())
             incident.next_timer_due = unit.run.next_timer_due()

@@ -144,9 +144,7 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
         announcements=_of(session, Announcement, incident_id, Announcement.published_at.desc()),
         problem_tickets=_of(session, ProblemTicket, incident_id, ProblemTicket.id),
         parent=_incident(session, incident.parent_id) if incident.parent_id else None,
-        follow_ups=list(
-            session.scalars(select(Incident).where(Incident.parent_id == incident_id))
-        ),
+        follow_ups=list(session.scalars(select(Incident).where(Incident.parent_id == incident_id))),
         requester=session.get(User, incident.requester_id) if incident.requester_id else None,
     )
 

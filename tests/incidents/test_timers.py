@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from app import audit
+from app.incidents.service import InvalidInput
 from tests.driver import pass_on, registration, resolved
 
 
@@ -109,11 +113,56 @@ def test_reclassification_raises_level_and_shortens_the_deadline(desk, service, 
     assert rules_applied == [["E3"], ["E4"]]
 
 
-def test_resolution_withdraws_a_pending_notification(desk, service, clock):
-    incident_id = desk.register(registration(complaints=50))
+def test_a_notification_still_owed_at_resolution_stays_with_the_incident_manager(desk, service, clock, actors):
+    incident_id = desk.register(registration(complaints=50))  # yellow: notify within 30 min
     desk.complete("service_desk", incident_id, "initial_support", resolved())
-    assert desk.open_specs(incident_id) == ["confirm_resolution"]
-    assert [data["spec_id"] for kind, data in desk.audit(incident_id) if kind == "task_withdrawn"] == ["notify_fault"]
+    assert desk.open_specs(incident_id) == ["confirm_resolution", "notify_fault"]  # not withdrawn
+    assert "task_withdrawn" not in desk.audit_kinds(incident_id)
     clock.tick(timedelta(hours=1))
-    assert service.fire_due_timers() == 0
-    assert desk.incident(incident_id).level == "yellow"
+    assert service.fire_due_timers() == 1  # the window passed: recorded as late
+    assert "notification_overdue" in desk.audit_kinds(incident_id)
+    assert desk.incident(incident_id).level == "yellow"  # the handling is over: E1 no longer re-classifies
+    assert "notify_fault" in desk.open_specs(incident_id)
+
+    # the requester says it is not solved: the incident reopens and the notification is still owed
+    desk.complete(
+        "requester", incident_id, "confirm_resolution", {"confirmation": {"resolved": False, "comment": "仍然报错"}}
+    )
+    assert desk.open_specs(incident_id) == ["initial_support", "notify_fault"]
+    notification = {"channels": ["sms"], "recipients": "省公司值班", "content": "计费接口故障通报（补发）"}
+    desk.complete("incident_manager", incident_id, "notify_fault", {"notification": notification})
+    assert desk.open_specs(incident_id) == ["initial_support"]
+
+
+def test_the_manager_may_waive_an_owed_notification_with_a_reason_once_resolved(desk, service, actors):
+    incident_id = desk.register(registration(complaints=50))
+    waiver = {"notification": {"outcome": "waived", "waiver_reason": "故障 5 分钟内恢复，未对外造成影响"}}
+    task = desk.task(incident_id, "notify_fault")
+    with pytest.raises(InvalidInput) as refused:  # while the fault is handled, the notification is owed
+        service.complete_task(actors["incident_manager"], incident_id, task.id, waiver)
+    assert list(refused.value.errors) == ["notification.outcome"]
+    with pytest.raises(InvalidInput) as no_reason:
+        service.complete_task(actors["incident_manager"], incident_id, task.id, {"notification": {"outcome": "waived"}})
+    assert "notification.waiver_reason" in no_reason.value.errors
+
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    desk.complete("incident_manager", incident_id, "notify_fault", waiver)
+    assert desk.open_specs(incident_id) == ["confirm_resolution"]
+    completed = [data for kind, data in desk.audit(incident_id) if kind == "task_completed"][-1]
+    assert completed["spec_id"] == "notify_fault"
+    assert {key: value for key, value in completed["data"]["notification"].items() if value} == waiver["notification"]
+    # waived is not owed: a reopen does not bring it back
+    desk.complete(
+        "requester", incident_id, "confirm_resolution", {"confirmation": {"resolved": False, "comment": "仍然报错"}}
+    )
+    assert desk.open_specs(incident_id) == ["initial_support"]
+
+
+def test_a_withdrawn_warning_follow_up_is_the_systems_doing(desk, service, clock):
+    incident_id = desk.register(registration("request"))  # warning at 19.2 h
+    clock.tick(timedelta(hours=20))
+    service.fire_due_timers()
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    with desk.db.read() as session:
+        rows = [event for event in audit.events_of(session, incident_id) if event.kind == "task_withdrawn"]
+    assert [(row.actor_name, row.actor_id) for row in rows] == [("system", None)]

@@ -302,8 +302,8 @@ def test_going_back_reverses_added_and_removed():
             id="signal-ref",
         ),
         pytest.param(
-            set_attribute("notification_withdrawn", "cancelActivity", "false"),
-            changed("notification_withdrawn", "boundaryEvent", "处理已结束", "interrupting: yes → no"),
+            set_attribute("warning_withdrawn", "cancelActivity", "false"),
+            changed("warning_withdrawn", "boundaryEvent", "处理已结束", "interrupting: yes → no"),
             id="cancel-activity",
         ),
         pytest.param(

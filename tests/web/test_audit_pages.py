@@ -215,7 +215,7 @@ def test_history_lists_every_event_in_order_with_actors_and_changes(story, audit
     assert "Resolution type: Resolved" in by_kind["resolved"][0] and "Details: 修复了接口配置" in by_kind["resolved"][0]
     assert "Closure code: Resolved" in by_kind["closed"][0]
     (withdrawn,) = by_kind["task_withdrawn"]  # the warning follow-up, when the first line resolved it
-    assert "first_line user First line Task withdrawn" in withdrawn and "The process withdrew this task" in withdrawn
+    assert "System System Task withdrawn" in withdrawn and "The process withdrew this task" in withdrawn
     assert in_english(app, "跟进即将超时事件") in withdrawn and "Assignee: —" in withdrawn
     # the fired timer is highlighted
     warning_row = re.search(r'<tr id="row-\d+" data-row="\d+" data-kind="deadline_warning"\s+class="([^"]*)"', page)

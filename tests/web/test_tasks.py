@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.driver import pass_on, registration
+from tests.driver import pass_on, registration, resolved
+from tests.web.pages import section
 
 
 def test_inbox_lists_claimable_tasks_by_deadline_and_claims(desk, as_role):
@@ -161,3 +162,26 @@ def test_a_fault_is_registered_only_with_core_business_impact_answered(as_role, 
     consultation = {**form, "facts.type": "consultation"}
     del consultation["facts.fault_category"]
     assert client.post("/incidents/new", consultation).status_code == 302
+
+
+def test_an_owed_notification_is_waived_on_its_form_only_once_resolved(desk, as_role):
+    incident_id = desk.register(registration(complaints=50))  # yellow: a notification is owed
+    task = desk.task(incident_id, "notify_fault")
+    client = as_role("incident_manager")
+    url = f"/tasks/{incident_id}/{task.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert "通报结果" in form and "已通报" in form and "免于通报（须说明原因）" in form and "免于通报的原因" in form
+    waiver = {"spec_id": "notify_fault", "notification.outcome": "waived",
+              "notification.waiver_reason": "故障 5 分钟内恢复，未对外造成影响"}  # fmt: skip
+    refused = client.post(url, waiver)
+    assert refused.status_code == 422
+    field = refused.get_data(as_text=True)
+    field = field[field.index('data-field="notification.outcome"') :][:1500]
+    assert "事件解决后才能免于故障通报" in field
+
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    page = client.get("/manager/").get_data(as_text=True)
+    assert url in section(page, "manager-tasks")  # still with the manager after the resolution
+    assert client.post(url, waiver).status_code == 302
+    record = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "免于通报（须说明原因）" in record and "故障 5 分钟内恢复，未对外造成影响" in record
