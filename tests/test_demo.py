@@ -41,6 +41,9 @@ def test_demo_load_gives_every_state_and_working_accounts(app, db):
         assert "notify_fault" not in {task.spec_id for task in waived.open_tasks}
         answers = [audit.data_of(e)["data"] for e in audit.events_of(session, waived.id) if e.kind == "task_completed"]
         assert answers[-1]["notification"]["outcome"] == "waived"  # by the manager, after the resolution
+        late = session.scalar(select(Incident).where(Incident.title == "自助缴费后未收到短信提醒"))
+        assert late.registered_at - late.created_at == timedelta(minutes=40)
+        assert late.due_at == late.created_at + timedelta(hours=24)  # from the submission
         # the revised readings: escalations do not stack; 不确定 waits for the manager's answer
         stacked = session.scalar(select(Incident).where(Incident.title == "话费查询接口大量报错"))
         assert (stacked.level, stacked.emergency) == ("orange", True)

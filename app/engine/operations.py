@@ -46,6 +46,7 @@ class Context:
     now: datetime
     settings: Settings = field(default_factory=Settings)
     events: list[Event] = field(default_factory=list)
+    raised_at: datetime | None = None  # when the incident was raised (portal submission); `now` if not given
 
     def emit(self, kind: str, /, **data: Any) -> None:
         self.events.append(Event(kind, data))
@@ -67,10 +68,13 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def _deadline_times(classification: rules.Classification, registered_at: datetime, ctx: Context) -> dict:
+def _deadline_times(
+    classification: rules.Classification, raised_at: datetime, ctx: Context, notify_from: datetime | None = None
+) -> dict:
     return rules.deadline_times(
         classification,
-        registered_at,
+        raised_at,
+        notify_from=notify_from,
         warning_ratio=ctx.settings.warning_ratio,
         notification_window_minutes=ctx.settings.notification_window_minutes,
     )
@@ -80,6 +84,7 @@ def _assessment(
     classification: rules.Classification,
     facts: rules.Facts,
     registered_at: datetime,
+    raised_at: datetime,
     times: Mapping[str, datetime | None],
     *,
     notify_by: str | None,
@@ -91,6 +96,7 @@ def _assessment(
         **classification.to_dict(),
         "facts": facts.to_dict(),
         "registered_at": iso(registered_at),
+        "raised_at": iso(raised_at),
         "due_at": iso(times["due_at"]),
         "warn_at": iso(times["warn_at"]),
         "notify_by": notify_by,
@@ -103,11 +109,15 @@ def _assessment(
 def classify(ctx: Context, facts: Mapping[str, Any]) -> dict[str, Any]:
     parsed = rules.parse_facts(facts)
     classification = rules.classify(parsed)
-    times = _deadline_times(classification, ctx.now, ctx)
+    # The clock runs from when the incident was raised; the notification is owed from now, when the
+    # classification says yellow (docs/process-model.md, deadlines).
+    raised_at = min(ctx.raised_at or ctx.now, ctx.now)
+    times = _deadline_times(classification, raised_at, ctx, notify_from=ctx.now)
     assessment = _assessment(
         classification,
         parsed,
         ctx.now,
+        raised_at,
         times,
         notify_by=None if times["notify_by"] is None else iso(times["notify_by"]),
         revision=1,
@@ -125,7 +135,8 @@ def reclassify(ctx: Context, assessment: Mapping[str, Any], update: Mapping[str,
     facts = rules.parse_facts(assessment["facts"]).merged(changes)
     classification = rules.reclassify(previous, facts)
     registered_at = parse_time(assessment["registered_at"])
-    times = _deadline_times(classification, registered_at, ctx)
+    raised_at = parse_time(assessment.get("raised_at") or assessment["registered_at"])  # stored before: registration
+    times = _deadline_times(classification, raised_at, ctx)
 
     # A notification duty that arises during handling gets its full window from now (docs/process-model.md).
     notify_by = assessment["notify_by"]
@@ -137,6 +148,7 @@ def reclassify(ctx: Context, assessment: Mapping[str, Any], update: Mapping[str,
         classification,
         facts,
         registered_at,
+        raised_at,
         times,
         notify_by=notify_by,
         revision=assessment["revision"] + 1,

@@ -425,7 +425,7 @@ class IncidentService:
             raise Conflict(N_("Someone else has just changed this incident. Reload the page and try again.")) from None
 
     def _load(self, session: Session, incident: Incident, actor: Actor, stored: IncidentState | None = None) -> _Unit:
-        ctx = operations.Context(now=self.clock(), settings=self.settings)
+        ctx = operations.Context(now=self.clock(), settings=self.settings, raised_at=incident.created_at)
         stored = stored or state.read(session, incident.id)
         run = Run.load(self._model(session, incident.process_version_id), state.decode(stored.state), ctx)
         self._engine(run.advance)  # timers that fell due fire before anything else happens

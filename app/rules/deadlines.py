@@ -1,4 +1,5 @@
-"""Times that follow from a classification: the deadline runs from registration (spec §4.3, §4.6)."""
+"""Times that follow from a classification: the deadline runs from when the incident was raised
+(spec §4.3, revised 2026-11-30), the notification window from when it is owed (§4.6)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,30 @@ REGISTRATION_TARGET_MINUTES = 15  # the service desk registers a raised incident
 
 def deadline_times(
     classification: Classification,
-    registered_at: datetime,
+    raised_at: datetime,
     *,
+    notify_from: datetime | None = None,
     warning_ratio: float = WARNING_RATIO,
     notification_window_minutes: float = NOTIFICATION_WINDOW_MINUTES,
 ) -> dict[str, datetime | None]:
-    """{"due_at", "warn_at", "notify_by"} in UTC; notify_by is None below yellow (no notification duty)."""
-    if registered_at.tzinfo is None or registered_at.utcoffset() is None:
-        raise ValueError("registered_at must be timezone-aware")
+    """{"due_at", "warn_at", "notify_by"} in UTC; notify_by is None below yellow (no notification duty).
+
+    `raised_at`: when the incident was raised — the requester's portal submission, or the
+    registration when the desk or first line raises it (also after the fact, 补单). `notify_from`:
+    when the notification became owed (the classification that says yellow), `raised_at` if not given.
+    """
+    for name, moment in (("raised_at", raised_at), ("notify_from", notify_from or raised_at)):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware")
     if not 0 < warning_ratio < 1:
         raise ValueError(f"warning_ratio must be between 0 and 1, got {warning_ratio}")
-    start = registered_at.astimezone(UTC)
+    start = raised_at.astimezone(UTC)
+    owed_from = (notify_from or raised_at).astimezone(UTC)
     deadline = timedelta(hours=classification.deadline_hours)
     level = classification.level
     must_notify = level is not None and level >= NOTIFICATION_REQUIRED_FROM
     return {
         "due_at": start + deadline,
         "warn_at": start + deadline * warning_ratio,
-        "notify_by": start + timedelta(minutes=notification_window_minutes) if must_notify else None,
+        "notify_by": owed_from + timedelta(minutes=notification_window_minutes) if must_notify else None,
     }

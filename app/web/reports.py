@@ -53,6 +53,7 @@ from app.reports import (
 )
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
+from app.reports.response_time import response_times
 from app.users import LEADERSHIP
 from app.web import charts, database
 from app.web.inputs import id_value
@@ -100,6 +101,10 @@ class Selection:
 
     def narrowing(self) -> dict[str, str | None]:
         return {"type": self.type, "level": self.level, "group": self.group}
+
+
+def registration_target() -> timedelta:
+    return timedelta(minutes=float(current_app.config["REGISTRATION_TARGET_MINUTES"]))
 
 
 def today() -> date:
@@ -242,6 +247,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "by_period": timeliness_by_period(session, flt, sel.bucket, zone()),
         "rate_by": {by: timeliness(session, flt, by) for by in ("type", "level", "group")},
         "duration": resolution_time(session, flt)[0],
+        "response": response_times(session, flt, registration_target()),
         "duration_by": {by: resolution_time(session, flt, by) for by in ("type", "level", "group")},
         "backlog": backlog(session, flt),
         "breaches": breaches(session, flt),
@@ -336,6 +342,7 @@ def index():
         roles_name=roles_name,
         percent=percent,
         hours=hours,
+        registration_minutes=f"{registration_target().total_seconds() / 60:g}",
         can_raise=INCIDENT_MANAGER in current_actor().roles,
         **data,
     )

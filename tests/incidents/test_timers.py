@@ -166,3 +166,29 @@ def test_a_withdrawn_warning_follow_up_is_the_systems_doing(desk, service, clock
     with desk.db.read() as session:
         rows = [event for event in audit.events_of(session, incident_id) if event.kind == "task_withdrawn"]
     assert [(row.actor_name, row.actor_id) for row in rows] == [("system", None)]
+
+
+def test_a_portal_incidents_deadline_runs_from_its_submission(desk, service, clock, actors):
+    raised = {"title": "缴费页面报错", "description": "提示系统繁忙", "source": "portal"}
+    incident_id = service.start(actors["requester"], incident=raised, requester_id=actors["requester"].user_id)
+    submitted = desk.incident(incident_id).created_at
+    clock.tick(timedelta(minutes=40))  # past the registration target: the desk registers late
+    data = registration(complaints=60)  # yellow: a notification is owed from the registration
+    data["incident"] = raised
+    desk.complete("service_desk", incident_id, "register_incident", data)
+    incident = desk.incident(incident_id)
+    assert incident.registered_at == submitted + timedelta(minutes=40)  # kept for the record
+    assert incident.due_at == submitted + timedelta(hours=24)  # the clock started at the submission
+    assert incident.warn_at == submitted + timedelta(hours=24) * 0.8
+    assert incident.notify_by == incident.registered_at + timedelta(minutes=30)  # owed once known to be yellow
+
+    # facts added later recompute the deadline from the same start
+    service.add_facts(actors["service_desk"], incident_id, {"note": "投诉增加", "complaints": 120})
+    assert desk.incident(incident_id).due_at == submitted + timedelta(hours=12)
+
+
+def test_an_after_the_fact_registration_runs_from_its_registration(desk, clock):
+    data = registration("request")
+    data["incident"]["occurred_at"] = "2026-03-01T22:15:00+08:00"  # the night before
+    incident = desk.incident(desk.register(data))
+    assert incident.due_at == incident.registered_at + timedelta(hours=24)  # 补单: from the registration

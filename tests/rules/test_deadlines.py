@@ -64,7 +64,7 @@ def test_options():
 
 
 def test_naive_registration_time_is_refused():
-    with pytest.raises(ValueError, match="^registered_at must be timezone-aware$"):
+    with pytest.raises(ValueError, match="^raised_at must be timezone-aware$"):
         times({"type": "fault"}, datetime(2024, 10, 30, 8, 0))
 
 
@@ -72,3 +72,16 @@ def test_naive_registration_time_is_refused():
 def test_warning_ratio_must_be_a_fraction(ratio):
     with pytest.raises(ValueError, match="^warning_ratio must be between 0 and 1"):
         times({"type": "fault"}, warning_ratio=ratio)
+
+
+def test_the_deadline_runs_from_when_raised_and_the_notification_window_from_when_owed():
+    raised = REGISTERED - timedelta(minutes=40)  # submitted in the portal, registered 40 minutes later
+    result = deadline_times(classify(parse_facts({"type": "fault", "complaints": 60})), raised, notify_from=REGISTERED)
+    assert result["due_at"] == raised + timedelta(hours=24)
+    assert result["warn_at"] == raised + timedelta(hours=24) * 0.8
+    assert result["notify_by"] == REGISTERED + timedelta(minutes=30)  # owed once it was known to be yellow
+
+
+def test_notify_from_must_be_timezone_aware():
+    with pytest.raises(ValueError, match="^notify_from must be timezone-aware$"):
+        times({"type": "fault", "complaints": 60}, notify_from=datetime(2026, 3, 2))

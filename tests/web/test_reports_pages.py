@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import lxml.html
 import pytest
@@ -17,6 +18,7 @@ from app import audit
 from app.audit.verification import verify
 from app.models import AuditEvent, ProblemTicket
 from app.web.reports import CSV_TABLES
+from tests.driver import registration
 from tests.reports.scenario import three_faults
 
 TITLE = "重复事件：计费接口超时（3 起，03-02）"
@@ -419,3 +421,27 @@ def test_posting_without_the_csrf_token_is_refused(manager, scenario, db):
     assert manager.post("/reports/problem-tickets", fields, csrf=False).status_code == 400
     assert manager.post("/reports/problem-tickets", {**fields, "csrf_token": "forged"}, csrf=False).status_code == 400
     assert count(db, ProblemTicket) == 0 and count(db, AuditEvent, AuditEvent.kind == "problem_ticket_created") == 0
+
+
+def test_response_times_read_from_when_the_incident_was_raised(desk, service, actors, clock, as_role):
+    raised = {"title": "缴费页面报错", "description": "提示系统繁忙", "source": "portal"}
+    incident_id = service.start(actors["requester"], incident=raised, requester_id=actors["requester"].user_id)
+    clock.tick(timedelta(minutes=30))  # registered 30 minutes after the submission: past the 15-minute target
+    data = registration("request")
+    data["incident"] = raised
+    desk.complete("service_desk", incident_id, "register_incident", data)
+    clock.tick(timedelta(minutes=30))
+    task = desk.task(incident_id, "initial_support")
+    service.claim(actors["service_desk"], incident_id, task.id)  # taken up an hour after it was raised
+
+    doc = page(as_role("incident_manager"))
+    table = doc.get_element_by_id("response-time")
+    assert "目标为 15 分钟" in table.text_content()
+    rows = {
+        row.get("data-key"): [cell.text_content() for cell in row.iter("td")]
+        for row in table.iter("tr")
+        if row.get("data-key")
+    }
+    assert rows["to_register"][:3] == ["登记用时", "1", "0.50"]
+    assert rows["to_first_step"][:3] == ["首次处理用时", "1", "1.00"]
+    assert "在目标内登记：1 起中 0 起" in table.text_content()
