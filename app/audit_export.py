@@ -211,6 +211,7 @@ IMPLIED_STEPS = {
     "announced": ("publish_announcement",),
     "reopened": ("reopen_incident",),
     "transferred": ("transfer_to_change",),
+    "change_returned": ("wait_change_done", "return_from_change"),
     "follow_up_requested": ("create_follow_up_incident",),
     "problem_ticket_requested": ("create_problem_ticket",),
     "forwarded_for_tracking": ("tracking_requested",),

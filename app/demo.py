@@ -115,6 +115,11 @@ class _Story:
         self.service.complete_task(self.people[who], self.incident_id, self._task(spec_id), data)
         return self
 
+    def change_done(self, hours: float, who: str, note: str) -> _Story:
+        self._wait(hours)
+        self.service.report_change_done(self.people[who], self.incident_id, note)
+        return self
+
     def facts(self, hours: float, who: str, note: str, **facts) -> _Story:
         self._wait(hours)
         self.service.add_facts(self.people[who], self.incident_id, {"note": note, **facts})
@@ -188,6 +193,14 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
             .then(1, "wangfang", "initial_support", _pass("second_line", "development"))
             .then(6, "chenjie", "second_line_handling",
                   {"handling": {"outcome": "change", "change_kind": "defect", "change_reference": "BUG-2026-118"}}))
+        # transferred to the requirement process, back when the change was done, then solved and closed
+        (story(4.5).register("账单明细缺少套餐外流量", "fault", {"complaints": 8}, system="出账")
+            .then(1, "wangfang", "initial_support", _pass("second_line", "development"))
+            .then(3, "chenjie", "second_line_handling",
+                  {"handling": {"outcome": "change", "change_kind": "requirement", "change_reference": "REQ-2026-031"}})
+            .change_done(40, "chenjie", "REQ-2026-031 已上线")
+            .then(2, "chenjie", "second_line_handling", _solve("按新账单模板重出明细"))
+            .then(3, "zhangwei", "confirm_resolution", CONFIRM).then(1, "wangfang", "close_incident", CLOSE))
         (story(2).register("资料同步失败导致开户报错", "fault", {"complaints": 12}, system="业务受理")
             .then(1, "wangfang", "initial_support", _pass("first_line"))
             .then(5, "liuyang", "first_line_handling", _solve("修复资料同步配置"))

@@ -89,6 +89,7 @@ def _assessment(
     *,
     notify_by: str | None,
     revision: int,
+    paused_seconds: float = 0,
     became_emergency: bool,
     notification_newly_required: bool,
 ) -> dict[str, Any]:
@@ -101,6 +102,7 @@ def _assessment(
         "warn_at": iso(times["warn_at"]),
         "notify_by": notify_by,
         "revision": revision,
+        "paused_seconds": paused_seconds,
         "became_emergency": became_emergency,
         "notification_newly_required": notification_newly_required,
     }
@@ -137,6 +139,12 @@ def reclassify(ctx: Context, assessment: Mapping[str, Any], update: Mapping[str,
     registered_at = parse_time(assessment["registered_at"])
     raised_at = parse_time(assessment.get("raised_at") or assessment["registered_at"])  # stored before: registration
     times = _deadline_times(classification, raised_at, ctx)
+    paused = assessment.get("paused_seconds", 0)  # the clock stood still while a change was made
+    times = {
+        **times,
+        "due_at": times["due_at"] + timedelta(seconds=paused),
+        "warn_at": times["warn_at"] + timedelta(seconds=paused),
+    }
 
     # A notification duty that arises during handling gets its full window from now (docs/process-model.md).
     notify_by = assessment["notify_by"]
@@ -152,6 +160,7 @@ def reclassify(ctx: Context, assessment: Mapping[str, Any], update: Mapping[str,
         times,
         notify_by=notify_by,
         revision=assessment["revision"] + 1,
+        paused_seconds=paused,
         became_emergency=classification.emergency and not previous.emergency,
         notification_newly_required=newly_required,
     )
@@ -246,6 +255,21 @@ def change_transfer(ctx: Context, kind: str, reference: str) -> dict[str, Any]:
     return {"kind": kind, "reference": reference, "at": iso(ctx.now)}
 
 
+def change_returned(ctx: Context, assessment: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """The change the incident waited for is done: it goes back to the group that transferred it, and
+    its deadline moves by the wait (the clock stands still while the change is made, docs/reports.md)."""
+    waited = max(ctx.now - parse_time(change["at"]), timedelta(0))
+    result = {
+        **assessment,
+        "paused_seconds": assessment.get("paused_seconds", 0) + waited.total_seconds(),
+        "due_at": iso(parse_time(assessment["due_at"]) + waited),
+        "warn_at": iso(parse_time(assessment["warn_at"]) + waited),
+    }
+    ctx.emit("change_returned", reference=change["reference"], waited_hours=round(waited / timedelta(hours=1), 2),
+             assessment=result)  # fmt: skip
+    return result
+
+
 def follow_up_incident(ctx: Context, title: str) -> dict[str, Any]:
     ctx.emit("follow_up_requested", title=title)
     return {"title": title, "at": iso(ctx.now)}
@@ -275,6 +299,7 @@ OPERATIONS: Mapping[str, Operation] = {
         _operation(reopen, "重新打开事件"),
         _operation(announce, "发布紧急公告"),
         _operation(change_transfer, "转缺陷/需求处理流程"),
+        _operation(change_returned, "变更完成，退回处理组（期限顺延等待时间）"),
         _operation(follow_up_incident, "触发后续跟踪事件"),
         _operation(problem_ticket, "生成问题单"),
     )

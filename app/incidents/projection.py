@@ -17,9 +17,10 @@ NEW = "new"  # raised by a requester, not yet registered by the service desk
 RESOLVED = "resolved"
 CONFIRMED = "confirmed"  # the requester confirmed the resolution; the service desk closes it
 CLOSED = "closed"
-TRANSFERRED = "transferred"
-STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, CLOSED, TRANSFERRED)  # in the order an incident passes them
-ACTIVE_STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED)
+WAITING_CHANGE = "waiting_change"  # 等待变更: transferred to the defect/requirement process, comes back when done
+TRANSFERRED = "transferred"  # ended at the transfer (diagrams before the incident waited for the change)
+STATUSES = (NEW, OPEN, WAITING_CHANGE, RESOLVED, CONFIRMED, CLOSED, TRANSFERRED)  # in the order an incident passes them
+ACTIVE_STATUSES = (NEW, OPEN, WAITING_CHANGE, RESOLVED, CONFIRMED)
 WITHDRAWN = "withdrawn"  # the closure code of an incident its requester took back before registration
 DUPLICATE = "duplicate"  # the closure code of an incident closed as a duplicate of another
 CONFIRMATION = "confirmation"  # the variable of 确认解决结果 (the contract with the diagram)
@@ -99,7 +100,10 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
             data["kind"],
             fit(Incident.change_reference, data["reference"]),
         )
-        incident.status, incident.closure_code, incident.closed_at = TRANSFERRED, "transferred", now
+        incident.status = WAITING_CHANGE
+    elif kind == "change_returned":
+        apply_assessment(incident, data["assessment"])
+        incident.status = OPEN
     elif kind == "closed":
         incident.status, incident.closure_code, incident.closed_at = CLOSED, data["code"], now
     elif kind == "withdrawn":  # closed before registration; it never had a deadline

@@ -30,6 +30,8 @@ from app.engine.model import ProcessModel
 from app.engine.runtime import TASK_GONE, EngineError, ReadyTask, Run
 from app.forms import FormErrors
 from app.incidents import assignments, notification, permissions, projection, state
+from app.incidents.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from app.incidents.interventions import Interventions
 from app.messages import N_, Message
 from app.models import Announcement, Incident, IncidentState, OpenTask, ProblemTicket, User, utcnow
 from app.process import versions
@@ -44,34 +46,6 @@ TIMER_RETRY = timedelta(minutes=5)  # a timer whose engine step failed is retrie
 
 # An action needs the version's parsed model (cached by id), never the version row with its diagram.
 NO_VERSION_ROW = raiseload(Incident.process_version)
-
-
-class ServiceError(Exception):
-    """An action was refused; the message is meant for the user (translated where it is shown)."""
-
-    def __init__(self, text: str, **params: Any):
-        self.message = Message(text, params)
-        super().__init__(str(self.message))
-
-
-class NotFound(ServiceError):
-    pass
-
-
-class PermissionDenied(ServiceError):
-    pass
-
-
-class Conflict(ServiceError):
-    """Someone else changed the incident (or completed the task) first."""
-
-
-class InvalidInput(ServiceError):
-    """Field errors keyed by dotted path ("handling.solution"; "" for the whole form)."""
-
-    def __init__(self, errors: Mapping[str, Message]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{path or 'form'}: {message}" for path, message in self.errors.items()))
 
 
 @dataclass(frozen=True)
@@ -99,7 +73,7 @@ class _Unit:
     assignees: frozenset[int] = frozenset()  # who held the open tasks when it was loaded
 
 
-class IncidentService:
+class IncidentService(Interventions):
     def __init__(
         self,
         db: Database,

@@ -38,6 +38,7 @@ REQUESTER_EVENTS: Mapping[str, tuple[str, ...]] = {
     "reopened": ("reason",),
     "announced": ("text",),
     "transferred": ("kind",),
+    "change_returned": ("waited_hours",),
     "closed": ("code",),
     "task_completed": ("spec_id", "data"),  # their own answers only: see `requester_sees_answer`
     "withdrawn": ("reason",),

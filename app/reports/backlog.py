@@ -1,6 +1,7 @@
 """Backlog, deadline breaches and reopened incidents.
 
-- Backlog: incidents not yet resolved (status `new` — waiting for registration — or `open`). Now:
+- Backlog: incidents not yet resolved (status `new` — waiting for registration — or `open`; one
+  waiting for a change, `waiting_change`, is not in handling and not counted). Now:
   read from the current columns. At a past moment: rebuilt from the audit trail (the last status
   event at or before that moment, the last dispatch for the stage, the last classification for the
   level), so it is exact whatever happened since.
@@ -35,14 +36,12 @@ from app.reports.filters import (
     support_group,
 )
 
-_STATE_KINDS = (
-    "started", "classified", "reclassified", "dispatched", "resolved", "reopened", "transferred", "closed", "withdrawn",
-    "closed_as_duplicate",
-)  # fmt: skip
+# While it waits for a change (transferred → change_returned) an incident is not in the backlog.
 _OPEN_AFTER = {
-    "started": True, "resolved": False, "reopened": True, "transferred": False, "closed": False, "withdrawn": False,
-    "closed_as_duplicate": False,
+    "started": True, "resolved": False, "reopened": True, "transferred": False, "change_returned": True,
+    "closed": False, "withdrawn": False, "closed_as_duplicate": False,
 }  # fmt: skip
+_STATE_KINDS = ("classified", "reclassified", "dispatched", *_OPEN_AFTER)
 
 
 @dataclass(frozen=True)

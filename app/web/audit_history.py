@@ -226,10 +226,15 @@ class Describer:
             return [Detail(_("Closure code"), text=labels.label(labels.CLOSURE_CODES, data.get("code")))]
         if kind == "transferred":
             return [Detail(labels.label(labels.CHANGE_KINDS, data.get("kind")), text=str(data.get("reference")))]
+        if kind == "change_returned":
+            return [
+                Detail(_("Reference"), text=str(data.get("reference") or "—")),
+                Detail(_("Waited (hours)"), text=str(data.get("waited_hours"))),
+            ]
         if kind == "facts_added":
             details = self.facts(data.get("facts") or {})
             return details + ([Detail(_("Note"), text=data["note"])] if data.get("note") else [])
-        if kind in ("reopened", "forwarded_for_tracking"):
+        if kind in ("reopened", "forwarded_for_tracking", "change_reported_done"):
             text = data.get("reason") or data.get("note")
             return [Detail(_("Reason") if kind == "reopened" else _("Note"), text=text)] if text else []
         if kind == "announced":

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.engine.lanes import INCIDENT_MANAGER, REQUESTER
 from app.forms import event_form
 from app.incidents import announcements, permissions
+from app.incidents.projection import WAITING_CHANGE
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.messages import N_, Message
 from app.models import User, UserRole
@@ -95,12 +96,14 @@ def _detail_page(incident_id: int, announcement: str = "", announcement_error=No
     incident = found.incident
     workable = {task.id for task in found.view.open_tasks if permissions.may_work(actor, task, incident)}
     handling = incident.status == "open" and permissions.may_handle(actor)
+    waiting_change = incident.status == WAITING_CHANGE and permissions.may_handle(actor)
     facts_schema, facts_ui = event_form("update_facts")
     page = render_template(
         "incidents/detail.html",
         reading=found,
         workable=workable,
         handling=handling,
+        waiting_change=waiting_change,
         facts_sets=_facts_sets(facts_schema, facts_ui, current=found.record.facts) if handling else [],
         coordination=_coordination(found, actor),
         announcement=announcement,
@@ -183,6 +186,21 @@ def forward(incident_id: int):
         flash(translate(error.message), "error")
     else:
         flash(_("The incident manager will track this incident."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.route("/<int:incident_id>/change-done", methods=["POST"])
+@roles_required(*HANDLERS)
+def change_done(incident_id: int):
+    """The defect or requirement the incident waits for is done: back to the handling group."""
+    try:
+        incident_service().report_change_done(current_actor(), incident_id, request.form.get("note", ""))
+    except InvalidInput:
+        flash(_("Say what was done (the change's release or reference)."), "error")
+    except (Conflict, PermissionDenied) as error:
+        flash(translate(error.message), "error")
+    else:
+        flash(_("The change is done: the incident is back with its handling group."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 

@@ -22,6 +22,7 @@ TYPES = {
 STATUSES = {
     "new": N_("Awaiting registration"),
     "open": N_("In handling"),
+    "waiting_change": N_("Waiting for a change"),
     "resolved": N_("Resolved, awaiting confirmation"),
     "confirmed": N_("Confirmed, awaiting closure"),
     "closed": N_("Closed"),
@@ -85,6 +86,8 @@ EVENTS = {
     "reopened": N_("Reopened"),
     "announced": N_("Announcement published"),
     "transferred": N_("Transferred to the change process"),
+    "change_reported_done": N_("Change reported done"),
+    "change_returned": N_("Back from the change"),
     "follow_up_requested": N_("Follow-up incident raised"),
     "problem_ticket_requested": N_("Problem ticket created"),
     "problem_ticket_created": N_("Problem ticket raised from repeat incidents"),

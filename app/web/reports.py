@@ -51,6 +51,7 @@ from app.reports import (
     workload_by_group,
     workload_by_person,
 )
+from app.reports.changes import change_waits
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.reports.response_time import response_times
@@ -248,6 +249,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "rate_by": {by: timeliness(session, flt, by) for by in ("type", "level", "group")},
         "duration": resolution_time(session, flt)[0],
         "response": response_times(session, flt, registration_target()),
+        "change_waits": change_waits(session, flt),
         "duration_by": {by: resolution_time(session, flt, by) for by in ("type", "level", "group")},
         "backlog": backlog(session, flt),
         "breaches": breaches(session, flt),

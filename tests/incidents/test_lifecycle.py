@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
+from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from tests.driver import pass_on, registration, resolved
 
 
@@ -17,13 +22,13 @@ def test_first_line_solves(desk):
     desk.complete("first_line", incident_id, "first_line_handling", resolved())
     incident = desk.incident(incident_id)
     assert incident.status == "resolved" and incident.resolved_in_time
-    assert desk.open_specs(incident_id) == ["confirm_resolution"]
+    assert desk.open_specs(incident_id) == ["confirm_resolution", "notify_fault"]  # the notification is still owed
 
     desk.complete("requester", incident_id, "confirm_resolution", {"confirmation": {"resolved": True}})
     desk.complete("service_desk", incident_id, "close_incident", {"closure": {"code": "resolved", "follow_up": "none"}})
     incident = desk.incident(incident_id)
     assert (incident.status, incident.closure_code) == ("closed", "resolved")
-    assert desk.open_specs(incident_id) == []
+    assert desk.open_specs(incident_id) == ["notify_fault"]  # with the incident manager, also after closure
     kinds = desk.audit_kinds(incident_id)
     assert kinds[:4] == ["started", "task_completed", "classified", "dispatched"]
     assert kinds[-1] == "closed"
@@ -84,15 +89,46 @@ def test_second_line_group_gets_the_task_and_solves(desk, service, actors):
     assert desk.incident(incident_id).status == "closed"
 
 
-def test_needs_a_change_is_transferred_with_its_reference(desk):
-    incident_id = desk.register(registration(complaints=50))
+def test_needs_a_change_waits_for_it_and_comes_back_to_the_group(desk, service, actors, clock):
+    incident_id = desk.register(registration(complaints=20))  # minor: 24 h
     desk.complete("service_desk", incident_id, "initial_support", pass_on("second_line", "development"))
+    clock.tick(timedelta(hours=2))
     change = {"outcome": "change", "change_kind": "defect", "change_reference": "BUG-2031"}
     desk.complete("second_line_dev", incident_id, "second_line_handling", {"handling": change})
     incident = desk.incident(incident_id)
-    assert (incident.status, incident.change_kind, incident.change_reference) == ("transferred", "defect", "BUG-2031")
-    assert desk.open_specs(incident_id) == []  # the pending fault notification was withdrawn too
-    assert "transferred" in desk.audit_kinds(incident_id)
+    assert (incident.status, incident.change_kind, incident.change_reference) == (
+        "waiting_change",
+        "defect",
+        "BUG-2031",
+    )
+    assert incident.closed_at is None and desk.open_specs(incident_id) == []  # nobody's task while it waits
+    due = incident.due_at
+
+    clock.tick(timedelta(hours=30))  # the change takes 30 h: past the deadline, but the clock stood still
+    assert service.fire_due_timers() == 0
+    with pytest.raises(InvalidInput):
+        service.report_change_done(actors["second_line_dev"], incident_id, "  ")
+    with pytest.raises(PermissionDenied):
+        service.report_change_done(actors["requester"], incident_id, "已上线")
+    service.report_change_done(actors["second_line_dev"], incident_id, "BUG-2031 已修复上线")
+    incident = desk.incident(incident_id)
+    assert incident.status == "open" and incident.due_at == due + timedelta(hours=30)
+    task = desk.task(incident_id, "second_line_handling")  # back with the group that transferred it
+    assert task.candidate_role == "second_line_dev"
+    kinds = desk.audit_kinds(incident_id)
+    after = kinds[kinds.index("transferred") :]
+    assert after.index("change_reported_done") < after.index("change_returned")
+    returned = [data for kind, data in desk.audit(incident_id) if kind == "change_returned"]
+    assert returned[0]["waited_hours"] == 30.0 and returned[0]["reference"] == "BUG-2031"
+    with pytest.raises(Conflict):  # not waiting any more
+        service.report_change_done(actors["second_line_dev"], incident_id, "再次上线")
+
+    desk.complete("second_line_dev", incident_id, "second_line_handling", resolved())
+    incident = desk.incident(incident_id)
+    assert incident.resolved_in_time is True and not incident.breached
+    confirm(desk, incident_id)
+    close(desk, incident_id)
+    assert desk.incident(incident_id).status == "closed"
 
 
 def test_emergency_from_registration_goes_to_the_incident_manager_with_announcements(desk, db):

@@ -129,7 +129,7 @@ def link_pair(root):  # a throw and a catch of the same name: fine
     catch = bpmn("intermediateCatchEvent", process(root), id="catch_transfer", name="转到结束")
     bpmn("linkEventDefinition", catch, id="catch_transfer_link", name="to_end")
     draw_shape(root, "catch_transfer", 2280, 752, 36, 36)
-    connect(root, "f_catch_end", "catch_transfer", "end_transferred")
+    connect(root, "f_catch_end", "catch_transfer", "wait_change_done")
 
 
 def two_link_catches(root):
@@ -137,7 +137,7 @@ def two_link_catches(root):
     catch = bpmn("intermediateCatchEvent", process(root), id="catch_again", name="再次转到结束")
     bpmn("linkEventDefinition", catch, id="catch_again_link", name="to_end")
     draw_shape(root, "catch_again", 2280, 652, 36, 36)
-    connect(root, "f_again_end", "catch_again", "end_transferred")
+    connect(root, "f_again_end", "catch_again", "wait_change_done")
 
 
 def undrawn(element_id: str) -> Callable[[etree._Element], None]:

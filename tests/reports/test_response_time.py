@@ -1,9 +1,11 @@
-"""Response time (spec §4.3, revised 2026-11-30): raised → registered, raised → first handling step."""
+"""Response time (spec §4.3, revised 2026-11-30): raised → registered, raised → first handling step;
+the wait for a change (等待变更)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from app.reports.changes import waits
 from app.reports.response_time import first_steps, response_times_of
 from tests.reports.rows import T, Trail
 
@@ -41,3 +43,15 @@ def test_time_to_register_counts_portal_incidents_and_the_target_boundary():
 def test_no_incidents_give_empty_rows():
     result = response_times_of([], {}, TARGET)
     assert (result.to_register.count, result.to_register.mean_hours, result.registered_in_target) == (0, None, 0)
+
+
+def test_a_change_wait_runs_from_the_transfer_to_the_return_in_the_period():
+    trail = Trail()
+    trail.add(1, 0, "transferred")
+    trail.add(1, 30, "change_returned")  # 30 h, in the period
+    trail.add(1, 31, "transferred")  # a second transfer of the same incident: a second wait
+    trail.add(1, 33, "change_returned")
+    trail.add(2, 1, "transferred")  # still waiting: no figure yet
+    trail.add(3, -10, "transferred")
+    trail.add(3, -2, "change_returned")  # back before the period
+    assert waits(trail.rows, at(0), at(40)) == [30.0, 2.0]
