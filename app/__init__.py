@@ -33,6 +33,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         warning_ratio=float(app.config["WARNING_RATIO"]),
         notification_window_minutes=float(app.config["NOTIFICATION_WINDOW_MINUTES"]),
         registration_target_minutes=float(app.config["REGISTRATION_TARGET_MINUTES"]),
+        confirmation_working_days=int(app.config["CONFIRMATION_WORKING_DAYS"]),
+        timezone=app.config["TIMEZONE"],
     )
     app.extensions["db"] = db
     app.extensions["incidents"] = IncidentService(db, settings=settings)

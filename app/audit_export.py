@@ -212,6 +212,7 @@ IMPLIED_STEPS = {
     "reopened": ("reopen_incident",),
     "transferred": ("transfer_to_change",),
     "change_returned": ("wait_change_done", "return_from_change"),
+    "confirmation_unanswered": ("record_unanswered_confirmation",),
     "follow_up_requested": ("create_follow_up_incident",),
     "problem_ticket_requested": ("create_problem_ticket",),
     "forwarded_for_tracking": ("tracking_requested",),
@@ -225,6 +226,7 @@ ESCALATION_POINTS = {
     "deadline_warning": "deadline_warning",
     "deadline_breach": "deadline_breach",
     "notification_overdue": "notification_overdue",
+    "confirmation_unanswered": "confirmation_unanswered",
 }
 
 

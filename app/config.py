@@ -16,6 +16,7 @@ DEFAULTS = {
     "WARNING_RATIO": rules.WARNING_RATIO,
     "NOTIFICATION_WINDOW_MINUTES": rules.NOTIFICATION_WINDOW_MINUTES,
     "REGISTRATION_TARGET_MINUTES": rules.REGISTRATION_TARGET_MINUTES,  # for incidents raised in the portal
+    "CONFIRMATION_WORKING_DAYS": rules.CONFIRMATION_WORKING_DAYS,  # then the service desk follows up (回访确认)
     "TIMER_INTERVAL_SECONDS": 30,  # how often the development server fires due timers
     "AUDIT_HMAC_KEY": None,  # None: generated once and kept in the instance folder (development only)
     "AUDIT_CHECKPOINT_DIR": None,  # None: instance/audit-checkpoints

@@ -193,6 +193,11 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
             .then(1, "wangfang", "initial_support", _pass("second_line", "development"))
             .then(6, "chenjie", "second_line_handling",
                   {"handling": {"outcome": "change", "change_kind": "defect", "change_reference": "BUG-2026-118"}}))
+        # the requester never answered: 3 working days later the service desk calls, reaches nobody, closes
+        (story(6.5).register("发票抬头无法修改", "request", {"customer_demand": True}, requester="lina")
+            .then(1, "wangfang", "initial_support", _solve("后台修改发票抬头"))
+            .then(5 * 24 + 1, "wangfang", "follow_up_confirmation",
+                  {"confirmation": {"answer": "no_reply", "comment": "两次电话均无人接听"}}))
         # transferred to the requirement process, back when the change was done, then solved and closed
         (story(4.5).register("账单明细缺少套餐外流量", "fault", {"complaints": 8}, system="出账")
             .then(1, "wangfang", "initial_support", _pass("second_line", "development"))

@@ -46,6 +46,8 @@ def test_demo_load_gives_every_state_and_working_accounts(app, db):
         assert late.due_at == late.created_at + timedelta(hours=24)  # from the submission
         back = session.scalar(select(Incident).where(Incident.title == "账单明细缺少套餐外流量"))
         assert (back.status, back.change_reference, back.resolved_in_time) == ("closed", "REQ-2026-031", True)
+        silent = session.scalar(select(Incident).where(Incident.title == "发票抬头无法修改"))
+        assert (silent.status, silent.closure_code) == ("closed", "no_reply")
         # the revised readings: escalations do not stack; 不确定 waits for the manager's answer
         stacked = session.scalar(select(Incident).where(Incident.title == "话费查询接口大量报错"))
         assert (stacked.level, stacked.emergency) == ("orange", True)

@@ -150,6 +150,7 @@ CONTRACT: dict[str, dict[str, dict[str, list[Any] | None]]] = {
             "waiver_reason": None,
         }
     },
+    "follow_up_confirmation": {"confirmation": {"answer": ["resolved", "not_resolved", "no_reply"], "comment": None}},
     "follow_up_deadline": {"follow_up": {"action": ["coordinated", "escalated", "accepted"], "note": None}},
     "track_incident": {"tracking": {"action": ["following", "coordinated", "no_action"], "note": None}},
     "update_facts": {

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app import rules
 from app.engine.lanes import SECOND_LINE_GROUPS
@@ -31,6 +32,8 @@ class Settings:
     warning_ratio: float = rules.WARNING_RATIO
     notification_window_minutes: float = rules.NOTIFICATION_WINDOW_MINUTES
     registration_target_minutes: float = rules.REGISTRATION_TARGET_MINUTES
+    confirmation_working_days: int = rules.CONFIRMATION_WORKING_DAYS
+    timezone: str = "Asia/Shanghai"  # where working days are counted
 
 
 @dataclass(frozen=True)
@@ -222,14 +225,33 @@ def record_solution(ctx: Context, kind: str, text: str, stage: str) -> dict[str,
         raise OperationError(f"solution kind must be 'resolved' or 'workaround', got {kind!r}")
     if not text:
         raise OperationError("a solution needs its details")
-    resolution = {"kind": kind, "text": text, "stage": stage, "resolved_at": iso(ctx.now)}
+    # the requester has this long to confirm before the service desk follows up (回访确认)
+    confirm_by = rules.add_working_days(
+        ctx.now, ctx.settings.confirmation_working_days, ZoneInfo(ctx.settings.timezone)
+    )
+    resolution = {
+        "kind": kind,
+        "text": text,
+        "stage": stage,
+        "resolved_at": iso(ctx.now),
+        "confirm_by": iso(confirm_by),
+    }
     ctx.emit("resolved", **resolution)
     return resolution
 
 
+def confirmation_overdue(ctx: Context, resolution: Mapping[str, Any]) -> str:
+    """The requester neither confirmed nor rejected the resolution in time: the service desk follows up."""
+    ctx.emit("confirmation_unanswered", confirm_by=resolution.get("confirm_by"))
+    return iso(ctx.now)
+
+
+CLOSURE_CODES = ("resolved", "workaround", "no_reply")  # no_reply: 未回复，默认关闭
+
+
 def close(ctx: Context, code: str) -> dict[str, Any]:
-    if code not in ("resolved", "workaround"):
-        raise OperationError(f"closure code must be 'resolved' or 'workaround', got {code!r}")
+    if code not in CLOSURE_CODES:
+        raise OperationError(f"closure code must be one of {', '.join(CLOSURE_CODES)}, got {code!r}")
     ctx.emit("closed", code=code)
     return {"code": code, "closed_at": iso(ctx.now)}
 
@@ -295,6 +317,7 @@ OPERATIONS: Mapping[str, Operation] = {
         _operation(deadline_notice, "记录期限预警或超时"),
         _operation(late_notification, "故障通报超时（E1）"),
         _operation(record_solution, "记录解决方案"),
+        _operation(confirmation_overdue, "确认超时未回复：服务台回访"),
         _operation(close, "关闭事件（关闭代码）"),
         _operation(reopen, "重新打开事件"),
         _operation(announce, "发布紧急公告"),

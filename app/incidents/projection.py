@@ -89,7 +89,8 @@ def apply_event(incident: Incident, kind: str, data: Mapping[str, Any], now: dat
         incident.resolved_in_time = incident.due_at is None or incident.resolved_at <= incident.due_at
     elif kind == "task_completed" and incident.status == RESOLVED:
         answer = data["data"].get(CONFIRMATION)
-        if isinstance(answer, Mapping) and answer.get("resolved") is True:
+        # the requester's answer, or the service desk's follow-up call (回访确认)
+        if isinstance(answer, Mapping) and (answer.get("resolved") is True or answer.get("answer") == "resolved"):
             incident.status = CONFIRMED
     elif kind == "reopened":
         incident.status = OPEN

@@ -4,7 +4,14 @@ Pure functions over plain data: no Flask, database or workflow engine. See docs/
 """
 
 from app.rules.classify import Classification, classify, reclassify
-from app.rules.deadlines import NOTIFICATION_WINDOW_MINUTES, REGISTRATION_TARGET_MINUTES, WARNING_RATIO, deadline_times
+from app.rules.deadlines import (
+    CONFIRMATION_WORKING_DAYS,
+    NOTIFICATION_WINDOW_MINUTES,
+    REGISTRATION_TARGET_MINUTES,
+    WARNING_RATIO,
+    add_working_days,
+    deadline_times,
+)
 from app.rules.facts import (
     CoreBusinessImpact,
     Facts,
@@ -19,6 +26,7 @@ from app.rules.levels import Level, raise_level
 from app.rules.urgency import Urgency, core_impact_unconfirmed
 
 __all__ = [
+    "CONFIRMATION_WORKING_DAYS",
     "NOTIFICATION_WINDOW_MINUTES",
     "REGISTRATION_TARGET_MINUTES",
     "WARNING_RATIO",
@@ -32,6 +40,7 @@ __all__ = [
     "IncidentType",
     "Level",
     "Urgency",
+    "add_working_days",
     "classify",
     "core_impact_unconfirmed",
     "deadline_times",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from app.rules.classify import Classification
 from app.rules.escalation import NOTIFICATION_REQUIRED_FROM
@@ -11,6 +11,24 @@ from app.rules.escalation import NOTIFICATION_REQUIRED_FROM
 WARNING_RATIO = 0.8  # warn the incident manager when 80 % of the deadline has passed
 NOTIFICATION_WINDOW_MINUTES = 30  # fault notification (故障通报) due this long after registration
 REGISTRATION_TARGET_MINUTES = 15  # the service desk registers a raised incident within this (spec §4.3)
+CONFIRMATION_WORKING_DAYS = 3  # the requester confirms a resolution within this, else the desk follows up
+WEEKEND = (5, 6)  # Saturday, Sunday (public holidays are not known to the system)
+
+
+def add_working_days(start: datetime, days: int, zone: tzinfo) -> datetime:
+    """`days` working days after `start`: the same local time on the `days`-th Monday–Friday after it
+    (from a weekend, the count starts on Monday). In UTC."""
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("start must be timezone-aware")
+    if days < 0:
+        raise ValueError(f"days must not be negative, got {days}")
+    local = start.astimezone(zone).replace(tzinfo=None)
+    moment = local
+    while days > 0:
+        moment += timedelta(days=1)
+        if moment.weekday() not in WEEKEND:
+            days -= 1
+    return moment.replace(tzinfo=zone).astimezone(UTC)
 
 
 def deadline_times(

@@ -67,6 +67,7 @@ SOURCES = {
 CLOSURE_CODES = {
     "resolved": N_("Resolved"),
     "workaround": N_("Workaround"),
+    "no_reply": N_("No reply, closed by default"),
     "transferred": N_("Transferred to the defect/requirement process"),
     "withdrawn": N_("Withdrawn by the requester"),
     "duplicate": N_("Closed as a duplicate"),
@@ -87,6 +88,7 @@ EVENTS = {
     "announced": N_("Announcement published"),
     "transferred": N_("Transferred to the change process"),
     "change_reported_done": N_("Change reported done"),
+    "confirmation_unanswered": N_("Confirmation unanswered: the service desk follows up"),
     "change_returned": N_("Back from the change"),
     "follow_up_requested": N_("Follow-up incident raised"),
     "problem_ticket_requested": N_("Problem ticket created"),

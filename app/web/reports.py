@@ -52,6 +52,7 @@ from app.reports import (
     workload_by_person,
 )
 from app.reports.changes import change_waits
+from app.reports.closures import closures
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.reports.response_time import response_times
@@ -250,6 +251,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "duration": resolution_time(session, flt)[0],
         "response": response_times(session, flt, registration_target()),
         "change_waits": change_waits(session, flt),
+        "closures": closures(session, flt),
         "duration_by": {by: resolution_time(session, flt, by) for by in ("type", "level", "group")},
         "backlog": backlog(session, flt),
         "breaches": breaches(session, flt),

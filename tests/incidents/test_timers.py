@@ -192,3 +192,53 @@ def test_an_after_the_fact_registration_runs_from_its_registration(desk, clock):
     data["incident"]["occurred_at"] = "2026-03-01T22:15:00+08:00"  # the night before
     incident = desk.incident(desk.register(data))
     assert incident.due_at == incident.registered_at + timedelta(hours=24)  # 补单: from the registration
+
+
+def unanswered(desk, service, clock) -> int:
+    """A consultation resolved; the requester says nothing for 3 working days (Monday → Thursday,
+    Thursday → Tuesday)."""
+    incident_id = desk.register(registration("consultation"))
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    due = desk.incident(incident_id).next_timer_due
+    assert due - desk.incident(incident_id).resolved_at == {3: timedelta(days=3), 1: timedelta(days=5)}[due.weekday()]
+    clock.move_to(due - timedelta(minutes=1))
+    assert service.fire_due_timers() == 0 and desk.open_specs(incident_id) == ["confirm_resolution"]
+    clock.tick(timedelta(minutes=2))
+    assert service.fire_due_timers() == 1
+    assert desk.open_specs(incident_id) == ["follow_up_confirmation"]  # the requester's task is gone
+    assert desk.task(incident_id, "follow_up_confirmation").candidate_role == "service_desk"
+    assert "confirmation_unanswered" in desk.audit_kinds(incident_id)
+    return incident_id
+
+
+def test_an_unanswered_confirmation_goes_to_the_service_desk_and_may_close_as_no_reply(desk, service, clock):
+    incident_id = unanswered(desk, service, clock)
+    desk.complete("service_desk", incident_id, "follow_up_confirmation", {"confirmation": {"answer": "no_reply"}})
+    incident = desk.incident(incident_id)
+    assert (incident.status, incident.closure_code) == ("closed", "no_reply")
+    assert desk.open_specs(incident_id) == []
+
+
+def test_a_follow_up_call_may_confirm_or_reopen(desk, service, clock):
+    confirmed = unanswered(desk, service, clock)
+    desk.complete("service_desk", confirmed, "follow_up_confirmation", {"confirmation": {"answer": "resolved"}})
+    assert desk.incident(confirmed).status == "confirmed" and desk.open_specs(confirmed) == ["close_incident"]
+
+    reopened = unanswered(desk, service, clock)
+    with pytest.raises(InvalidInput):  # say what is still wrong
+        service.complete_task(desk.actors["service_desk"], reopened, desk.task(reopened, "follow_up_confirmation").id,
+                              {"confirmation": {"answer": "not_resolved"}})  # fmt: skip
+    desk.complete("service_desk", reopened, "follow_up_confirmation",
+                  {"confirmation": {"answer": "not_resolved", "comment": "电话回访：仍无法查询"}})  # fmt: skip
+    incident = desk.incident(reopened)
+    assert (incident.status, incident.reopen_count) == ("open", 1)
+    assert "initial_support" in desk.open_specs(reopened)  # (and, a week on, the breach review)
+
+
+def test_the_requester_answering_in_time_stops_the_follow_up(desk, service, clock):
+    incident_id = desk.register(registration("consultation"))
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    desk.complete("requester", incident_id, "confirm_resolution", {"confirmation": {"resolved": True}})
+    clock.tick(timedelta(days=5))
+    service.fire_due_timers()
+    assert desk.open_specs(incident_id) == ["close_incident"]

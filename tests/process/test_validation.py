@@ -34,6 +34,7 @@ USER_TASK_LANES = {
     "coordinate_emergency": "事件经理",
     "confirm_resolution": "事件提出人",
     "close_incident": "服务台",
+    "follow_up_confirmation": "服务台",
     "follow_up_warning": "事件经理",
     "follow_up_breach": "事件经理",
     "track_incident": "事件经理",

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.rules import NOTIFICATION_WINDOW_MINUTES, WARNING_RATIO, classify, deadline_times, parse_facts
+from app.rules import (
+    NOTIFICATION_WINDOW_MINUTES,
+    WARNING_RATIO,
+    add_working_days,
+    classify,
+    deadline_times,
+    parse_facts,
+)
 
 REGISTERED = datetime(2024, 10, 30, 8, 0, tzinfo=UTC)
 
@@ -85,3 +93,30 @@ def test_the_deadline_runs_from_when_raised_and_the_notification_window_from_whe
 def test_notify_from_must_be_timezone_aware():
     with pytest.raises(ValueError, match="^notify_from must be timezone-aware$"):
         times({"type": "fault", "complaints": 60}, notify_from=datetime(2026, 3, 2))
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "end"),
+    [
+        ("2026-03-02T10:00", 3, "2026-03-05T10:00"),  # Monday → Thursday
+        ("2026-03-06T10:00", 3, "2026-03-11T10:00"),  # Friday → Wednesday (the weekend does not count)
+        ("2026-03-07T10:00", 3, "2026-03-11T10:00"),  # Saturday → Wednesday (counted from Monday)
+        ("2026-03-08T23:59", 1, "2026-03-09T23:59"),  # Sunday → Monday
+        ("2026-03-04T16:00", 0, "2026-03-04T16:00"),
+        ("2026-03-06T23:30", 1, "2026-03-09T23:30"),  # late on Friday local time (Friday 15:30 UTC)
+    ],
+)
+def test_add_working_days_counts_monday_to_friday_in_local_time(start, days, end):
+    local = datetime.fromisoformat(start).replace(tzinfo=SHANGHAI)
+    result = add_working_days(local, days, SHANGHAI)
+    assert result.tzinfo is UTC and result == datetime.fromisoformat(end).replace(tzinfo=SHANGHAI)
+
+
+def test_add_working_days_refuses_a_naive_time_and_negative_days():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        add_working_days(datetime(2026, 3, 2), 3, SHANGHAI)
+    with pytest.raises(ValueError, match="negative"):
+        add_working_days(REGISTERED, -1, SHANGHAI)

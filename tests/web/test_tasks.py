@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.driver import pass_on, registration, resolved
-from tests.web.pages import section
+from tests.driver import number, pass_on, registration, resolved
+from tests.web.pages import row_of, section
 
 
 def test_inbox_lists_claimable_tasks_by_deadline_and_claims(desk, as_role):
@@ -185,3 +185,27 @@ def test_an_owed_notification_is_waived_on_its_form_only_once_resolved(desk, as_
     assert client.post(url, waiver).status_code == 302
     record = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert "免于通报（须说明原因）" in record and "故障 5 分钟内恢复，未对外造成影响" in record
+
+
+def test_the_service_desk_follows_up_an_unanswered_confirmation_on_its_form(desk, service, clock, as_role):
+    incident_id = desk.register(registration("consultation"))
+    desk.complete("service_desk", incident_id, "initial_support", resolved())
+    clock.move_to(desk.incident(incident_id).next_timer_due + timedelta(minutes=1))  # 3 working days on
+    service.fire_due_timers()
+    client = as_role("service_desk")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert "回访确认" in row_of(inbox, number(incident_id))
+    task = desk.task(incident_id, "follow_up_confirmation")
+    form = client.get(f"/tasks/{incident_id}/{task.id}").get_data(as_text=True)
+    for text in ("回访结果", "客户电话确认已解决", "客户反馈未解决", "未回复，默认关闭", "回访记录"):
+        assert text in form
+    response = client.post(f"/tasks/{incident_id}/{task.id}", {"spec_id": "follow_up_confirmation",
+                           "confirmation.answer": "no_reply"})  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "已关闭" in page and "未回复，默认关闭" in page
+    assert "确认超时未回复" in page  # on the timeline
+
+    reports = as_role("incident_manager").get("/reports/").get_data(as_text=True)
+    closed = row_of(section(reports, "closures"), "未回复，默认关闭")
+    assert ">1<" in closed
