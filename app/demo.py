@@ -79,7 +79,10 @@ class _Story:
     incident_id: int | None = None
     fields: dict | None = None  # what a portal incident was raised with
 
-    def register(self, title, type_, facts=None, *, requester="zhangwei", source="hotline", system="计费", solved=None):
+    def register(
+        self, title, type_, facts=None, *, requester="zhangwei", source="hotline", system="计费", solved=None,
+        registrar="wangfang",
+    ):  # fmt: skip
         data = {
             "incident": {"title": title, "description": title + "，详见工单。", "source": source, "system": system},
             "facts": {"type": type_, **(facts or {})},
@@ -90,7 +93,7 @@ class _Story:
             data["facts"].setdefault("core_business_impact", "no")
         requester_id = self.people[requester].user_id
         self.incident_id = self.service.start(
-            self.people["wangfang"], incident=data["incident"], requester_id=requester_id, registration=data
+            self.people[registrar], incident=data["incident"], requester_id=requester_id, registration=data
         )
         return self
 
@@ -113,6 +116,13 @@ class _Story:
     def then(self, hours: float, who: str, spec_id: str, data: dict) -> _Story:
         self._wait(hours)
         self.service.complete_task(self.people[who], self.incident_id, self._task(spec_id), data)
+        return self
+
+    def lead(self, hours: float, who: str, action: str, text: str) -> _Story:
+        """Leadership: demand urgent handling, or post a coordination note."""
+        self._wait(hours)
+        act = {"demand": self.service.demand_urgent_handling, "note": self.service.post_coordination_note}[action]
+        act(self.people[who], self.incident_id, text)
         return self
 
     def change_done(self, hours: float, who: str, note: str) -> _Story:
@@ -238,6 +248,10 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
         (story(1.1).portal("自助缴费后未收到短信提醒", requester="lina")
             .registered(40 / 60, "fault", {"complaints": 2})
             .then(0.3, "wangfang", "initial_support", _pass("first_line")))
+        # registered by first line; leadership demands urgent handling and adds a coordination note
+        (story(0.4).register("营业厅终端批量掉线", "fault", {"affected_users": 2000}, system="营业厅", registrar="liuyang")
+            .lead(0.2, "zhouqiang", "demand", "多个地市营业厅无法受理业务，请立即组织处理")
+            .lead(0.1, "zhouqiang", "note", "已请网络部同步排查营业厅专线"))
         # core business impact not sure: medium, listed in the incident manager's console to confirm
         (story(0.3).register("部分地市缴费到账延迟", "fault", {"affected_users": 3000, "core_business_impact": "unknown"},
                              system="充值")

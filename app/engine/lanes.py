@@ -47,6 +47,17 @@ class Lane:
         return self.group_roles.get(group)
 
 
+# Tasks that, besides their lane's role, these roles may work too. The document lets first line
+# register incidents as well ("可以在ITIL上登记事件单"); the diagram keeps 事件登记 in the 服务台 lane.
+ALSO_WORKED_BY: Mapping[str, tuple[str, ...]] = {"register_incident": (FIRST_LINE,)}
+REGISTRARS = (SERVICE_DESK, FIRST_LINE)
+
+
+def task_roles(spec_id: str, candidate_role: str | None) -> frozenset[str]:
+    """Every role that may work a (non-requester) task: its lane's role and the roles named above."""
+    return frozenset({candidate_role, *ALSO_WORKED_BY.get(spec_id, ())} - {None})
+
+
 LANES: Mapping[str, Lane] = {
     "事件提出人": Lane(role=REQUESTER, for_requester=True, delegates=(SERVICE_DESK,)),
     "服务台": Lane(role=SERVICE_DESK),

@@ -1,4 +1,6 @@
-"""Actions on an incident from outside its current step: a change it waits for reported done.
+"""Actions on an incident from outside its current step: a change it waits for reported done;
+leadership's demand for urgent handling and coordination notes (spec §2: leadership may demand
+urgent handling on any open incident and post coordination notes, and is read-only otherwise).
 
 IncidentService inherits these; each is one transaction through the service's own unit (load,
 act through the engine, save), like every other action. The API calls the same functions.
@@ -13,7 +15,11 @@ from app.incidents import permissions, projection
 from app.incidents.errors import Conflict, InvalidInput, PermissionDenied
 from app.messages import N_, Message
 
-CHANGE_DONE = "change_done"  # the signal the diagram waits for at 等待变更完成
+# Signals the application throws into an instance (names, not labels: relabelling keeps them).
+CASE_UPDATED = "case_updated"  # new facts: the diagram re-classifies (重新分类与升级)
+TRACKING_REQUESTED = "tracking_requested"
+CHANGE_DONE = "change_done"  # the change the incident waits for at 等待变更完成 is done
+LEADERSHIP = "leadership"
 NOTE_LIMIT = 4000
 
 
@@ -41,3 +47,27 @@ class Interventions:
                 raise Conflict(N_("This incident is not waiting for a change."))
             unit.ctx.emit("change_reported_done", note=text, reference=unit.incident.change_reference)
             self._signal(unit, CHANGE_DONE, {"note": text, "by": actor.name})
+
+    def demand_urgent_handling(self, actor: Actor, incident_id: int, reason: str) -> None:
+        """Leadership demands urgent handling (one action, with a reason): a key stakeholder's
+        explicit request makes urgency high, so the incident becomes an emergency and goes to the
+        incident manager; audited as leadership's request."""
+        if LEADERSHIP not in actor.roles:
+            raise PermissionDenied(N_("Only leadership can demand urgent handling."))
+        text = _note(reason)
+        with self._unit(actor, incident_id) as unit:
+            if unit.incident.status != projection.OPEN:
+                raise Conflict(N_("Only incidents in handling can be handled urgently."))
+            if unit.incident.emergency:
+                raise Conflict(N_("This incident is already an emergency."))
+            unit.ctx.emit("urgent_handling_demanded", reason=text)
+            payload = {"facts": {"urgent_requested": True}, "note": text, "source": LEADERSHIP, "by": actor.name}
+            self._signal(unit, CASE_UPDATED, payload)
+
+    def post_coordination_note(self, actor: Actor, incident_id: int, note: str) -> None:
+        """Leadership's coordination note on an incident (internal: handlers read it on the timeline)."""
+        if LEADERSHIP not in actor.roles:
+            raise PermissionDenied(N_("Only leadership can post coordination notes."))
+        text = _note(note)
+        with self._unit(actor, incident_id) as unit:
+            unit.ctx.emit("coordination_note", note=text)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from app.audit import Actor
-from app.engine.lanes import FIRST_LINE, INCIDENT_MANAGER, LANES, REQUESTER, SECOND_LINE_GROUPS, SERVICE_DESK
+from app.engine.lanes import (
+    FIRST_LINE,
+    INCIDENT_MANAGER,
+    LANES,
+    REQUESTER,
+    SECOND_LINE_GROUPS,
+    SERVICE_DESK,
+    task_roles,
+)
 from app.models import Incident, OpenTask, User
 
 # Roles that handle incidents and may add facts or forward an incident for tracking.
@@ -18,7 +26,7 @@ def may_work(actor: Actor, task: OpenTask, incident: Incident) -> bool:
     if lane.for_requester:
         own = actor.user_id is not None and actor.user_id == incident.requester_id and REQUESTER in actor.roles
         return own or bool(actor.roles & set(lane.delegates))
-    if task.candidate_role not in actor.roles:
+    if not actor.roles & task_roles(task.spec_id, task.candidate_role):
         return False
     return task.assignee_id is None or task.assignee_id == actor.user_id
 
@@ -47,7 +55,7 @@ def may_receive(roles: frozenset[str], user_id: int, task: OpenTask, incident: I
         return False
     if lane.for_requester:
         return user_id == incident.requester_id and REQUESTER in roles or bool(roles & set(lane.delegates))
-    return task.candidate_role in roles
+    return bool(roles & task_roles(task.spec_id, task.candidate_role))
 
 
 def may_be_requester(user: User | None) -> bool:

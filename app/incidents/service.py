@@ -25,22 +25,18 @@ from app import audit, forms, notifications
 from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.engine import operations
-from app.engine.lanes import INCIDENT_MANAGER, LANES
+from app.engine.lanes import INCIDENT_MANAGER, LANES, task_roles
 from app.engine.model import ProcessModel
 from app.engine.runtime import TASK_GONE, EngineError, ReadyTask, Run
 from app.forms import FormErrors
 from app.incidents import assignments, notification, permissions, projection, state
 from app.incidents.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
-from app.incidents.interventions import Interventions
+from app.incidents.interventions import CASE_UPDATED, TRACKING_REQUESTED, Interventions
 from app.messages import N_, Message
 from app.models import Announcement, Incident, IncidentState, OpenTask, ProblemTicket, User, utcnow
 from app.process import versions
 
 log = logging.getLogger(__name__)
-
-# Signals the application throws into an instance (names, not labels: relabelling keeps them).
-CASE_UPDATED = "case_updated"
-TRACKING_REQUESTED = "tracking_requested"
 
 TIMER_RETRY = timedelta(minutes=5)  # a timer whose engine step failed is retried after this
 
@@ -347,8 +343,8 @@ class IncidentService(Interventions):
         if registration is not None:
             start_form = run.ready_tasks()[0]
             lane = LANES[start_form.lane]
-            if lane.candidate_role(start_form.data) not in actor.roles:
-                raise PermissionDenied(N_("Only the service desk can register incidents."))
+            if not actor.roles & task_roles(start_form.spec_id, lane.candidate_role(start_form.data)):
+                raise PermissionDenied(N_("Only the service desk or first line can register incidents."))
             self._complete(unit, start_form, registration)
         self._save(unit)
         return incident.id

@@ -42,6 +42,9 @@ KINDS: Mapping[str, str] = {
     "withdrawn": WORK,
     "closed_as_duplicate": WORK,
     "attachment_added": WORK,
+    "change_reported_done": WORK,
+    "urgent_handling_demanded": WORK,
+    "coordination_note": WORK,
     "classified": CLASSIFICATION,
     "reclassified": CLASSIFICATION,
     "task_claimed": ASSIGNMENT,
@@ -120,7 +123,10 @@ class _Builder:
             # a handler's facts and note are on their facts_added entry; others (rule E1) on this one
             facts = self.facts(data.get("facts") or data.get("changes") or {})
             text = data.get("note")
-        elif event.kind in ("forwarded_for_tracking", "announced", "reopened", *NOTES) or (
+        elif event.kind in (
+            "forwarded_for_tracking", "announced", "reopened", "change_reported_done", "urgent_handling_demanded",
+            "coordination_note", *NOTES,
+        ) or (  # fmt: skip
             event.kind == "resolved" and self.for_requester  # handlers read it in the step's answers
         ):
             text = data.get("note") or data.get("text") or data.get("reason")

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from app.db import Database
+from app.engine.lanes import REGISTRARS
 from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
 from app.web import i18n, inputs, labels, queries, security, timefmt
 from app.web.i18n import translate
@@ -98,7 +99,7 @@ def navigation() -> list[NavItem]:
         with database().read() as session:
             count = queries.inbox_count(session, g.actor) + mentions.unread_count(session, g.actor.user_id)
             add(_("My tasks"), "inbox.index", *HANDLERS, count=count)
-    add(_("Register"), "incidents.new", "service_desk")
+    add(_("Register"), "incidents.new", *REGISTRARS)
     add(_("Import tickets"), "imports.index", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")
     add(_("Search"), "search.index", *HANDLERS, "leadership", "auditor")

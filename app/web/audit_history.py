@@ -234,9 +234,11 @@ class Describer:
         if kind == "facts_added":
             details = self.facts(data.get("facts") or {})
             return details + ([Detail(_("Note"), text=data["note"])] if data.get("note") else [])
-        if kind in ("reopened", "forwarded_for_tracking", "change_reported_done"):
+        if kind in ("reopened", "forwarded_for_tracking", "change_reported_done", "urgent_handling_demanded",
+                    "coordination_note"):  # fmt: skip
             text = data.get("reason") or data.get("note")
-            return [Detail(_("Reason") if kind == "reopened" else _("Note"), text=text)] if text else []
+            reason = kind in ("reopened", "urgent_handling_demanded")
+            return [Detail(_("Reason") if reason else _("Note"), text=text)] if text else []
         if kind == "announced":
             return [Detail(_("Announcement"), text=str(data.get("text") or ""))]
         if kind in ("follow_up_requested", "problem_ticket_requested", "problem_ticket_created"):
@@ -260,6 +262,8 @@ def _source(code: str) -> str:
         return _("facts added by a handler")
     if code == "E1":
         return _("rule E1: the fault notification was late")
+    if code == "leadership":
+        return _("leadership's demand for urgent handling")
     return code
 
 

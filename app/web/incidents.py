@@ -7,13 +7,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.engine.lanes import INCIDENT_MANAGER, REQUESTER
+from app.engine.lanes import INCIDENT_MANAGER, REGISTRARS, REQUESTER
 from app.forms import event_form
 from app.incidents import announcements, permissions
 from app.incidents.projection import WAITING_CHANGE
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.messages import N_, Message
 from app.models import User, UserRole
+from app.users import LEADERSHIP
 from app.web import HANDLERS, database, formrender, incident_service, queries, reading
 from app.web.i18n import translate
 from app.web.inputs import form_id
@@ -42,7 +43,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("service_desk")
+@roles_required(*REGISTRARS)
 def new():
     schema, ui = incident_service().start_form()
     data, errors, message, status = {}, {}, None, 200
@@ -97,6 +98,7 @@ def _detail_page(incident_id: int, announcement: str = "", announcement_error=No
     workable = {task.id for task in found.view.open_tasks if permissions.may_work(actor, task, incident)}
     handling = incident.status == "open" and permissions.may_handle(actor)
     waiting_change = incident.status == WAITING_CHANGE and permissions.may_handle(actor)
+    leading = LEADERSHIP in actor.roles and incident.status not in ("closed", "transferred")
     facts_schema, facts_ui = event_form("update_facts")
     page = render_template(
         "incidents/detail.html",
@@ -104,6 +106,7 @@ def _detail_page(incident_id: int, announcement: str = "", announcement_error=No
         workable=workable,
         handling=handling,
         waiting_change=waiting_change,
+        leading=leading,
         facts_sets=_facts_sets(facts_schema, facts_ui, current=found.record.facts) if handling else [],
         coordination=_coordination(found, actor),
         announcement=announcement,
@@ -201,6 +204,35 @@ def change_done(incident_id: int):
         flash(translate(error.message), "error")
     else:
         flash(_("The change is done: the incident is back with its handling group."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.route("/<int:incident_id>/urgent", methods=["POST"])
+@roles_required(LEADERSHIP)
+def demand_urgent(incident_id: int):
+    """Leadership demands urgent handling: the incident becomes an emergency (audited as theirs)."""
+    try:
+        incident_service().demand_urgent_handling(current_actor(), incident_id, request.form.get("reason", ""))
+    except InvalidInput:
+        flash(_("Say why it must be handled urgently."), "error")
+    except (Conflict, PermissionDenied) as error:
+        flash(translate(error.message), "error")
+    else:
+        flash(_("Urgent handling demanded: the incident is now an emergency with the incident manager."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.route("/<int:incident_id>/coordination-note", methods=["POST"])
+@roles_required(LEADERSHIP)
+def coordination_note(incident_id: int):
+    try:
+        incident_service().post_coordination_note(current_actor(), incident_id, request.form.get("note", ""))
+    except InvalidInput:
+        flash(_("Write the note first."), "error")
+    except (Conflict, PermissionDenied) as error:
+        flash(translate(error.message), "error")
+    else:
+        flash(_("Your coordination note is on the incident's timeline."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 

@@ -88,6 +88,8 @@ EVENTS = {
     "announced": N_("Announcement published"),
     "transferred": N_("Transferred to the change process"),
     "change_reported_done": N_("Change reported done"),
+    "urgent_handling_demanded": N_("Urgent handling demanded by leadership"),
+    "coordination_note": N_("Coordination note"),
     "confirmation_unanswered": N_("Confirmation unanswered: the service desk follows up"),
     "change_returned": N_("Back from the change"),
     "follow_up_requested": N_("Follow-up incident raised"),

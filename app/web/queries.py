@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.audit import Actor
-from app.engine.lanes import LANES, SERVICE_DESK
+from app.engine.lanes import ALSO_WORKED_BY, LANES, SERVICE_DESK
 from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
 from app.web.inputs import id_value
 
@@ -47,7 +47,10 @@ def inbox_count(session: Session, actor: Actor) -> int:
 
 def _inbox_criteria(actor: Actor, filters: InboxFilter) -> list[Any]:
     mine = OpenTask.assignee_id == actor.user_id
-    claimable = and_(OpenTask.assignee_id.is_(None), OpenTask.candidate_role.in_(actor.roles))
+    also = [spec for spec, roles in ALSO_WORKED_BY.items() if actor.roles & set(roles)]
+    claimable = and_(
+        OpenTask.assignee_id.is_(None), or_(OpenTask.candidate_role.in_(actor.roles), OpenTask.spec_id.in_(also))
+    )
     visible = mine if filters.mine else or_(mine, claimable)
     if SERVICE_DESK in actor.roles and not filters.mine:
         on_behalf = and_(OpenTask.lane.in_(REQUESTER_LANES), OpenTask.assignee_id.is_(None))
