@@ -21,7 +21,8 @@ from app import migrate
 from app.audit import SYSTEM, Actor
 from app.incidents.projection import ACTIVE_STATUSES
 from app.incidents.service import IncidentService
-from app.models import Incident, OpenTask, User
+from app.models import Incident, OpenTask, ProblemTicket, User
+from app.problems.service import ProblemService
 from app.process import versions
 from app.users import actor_of, create_user
 
@@ -167,6 +168,19 @@ CONFIRM = {"confirmation": {"resolved": True, "customer_confirmed": True}}
 CLOSE = {"closure": {"code": "resolved", "follow_up": "none", "customer_confirmed": True}}
 
 
+def _follow_problem(service: IncidentService, people: dict[str, Actor]) -> None:
+    """The incident manager takes up the problem ticket raised from a workaround: an owner, then a known error."""
+    problems = ProblemService(service.db)
+    with service.db.read() as session:
+        ticket_id = session.scalar(select(ProblemTicket.id).where(ProblemTicket.title == "欠费清单自动导出失败"))
+    owner = people["chenjie"].user_id
+    problems.update(
+        people["sunli"], ticket_id, status="investigating", owner_id=owner, note="交开发组定位", workaround=""
+    )
+    problems.update(people["sunli"], ticket_id, status="known_error", owner_id=owner, note="",
+                    workaround="导出失败时由服务台手工导出清单")  # fmt: skip
+
+
 def load_incidents(service: IncidentService, people: dict[str, Actor], now: datetime) -> int:
     def story(days_ago: float) -> _Story:
         frozen.move_to(now - timedelta(days=days_ago))
@@ -263,5 +277,6 @@ def load_incidents(service: IncidentService, people: dict[str, Actor], now: date
                       incident={"title": "手机营业厅缴费页面报错", "description": "缴费时提示系统繁忙", "source": "portal"})
     # fmt: on
     service.fire_due_timers()  # what fell due between the replayed past and now
+    _follow_problem(service, people)
     with service.db.read() as session:
         return session.scalar(select(func.count()).select_from(Incident))

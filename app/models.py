@@ -288,13 +288,26 @@ class ProblemTicket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # app.problems.lifecycle
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    workaround: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     @property
     def number(self) -> str:
         return f"PRB{self.id:06d}"
+
+
+class ProblemLink(Base):
+    """An incident linked to a problem ticket besides the one it was raised from (a repeat group's others)."""
+
+    __tablename__ = "problem_links"
+
+    problem_ticket_id: Mapped[int] = mapped_column(ForeignKey("problem_tickets.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True, index=True)
 
 
 class Announcement(Base):

@@ -47,7 +47,20 @@ def init_web(app: Flask) -> None:
     from app.process import web as process
     from app.process import web_migration, web_review  # noqa: F401 — their routes are on the process blueprint
     from app.search import web as search
-    from app.web import admin, audit, auth, home, inbox, incidents, manager, overview, portal, reading, reports
+    from app.web import (
+        admin,
+        audit,
+        auth,
+        home,
+        inbox,
+        incidents,
+        manager,
+        overview,
+        portal,
+        problems,
+        reading,
+        reports,
+    )
 
     reading.init(app)
     attachments.init(app)
@@ -55,8 +68,8 @@ def init_web(app: Flask) -> None:
     search.init(app)
     live.init(app)
 
-    areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, overview, reports, audit, process)
-    for module in (*areas, imports, links, search, live, bulk, admin):
+    areas = (home, auth, inbox, incidents, comments, attachments, portal, manager, problems, overview, reports, audit)
+    for module in (*areas, process, imports, links, search, live, bulk, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(notifications.bp)
     app.jinja_env.globals["navigation"] = navigation
@@ -105,6 +118,7 @@ def navigation() -> list[NavItem]:
     add(_("Search"), "search.index", *HANDLERS, "leadership", "auditor")
     add(_("My incidents"), "portal.index", "requester")
     add(_("Incident manager"), "manager.index", "incident_manager")
+    add(_("Problem tickets"), "problems.index", "incident_manager", "leadership", "auditor")
     add(_("Overview"), "overview.index", "leadership", "incident_manager")
     add(_("Reports"), "reports.index", "incident_manager", "leadership")
     add(_("Audit"), "audit.index", "auditor")

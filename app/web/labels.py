@@ -73,6 +73,12 @@ CLOSURE_CODES = {
     "duplicate": N_("Closed as a duplicate"),
 }
 CHANGE_KINDS = {"defect": N_("Defect process"), "requirement": N_("Requirement process")}
+PROBLEM_STATUSES = {
+    "open": N_("Newly raised"),
+    "investigating": N_("Under investigation"),
+    "known_error": N_("Known error (workaround)"),
+    "closed": N_("Closed"),
+}
 
 EVENTS = {
     "started": N_("Incident raised"),
@@ -90,6 +96,7 @@ EVENTS = {
     "change_reported_done": N_("Change reported done"),
     "urgent_handling_demanded": N_("Urgent handling demanded by leadership"),
     "coordination_note": N_("Coordination note"),
+    "problem_ticket_updated": N_("Problem ticket updated"),
     "confirmation_unanswered": N_("Confirmation unanswered: the service desk follows up"),
     "change_returned": N_("Back from the change"),
     "follow_up_requested": N_("Follow-up incident raised"),
@@ -149,6 +156,7 @@ TABLES = {
     "source_label": SOURCES,
     "closure_label": CLOSURE_CODES,
     "change_label": CHANGE_KINDS,
+    "problem_status_label": PROBLEM_STATUSES,
     "event_label": EVENTS,
 }
 

@@ -13,6 +13,7 @@ from app import audit
 from app.audit import Actor
 from app.engine.lanes import ALSO_WORKED_BY, LANES, SERVICE_DESK
 from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
+from app.problems.service import tickets_of_incident
 from app.web.inputs import id_value
 
 REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
@@ -145,7 +146,7 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
         open_tasks=tasks,
         timeline=timeline,
         announcements=_of(session, Announcement, incident_id, Announcement.published_at.desc()),
-        problem_tickets=_of(session, ProblemTicket, incident_id, ProblemTicket.id),
+        problem_tickets=tickets_of_incident(session, incident_id),  # raised from it or linked to it
         parent=_incident(session, incident.parent_id) if incident.parent_id else None,
         follow_ups=list(session.scalars(select(Incident).where(Incident.parent_id == incident_id))),
         requester=session.get(User, incident.requester_id) if incident.requester_id else None,

@@ -28,6 +28,7 @@ from app import audit
 from app.engine.lanes import INCIDENT_MANAGER
 from app.links.models import is_child
 from app.models import Incident, ProblemTicket, utcnow
+from app.problems import service as problems
 from app.reports import (
     CountRow,
     DurationRow,
@@ -432,6 +433,7 @@ def raise_problem_ticket():
         )
         session.add(ticket)
         session.flush()
+        problems.link(session, ticket, [incident.id for incident in group.incidents])
         audit.append(
             session,
             kind="problem_ticket_created",
