@@ -3,6 +3,8 @@ actions that are not tasks (add facts, forward to the incident manager)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -178,62 +180,50 @@ def _facts_page(incident_id, schema, ui, data, errors):
     )
 
 
-@bp.route("/<int:incident_id>/forward", methods=["POST"])
-@roles_required(*HANDLERS)
-def forward(incident_id: int):
+def _act(incident_id: int, action: Callable[..., None], field: str, missing: str, done: str):
+    """One action with one text from the incident page: done, or why not, flashed back on the page."""
     try:
-        incident_service().forward_for_tracking(current_actor(), incident_id, request.form.get("note", ""))
+        action(current_actor(), incident_id, request.form.get(field, ""))
     except InvalidInput:
-        flash(_("Say what the incident manager should track."), "error")
+        flash(missing, "error")
     except (Conflict, PermissionDenied) as error:
         flash(translate(error.message), "error")
     else:
-        flash(_("The incident manager will track this incident."), "success")
+        flash(done, "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.route("/<int:incident_id>/forward", methods=["POST"])
+@roles_required(*HANDLERS)
+def forward(incident_id: int):
+    return _act(incident_id, incident_service().forward_for_tracking, "note",
+                _("Say what the incident manager should track."),
+                _("The incident manager will track this incident."))  # fmt: skip
 
 
 @bp.route("/<int:incident_id>/change-done", methods=["POST"])
 @roles_required(*HANDLERS)
 def change_done(incident_id: int):
     """The defect or requirement the incident waits for is done: back to the handling group."""
-    try:
-        incident_service().report_change_done(current_actor(), incident_id, request.form.get("note", ""))
-    except InvalidInput:
-        flash(_("Say what was done (the change's release or reference)."), "error")
-    except (Conflict, PermissionDenied) as error:
-        flash(translate(error.message), "error")
-    else:
-        flash(_("The change is done: the incident is back with its handling group."), "success")
-    return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return _act(incident_id, incident_service().report_change_done, "note",
+                _("Say what was done (the change's release or reference)."),
+                _("The change is done: the incident is back with its handling group."))  # fmt: skip
 
 
 @bp.route("/<int:incident_id>/urgent", methods=["POST"])
 @roles_required(LEADERSHIP)
 def demand_urgent(incident_id: int):
     """Leadership demands urgent handling: the incident becomes an emergency (audited as theirs)."""
-    try:
-        incident_service().demand_urgent_handling(current_actor(), incident_id, request.form.get("reason", ""))
-    except InvalidInput:
-        flash(_("Say why it must be handled urgently."), "error")
-    except (Conflict, PermissionDenied) as error:
-        flash(translate(error.message), "error")
-    else:
-        flash(_("Urgent handling demanded: the incident is now an emergency with the incident manager."), "success")
-    return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return _act(incident_id, incident_service().demand_urgent_handling, "reason",
+                _("Say why it must be handled urgently."),
+                _("Urgent handling demanded: the incident is now an emergency with the incident manager."))  # fmt: skip
 
 
 @bp.route("/<int:incident_id>/coordination-note", methods=["POST"])
 @roles_required(LEADERSHIP)
 def coordination_note(incident_id: int):
-    try:
-        incident_service().post_coordination_note(current_actor(), incident_id, request.form.get("note", ""))
-    except InvalidInput:
-        flash(_("Write the note first."), "error")
-    except (Conflict, PermissionDenied) as error:
-        flash(translate(error.message), "error")
-    else:
-        flash(_("Your coordination note is on the incident's timeline."), "success")
-    return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return _act(incident_id, incident_service().post_coordination_note, "note",
+                _("Write the note first."), _("Your coordination note is on the incident's timeline."))  # fmt: skip
 
 
 @bp.route("/<int:incident_id>/announce", methods=["POST"])
