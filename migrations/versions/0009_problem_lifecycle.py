@@ -1,15 +1,15 @@
 """Problem tickets get a lifecycle: an owner, the known error's workaround, when they changed and
 closed; and links to every incident of a repeat group (docs/problems.md).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
