@@ -49,6 +49,7 @@ class ThrownSignal:
 THROWN_SIGNALS = (
     ThrownSignal("case_updated", "case_update", N_("a handler adds facts (re-classification)")),
     ThrownSignal("tracking_requested", "tracking_request", N_("a handler forwards the incident for tracking")),
+    ThrownSignal("change_done", "change_completion", N_("a person reports the change an incident waits for done")),
 )
 FINISHING = ("close", "change_transfer")  # one of them lies on every way the process can finish
 CLASSIFY = "classify"
