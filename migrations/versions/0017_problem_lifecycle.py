@@ -1,15 +1,15 @@
 """Problem tickets get a lifecycle: an owner, the known error's workaround, when they changed and
 closed; and links to every incident of a repeat group (docs/problems.md).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
