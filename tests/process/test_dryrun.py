@@ -33,7 +33,7 @@ def test_every_sample_incident_reaches_its_end_on_the_shipped_process():
     outcomes = outcomes_of(BPMN_FILE.read_bytes())
     assert {key: outcome.reached for key, outcome in outcomes.items()} == dict.fromkeys(outcomes, True)
     assert outcomes["on_spot"].path[-1] == "end_closed_on_spot"
-    assert outcomes["change"].path[-1] == "end_transferred"
+    assert outcomes["change"].path[-1] == "throw_transfer_finished"  # then it waits for the change (等待变更)
     assert "reopen_incident" in outcomes["reopened"].path and "publish_announcement" in outcomes["emergency"].path
     assert {"escalate_incident", "track_incident"} <= set(outcomes["facts_added"].path + outcomes["tracking"].path)
     covered = {step for outcome in outcomes.values() for step in outcome.path}
