@@ -1,5 +1,9 @@
 """The timer sweeper: as a worker process (`flask --app wsgi timers run`) or inside the dev server.
 
+A sweep fires the due timers of at most `BATCH` incidents (one transaction each); when it fires that
+many, more may be due, so the next sweep starts at once: a backlog of due timers drains as fast as
+the workers can fire them, and only an idle worker waits for the interval.
+
 After each good sweep it runs the periodic jobs it was given: the heartbeat (app/observability) and the
 audit log's whole check (app/audit/jobs.py)."""
 
@@ -16,18 +20,22 @@ from app.incidents.service import IncidentService
 log = logging.getLogger(__name__)
 Job = Callable[[], object]
 
+BATCH = 100
+
 
 def sweep_forever(
     service: IncidentService,
     interval: float,
     stop: threading.Event | None = None,
     jobs: Sequence[Job] = (),
+    batch: int = BATCH,
 ) -> None:
     stop = stop or threading.Event()
     while not stop.is_set():
+        fired = 0
         token = audit.request_id.set(f"timer-{uuid.uuid4().hex[:24]}")  # on this sweep's audit rows and log lines
         try:
-            fired = service.fire_due_timers()
+            fired = service.fire_due_timers(limit=batch)
             if fired:
                 log.info("fired timers of %d incident(s)", fired)
         except Exception:  # a worker must outlive a broken database connection
@@ -40,7 +48,8 @@ def sweep_forever(
                     log.exception("periodic job %r failed", job)
         finally:
             audit.request_id.reset(token)
-        stop.wait(interval)
+        if fired < batch:
+            stop.wait(interval)
 
 
 def start_in_process(service: IncidentService, interval: float, jobs: Sequence[Job] = ()) -> threading.Thread:
