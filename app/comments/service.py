@@ -4,14 +4,13 @@ entry, with the text) and its mentions, together or not at all.
 
 @mentions: `@username` or `@显示名` of an active handler (someone with an inbox) puts the incident in
 that person's inbox as "mentioned" until they mark it read. A requester's comment mentions nobody
-(they do not know the handlers). Listeners in `MENTION_LISTENERS` hear of each committed mention:
-the hook for notifications outside the browser (e-mail, SMS…).
+(they do not know the handlers). The mentioned are notified (e-mail, SMS…) through the
+notification outbox, in the note's own transaction.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -27,26 +26,8 @@ from app.incidents.service import IncidentService, InvalidInput, NotFound, Permi
 from app.messages import N_, Message
 from app.models import Incident, User, UserRole
 
-log = logging.getLogger(__name__)
-
 MAX_TEXT = 4000
 AUDIT_KINDS = {WORK_NOTE: "work_note_added", COMMENT: "comment_added"}
-
-
-@dataclass(frozen=True)
-class Mentioned:
-    """What a mention listener is told, after the note or comment is committed."""
-
-    incident_id: int
-    comment_id: int
-    kind: str  # WORK_NOTE or COMMENT
-    user_ids: tuple[int, ...]
-    by: str  # the writer's name
-
-
-# Called with each committed `Mentioned`. The notifications package (issue 12) appends its sender
-# here; a listener that fails is logged and does not undo the note.
-MENTION_LISTENERS: list[Callable[[Mentioned], None]] = []
 
 
 def may_write(actor: Actor, incident: Incident, kind: str) -> bool:
@@ -108,10 +89,7 @@ def add(
             session.add(Mention(comment_id=comment.id, incident_id=incident_id, user_id=user.id, created_at=now))
         notifications.mention(session, incident, [user.id for user in mentioned], actor=actor, now=now, note=text,
                               note_id=comment.id)  # the e-mail etc., in this transaction (docs/notifications.md)
-        comment_id = comment.id
-    if mentioned:
-        _tell(Mentioned(incident_id, comment_id, kind, tuple(user.id for user in mentioned), actor.name))
-    return comment_id
+        return comment.id
 
 
 def mentions_in(session: Session, text: str) -> list[User]:
@@ -140,14 +118,6 @@ def _runs_on(name: str, following: str) -> bool:
     """`@wang` is not `@wangfang`: a Latin name must end where a word does."""
     latin = name[-1].isascii() and following.isascii()
     return bool(following) and latin and (following.isalnum() or following == "_")
-
-
-def _tell(mentioned: Mentioned) -> None:
-    for listener in MENTION_LISTENERS:
-        try:
-            listener(mentioned)
-        except Exception:  # the note is saved; a notification that fails must not undo it
-            log.exception("mention listener failed for incident %s", mentioned.incident_id)
 
 
 # ------------------------------------------------------------------ the inbox's "mentioned"
