@@ -44,6 +44,7 @@ def init_web(app: Flask) -> None:
     from app.links import web as links
     from app.live import web as live
     from app.notifications import web as notifications
+    from app.problems import web as problems
     from app.process import web as process
     from app.process import web_migration, web_review  # noqa: F401 — their routes are on the process blueprint
     from app.search import web as search
@@ -57,7 +58,6 @@ def init_web(app: Flask) -> None:
         manager,
         overview,
         portal,
-        problems,
         reading,
         reports,
     )

@@ -1,5 +1,5 @@
 """Problem tickets (问题单): the incident manager's list and each ticket's page, where its owner,
-status and workaround are kept (app.problems)."""
+status and workaround are kept."""
 
 from __future__ import annotations
 
