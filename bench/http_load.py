@@ -81,8 +81,14 @@ def free_port() -> int:
 
 def serve(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
     """gunicorn on 127.0.0.1:`port` running wsgi:app against `url`; returns once it answers."""
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", PASSWORD_HASH_METHOD=FAST_HASH,
-               AUDIT_HMAC_KEY=AUDIT_KEY.decode(), AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-checkpoints-"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY="bench",
+        PASSWORD_HASH_METHOD=FAST_HASH,
+        AUDIT_HMAC_KEY=AUDIT_KEY.decode(),
+        AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-checkpoints-"),
+    )
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -122,12 +128,12 @@ def rss_mb(pid: int) -> float:
 class Client:
     """One signed-in browser on a keep-alive connection."""
 
-    def __init__(self, port: int, username: str):
+    def __init__(self, port: int, username: str, password: str = PASSWORD):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookies: dict[str, str] = {}
         self.token = ""
         self.get("/login")
-        status, _ = self.post("/login", {"username": username, "password": PASSWORD})
+        status, _ = self.post("/login", {"username": username, "password": password})
         if status != 302:
             raise RuntimeError(f"sign-in of {username} answered {status}")
         self.get("/login")  # a token for the signed-in session

@@ -1,0 +1,244 @@
+"""How long every list, inbox, search, history, audit and report page takes, against a filled database.
+
+Run (a database filled by bench/fill.py):
+`.venv/bin/python bench/pages.py --database postgresql://postgres@127.0.0.1:5432/bench_pages [--requests 20]
+ [--only inbox] [--explain]`
+
+gunicorn (one sync worker, so one process serves every page) on 127.0.0.1 against the database;
+each demo role signs in and requests its pages `--requests` times after one warm-up request.
+Prints per page: status, p50 and p95 in milliseconds, the size of the answer, its table rows
+(`<tr>` in HTML, lines in a CSV, items in JSON), then the worker's RSS after the run.
+
+`--explain` instead requests each page once in this process (Flask test client) while recording
+its SQL, then prints EXPLAIN (ANALYZE, BUFFERS) of the page's slowest statements (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app runs from the checkout
+
+from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from app.api import tokens  # noqa: E402
+from app.db import Database  # noqa: E402
+from app.demo import DEMO_PASSWORD  # noqa: E402
+from app.incidents.projection import ACTIVE_STATUSES  # noqa: E402
+from app.models import AuditEvent, Incident, User, utcnow  # noqa: E402
+from app.users import actor_of  # noqa: E402
+from bench.action_cost import AUDIT_KEY  # noqa: E402
+from bench.http_load import FAST_HASH, Client, free_port, rss_mb, serve, stop, worker_pids  # noqa: E402
+
+SLOWEST = 3  # statements explained per page
+
+
+@dataclass(frozen=True)
+class Page:
+    user: str
+    path: str
+    name: str
+    bearer: bool = False  # an API call with the user's token instead of the session
+
+
+def pages(db: Database) -> list[Page]:
+    """Every list-like page of every role, with ids taken from the filled database."""
+    with db.read() as session:
+        newest_open = session.scalar(select(func.max(Incident.id)).where(Incident.status.in_(ACTIVE_STATUSES)))
+        oldest = session.scalar(select(Incident.id).order_by(Incident.created_at).limit(1))
+        longest = session.execute(
+            select(AuditEvent.incident_id).where(AuditEvent.incident_id.is_not(None))
+            .group_by(AuditEvent.incident_id).order_by(func.count().desc()).limit(1)
+        ).scalar()  # fmt: skip
+    today = utcnow().date()
+    month = f"from={today - timedelta(days=30)}&to={today}"
+    year = f"from={today - timedelta(days=364)}&to={today}"
+    return [
+        Page("wangfang", "/inbox", "desk inbox"),
+        Page("wangfang", "/inbox?page=3", "desk inbox, page 3"),
+        Page("wangfang", "/inbox?mine=1", "desk inbox, mine"),
+        Page("liuyang", "/inbox", "first-line inbox"),
+        Page("liuyang", "/inbox?type=fault&level=yellow", "first-line inbox, filtered"),
+        Page("chenjie", "/inbox", "second-line inbox"),
+        Page("sunli", "/inbox", "manager inbox"),
+        Page("sunli", "/manager/", "manager console"),
+        Page("sunli", "/problems/", "problem list"),
+        Page("wangfang", "/incidents/", "incident list"),
+        Page("wangfang", "/incidents/?page=50", "incident list, page 50"),
+        Page("wangfang", "/incidents/?status=open", "incident list, open"),
+        Page("liuyang", "/incidents/?q=" + quote("余额"), "incident list, text"),
+        Page("zhouqiang", "/incidents/?breached=1", "incident list, breached"),
+        Page("wangfang", f"/incidents/{newest_open}", "incident page"),
+        Page("wangfang", "/search/?q=" + quote("余额 查询"), "search, two terms"),
+        Page("wangfang", "/search/?q=" + quote("计费话单处理"), "search, one long term"),
+        Page("wangfang", "/search/similar?title=" + quote("余额查询很慢"), "similar incidents"),
+        Page("zhangwei", "/portal/", "portal"),
+        Page("wujing", "/audit/", "audit search"),
+        Page("wujing", "/audit/?page=100", "audit search, page 100"),
+        Page("wujing", "/audit/?person=" + quote("刘洋"), "audit search, by person"),
+        Page("wujing", "/audit/?role=second_line_dev&type=fault", "audit search, by role"),
+        Page("wujing", f"/audit/?from={today}&to={today}", "audit search, today"),
+        Page("wujing", f"/audit/export.csv?from={today}&to={today}", "audit CSV, today"),
+        Page("wujing", f"/audit/incidents/{longest}", "audit history"),
+        Page("wujing", f"/audit/incidents/{oldest}", "audit history, oldest"),
+        Page("admin", "/admin/users", "accounts"),
+        Page("wangfang", "/notifications/", "notifications"),
+        Page("zhengtao", "/process/", "process versions"),
+        Page("wangfang", "/api/v1/tasks", "API my tasks", bearer=True),
+        Page("wangfang", "/api/v1/incidents", "API incidents", bearer=True),
+        Page("zhouqiang", "/overview/", "overview"),
+        Page("zhouqiang", "/reports/", "reports, this month"),
+        Page("zhouqiang", f"/reports/?{month}", "reports, 30 days"),
+        Page("zhouqiang", f"/reports/?{year}", "reports, 12 months"),
+        Page("zhouqiang", f"/reports/workload_by_person.csv?{month}", "workload CSV, 30 days"),
+        Page("zhouqiang", f"/reports/repeats.csv?{month}", "repeats CSV, 30 days"),
+    ]
+
+
+def rows_of(body: bytes, content_type: str) -> int:
+    if "json" in content_type:
+        data = json.loads(body)
+        return len(data.get("items", [])) if isinstance(data, dict) else len(data)
+    if "csv" in content_type:
+        return max(body.count(b"\n") - 1, 0)
+    return body.count(b"<tr") - body.count(b"<thead") + body.count(b'data-testid="hit"')
+
+
+def api_token(db: Database, username: str) -> str:
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        return tokens.create(session, actor_of(user), user, "bench/pages.py", [tokens.READ], utcnow()).secret
+
+
+class TokenClient(Client):
+    def __init__(self, port: int, secret: str):  # no sign-in: the token is the caller
+        import http.client
+
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies, self.token, self.secret = {}, "", secret
+
+    def raw(self, path: str) -> tuple[int, bytes, str]:
+        self.connection.request("GET", path, headers={"Authorization": f"Bearer {self.secret}"})
+        response = self.connection.getresponse()
+        return response.status, response.read(), response.headers.get("Content-Type", "")
+
+
+def raw_get(client: Client, path: str) -> tuple[int, bytes, str]:
+    if isinstance(client, TokenClient):
+        return client.raw(path)
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+    client.connection.request("GET", path, headers=headers)
+    response = client.connection.getresponse()
+    return response.status, response.read(), response.headers.get("Content-Type", "")
+
+
+def measure(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
+    os.environ.setdefault("API_RATE_LIMIT", "100000 per minute")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # no line per request on the terminal
+    port = free_port()
+    server = serve(args.database, port, 1, 1)
+    clients: dict[tuple[str, bool], Client] = {}
+    try:
+        worker = worker_pids(server)[0]
+        print(f"worker RSS at start {rss_mb(worker):.0f} MB; load average {os.getloadavg()[0]:.1f}")
+        print(f"{'page':<30} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'KB':>8} {'rows':>6}")
+        for page in chosen:
+            key = (page.user, page.bearer)
+            if key not in clients:
+                clients[key] = TokenClient(port, api_token(db, page.user)) if page.bearer else \
+                    Client(port, page.user, DEMO_PASSWORD)  # fmt: skip
+            client = clients[key]
+            status, body, kind = raw_get(client, page.path)  # warm-up: caches, connections
+            times = []
+            for _ in range(args.requests):
+                start = time.perf_counter()
+                status, body, kind = raw_get(client, page.path)
+                times.append((time.perf_counter() - start) * 1000)
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            print(f"{page.name:<30} {status:>6} {statistics.median(times):>8.1f} {p95:>8.1f} "
+                  f"{len(body) / 1024:>8.1f} {rows_of(body, kind):>6}", flush=True)  # fmt: skip
+        print(f"worker RSS after the run {rss_mb(worker):.0f} MB; load average {os.getloadavg()[0]:.1f}")
+    finally:
+        stop(server)
+
+
+def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
+    """Each page once in this process; EXPLAIN ANALYZE of its slowest statements."""
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": args.database, "SECRET_KEY": "bench", "AUDIT_HMAC_KEY": AUDIT_KEY.decode(),
+                      "PASSWORD_HASH_METHOD": FAST_HASH, "API_RATE_LIMIT": "100000 per minute"})  # fmt: skip
+    sent: list[tuple[float, str, Any]] = []
+    started: dict[int, float] = {}
+
+    def before(_conn, cursor, _statement, _params, _context, _many):
+        started[id(cursor)] = time.perf_counter()
+
+    def after(_conn, cursor, statement, params, _context, _many):
+        sent.append(((time.perf_counter() - started.pop(id(cursor), time.perf_counter())) * 1000, statement, params))
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    secrets: dict[str, str] = {}
+    for page in chosen:
+        client = app.test_client()
+        headers = {}
+        if page.bearer:
+            secrets.setdefault(page.user, api_token(db, page.user))
+            headers["Authorization"] = f"Bearer {secrets[page.user]}"
+        else:
+            login = client.get("/login").get_data(as_text=True)
+            token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            client.post("/login", data={"username": page.user, "password": DEMO_PASSWORD, "csrf_token": token})
+        client.get(page.path, headers=headers)  # warm-up
+        sent.clear()
+        start = time.perf_counter()
+        response = client.get(page.path, headers=headers)
+        total = (time.perf_counter() - start) * 1000
+        in_sql = sum(ms for ms, _s, _p in sent)
+        print(f"\n=== {page.name}: {page.path} → {response.status_code}, {total:.0f} ms, "
+              f"{len(sent)} statements, {in_sql:.0f} ms in the database driver")  # fmt: skip
+        for ms, statement, params in sorted(sent, key=lambda item: -item[0])[:SLOWEST]:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            print(f"--- {ms:.1f} ms: {' '.join(statement.split())[:300]}")
+            if db.is_postgresql:
+                with db.engine.connect() as connection:
+                    cursor = connection.connection.cursor()
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                    print("\n".join("    " + row[0] for row in cursor.fetchall()))
+                    connection.rollback()
+    event.remove(Engine, "before_cursor_execute", before)
+    event.remove(Engine, "after_cursor_execute", after)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True, help="a database filled by bench/fill.py")
+    parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
+    parser.add_argument("--only", default="", help="only pages whose name or path contains this")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statements")
+    args = parser.parse_args()
+    db = Database(args.database, audit_key=AUDIT_KEY)
+    with db.read() as session:
+        counts = session.execute(text("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM audit_events)"))
+        incidents, audit_rows = counts.one()
+    print(f"{incidents} incidents, {audit_rows} audit rows")
+    chosen = [page for page in pages(db) if args.only in page.name or args.only in page.path]
+    (explain if args.explain else measure)(args, chosen, db)
+
+
+if __name__ == "__main__":
+    main()
