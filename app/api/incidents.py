@@ -1,5 +1,6 @@
 """Incidents through the API: raise (the registration form's validation and classification), read
-(as the caller may), list and search with cursor pagination, add facts."""
+(as the caller may), list and search with cursor pagination, add facts, notes and links, and the
+change-done callback of an incident waiting for a change."""
 
 from __future__ import annotations
 
@@ -228,3 +229,21 @@ def link_incident(incident_id: int, json: schemas.LinkIn):
     a major incident; `duplicate_of`, `caused_by`, `related_to`. Handlers only; audited on both."""
     relations.link(incident_service(), g.actor, incident_id, json.kind, json.other_id)
     return read_incident(incident_id), 201
+
+
+@bp.post("/incidents/<int:incident_id>/change-done")
+@requires(WRITE_INCIDENTS, roles=HANDLERS)
+@spec.validate(
+    json=schemas.ChangeDone,
+    resp=Response(
+        HTTP_200=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem
+    ),
+    tags=TAGS,
+)
+def change_done(incident_id: int, json: schemas.ChangeDone):
+    """The change callback: the defect or requirement an incident waits for (status `waiting_change`)
+    is done, and the incident goes back to the group that transferred it, its deadline moved by the
+    wait — the incident page's 变更已完成. Handlers only; audited as the token's account. 409 when the
+    incident does not wait for a change, or waits for another one than `change_reference`."""
+    incident_service().report_change_done(g.actor, incident_id, json.note, json.change_reference)
+    return read_incident(incident_id)

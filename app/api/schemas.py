@@ -209,6 +209,20 @@ class OpsTicket(Strict):
     ops_ticket: str | None = Field(max_length=200, description="xxxIT平台工单号; null or empty unlinks")
 
 
+class ChangeDone(Strict):
+    """The change an incident waits for (等待变更) is done: what was done, and the change's number."""
+
+    note: str = Field(
+        min_length=1, max_length=4000, description="What was done: the change's result or release, as on the page"
+    )
+    change_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The change process's number (BUG-…, REQ-…); if sent, it must be the one the incident waits for",
+    )
+
+
 class FormOut(BaseModel):
     json_schema: dict[str, Any] = Field(description="The form's JSON Schema (2020-12): what a body must satisfy")
     ui_schema: dict[str, Any] = Field(description="Labels, order and widgets, as the web form draws it")

@@ -36,15 +36,23 @@ class Interventions:
     _unit: Any  # IncidentService's
     _signal: Any
 
-    def report_change_done(self, actor: Actor, incident_id: int, note: str) -> None:
+    def report_change_done(self, actor: Actor, incident_id: int, note: str, reference: str | None = None) -> None:
         """The defect or requirement the incident waited for (等待变更) is done: the incident goes back
-        to the handling group that transferred it, its deadline moved by the wait."""
+        to the handling group that transferred it, its deadline moved by the wait. A `reference` (the
+        change process's number, sent by the API's callback) must be the one the incident waits for."""
         if not permissions.may_handle(actor):
             raise PermissionDenied(N_("Only handlers can report a change done."))
         text = _note(note)
         with self._unit(actor, incident_id) as unit:
             if unit.incident.status != projection.WAITING_CHANGE:
                 raise Conflict(N_("This incident is not waiting for a change."))
+            expected = unit.incident.change_reference
+            if reference is not None and reference.strip() != (expected or ""):
+                raise Conflict(
+                    N_("This incident waits for the change %(expected)s, not %(given)s."),
+                    expected=expected or "-",
+                    given=reference.strip(),
+                )
             unit.ctx.emit("change_reported_done", note=text, reference=unit.incident.change_reference)
             self._signal(unit, CHANGE_DONE, {"note": text, "by": actor.name})
 

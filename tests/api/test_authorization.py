@@ -36,6 +36,7 @@ MATRIX = {
     ),
     "api.link_incident": ("POST", "/incidents/{incident}/links", tokens.WRITE_INCIDENTS, allowed_if(HANDLERS)),
     "api.set_ops_ticket": ("PUT", "/incidents/{incident}/ops-ticket", tokens.WRITE_INCIDENTS, allowed_if(HANDLERS)),
+    "api.change_done": ("POST", "/incidents/{incident}/change-done", tokens.WRITE_INCIDENTS, allowed_if(HANDLERS)),
     "api.my_tasks": ("GET", "/tasks", tokens.READ, allowed_if(HANDLERS | {"requester"})),
     # the matrix's task is the requester's confirmation: theirs, and the service desk's on their behalf
     "api.task_form": ("GET", "/tasks/{incident}/{task}/form", tokens.READ, allowed_if(HANDLERS | {"requester"})),
