@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 
 from app import migrate
 from app.audit import SYSTEM, Actor
+from app.comments import service as comments
+from app.comments.models import WORK_NOTE
 from app.incidents.projection import ACTIVE_STATUSES
 from app.incidents.service import IncidentService
 from app.models import Incident, OpenTask, ProblemTicket, User
@@ -120,10 +122,12 @@ class _Story:
         return self
 
     def lead(self, hours: float, who: str, action: str, text: str) -> _Story:
-        """Leadership: demand urgent handling, or post a coordination note."""
+        """Leadership: demand urgent handling, or post a coordination note (a work note)."""
         self._wait(hours)
-        act = {"demand": self.service.demand_urgent_handling, "note": self.service.post_coordination_note}[action]
-        act(self.people[who], self.incident_id, text)
+        if action == "demand":
+            self.service.demand_urgent_handling(self.people[who], self.incident_id, text)
+        else:
+            comments.add(self.service, self.people[who], self.incident_id, WORK_NOTE, text)
         return self
 
     def change_done(self, hours: float, who: str, note: str) -> _Story:

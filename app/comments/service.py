@@ -6,6 +6,10 @@ entry, with the text) and its mentions, together or not at all.
 that person's inbox as "mentioned" until they mark it read. A requester's comment mentions nobody
 (they do not know the handlers). The mentioned are notified (e-mail, SMS…) through the
 notification outbox, in the note's own transaction.
+
+Leadership's coordination notes (协调意见) are work notes: leadership writes them while the incident
+is open, and they reach the incident manager and the holders of its open steps as a mention
+(docs/web.md).
 """
 
 from __future__ import annotations
@@ -25,17 +29,26 @@ from app.incidents.permissions import HANDLER_ROLES
 from app.incidents.service import IncidentService, InvalidInput, NotFound, PermissionDenied
 from app.messages import N_, Message
 from app.models import Incident, User, UserRole
+from app.users import LEADERSHIP
 
 MAX_TEXT = 4000
 AUDIT_KINDS = {WORK_NOTE: "work_note_added", COMMENT: "comment_added"}
 
 
 def may_write(actor: Actor, incident: Incident, kind: str) -> bool:
-    """Work notes: handlers. Comments: handlers, and the requester on their own incident until it is closed."""
+    """Work notes: handlers, and leadership until the incident is closed (their coordination notes).
+    Comments: handlers, and the requester on their own incident until it is closed."""
     if permissions.may_handle(actor):
         return True
-    own = visibility.audience(actor, incident) == visibility.REQUESTER_SIDE
-    return kind == COMMENT and own and incident.status not in (projection.CLOSED, projection.TRANSFERRED)
+    still_open = incident.status not in (projection.CLOSED, projection.TRANSFERRED)
+    if kind == WORK_NOTE:
+        return leads(actor) and still_open
+    return visibility.audience(actor, incident) == visibility.REQUESTER_SIDE and still_open
+
+
+def leads(actor: Actor) -> bool:
+    """Leadership, not also a handler: their work note is a coordination note for the people handling it."""
+    return LEADERSHIP in actor.roles and not permissions.may_handle(actor)
 
 
 def add(
@@ -63,12 +76,15 @@ def add(
             raise NotFound(N_("There is no such incident."))
         if not may_write(actor, incident, kind):
             raise PermissionDenied(
-                N_("Only handlers write work notes.")
+                N_("Only handlers, and leadership until the incident is closed, write work notes.")
                 if kind == WORK_NOTE
                 else N_("This incident is closed: it takes no more comments.")
             )
-        mentioned = mentions_in(session, text) if permissions.may_handle(actor) else []
-        mentioned = [user for user in mentioned if user.id != actor.user_id]
+        internal = kind == WORK_NOTE or permissions.may_handle(actor)  # a requester mentions nobody
+        mentioned = mentions_in(session, text) if internal else []
+        if kind == WORK_NOTE and leads(actor):  # a coordination note: the people handling it must read it
+            mentioned += notifications.managers_and_holders(session, incident)
+        mentioned = list({user.id: user for user in mentioned if user.id != actor.user_id}.values())
         names = [user.display_name for user in mentioned]
         row = audit.append(
             session,

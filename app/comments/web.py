@@ -14,6 +14,7 @@ from app.engine.lanes import REQUESTER
 from app.incidents import visibility
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import Incident
+from app.users import LEADERSHIP
 from app.web import HANDLERS, database, incident_service
 from app.web.i18n import translate
 from app.web.inputs import id_value
@@ -23,9 +24,13 @@ bp = Blueprint("comments", __name__)
 
 
 @bp.route("/incidents/<int:incident_id>/work-notes", methods=["POST"])
-@roles_required(*HANDLERS)
+@roles_required(*HANDLERS, LEADERSHIP)
 def work_note(incident_id: int):
-    return _write(incident_id, WORK_NOTE, _("The work note has been added. Only handlers read it."))
+    if service.leads(current_actor()):  # leadership's coordination note
+        done = _("Your coordination note is on the timeline; the incident manager and the step holders are told.")
+    else:
+        done = _("The work note has been added. Only handlers read it.")
+    return _write(incident_id, WORK_NOTE, done)
 
 
 @bp.route("/incidents/<int:incident_id>/comments", methods=["POST"])

@@ -1,6 +1,6 @@
 """Actions on an incident from outside its current step: a change it waits for reported done;
-leadership's demand for urgent handling and coordination notes (spec §2: leadership may demand
-urgent handling on any open incident and post coordination notes, and is read-only otherwise).
+leadership's demand for urgent handling (spec §2: leadership may demand urgent handling on any open
+incident and post coordination notes — those are work notes, app/comments — and is read-only otherwise).
 
 IncidentService inherits these; each is one transaction through the service's own unit (load,
 act through the engine, save), like every other action. The API calls the same functions.
@@ -71,11 +71,3 @@ class Interventions:
             unit.ctx.emit("urgent_handling_demanded", reason=text)
             payload = {"facts": {"urgent_requested": True}, "note": text, "source": LEADERSHIP, "by": actor.name}
             self._signal(unit, CASE_UPDATED, payload)
-
-    def post_coordination_note(self, actor: Actor, incident_id: int, note: str) -> None:
-        """Leadership's coordination note on an incident (internal: handlers read it on the timeline)."""
-        if LEADERSHIP not in actor.roles:
-            raise PermissionDenied(N_("Only leadership can post coordination notes."))
-        text = _note(note)
-        with self._unit(actor, incident_id) as unit:
-            unit.ctx.emit("coordination_note", note=text)

@@ -47,11 +47,11 @@ def emit(
             if _rank(after["level"]) > _rank(before["level"]):
                 params = {**base, "before": before["level"], "after": after["level"], "rules": data["rules"],
                           "reasons": [r for r in data["assessment"]["reasons"] if r[:2] in data["rules"]]}  # fmt: skip
-                outbox.add(f"{prefix}:level:{after['level']}", "escalated", _managers_and_holders(session, incident),
+                outbox.add(f"{prefix}:level:{after['level']}", "escalated", managers_and_holders(session, incident),
                            params, incident_id=incident.id, skip=actor.user_id)  # fmt: skip
         elif event.kind in ("deadline_warning", "deadline_breach"):
             params = {**base, "due": data["due_at"], "holders": incident.current_assignees}
-            outbox.add(f"{prefix}:{event.kind}:{data['due_at']}", event.kind, _managers_and_holders(session, incident),
+            outbox.add(f"{prefix}:{event.kind}:{data['due_at']}", event.kind, managers_and_holders(session, incident),
                        params, incident_id=incident.id)  # fmt: skip
         elif event.kind == "resolved":
             confirm = next((task for task in incident.open_tasks if _for_requester(task)), None)
@@ -143,7 +143,8 @@ def _emergency_people(session: Session) -> list[User]:
     return members(session, INCIDENT_MANAGER, LEADERSHIP)
 
 
-def _managers_and_holders(session: Session, incident: Incident) -> list[User]:
+def managers_and_holders(session: Session, incident: Incident) -> list[User]:
+    """The incident manager(s) and everyone holding one of the incident's open steps."""
     holders = {task.assignee_id for task in incident.open_tasks if task.assignee_id and not _for_requester(task)}
     people = {user.id: user for user in members(session, INCIDENT_MANAGER)}
     for user_id in holders - people.keys():

@@ -219,13 +219,6 @@ def demand_urgent(incident_id: int):
                 _("Urgent handling demanded: the incident is now an emergency with the incident manager."))  # fmt: skip
 
 
-@bp.route("/<int:incident_id>/coordination-note", methods=["POST"])
-@roles_required(LEADERSHIP)
-def coordination_note(incident_id: int):
-    return _act(incident_id, incident_service().post_coordination_note, "note",
-                _("Write the note first."), _("Your coordination note is on the incident's timeline."))  # fmt: skip
-
-
 @bp.route("/<int:incident_id>/announce", methods=["POST"])
 @roles_required(INCIDENT_MANAGER)
 def announce(incident_id: int):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.comments import service as comments
+from app.comments.models import COMMENT, WORK_NOTE
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from tests.driver import number, pass_on, registration
 from tests.web.pages import row_of, section
@@ -69,14 +71,32 @@ def test_leadership_demands_urgent_handling_once_with_a_reason(as_role, desk, se
     assert "紧急度高：客户或重要干系人明确要求紧急处理" in page
 
 
-def test_leadership_posts_a_coordination_note_handlers_read(as_role, desk):
+def test_leadership_posts_a_coordination_note_handlers_read(as_role, desk, service, actors):
+    """A coordination note is a work note by leadership: internal, on the timeline as 协调意见, and in
+    the inbox of the incident manager and of whoever holds the incident's steps."""
     incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    service.claim(actors["service_desk"], incident_id, task.id)
     client = as_role("leadership")
-    assert client.post(f"/incidents/{incident_id}/coordination-note", {"note": "请网络部配合排查"}).status_code == 302
-    assert ("coordination_note", {"note": "请网络部配合排查"}) in desk.audit(incident_id)
+    box = section(client.get(f"/incidents/{incident_id}").get_data(as_text=True), "leadership")
+    assert "协调意见" in box and f'action="/incidents/{incident_id}/work-notes"' in box
+    response = client.post(f"/incidents/{incident_id}/work-notes", {"text": "请网络部配合排查"})
+    assert response.status_code == 302
+    (note,) = [data for kind, data in desk.audit(incident_id) if kind == "work_note_added"]
+    assert note["text"] == "请网络部配合排查"
+    assert sorted(note["mentions"]) == ["incident_manager user", "service_desk user"]  # the manager and the holder
     page = as_role("service_desk").get(f"/incidents/{incident_id}").get_data(as_text=True)
-    assert "协调意见" in page and "请网络部配合排查" in page
+    assert "协调意见" in page and "请网络部配合排查" in page and "高层领导" in page
+    for role in ("service_desk", "incident_manager"):  # told: the incident is in their inbox, mentioned
+        assert "请网络部配合排查" in as_role(role).get("/inbox").get_data(as_text=True), role
+    assert "请网络部配合排查" not in as_role("first_line").get("/inbox").get_data(as_text=True)
     mine = as_role("requester").get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert "请网络部配合排查" not in mine  # internal
-    # handlers do not post leadership's notes
-    assert as_role("first_line").post(f"/incidents/{incident_id}/coordination-note", {"note": "x"}).status_code == 403
+    # leadership writes no comment to the requester, and no note once the incident is closed
+    assert client.post(f"/incidents/{incident_id}/comments", {"text": "x"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        comments.add(service, actors["leadership"], incident_id, COMMENT, "x")
+    withdrawn = service.start(actors["requester"], incident=RAISE, requester_id=actors["requester"].user_id)
+    service.withdraw(actors["requester"], withdrawn, "已恢复")
+    with pytest.raises(PermissionDenied):
+        comments.add(service, actors["leadership"], withdrawn, WORK_NOTE, "x")
