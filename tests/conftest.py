@@ -4,11 +4,13 @@ once per session and emptied after each test, the published process, and one acc
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from app import migrate
 from app.alarms import models as alarm_models  # noqa: F401 — every table on the metadata (tests empty them all)
@@ -99,3 +101,20 @@ def app(db, database_url, tmp_path):
 @pytest.fixture
 def desk(service, db, actors) -> Desk:
     return Desk(service, db, actors)
+
+
+@pytest.fixture
+def live_server(app, db, actors):
+    """The app on a free local port, with the process published and one account per role (the browser
+    tests and the API's contract test).
+
+    The clock is not frozen here: the browser keeps real time, and cookies must not look expired.
+    """
+    with db.transaction() as session:
+        versions.publish_bundled_if_none(session, SYSTEM)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

@@ -4,8 +4,6 @@ requests generated from it — no 5xx, every answer documented and matching its 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 import schemathesis
@@ -17,10 +15,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
-from app.audit import SYSTEM
-from app.process import versions
 from tests.api.conftest import make_token
 from tests.driver import Desk, registration
 
@@ -29,17 +24,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def live_api(app, db, actors):
+def live_api(app, live_server):
     """The app on a free local port (real time: tokens and the limiter see the clock move)."""
     app.config["API_RATE_LIMIT"] = "100000 per minute"
-    with db.transaction() as session:
-        versions.publish_bundled_if_none(session, SYSTEM)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    return live_server
 
 
 def test_the_document_is_valid_openapi_3_1(live_api):

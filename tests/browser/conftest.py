@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
-
-from app.audit import SYSTEM
-from app.process import versions
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -39,22 +34,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def live_server(app, db, actors):
-    """The app on a free local port, with the process published and one account per role.
-
-    The clock is not frozen here: the browser keeps real time, and cookies must not look expired.
-    """
-    with db.transaction() as session:
-        versions.publish_bundled_if_none(session, SYSTEM)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 DESKTOP = (1280, 800)
