@@ -13,9 +13,11 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
+from spectree import Response
 
-from app.api import problems, tokens
-from app.api.blueprint import bp
+from app.api import problems, schemas, tokens
+from app.api.blueprint import bp, spec
+from app.api.models import ApiToken
 from app.models import utcnow
 from app.users import actor_of
 
@@ -92,4 +94,26 @@ def roles_required(*roles: str) -> None:
     if not g.user.roles & set(roles):
         raise problems.ApiProblem(
             403, _("Not allowed"), _("You do not have the role needed for this page or action."), type_=problems.REFUSED
+        )
+
+
+@bp.get("/token")
+@spec.validate(resp=Response(HTTP_200=schemas.TokenOut), tags=("tokens",))
+def this_token():
+    """The token this call is made with (any scope): its name, scopes, last use, and the account it
+    acts as with that account's roles — to check a token before using it."""
+    from app.web import database
+
+    with database().read() as session:
+        token = session.get(ApiToken, g.api_token_id)
+        return schemas.TokenOut(
+            name=token.name,
+            prefix=token.prefix,
+            scopes=sorted(token.scope_set, key=tokens.SCOPES.index),
+            created_at=token.created_at,
+            created_by=token.created_by,
+            last_used_at=token.last_used_at,
+            username=token.user.username,
+            display_name=token.user.display_name,
+            roles=sorted(token.user.roles),
         )

@@ -4,18 +4,14 @@ change-done callback of an incident waiting for a change."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 
 from flask import g, request
 from flask_babel import gettext as _
 from spectree import Response
-from sqlalchemy import and_, or_
 
 from app import forms
-from app.api import problems, representation, schemas
+from app.api import paging, problems, representation, schemas
 from app.api.auth import requires, roles_required
 from app.api.blueprint import bp, spec
 from app.api.tokens import READ, WRITE_INCIDENTS
@@ -76,32 +72,11 @@ def list_incidents(query: schemas.IncidentQuery):
     if query.ops_ticket:
         statement = statement.where(Incident.ops_ticket == query.ops_ticket.strip())
     if query.cursor:
-        created_at, last_id = _cursor(query.cursor)
-        statement = statement.where(
-            or_(Incident.created_at < created_at, and_(Incident.created_at == created_at, Incident.id < last_id))
-        )
+        key = paging.decode(query.cursor, (datetime, int))
+        statement = statement.where(paging.after((Incident.created_at, Incident.id), key, descending=True))
     with database().read() as session:
-        rows = list(session.scalars(statement.limit(query.limit + 1)))
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    next_cursor = _encode(rows[-1]) if more else None
+        rows, next_cursor = paging.page(session, statement, query.limit, lambda row: (row.created_at, row.id))
     return schemas.IncidentPage(items=[representation.summary(row, internal) for row in rows], next_cursor=next_cursor)
-
-
-def _encode(incident: Incident) -> str:
-    text = json.dumps([incident.created_at.isoformat(), incident.id])
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _cursor(text: str) -> tuple[datetime, int]:
-    try:
-        created, last_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        moment = datetime.fromisoformat(created)
-        if not isinstance(last_id, int) or moment.tzinfo is None:
-            raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise problems.invalid({"cursor": Message(N_("This cursor is not one this API gave out."))}) from None
-    return moment, last_id
 
 
 @bp.post("/incidents")

@@ -41,6 +41,20 @@ class Problem(BaseModel):
     errors: list[FieldError] = Field(default_factory=list)
 
 
+class TokenOut(BaseModel):
+    """The token a call is made with, and the account it acts as."""
+
+    name: str
+    prefix: str = Field(description="Its first characters, as the token page lists it")
+    scopes: list[str]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    username: str
+    display_name: str
+    roles: list[str]
+
+
 # ------------------------------------------------------------------------------------------ incidents
 
 
@@ -234,10 +248,13 @@ class FormOut(BaseModel):
 
 class TaskQuery(Strict):
     mine: bool = Field(default=False, description="Only the tasks assigned to me (not those I could claim)")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=300, description="`next_cursor` of the previous page")
 
 
 class TaskList(BaseModel):
     items: list[TaskOut]
+    next_cursor: str | None = None
 
 
 class Answers(BaseModel):

@@ -1,15 +1,18 @@
-"""Tasks through the API: my tasks, claim and release, and completing a task with the same JSON
-Schema its form uses (the requester's tasks without their internal fields, as on the page)."""
+"""Tasks through the API: my tasks (cursor pages), claim and release, and completing a task with the
+same JSON Schema its form uses (the requester's tasks without their internal fields, as on the page)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import g
 from flask_babel import gettext as _
 from spectree import Response
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import joinedload
 
 from app import forms
-from app.api import problems, representation, schemas
+from app.api import paging, problems, representation, schemas
 from app.api.auth import requires, roles_required
 from app.api.blueprint import bp, spec
 from app.api.tokens import COMPLETE_TASKS, READ
@@ -32,17 +35,35 @@ ERRORS = {f"HTTP_{code}": schemas.Problem for code in (401, 403, 404, 409)}
     tags=TAGS,
 )
 def my_tasks(query: schemas.TaskQuery):
-    """My tasks, by deadline: a handler's inbox (assigned to me, and those of my roles I may claim;
-    `mine` for only the first), a requester's confirmations of their incidents."""
+    """My tasks, by deadline (tasks without one last): a handler's inbox (assigned to me, and those of
+    my roles I may claim; `mine` for only the first), a requester's confirmations of their incidents.
+    Pages are cut with `limit` and continued with `cursor` (the `next_cursor` of the page before)."""
     actor = g.actor
+    if actor.roles & set(HANDLERS):
+        statement = queries.inbox_query(actor, queries.InboxFilter(mine=query.mine))
+    elif REQUESTER in actor.roles:
+        statement = queries.requester_task_query(actor.user_id)
+    else:
+        roles_required(*HANDLERS, REQUESTER)
+    statement = statement.order_by(None).order_by(
+        OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id
+    )
+    if query.cursor:
+        statement = statement.where(_after(paging.decode(query.cursor, (datetime, datetime, str))))
     with database().read() as session:
-        if actor.roles & set(HANDLERS):
-            rows = queries.inbox(session, actor, queries.InboxFilter(mine=query.mine))
-        elif REQUESTER in actor.roles:
-            rows = queries.requester_tasks(session, actor.user_id)
-        else:
-            roles_required(*HANDLERS, REQUESTER)
-        return schemas.TaskList(items=[representation.task(row, actor, row.incident) for row in rows])
+        rows, next_cursor = paging.page(
+            session, statement, query.limit, lambda row: (row.due_at, row.created_at, row.id)
+        )
+        items = [representation.task(row, actor, row.incident) for row in rows]
+    return schemas.TaskList(items=items, next_cursor=next_cursor)
+
+
+def _after(key: list) -> ColumnElement[bool]:
+    """Tasks after `key` in deadline order, where tasks without a deadline come last."""
+    due_at, rest = key[0], paging.after((OpenTask.created_at, OpenTask.id), key[1:])
+    if due_at is None:
+        return and_(OpenTask.due_at.is_(None), rest)
+    return or_(OpenTask.due_at.is_(None), OpenTask.due_at > due_at, and_(OpenTask.due_at == due_at, rest))
 
 
 def _task(incident_id: int, task_id: str) -> OpenTask:

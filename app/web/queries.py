@@ -28,17 +28,20 @@ class InboxFilter:
 
 
 def inbox(session: Session, actor: Actor, filters: InboxFilter = InboxFilter()) -> list[OpenTask]:
+    return list(session.scalars(inbox_query(actor, filters)).unique())
+
+
+def inbox_query(actor: Actor, filters: InboxFilter = InboxFilter()) -> Select:
     """Open tasks the user may work: unclaimed ones of their roles and those assigned to them,
     ordered by deadline (tasks without one last). Requester tasks of people without an account
     appear for the service desk, who confirm on their behalf."""
-    query = (
+    return (
         select(OpenTask)
         .join(OpenTask.incident)
         .where(*_inbox_criteria(actor, filters))
         .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
         .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
     )
-    return list(session.scalars(query).unique())
 
 
 def inbox_count(session: Session, actor: Actor) -> int:
@@ -186,15 +189,18 @@ MANAGER_TASKS = ("track_incident", "follow_up_warning", "follow_up_breach", "not
 
 
 def requester_tasks(session: Session, user_id: int) -> list[OpenTask]:
+    return list(session.scalars(requester_task_query(user_id)).unique())
+
+
+def requester_task_query(user_id: int) -> Select:
     """Open tasks of the requester lane (confirm the resolution) on the incidents this user raised."""
-    query = (
+    return (
         select(OpenTask)
         .join(OpenTask.incident)
         .where(Incident.requester_id == user_id, OpenTask.lane.in_(REQUESTER_LANES))
         .options(joinedload(OpenTask.incident))
         .order_by(OpenTask.created_at, OpenTask.id)
     )
-    return list(session.scalars(query).unique())
 
 
 def _by_deadline(query: Any) -> Any:

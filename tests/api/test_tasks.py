@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.models import OpenTask
 from tests.driver import pass_on, registration, resolved
 
 
@@ -61,3 +62,37 @@ def test_the_requester_confirms_without_the_internal_fields(api, desk):
     assert requester.post(base + "/complete", json={"confirmation": {"resolved": True}}).status_code == 200
     assert "confirmation" in form["properties"]
     assert desk.open_specs(incident_id) == ["close_incident"]
+
+
+def test_my_tasks_come_in_cursor_pages_by_deadline(api, desk, db, clock):
+    """Every task once, in the inbox's order (by deadline, those without one last), however the pages fall."""
+    ids = [desk.register(registration(complaints=complaints)) for complaints in (5, 40, 20, 5)]
+    clock.tick(60)
+    on_behalf = desk.register(registration("request"), requester=None)  # a confirmation the desk gives
+    desk.complete("service_desk", on_behalf, "initial_support", resolved())
+    with db.transaction() as session:  # tasks without a deadline (the model allows them): two, last
+        for incident_id in ids[1:3]:
+            session.get(OpenTask, desk.task(incident_id, "initial_support").id).due_at = None
+    client = api("service_desk")
+    whole = client.get("/api/v1/tasks", query_string={"limit": 200}).json
+    assert whole["next_cursor"] is None
+    expected = [(item["incident_id"], item["id"]) for item in whole["items"]]
+    assert sorted({incident for incident, _task in expected}) == sorted([*ids, on_behalf])
+    dues = [item["due_at"] for item in whole["items"]]
+    assert dues == sorted(dues, key=lambda due: (due is None, due or ""))  # the inbox's order
+    assert dues[-2:] == [None, None] and len(set(dues[:-2])) == 2
+    for limit in (1, 2, 3):
+        seen, cursor = [], None
+        while True:
+            query = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+            page = client.get("/api/v1/tasks", query_string=query)
+            assert page.status_code == 200, page.json
+            assert len(page.json["items"]) <= limit
+            seen += [(item["incident_id"], item["id"]) for item in page.json["items"]]
+            cursor = page.json["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected, limit
+    bad = client.get("/api/v1/tasks", query_string={"cursor": "WyJ4Il0"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "cursor"
+    assert client.get("/api/v1/tasks", query_string={"limit": 201}).status_code == 422

@@ -96,3 +96,15 @@ def test_calls_are_rate_limited_per_token(app, db, actors):
     limited = first.get("/api/v1/tasks")
     assert limited.mimetype == "application/problem+json" and "Retry-After" in limited.headers
     assert second.get("/api/v1/tasks").status_code == 200  # another token has its own budget
+
+
+def test_a_token_tells_who_it_acts_as_whatever_its_scopes(api):
+    alarms = api("service_desk", scopes=[tokens.ALARMS])
+    answer = alarms.get("/api/v1/token")
+    assert answer.status_code == 200
+    body = answer.json
+    assert body["username"] == "service_desk" and body["roles"] == ["service_desk"]
+    assert body["scopes"] == ["alarms"] and body["name"] == "service_desk script"
+    assert alarms.secret.startswith(body["prefix"]) and body["created_by"] == "admin user"
+    assert body["last_used_at"]  # this call
+    assert api(None).get("/api/v1/token").status_code == 401
