@@ -241,13 +241,14 @@ def _service(element: etree._Element) -> Iterator[tuple[str, str]]:
 
 
 EXPORTER_ATTRIBUTES = {"exporter", "exporterVersion"}  # on bpmn:definitions: which tool wrote the file
+PLANE = f"{{{BPMNDI_NS}}}BPMNPlane"
 
 
 def equivalent(old_xml: str | bytes, new_xml: str | bytes) -> bool:
     """Whether two documents differ only in how they are written: whitespace between elements and around
-    texts, attribute order, namespace prefixes, how numbers are written, comments, and the exporter's name
-    (bpmn-js rewrites a file it saves unchanged in all of these ways). Raises `ModelError` if either is not
-    readable XML."""
+    texts, attribute order, namespace prefixes, how numbers are written, comments, the exporter's name, and the
+    order of the shapes in a diagram's plane (bpmn-js rewrites a file it saves unchanged in all of these ways; it
+    draws in the order of the process, not of the plane). Raises `ModelError` if either is not readable XML."""
     return _written(parse_xml(old_xml)) == _written(parse_xml(new_xml))
 
 
@@ -262,6 +263,8 @@ def _written(element: etree._Element) -> tuple:
             value = f"{{{element.nsmap[prefix]}}}{local}"
         attributes[name] = _number(value)
     children = tuple(_written(child) for child in element if isinstance(child.tag, str))
+    if element.tag == PLANE:
+        children = tuple(sorted(children, key=repr))
     text = (element.text or "").strip()
     return element.tag, tuple(sorted(attributes.items(), key=lambda item: item[0])), text, children
 

@@ -1,7 +1,7 @@
-"""Fixes the app applies to a draft for the process owner, where the modeler cannot: marking the process
-executable (Signavio, Bizagi and bpmn.io write isExecutable="false", and the app's modeler has no setting for
-it). Each returns the changed diagram, or None when there is nothing to fix; the draft saves it as any other
-diagram (audited, optimistically locked)."""
+"""Fixes the app applies to a draft for the process owner in one click from the draft page: marking the process
+executable (Signavio, Bizagi and bpmn.io write isExecutable="false"; the modeler's panel has the setting too, but an
+uploaded diagram is fixed without opening it). Each returns the changed diagram, or None when there is nothing to
+fix; the draft saves it as any other diagram (audited, optimistically locked)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,11 @@ Routes (all for the role `process_owner` only):
     GET|POST /process/versions/<id>/migrate     move running incidents to it (web_migration.py)
     POST /process/drafts                        new draft from the latest version (or `version_id`)
     GET  /process/drafts/<id>                   the draft: every problem, highlighted on the diagram; upload
-    GET  /process/drafts/<id>/edit              the diagram in the browser's modeler
+    GET  /process/drafts/<id>/edit              the diagram in the browser's modeler (web_modeler.py)
+    GET  /process/drafts/<id>/choices           what the modeler's panel offers: forms, operations (web_modeler.py)
     POST /process/drafts/<id>/diagram           save from the modeler (JSON in, JSON with the problems out)
     POST /process/drafts/<id>/upload            upload a .bpmn file (multipart)
-    POST /process/drafts/<id>/executable        mark its process executable (the modeler has no setting for it)
+    POST /process/drafts/<id>/executable        mark its process executable (for an uploaded diagram)
     GET|POST /process/drafts/<id>/forms         the forms of its user tasks, as JSON
     GET  /process/drafts/<id>/download          the draft's .bpmn file
     GET|POST /process/drafts/<id>/publish       the diff against the latest version, then publish (web_review.py)
@@ -281,37 +282,6 @@ def closed_draft(draft_id: int):
     return redirect(url_for("process.draft", draft_id=draft_id))
 
 
-@bp.route("/drafts/<int:draft_id>/edit")
-@roles_required(OWNER)
-def edit(draft_id: int):
-    with database().read() as session:
-        shown = load_draft(session, draft_id)
-        context = draft_context(session, shown)
-    if shown.status != drafts.OPEN:
-        return closed_draft(draft_id)
-    problems = drafts.problems(shown)
-    editor = {
-        **diagram_data(shown.bpmn_xml, problems),
-        "lock_version": shown.lock_version,
-        "save_url": url_for("process.save_diagram", draft_id=draft_id),
-        "download_name": secure_filename(f"{shown.process_id}-draft-{shown.id}.bpmn") or "draft.bpmn",
-        "text": _editor_texts(),
-    }
-    return render_template("process/edit.html", problems=problems, editor=editor, **context)
-
-
-def _editor_texts() -> dict[str, str]:
-    """The modeler's messages, translated here (process.js has no strings of its own)."""
-    return {
-        "saving": _("Saving…"),
-        "saved": _("Saved at %(time)s."),
-        "problems": _("%(count)s problem(s) would refuse publication:"),
-        "unsaved": _("Unsaved changes"),
-        "leave": _("The diagram has unsaved changes."),
-        "failed": _("The draft could not be saved. Your diagram is still here: try again, or download it."),
-    }
-
-
 @bp.route("/drafts/<int:draft_id>/diagram", methods=["POST"])
 @roles_required(OWNER)
 def save_diagram(draft_id: int):
@@ -371,7 +341,7 @@ def upload(draft_id: int):
 @bp.route("/drafts/<int:draft_id>/executable", methods=["POST"])
 @roles_required(OWNER)
 def mark_executable(draft_id: int):
-    """Mark the draft's process executable (fixes.mark_executable): the modeler has no setting for it."""
+    """Mark the draft's process executable (fixes.mark_executable), in one click from the draft page."""
     lock_version = request.form.get("lock_version", type=int)
     if lock_version is None:
         abort(400)

@@ -1,16 +1,18 @@
-// Process owners' pages: the diagram in the vendored bpmn-js (viewer or modeler), problems marked on it,
-// and saving the modeler's diagram into the draft. The page's data comes from a JSON block
-// (<script type="application/json" id="diagram-data">); every text shown comes from the server, translated.
+// Process owners' pages: the diagram in the vendored bpmn-js (the viewer, or the modeler with its properties panel
+// built from modeler/), problems marked on it, and saving the modeler's diagram into the draft. The page's data
+// comes from a JSON block (<script type="application/json" id="diagram-data">); every text shown comes from the
+// server, translated (the modeler's own texts too: data.modeler_texts).
 (function () {
   "use strict";
 
   var box = document.querySelector("[data-bpmn]");
-  if (!box || typeof window.BpmnJS !== "function") { return; }
+  if (!box) { return; }
+  var isModeler = box.getAttribute("data-bpmn") === "modeler";
+  if (typeof (isModeler ? window.ProcessModeler : window.BpmnJS) !== "function") { return; }
   var source = document.getElementById(box.getAttribute("data-source"));
   var data = JSON.parse(source.textContent);
   var text = data.text || {};
-  var isModeler = box.getAttribute("data-bpmn") === "modeler";
-  var diagram = new window.BpmnJS({ container: box });
+  var diagram;
   var problemMarks = [];
 
   function registry() { return diagram.get("elementRegistry"); }
@@ -60,21 +62,43 @@
     button.addEventListener("click", function () { canvas().zoom("fit-viewport", "auto"); });
   });
 
-  diagram.importXML(data.xml).then(function () {
-    canvas().zoom("fit-viewport", "auto");
-    addMarks(data.added, "diff-added");
-    addMarks(data.changed, "diff-changed");
-    markProblems(data.problems || []);
-    box.setAttribute("data-ready", "true");
-  }).catch(function (error) {
-    var message = document.createElement("p");
-    message.className = "diagram-error";
-    message.textContent = box.getAttribute("data-import-failed") + " " + (error && error.message ? error.message : error);
-    box.appendChild(message);
-    box.setAttribute("data-ready", "error");
-  });
+  function show() {
+    diagram.importXML(data.xml).then(function () {
+      canvas().zoom("fit-viewport", "auto");
+      addMarks(data.added, "diff-added");
+      addMarks(data.changed, "diff-changed");
+      markProblems(data.problems || []);
+      box.setAttribute("data-ready", "true");
+    }).catch(function (error) {
+      var message = document.createElement("p");
+      message.className = "diagram-error";
+      message.textContent = box.getAttribute("data-import-failed") + " " + (error && error.message ? error.message : error);
+      box.appendChild(message);
+      box.setAttribute("data-ready", "error");
+    });
+  }
 
-  if (isModeler) { setUpEditor(); }
+  if (!isModeler) {
+    diagram = new window.BpmnJS({ container: box });
+    show();
+    return;
+  }
+  // The panel offers the draft's forms and the app's operations; without them it still edits everything else.
+  fetch(data.choices_url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    .then(function (response) { return response.ok ? response.json() : {}; })
+    .catch(function () { return {}; })
+    .then(function (choices) {
+      diagram = new window.ProcessModeler({
+        container: box,
+        panel: document.querySelector("[data-properties-panel]"),
+        texts: data.modeler_texts,
+        forms: choices.forms,
+        operations: choices.operations,
+        problems: data.problems
+      });
+      show();
+      setUpEditor();
+    });
 
   // --- the modeler: save into the draft --------------------------------------------------------------------
 
@@ -114,6 +138,7 @@
       problems.forEach(function (p) {
         var item = document.createElement("li");
         item.className = "problem";
+        item.setAttribute("data-element-id", p.element_id || "");
         if (p.element_id) {
           var link = document.createElement("a");
           link.href = "#diagram";
@@ -161,6 +186,7 @@
                     changes === startedAt ? "" : "is-dirty");
           renderProblems(body.problems);
           markProblems(body.problems);
+          diagram.showServerProblems(body.problems);
         } else {
           setStatus(body.error || text.failed, "is-error");
           if (body.conflict && typeof body.lock_version === "number") {

@@ -46,7 +46,7 @@ def init_web(app: Flask) -> None:
     from app.notifications import web as notifications
     from app.problems import web as problems
     from app.process import web as process
-    from app.process import web_migration, web_review  # noqa: F401 — their routes are on the process blueprint
+    from app.process import web_migration, web_modeler, web_review  # noqa: F401 — their routes are on the process blueprint
     from app.search import web as search
     from app.web import (
         admin,

@@ -1,4 +1,5 @@
-"""bpmnlint itself (the recommended rules, the version package-lock.json pins), for the tests that compare with it."""
+"""bpmnlint itself (the recommended rules, the version package-lock.json pins), for the tests that compare with it;
+and the Node.js packages installed from package-lock.json, for those tests and the modeler build's."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ INSTALLED = ROOT / "node_modules" / ".package-lock.json"  # npm's record of what
 
 def run_bpmnlint(files: list[Path], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Lint the files; skipped without Node.js, a failure when REQUIRE_TOOLS=1 (CI)."""
-    _install()
+    install_node_tools()
     (cwd / ".bpmnlintrc").write_text('{"extends": "bpmnlint:recommended"}\n', encoding="utf-8")
     return subprocess.run(
         [str(BPMNLINT), *map(str, files)], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
 
 
-def _install() -> None:
+def install_node_tools() -> None:
     """`npm ci` from the committed package-lock.json, once (again only when the lock file changes)."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:

@@ -303,7 +303,7 @@ def test_the_modeler_saves_over_fetch_and_a_stale_save_is_a_conflict(owner, db):
     page = text(owner.get(f"/process/drafts/{draft_id}/edit"))
     editor = diagram_data(page)
     assert editor["lock_version"] == 1 and editor["save_url"] == f"/process/drafts/{draft_id}/diagram"
-    assert "bpmn-modeler.production.min.js" in page and "process.js" in page
+    assert "vendor/bpmn-modeler/modeler.js" in page and "process.js" in page
     headers = {"X-CSRF-Token": owner.token}
     bad = XML.replace('name="一线"', 'name="三线"')
     response = owner.http.post(editor["save_url"], json={"bpmn_xml": bad, "lock_version": 1}, headers=headers)
@@ -327,6 +327,27 @@ def test_the_modeler_saves_over_fetch_and_a_stale_save_is_a_conflict(owner, db):
     assert refused.status_code == 422 and "DOCTYPE" in refused.get_json()["error"]
     malformed = owner.http.post(editor["save_url"], json={"bpmn_xml": XML}, headers=headers)
     assert malformed.status_code == 400
+
+
+def test_the_modeler_panel_offers_the_drafts_forms_and_the_apps_operations_in_the_readers_language(owner, db):
+    draft_id = new_draft(owner)
+    editor = diagram_data(text(owner.get(f"/process/drafts/{draft_id}/edit")))
+    assert editor["modeler_texts"]["Form"] == "Form" and editor["modeler_texts"]["Create task"] == "Create task"
+    assert owner.post("/language", {"locale": "zh", "next": "/process/"}).status_code == 302
+    chinese = diagram_data(text(owner.get(f"/process/drafts/{draft_id}/edit")))
+    assert chinese["modeler_texts"]["Form"] == "表单" and chinese["modeler_texts"]["Create task"] == "创建任务"
+    choices = owner.get(editor["choices_url"]).get_json()
+    assert {"register_incident", "initial_support", "confirm_resolution"} <= set(choices["forms"])
+    operations = {op["name"]: op for op in choices["operations"]}
+    assert operations["classify"]["params"] == ["facts"] and operations["dispatch"]["params"] == ["stage", "group"]
+
+    lock = int(lock_of(owner, draft_id))
+    owner.post(  # a schema without its UI schema is not a form the panel offers
+        f"/process/drafts/{draft_id}/forms",
+        {"form_name": "half.schema.json", "form_text": '{"type": "object"}', "lock_version": str(lock)},
+    )
+    assert "half" not in owner.get(editor["choices_url"]).get_json()["forms"]
+    assert owner.get(f"/process/drafts/{draft_id + 1}/choices").status_code == 404
 
 
 def test_every_route_is_for_process_owners_only(app, as_role, owner, db):

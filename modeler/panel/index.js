@@ -1,0 +1,6 @@
+import AppPropertiesProvider from './AppPropertiesProvider.jsx';
+
+export default {
+  __init__: [ 'appPropertiesProvider' ],
+  appPropertiesProvider: [ 'type', AppPropertiesProvider ]
+};
