@@ -13,7 +13,14 @@ from app.process import diff
 from app.process.models import ProcessDraft
 from tests.browser.test_audit_and_process import BUNDLED, _new_draft
 
-NAMES = {"initial_support": "初始支持", "f_onspot_yes": "是"}
+NAMES = {
+    "initial_support": "初始支持",
+    "f_onspot_yes": "是",
+    "publish_announcement": "发布紧急公告",
+    "deadline_warning": "期限预警",
+    "throw_late_notification": "通知重新分类",
+    "incident_pool": "事件管理流程",
+}
 SAVED = re.compile(r"^已于 .* 保存。$")
 
 
@@ -22,10 +29,11 @@ def _stored(db, draft_id: int) -> str:
         return session.get(ProcessDraft, draft_id).bpmn_xml
 
 
-def _select(owner: Page, element_id: str) -> None:
-    """Click the element's middle, as a person would (a straight flow's box has no width: Playwright would not)."""
+def _select(owner: Page, element_id: str, at: float = 0.5) -> None:
+    """Click the element as a person would, in its middle (a straight flow's box has no width: Playwright would not
+    click it) or, for a pool, `at` a fraction of its width (its label strip)."""
     box = owner.locator(f'#diagram [data-element-id="{element_id}"]').first.bounding_box()
-    owner.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    owner.mouse.click(box["x"] + box["width"] * at, box["y"] + box["height"] / 2)
     expect(owner.locator(".bio-properties-panel-header-label")).to_contain_text(NAMES[element_id])
 
 
@@ -36,11 +44,16 @@ def _save(owner: Page) -> None:
     expect(status).to_have_text(SAVED)
 
 
-def test_the_panel_sets_a_form_and_a_condition_that_the_server_stores_and_checks(open_as, live_server, db):
-    owner = open_as("process_owner", viewport=(1600, 1000))
+def _open_modeler(owner: Page, live_server: str) -> int:
     draft_id = _new_draft(owner, live_server)
     owner.goto(f"{live_server}/process/drafts/{draft_id}/edit")
     expect(owner.get_by_test_id("modeler")).to_have_attribute("data-ready", "true")
+    return draft_id
+
+
+def test_the_panel_sets_a_form_and_a_condition_that_the_server_stores_and_checks(open_as, live_server, db):
+    owner = open_as("process_owner", viewport=(1600, 1000))
+    draft_id = _open_modeler(owner, live_server)
 
     owner.locator("[data-editor-save]").click()  # unchanged: the spiffworkflow: extensions survive bpmn-js
     expect(owner.locator("[data-editor-status]")).to_have_text(SAVED)
@@ -88,3 +101,53 @@ def test_the_panel_sets_a_form_and_a_condition_that_the_server_stores_and_checks
     expect(stuck).to_have_count(5)
     for index in range(5):
         expect(stuck.nth(index)).to_contain_text("initial_support: 表单拒绝了样例的答案")
+
+
+def test_the_panel_sets_an_operation_a_timer_a_signal_payload_and_whether_the_process_runs(open_as, live_server, db):
+    owner = open_as("process_owner", viewport=(1600, 1000))
+    draft_id = _open_modeler(owner, live_server)
+    panel = owner.get_by_test_id("properties-panel")
+
+    _select(owner, "publish_announcement")
+    operation = panel.locator("#bio-properties-panel-app-operation-select")
+    expect(operation).to_have_value("announce")
+    expect(panel.locator("#bio-properties-panel-app-operation-parameter-0")).to_have_value('handling["announcement"]')
+    operation.select_option("follow_up_incident")
+    title = panel.locator("#bio-properties-panel-app-operation-parameter-0")
+    expect(panel.locator('label[for="bio-properties-panel-app-operation-parameter-0"]')).to_have_text("参数 title")
+    expect(title).to_have_value("")
+    title.fill('handling["announcement"]')
+    expect(panel.locator("#bio-properties-panel-app-operation-result")).to_have_value("announcement")
+
+    _select(owner, "deadline_warning")
+    kind = panel.locator("#bio-properties-panel-app-timer-kind")
+    expect(kind).to_have_value("timeDate")
+    expect(panel.locator("#bio-properties-panel-app-timer-value")).to_have_value('deadline_timers["warn_at"]')
+    kind.select_option("timeDuration")
+    panel.locator("#bio-properties-panel-app-timer-value").fill('"PT30M"')
+
+    _select(owner, "throw_late_notification")
+    payload = panel.locator("#bio-properties-panel-app-signal-payload")
+    expect(payload).to_have_value("case_update")
+    payload.fill("dict(case_update)")
+
+    _select(owner, "incident_pool", at=0.005)
+    executable = panel.locator("#bio-properties-panel-isExecutable")
+    expect(executable).to_be_checked()
+    executable.uncheck()
+    _save(owner)
+    expect(owner.get_by_test_id("problems").locator('li[data-element-id="incident_management"]')).to_contain_text(
+        "isExecutable"
+    )
+
+    root = etree.fromstring(_stored(db, draft_id).encode())
+    (operator,) = root.xpath("//*[@id='publish_announcement']//spiffworkflow:serviceTaskOperator", namespaces=NS)
+    assert (operator.get("id"), operator.get("resultVariable")) == ("follow_up_incident", "announcement")
+    parameters = [(p.get("id"), p.get("value")) for p in operator.xpath(".//spiffworkflow:parameter", namespaces=NS)]
+    assert parameters == [("title", 'handling["announcement"]')]
+    (timer,) = root.xpath("//*[@id='deadline_warning']/bpmn:timerEventDefinition", namespaces=NS)
+    assert [etree.QName(child).localname for child in timer] == ["timeDuration"]
+    assert timer[0].text == '"PT30M"'
+    (signal,) = root.xpath("//bpmn:signal[@name='case_updated']", namespaces=NS)
+    assert signal.findtext(".//spiffworkflow:payloadExpression", namespaces=NS) == "dict(case_update)"
+    assert root.find("bpmn:process", NS).get("isExecutable") == "false"
