@@ -244,3 +244,47 @@ def test_the_manager_waives_the_fault_notice_of_a_resolved_fault(open_as, live_s
     step = manager.get_by_test_id("timeline").locator('li[data-kind="task_completed"]').first
     expect(step).to_contain_text("免于通报（须说明原因）")
     expect(step).to_contain_text("故障 5 分钟内恢复，未对外造成影响")
+
+
+def test_first_line_adds_facts_and_forwards_then_the_manager_tracks(open_as, live_server, desk, actors):
+    incident_id = registered(desk, complaints=20)
+    desk.complete("service_desk", incident_id, "initial_support", noted(pass_on("first_line"), DESK_NOTES))
+    desk.service.claim(actors["first_line"], incident_id, desk.task(incident_id, "first_line_handling").id)
+
+    handler = open_as("first_line")
+    handler.goto(f"{live_server}/incidents/{incident_id}")
+    reads_the_incident(handler, level="轻微", holder="first_line user", previous=DESK_NOTES)
+    handler.locator("summary", has_text="补充事实（重新分类）").click()
+    handler.fill('[name="update.affected_users"]', "900000")  # more than the province carries
+    handler.fill('[name="update.total_users"]', "500000")
+    handler.fill('[name="update.note"]', "投诉量激增，多个营业厅反映")
+    handler.get_by_role("button", name="补充事实", exact=True).click()
+    # refused on its own page: which incident, and what is wrong beside the field
+    expect(handler.locator("h1")).to_contain_text(TITLE)
+    expect(handler.locator("main")).to_contain_text("影响用户数（900000）不能超过省份承载用户数（500000）")
+    handler.fill('[name="update.affected_users"]', "")
+    handler.fill('[name="update.total_users"]', "")
+    handler.fill('[name="update.complaints"]', "50")
+    expect(handler.locator('[name="update.note"]')).to_have_value("投诉量激增，多个营业厅反映")  # kept
+    handler.get_by_role("button", name="补充事实", exact=True).click()
+    expect(handler.locator(".flash-success")).to_contain_text("轻微 → 黄色")
+    reads_the_incident(handler, level="黄色", previous="投诉量激增，多个营业厅反映")
+    expect(handler.get_by_test_id("summary").locator(".badge.emergency")).to_have_count(0)  # still first line's
+
+    handler.locator("summary", has_text="转发事件经理跟踪").click()
+    handler.fill("#forward-note", "请协调账务开发排查规则表")
+    handler.get_by_role("button", name="转发", exact=True).click()
+    expect(handler.locator(".flash-success")).to_contain_text("事件经理将跟踪此事件")
+
+    manager = open_as("incident_manager")
+    manager.goto(f"{live_server}/manager/")
+    task = desk.task(incident_id, "track_incident")
+    manager.get_by_test_id("manager-tasks").locator(f'a[href="/tasks/{incident_id}/{task.id}"]').click()
+    expect(manager.locator(TASK_FORM)).to_be_visible()
+    reads_the_incident(manager, level="黄色", holder="first_line user", previous="请协调账务开发排查规则表")
+    expect(manager.get_by_test_id("timeline")).to_contain_text("投诉量激增，多个营业厅反映")
+    choose(manager, "tracking.action", "coordinated")
+    manager.fill('[name="tracking.note"]', "已约账务开发今晚排查")
+    manager.locator(f"{TASK_FORM} button.primary").click()
+    expect(manager.locator(".flash-success")).to_be_visible()
+    expect(manager.get_by_test_id("timeline")).to_contain_text("已约账务开发今晚排查")
