@@ -3,6 +3,8 @@ administrator's channel page (configured channels, the outbox, failures, the dev
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -198,7 +200,9 @@ def preferences_page():
         quiet, problems = choices.check_quiet(*quiet_values)
         errors = {name: translate(message) for name, message in problems.items()}
         chosen = {kind: request.form.getlist(f"pref-{kind}") for kind in current.channels}
-        if not errors:
+        if errors:  # the page again with what they ticked, not what is stored
+            current = replace(current, channels=chosen, own=frozenset(chosen))
+        else:
             with database().transaction() as session:
                 choices.save(session, session.get(User, g.user.id), chosen, quiet, current_actor(), utcnow())
             flash(_("Your notification settings have been saved."), "success")

@@ -288,3 +288,58 @@ def test_first_line_adds_facts_and_forwards_then_the_manager_tracks(open_as, liv
     manager.locator(f"{TASK_FORM} button.primary").click()
     expect(manager.locator(".flash-success")).to_be_visible()
     expect(manager.get_by_test_id("timeline")).to_contain_text("已约账务开发今晚排查")
+
+
+def test_the_manager_designates_an_emergency_from_the_console(open_as, live_server, desk):
+    incident_id = registered(desk, complaints=20)
+    desk.complete("service_desk", incident_id, "initial_support", noted(pass_on("first_line"), DESK_NOTES))
+
+    manager = open_as("incident_manager")
+    manager.goto(f"{live_server}/manager/")
+    console = manager.get_by_test_id("designate-form")
+    console.locator("#designate-incident").fill(number(incident_id))
+    console.get_by_role("button", name="认定为紧急事件").click()
+    # no reason yet: the designation page shows the incident beside the form, to decide on
+    form = manager.get_by_test_id("designate-form")
+    expect(form.locator(".has-error")).to_contain_text("认定为紧急事件的原因")
+    expect(form.locator("#designate-incident")).to_have_value(number(incident_id))
+    reads_the_incident(manager, level="轻微", holder="一线")
+    form.locator("#designate-note").fill("多个营业厅无法出账，影响扩大")
+    form.get_by_role("button", name="认定为紧急事件").click()
+    expect(manager.locator(".flash-success")).to_contain_text(f"{number(incident_id)} 已认定为紧急事件")
+    expect(manager.get_by_test_id("summary").locator(".badge.emergency")).to_be_visible()
+    reads_the_incident(manager, level="轻微", previous="多个营业厅无法出账，影响扩大")
+    expect(manager.get_by_test_id("open-tasks")).to_contain_text("紧急事件处理")
+    manager.goto(f"{live_server}/manager/")
+    expect(manager.get_by_test_id("emergencies")).to_contain_text(TITLE)
+
+
+def test_a_handler_chooses_where_notifications_reach_them(open_as, live_server):
+    clerk = open_as("service_desk")
+    clerk.goto(f"{live_server}/notifications/preferences")
+    form = clerk.get_by_test_id("preferences-form")
+    expect(form.locator("thead")).to_contain_text("未填地址")  # no address for any channel yet
+    mention = form.locator('tr[data-kind="mention"]')
+    expect(mention).to_contain_text("角色默认")
+    form.get_by_role("link", name="联系方式").click()
+    contact = clerk.get_by_test_id("contact-form")
+    contact.locator('[name="email"]').fill("clerk@example.com")
+    contact.locator('[name="mobile"]').fill("13800000000")
+    contact.get_by_role("button", name="保存").click()
+    expect(clerk.locator(".flash-success")).to_contain_text("联系方式已保存")
+
+    clerk.goto(f"{live_server}/notifications/preferences")
+    form = clerk.get_by_test_id("preferences-form")
+    form.locator('tr[data-kind="mention"] input[value="sms"]').check()
+    clerk.fill("#quiet_starts", "22:00")  # and no end: refused beside the field, the choices kept
+    form.get_by_role("button", name="保存").click()
+    form = clerk.get_by_test_id("preferences-form")
+    expect(form.locator(".has-error")).to_contain_text("请输入时间，如 22:00。")
+    expect(form.locator('tr[data-kind="mention"] input[value="sms"]')).to_be_checked()
+    clerk.fill("#quiet_ends", "07:00")
+    form.get_by_role("button", name="保存").click()
+    expect(clerk.locator(".flash-success")).to_contain_text("通知设置已保存")
+    mention = clerk.get_by_test_id("preferences-form").locator('tr[data-kind="mention"]')
+    expect(mention.locator('input[value="sms"]')).to_be_checked()
+    expect(mention).not_to_contain_text("角色默认")
+    expect(clerk.locator("#quiet_starts")).to_have_value("22:00")
