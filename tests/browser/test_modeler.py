@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from app.engine.model import NS
 from app.process import diff
 from app.process.models import ProcessDraft
-from tests.browser.test_audit_and_process import BUNDLED, _new_draft
+from tests.browser.test_audit_and_process import BUNDLED, _new_draft, _upload
 
 NAMES = {
     "initial_support": "初始支持",
@@ -20,6 +20,7 @@ NAMES = {
     "deadline_warning": "期限预警",
     "throw_late_notification": "通知重新分类",
     "incident_pool": "事件管理流程",
+    "second_line_handling": "二线尝试解决",
 }
 SAVED = re.compile(r"^已于 .* 保存。$")
 
@@ -48,6 +49,7 @@ def _open_modeler(owner: Page, live_server: str) -> int:
     draft_id = _new_draft(owner, live_server)
     owner.goto(f"{live_server}/process/drafts/{draft_id}/edit")
     expect(owner.get_by_test_id("modeler")).to_have_attribute("data-ready", "true")
+    expect(owner.locator("[data-editor-status]")).to_have_text("")  # opening the diagram changes nothing
     return draft_id
 
 
@@ -151,3 +153,33 @@ def test_the_panel_sets_an_operation_a_timer_a_signal_payload_and_whether_the_pr
     (signal,) = root.xpath("//bpmn:signal[@name='case_updated']", namespaces=NS)
     assert signal.findtext(".//spiffworkflow:payloadExpression", namespaces=NS) == "dict(case_update)"
     assert root.find("bpmn:process", NS).get("isExecutable") == "false"
+
+
+def test_the_panel_says_which_lane_a_task_is_drawn_in_in_the_readers_language(open_as, live_server, tmp_path):
+    """bpmn-js lists nothing for a task drawn inside the expanded sub-process: the panel names the lane it is drawn
+    in, as the server reads it; in English too."""
+    unlisted = tmp_path / "unlisted.bpmn"
+    text = BUNDLED.read_text(encoding="utf-8")
+    assert text.count("<bpmn:flowNodeRef>second_line_handling</bpmn:flowNodeRef>") == 1
+    unlisted.write_text(text.replace("<bpmn:flowNodeRef>second_line_handling</bpmn:flowNodeRef>", ""), encoding="utf-8")
+    owner = open_as("process_owner", viewport=(1600, 1000))
+    draft_id = _new_draft(owner, live_server)
+    _upload(owner, live_server, draft_id, unlisted)
+    expect(owner.get_by_test_id("drawn-lanes")).to_contain_text("second_line_handling")
+
+    owner.goto(f"{live_server}/process/drafts/{draft_id}/edit")
+    expect(owner.get_by_test_id("modeler")).to_have_attribute("data-ready", "true")
+    panel = owner.get_by_test_id("properties-panel")
+    _select(owner, "second_line_handling")
+    expect(panel.locator('label[for="bio-properties-panel-app-lane"]')).to_have_text("泳道")
+    expect(panel.locator("#bio-properties-panel-app-lane")).to_have_value("二线（按绘制位置）")
+
+    owner.locator('select[name="locale"]').select_option("en")
+    owner.wait_for_load_state()
+    expect(owner.get_by_test_id("modeler")).to_have_attribute("data-ready", "true")
+    _select(owner, "second_line_handling")
+    expect(panel.locator('label[for="bio-properties-panel-app-lane"]')).to_have_text("Lane")
+    expect(panel.locator("#bio-properties-panel-app-lane")).to_have_value("二线 (from where it is drawn)")
+    expect(panel.locator('[data-group-id="group-app-form"] .bio-properties-panel-group-header-title')).to_have_text(
+        "Form"
+    )
