@@ -5,7 +5,10 @@ clock; the browser keeps real time.)"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from freezegun import freeze_time
 from playwright.sync_api import Page, expect
 
 from app.incidents.service import IncidentService
@@ -343,3 +346,28 @@ def test_a_handler_chooses_where_notifications_reach_them(open_as, live_server):
     expect(mention.locator('input[value="sms"]')).to_be_checked()
     expect(mention).not_to_contain_text("角色默认")
     expect(clerk.locator("#quiet_starts")).to_have_value("22:00")
+
+
+def test_the_service_desk_follows_up_an_unanswered_confirmation(open_as, live_server, desk, db):
+    incident_id = registered(desk, complaints=20)
+    desk.complete("service_desk", incident_id, "initial_support",
+                  noted(resolved("resolved", "已补录套餐规则并重新出账"), DESK_NOTES))  # fmt: skip
+    due = desk.incident(incident_id).next_timer_due  # the requester has not answered in 3 working days
+    with freeze_time(due + timedelta(minutes=1)):  # the engine reads its timers against the clock
+        IncidentService(db).fire_due_timers()
+
+    clerk = open_as("service_desk")
+    clerk.goto(f"{live_server}/inbox")
+    row = inbox_row(clerk, incident_id)
+    expect(row).to_contain_text(TITLE)
+    row.get_by_role("link", name="回访确认", exact=True).click()
+    expect(clerk.locator(TASK_FORM)).to_be_visible()
+    reads_the_incident(clerk, level="轻微", previous="已补录套餐规则并重新出账")  # the solution to ask about
+    expect(clerk.get_by_test_id("summary")).to_contain_text("requester user")  # whom to call
+    choose(clerk, "confirmation.answer", "resolved")
+    clerk.locator(f"{TASK_FORM} button.primary").click()
+    expect(clerk.locator(".flash-success")).to_be_visible()
+    step = clerk.get_by_test_id("timeline").locator('li[data-kind="task_completed"]').first
+    expect(step).to_contain_text("回访确认")
+    expect(step).to_contain_text("客户电话确认已解决")
+    expect(clerk.get_by_test_id("summary").locator(".badge.status-open")).to_have_count(0)
