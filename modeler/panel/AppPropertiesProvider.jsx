@@ -47,9 +47,11 @@ export default class AppPropertiesProvider {
       if (is(element, 'bpmn:FlowNode') && !is(element, 'bpmn:BoundaryEvent')) {
         group('app-lane', 'Lane', LaneEntries({ element }));
       }
-      const kept = groups.filter((g) => g.id !== 'timer');
+      // After *General*: the signal (which one, its name) beside its data, then this app's groups.
+      const signal = groups.filter((g) => g.id === 'signal');
+      const kept = groups.filter((g) => g.id !== 'timer' && g.id !== 'signal');
       const general = kept.findIndex((g) => g.id === 'general');
-      kept.splice(general + 1, 0, ...own);
+      kept.splice(general + 1, 0, ...signal, ...own);
       return kept;
     };
   }
