@@ -256,6 +256,9 @@ def register(app: Flask) -> None:
     from app.audit.cli import audit_cli
     from app.demo import demo_cli
     from app.notifications.cli import notify_cli
+    from app.reports.cli import reports_cli
 
-    for group in (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli, i18n_cli, notify_cli):
+    groups = (db_cli, users_cli, timers_cli, audit_cli, process_cli, rules_cli, demo_cli, i18n_cli, notify_cli,
+              reports_cli)  # fmt: skip
+    for group in groups:
         app.cli.add_command(group)

@@ -144,7 +144,7 @@ class Incident(Base):
     # "core business affected?" answered 不确定 and nothing else shows it: the manager confirms it
     core_impact_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     emergency: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -166,7 +166,7 @@ class Incident(Base):
     resolved_in_time: Mapped[bool | None] = mapped_column(Boolean)
     resolution_kind: Mapped[str | None] = mapped_column(String(20))
     resolved_stage: Mapped[str | None] = mapped_column(String(30))
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     closure_code: Mapped[str | None] = mapped_column(String(30))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     change_kind: Mapped[str | None] = mapped_column(String(20))

@@ -12,6 +12,7 @@ from app.comments import models as comment_models  # noqa: F401
 from app.db import Base
 from app.links import models as link_models  # noqa: F401
 from app.notifications import models as notification_models  # noqa: F401
+from app.reports import models as report_models  # noqa: F401
 from app.search import models as search_models  # noqa: F401
 
 target_metadata = Base.metadata

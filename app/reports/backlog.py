@@ -26,15 +26,17 @@ from app.models import AuditEvent, Incident, utcnow
 from app.reports.events import AuditRow, by_incident, select_rows
 from app.reports.filters import (
     LEVEL_ORDER,
-    NONE,
     REGISTRATION,
     SUPPORT_GROUPS,
     ReportFilter,
+    group_matches_sql,
     incident_number,
     key_or_none,
+    key_or_none_sql,
     ordered,
     support_group,
 )
+from app.reports.models import BREACH, REOPEN, ReportEvent
 
 # While it waits for a change (transferred → change_returned) an incident is not in the backlog.
 _OPEN_AFTER = {
@@ -152,70 +154,44 @@ def backlog(session: Session, flt: ReportFilter, at: datetime | None = None) -> 
 # ---------------------------------------------------------------------------------- breaches, reopens
 
 
-def _group_before(rows: list[AuditRow], index: int) -> str:
-    """The support group that had the incident just before rows[index] (its last dispatch)."""
-    for row in reversed(rows[:index]):
-        if row.kind == "dispatched":
-            return support_group(row.stage, row.group) or REGISTRATION
-    return REGISTRATION
-
-
-def breach_rows(events: Iterable[AuditRow], flt: ReportFilter) -> list[CountRow]:
-    """Incidents whose deadline breach was recorded in the period, by the level breached."""
-    breached: dict[int, str] = {}
-    for incident_id, rows in by_incident(events).items():
-        for index, row in enumerate(rows):
-            if row.kind != "deadline_breach" or not flt.contains(row.at) or incident_id in breached:
-                continue
-            if flt.level_matches(row.level) and flt.group_matches(_group_before(rows, index)):
-                breached[incident_id] = key_or_none(row.level)
-    return list(_counts(((level, 1) for level in breached.values()), LEVEL_ORDER))
-
-
-def reopen_rows(events: Iterable[AuditRow], flt: ReportFilter) -> list[ReopenRow]:
-    """Reopens in the period by the support group whose resolution the requester rejected."""
-    reopens: dict[str, int] = {}
-    incidents: dict[str, set[int]] = {}
-    for incident_id, rows in by_incident(events).items():
-        for index, row in enumerate(rows):
-            if row.kind != "reopened" or not flt.contains(row.at):
-                continue
-            resolution = next((r for r in reversed(rows[:index]) if r.kind == "resolved"), None)
-            dispatch = next((r for r in reversed(rows[:index]) if r.kind == "dispatched"), None)
-            if resolution is None:
-                key = NONE
-            else:
-                key = support_group(resolution.stage, dispatch.group if dispatch else None) or NONE
-            if flt.group_matches(key):
-                reopens[key] = reopens.get(key, 0) + 1
-                incidents.setdefault(key, set()).add(incident_id)
-    return [ReopenRow(key, reopens[key], len(incidents[key])) for key in ordered(reopens, SUPPORT_GROUPS)]
-
-
-def _events_of_incidents_with(session: Session, kind: str, flt: ReportFilter, kinds: tuple[str, ...]):
-    """Rows of `kinds` up to the period's end, of the incidents (of the filter's type and, unless
-    `kind` carries its own level, level) that have a `kind` row in the period."""
-    marked = select(AuditEvent.incident_id).where(
-        AuditEvent.kind == kind, AuditEvent.at >= flt.start, AuditEvent.at < flt.end
-    )
-    incidents = select(Incident.id).where(
-        Incident.id.in_(marked), *flt.incident_criteria(level=kind != "deadline_breach")
-    )
-    return select_rows(session, kinds, AuditEvent.incident_id.in_(incidents), AuditEvent.at < flt.end)
+def _events_in(kind: str, flt: ReportFilter, *, level: bool) -> list:
+    """The roll-up's events of `kind` in the period, of incidents of the filter's type (and current
+    level, when `level`)."""
+    return [
+        ReportEvent.kind == kind,
+        ReportEvent.at >= flt.start,
+        ReportEvent.at < flt.end,
+        ReportEvent.incident_id.in_(select(Incident.id).where(*flt.incident_criteria(level=level))),
+    ]
 
 
 def breaches(session: Session, flt: ReportFilter) -> list[CountRow]:
     """Incidents whose deadline breach was recorded in the period, by the level breached; the filter's
-    group is the support group that had the incident at the breach."""
-    events = _events_of_incidents_with(session, "deadline_breach", flt, ("dispatched", "deadline_breach"))
-    return breach_rows(events, flt)
+    level is the level breached and its group the support group that had the incident at the breach.
+    An incident counts once, with its first breach in the period that the filter selects."""
+    level_key = key_or_none_sql(ReportEvent.level)
+    level_criteria = [] if flt.level is None else [level_key == flt.level]
+    first = func.row_number().over(partition_by=ReportEvent.incident_id, order_by=ReportEvent.audit_id)
+    matching = (
+        select(level_key.label("level"), first.label("first"))
+        .where(*_events_in(BREACH, flt, level=False), *level_criteria,
+               *group_matches_sql(ReportEvent.support_group, flt.group))
+        .subquery()
+    )  # fmt: skip
+    query = select(matching.c.level, func.count()).where(matching.c.first == 1).group_by(matching.c.level)
+    return list(_counts(session.execute(query), LEVEL_ORDER))
 
 
 def reopens(session: Session, flt: ReportFilter) -> list[ReopenRow]:
     """Reopens in the period by the support group whose resolution was rejected (the filter's level is
     the incident's current level)."""
-    events = _events_of_incidents_with(session, "reopened", flt, ("dispatched", "resolved", "reopened"))
-    return reopen_rows(events, flt)
+    query = (
+        select(ReportEvent.support_group, func.count(), func.count(ReportEvent.incident_id.distinct()))
+        .where(*_events_in(REOPEN, flt, level=True), *group_matches_sql(ReportEvent.support_group, flt.group))
+        .group_by(ReportEvent.support_group)
+    )
+    found = {key: (count, incidents) for key, count, incidents in session.execute(query)}
+    return [ReopenRow(key, *found[key]) for key in ordered(found, SUPPORT_GROUPS)]
 
 
 def reopened_incidents(session: Session, flt: ReportFilter) -> list[ReopenedIncident]:

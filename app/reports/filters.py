@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, case, func, literal
 
 from app.engine.lanes import SECOND_LINE_GROUPS
 from app.links.models import is_child
@@ -112,6 +112,25 @@ def support_group(stage: str | None, group: str | None) -> str | None:
     return stage
 
 
+def support_group_sql(stage: ColumnElement, group: ColumnElement) -> ColumnElement[str]:
+    """`support_group` computed by the database, "none" when there is no stage."""
+    second_line = case(
+        (func.coalesce(group, "") == "", literal("second_line")), else_=literal("second_line:").concat(group)
+    )
+    return case((stage == "second_line", second_line), else_=func.coalesce(stage, NONE))
+
+
+def key_or_none_sql(value: ColumnElement) -> ColumnElement[str]:
+    return func.coalesce(value, NONE)
+
+
+def group_matches_sql(key: ColumnElement, group: str | None) -> list[ColumnElement[bool]]:
+    """`ReportFilter.group_matches` on a support-group column ("second_line" matches its three groups)."""
+    if group is None:
+        return []
+    return [(key == group) | key.like(group + ":%")]
+
+
 def split_group(key: str) -> tuple[str, str | None]:
     """The stage and second-line group of a support-group key."""
     stage, _, group = key.partition(":")
@@ -176,6 +195,24 @@ def bucket_keys(start: datetime, end: datetime, period: Period = "day", tz: tzin
             keys.append(key)
         day += timedelta(days=1)
     return keys
+
+
+def bucket_ends(
+    start: datetime, end: datetime, period: Period = "day", tz: tzinfo = SHANGHAI
+) -> list[tuple[str, datetime]]:
+    """`bucket_keys` with where each bucket ends inside [start, end): (key, the next local midnight
+    that starts another bucket, or `end`) — so that the database can put an instant in its bucket."""
+    keys = bucket_keys(start, end, period, tz)
+    ends: list[tuple[str, datetime]] = []
+    day = start.astimezone(tz).date()
+    for key in keys[1:]:
+        while True:
+            day += timedelta(days=1)
+            midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+            if bucket_key(midnight + timedelta(hours=12), period, tz) == key:
+                break
+        ends.append((keys[len(ends)], midnight.astimezone(UTC)))
+    return [*ends, (keys[-1], end)] if keys else []
 
 
 ALL = "all"  # the key of the row over everything

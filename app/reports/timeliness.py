@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident
@@ -25,8 +25,7 @@ from app.reports.filters import (
     Dimension,
     Period,
     ReportFilter,
-    bucket_key,
-    bucket_keys,
+    bucket_ends,
     group_criteria,
     key_or_none,
     ordered,
@@ -59,29 +58,6 @@ def rate_rows(counts: Iterable[tuple[str, int, int]], order: Sequence[str] = ())
     return [RateRow(key, totals[key][0], totals[key][1], rate(*totals[key])) for key in keys]
 
 
-def count_outcomes(outcomes: Iterable[tuple[str, bool]]) -> list[tuple[str, int, int]]:
-    """(key, resolved in time?) per incident → (key, resolved, timely) counts, keys in first-seen order."""
-    counts: dict[str, list[int]] = {}
-    for key, in_time in outcomes:
-        count = counts.setdefault(key, [0, 0])
-        count[0] += 1
-        count[1] += 1 if in_time else 0
-    return [(key, resolved, timely) for key, (resolved, timely) in counts.items()]
-
-
-def rates_by_period(
-    resolutions: Iterable[tuple[datetime, bool]],
-    start: datetime,
-    end: datetime,
-    period: Period = "month",
-    tz: tzinfo = SHANGHAI,
-) -> list[RateRow]:
-    """(resolved_at, in time?) → one row per local day/week/month of [start, end), empty ones included."""
-    keys = bucket_keys(start, end, period, tz)
-    outcomes = ((bucket_key(at, period, tz), in_time) for at, in_time in resolutions if start <= at < end)
-    return rate_rows(count_outcomes(outcomes), keys)
-
-
 # ---------------------------------------------------------------------------------- queries
 
 
@@ -95,13 +71,17 @@ def _resolved_in(flt: ReportFilter):
     ]
 
 
+def _timely():
+    return func.sum(case((Incident.resolved_in_time.is_(True), 1), else_=0))
+
+
 def timeliness(session: Session, flt: ReportFilter, by: Dimension = "all") -> list[RateRow]:
     """The rate over the period: one row ("all"), or one per type, level, or resolving support group.
 
     The support group is the stage that resolved the incident (`resolved_stage`) and, for second
     line, the group it was dispatched to (`current_group`, which resolution does not change).
     """
-    timely = func.sum(case((Incident.resolved_in_time.is_(True), 1), else_=0))
+    timely = _timely()
     columns = {
         "all": (),
         "type": (Incident.type,),
@@ -125,7 +105,12 @@ def timeliness(session: Session, flt: ReportFilter, by: Dimension = "all") -> li
 def timeliness_by_period(
     session: Session, flt: ReportFilter, period: Period = "month", tz: tzinfo = SHANGHAI
 ) -> list[RateRow]:
-    """The rate per local day, ISO week or month of the filter's period (every bucket, empty ones too)."""
-    query = select(Incident.resolved_at, Incident.resolved_in_time).where(*_resolved_in(flt))
-    resolutions = [(at, bool(in_time)) for at, in_time in session.execute(query)]
-    return rates_by_period(resolutions, flt.start, flt.end, period, tz)
+    """The rate per local day, ISO week or month of the filter's period (every bucket, empty ones too),
+    counted by the database: each resolution goes to the first bucket that ends after it."""
+    ends = bucket_ends(flt.start, flt.end, period, tz)
+    if not ends:
+        return []
+    bucket = case(*((Incident.resolved_at < until, literal(key)) for key, until in ends))
+    query = select(bucket, func.count(), _timely()).where(*_resolved_in(flt)).group_by(bucket)
+    counts = [(key, resolved, in_time or 0) for key, resolved, in_time in session.execute(query)]
+    return rate_rows(counts, [key for key, _ in ends])

@@ -16,6 +16,9 @@ once a task is done, so the moment it became ready is approximated):
 - waiting = taken − ready, working = completed − taken; never claimed nor assigned (completed
   straight from the queue, or a task that comes back to the same person): waiting 0, all working.
 Tasks abandoned without completion (cancelled by re-classification) are not counted.
+
+A span is worked out once, when its completion is written (`span_at`, kept in `report_task_spans`
+by `app.reports.rollup`); the reports sum the spans of the period in SQL.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, Incident, OpenTask, User, UserRole
-from app.reports.events import AuditRow, by_incident, select_rows
+from app.models import Incident, OpenTask, User, UserRole
+from app.reports.events import AuditRow
 from app.reports.filters import ReportFilter
+from app.reports.models import ReportTaskSpan
 from app.users import REQUESTER, ROLES
 
 _HANDLING = ("dispatched", "reopened", "announced")
@@ -50,6 +54,7 @@ READY_AFTER: dict[str, tuple[str, ...]] = {
 _TRIGGERS = {spec: frozenset(kinds) for spec, kinds in READY_AFTER.items()}
 _ASSIGNMENT_KINDS = ("task_claimed", "task_released", "task_assigned")
 _TAKEN_KINDS = ("task_claimed", "task_assigned")
+NOT_STAFF = ("", REQUESTER)  # roles labels (sorted, comma-joined) of completions that are not the team's work
 
 
 @dataclass(frozen=True)
@@ -107,27 +112,13 @@ def _hours(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600
 
 
-def task_spans(events: Iterable[AuditRow]) -> list[TaskSpan]:
-    """Every task completion among the rows, with its ready, taken and completed times.
-
-    Give all rows of each incident up to the completions (any kinds): the ready time is found
-    among the rows before each completion.
-    """
-    spans = []
-    for rows in by_incident(events).values():
-        signatures = [_signatures(row) for row in rows]
-        for index, done in enumerate(rows):
-            if done.kind == "task_completed":
-                spans.append(_span(rows, signatures, index))
-    return sorted(spans, key=lambda span: (span.completed_at, span.incident_id))
-
-
-def _span(rows: list[AuditRow], signatures: list[set[str]], index: int) -> TaskSpan:
+def span_at(rows: list[AuditRow], index: int) -> TaskSpan:
+    """The span of the completion rows[index], from the incident's rows before it (chain order)."""
     done = rows[index]
     triggers = _TRIGGERS.get(done.spec_id or "")
     ready = None
     if triggers:
-        ready = next((i for i in range(index - 1, -1, -1) if signatures[i] & triggers), None)
+        ready = next((i for i in range(index - 1, -1, -1) if _signatures(rows[i]) & triggers), None)
     if ready is not None:
         taken = next(
             (row for row in rows[ready + 1 : index] if row.kind in _TAKEN_KINDS and row.spec_id == done.spec_id), None
@@ -165,99 +156,116 @@ def _role_position(label: str) -> tuple[int, str]:
     return (ROLES.index(first) if first in ROLES else len(ROLES), label)
 
 
+@dataclass(frozen=True)
+class Totals:
+    """Tasks completed by a person or a group, with their hours (summed by the database)."""
+
+    completed: int
+    waiting_hours: float
+    working_hours: float
+    contributors: int = 1  # distinct people who completed them
+
+
+NO_TASKS = Totals(0, 0.0, 0.0, 0)
+
+
 def person_rows(
-    spans: Iterable[TaskSpan], open_assigned: Mapping[int, int] = {}, people: Mapping[int, tuple[str, str]] = {}
+    totals: Mapping[int | None, tuple[str, str, Totals]],
+    open_assigned: Mapping[int, int] = {},
+    people: Mapping[int, tuple[str, str]] = {},
 ) -> list[PersonWorkload]:
     """Per person: tasks completed with their waiting and working hours, and open tasks assigned now.
 
-    `open_assigned`: user id → open tasks assigned; `people`: user id → (name, roles) for people
-    with open tasks but no completion in the spans. Most completed first.
+    `totals`: user id → (name, roles of their latest completion, totals); `open_assigned`: user id →
+    open tasks assigned; `people`: user id → (name, roles) for people with open tasks but no
+    completion. Most completed first.
     """
-    totals: dict[int | None, dict] = {}
-    for span in spans:  # spans are in completion order: the last name and roles win
-        person = totals.setdefault(span.actor_id, {"completed": 0, "waiting": 0.0, "working": 0.0})
-        person.update(name=span.actor_name, roles=span.roles)
-        person["completed"] += 1
-        person["waiting"] += span.waiting_hours
-        person["working"] += span.working_hours
+    everyone = dict(totals)
     for user_id in open_assigned:
-        if user_id not in totals:
+        if user_id not in everyone:
             name, roles = people.get(user_id, (str(user_id), ""))
-            totals[user_id] = {"completed": 0, "waiting": 0.0, "working": 0.0, "name": name, "roles": roles}
+            everyone[user_id] = (name, roles, NO_TASKS)
     rows = [
         PersonWorkload(
             actor_id,
-            person["name"],
-            person["roles"],
-            person["completed"],
-            round(person["waiting"], 2),
-            round(person["working"], 2),
-            _mean(person["waiting"], person["completed"]),
-            _mean(person["working"], person["completed"]),
+            name,
+            roles,
+            done.completed,
+            round(done.waiting_hours, 2),
+            round(done.working_hours, 2),
+            _mean(done.waiting_hours, done.completed),
+            _mean(done.working_hours, done.completed),
             open_assigned.get(actor_id, 0) if actor_id is not None else 0,
         )
-        for actor_id, person in totals.items()
+        for actor_id, (name, roles, done) in everyone.items()
     ]
     return sorted(rows, key=lambda row: (-row.completed, row.name, row.actor_id or 0))
 
 
 def group_rows(
-    spans: Iterable[TaskSpan], open_tasks: Mapping[str, tuple[int, int]] = {}, members: Mapping[str, int] = {}
+    totals: Mapping[str, Totals], open_tasks: Mapping[str, tuple[int, int]] = {}, members: Mapping[str, int] = {}
 ) -> list[GroupWorkload]:
     """Per roles label: headcount (`members`: label → active accounts with those roles), people who
-    completed tasks, tasks completed, waiting and working hours; open tasks of the role now
+    completed tasks, tasks completed, waiting and working hours (`totals`); open tasks of the role now
     (`open_tasks`: role → (assigned, unassigned))."""
-    totals: dict[str, dict] = {}
-    for span in spans:
-        group = totals.setdefault(span.roles, {"people": set(), "completed": 0, "waiting": 0.0, "working": 0.0})
-        group["people"].add(span.actor_id)
-        group["completed"] += 1
-        group["waiting"] += span.waiting_hours
-        group["working"] += span.working_hours
-    for role in open_tasks:
-        totals.setdefault(role, {"people": set(), "completed": 0, "waiting": 0.0, "working": 0.0})
-    return [
-        GroupWorkload(
-            label,
-            members.get(label, 0),
-            len(group["people"]),
-            group["completed"],
-            round(group["waiting"], 2),
-            round(group["working"], 2),
-            _mean(group["waiting"], group["completed"]),
-            _mean(group["working"], group["completed"]),
-            *open_tasks.get(label, (0, 0)),
+    labels = set(totals) | set(open_tasks)
+    rows = []
+    for label in sorted(labels, key=_role_position):
+        done = totals.get(label, NO_TASKS)
+        rows.append(
+            GroupWorkload(
+                label,
+                members.get(label, 0),
+                done.contributors,
+                done.completed,
+                round(done.waiting_hours, 2),
+                round(done.working_hours, 2),
+                _mean(done.waiting_hours, done.completed),
+                _mean(done.working_hours, done.completed),
+                *open_tasks.get(label, (0, 0)),
+            )
         )
-        for label, group in sorted(totals.items(), key=lambda item: _role_position(item[0]))
-    ]
+    return rows
 
 
 # ---------------------------------------------------------------------------------- queries
 
 
-def _has_role(roles_label: str, roles: tuple[str, ...] | None) -> bool:
-    return roles is None or bool(set(roles_label.split(",")) & set(roles))
+def _completed_in(flt: ReportFilter) -> list[ColumnElement[bool]]:
+    """The roll-up's tasks completed in the period, of incidents of the filter's type and current level,
+    by the team (not requesters) and, when the filter names a group, by people holding its roles."""
+    criteria = [
+        ReportTaskSpan.completed_at >= flt.start,
+        ReportTaskSpan.completed_at < flt.end,
+        ReportTaskSpan.incident_id.in_(select(Incident.id).where(*flt.incident_criteria())),
+        ReportTaskSpan.roles.not_in(NOT_STAFF),
+    ]
+    roles = flt.roles()
+    if roles is not None:  # a roles label is its roles comma-joined: match one whole role in it
+        label = literal(",").concat(ReportTaskSpan.roles).concat(",")
+        criteria.append(or_(*(label.like(f"%,{role},%") for role in roles)))
+    return criteria
 
 
 def completed_tasks(session: Session, flt: ReportFilter) -> list[TaskSpan]:
-    """The tasks completed in the period (of incidents of the filter's type and current level, by
-    people with a role of the filter's group), with their waiting and working times."""
-    completed_in = select(AuditEvent.incident_id).where(
-        AuditEvent.kind == "task_completed", AuditEvent.at >= flt.start, AuditEvent.at < flt.end
+    """The tasks completed in the period (`_completed_in`), in completion order, from the roll-up."""
+    query = (
+        select(ReportTaskSpan)
+        .where(*_completed_in(flt))
+        .order_by(ReportTaskSpan.completed_at, ReportTaskSpan.incident_id, ReportTaskSpan.audit_id)
     )
-    incidents = select(Incident.id).where(Incident.id.in_(completed_in), *flt.incident_criteria())
-    events = select_rows(session, None, AuditEvent.incident_id.in_(incidents), AuditEvent.at < flt.end)
-    roles = flt.roles()
     return [
-        span
-        for span in task_spans(events)
-        if flt.contains(span.completed_at) and _has_role(span.roles, roles) and is_staff(span.roles)
+        TaskSpan(
+            span.incident_id, None, span.spec_id, span.actor_id, span.actor_name, span.roles, span.ready_at,
+            span.taken_at, span.completed_at, span.waiting_seconds / 3600, span.working_seconds / 3600,
+        )  # fmt: skip
+        for span in session.scalars(query)
     ]
 
 
 def is_staff(roles_label: str | None) -> bool:
     """The team's work, not the requesters': a requester confirming their own incident is not workload."""
-    return bool(set((roles_label or "").split(",")) - {REQUESTER, ""})
+    return (roles_label or "") not in NOT_STAFF
 
 
 def _open_tasks(session: Session, flt: ReportFilter):
@@ -271,12 +279,51 @@ def _open_tasks(session: Session, flt: ReportFilter):
     return [row for row in session.execute(query) if (roles is None or row[0] in roles) and is_staff(row[0])]
 
 
-def workload_by_person(
-    session: Session, flt: ReportFilter, spans: list[TaskSpan] | None = None
-) -> list[PersonWorkload]:
+def _person_totals(session: Session, flt: ReportFilter) -> dict[int | None, tuple[str, str, Totals]]:
+    """Per person, in one query: the totals, and the name and roles of their latest completion."""
+    latest = func.row_number().over(
+        partition_by=ReportTaskSpan.actor_id,
+        order_by=(
+            ReportTaskSpan.completed_at.desc(), ReportTaskSpan.incident_id.desc(), ReportTaskSpan.audit_id.desc()
+        ),
+    )
+    spans = select(
+        ReportTaskSpan.actor_id, ReportTaskSpan.actor_name, ReportTaskSpan.roles, ReportTaskSpan.waiting_seconds,
+        ReportTaskSpan.working_seconds, latest.label("latest"),
+    ).where(*_completed_in(flt)).subquery()  # fmt: skip
+    query = select(
+        spans.c.actor_id,
+        func.max(case((spans.c.latest == 1, spans.c.actor_name))),
+        func.max(case((spans.c.latest == 1, spans.c.roles))),
+        func.count(),
+        func.sum(spans.c.waiting_seconds),
+        func.sum(spans.c.working_seconds),
+    ).group_by(spans.c.actor_id)
+    return {
+        actor_id: (name, roles, Totals(count, waiting / 3600, working / 3600))
+        for actor_id, name, roles, count, waiting, working in session.execute(query)
+    }
+
+
+def _group_totals(session: Session, flt: ReportFilter) -> dict[str, Totals]:
+    query = select(
+        ReportTaskSpan.roles,
+        func.count(),
+        func.sum(ReportTaskSpan.waiting_seconds),
+        func.sum(ReportTaskSpan.working_seconds),
+        func.count(ReportTaskSpan.actor_id.distinct()),
+        func.max(case((ReportTaskSpan.actor_id.is_(None), 1), else_=0)),
+    ).where(*_completed_in(flt)).group_by(ReportTaskSpan.roles)
+    return {
+        label: Totals(count, waiting / 3600, working / 3600, people + unnamed)  # the system counts as one
+        for label, count, waiting, working, people, unnamed in session.execute(query)
+    }
+
+
+def workload_by_person(session: Session, flt: ReportFilter) -> list[PersonWorkload]:
     """Per person: tasks completed in the period, waiting and working hours, open tasks assigned now
     (of incidents of the filter's type and current level; the filter's group selects people by role
-    and open tasks by candidate role). `spans`: the completed tasks, when already computed."""
+    and open tasks by candidate role)."""
     open_assigned: dict[int, int] = {}
     for _, assignee_id, count in _open_tasks(session, flt):
         if assignee_id is not None:
@@ -290,10 +337,10 @@ def workload_by_person(
         )):  # fmt: skip
             roles.setdefault(user_id, []).append(role)
         people = {user_id: (name, ",".join(sorted(roles.get(user_id, [])))) for user_id, name in names}
-    return person_rows(completed_tasks(session, flt) if spans is None else spans, open_assigned, people)
+    return person_rows(_person_totals(session, flt), open_assigned, people)
 
 
-def workload_by_group(session: Session, flt: ReportFilter, spans: list[TaskSpan] | None = None) -> list[GroupWorkload]:
+def workload_by_group(session: Session, flt: ReportFilter) -> list[GroupWorkload]:
     """Per roles label: people, tasks completed in the period, waiting and working hours, and the open
     tasks of each candidate role now (assigned / still in the queue)."""
     open_tasks: dict[str, tuple[int, int]] = {}
@@ -304,9 +351,8 @@ def workload_by_group(session: Session, flt: ReportFilter, spans: list[TaskSpan]
         else:
             assigned += count
         open_tasks[role or ""] = (assigned, unassigned)
-    spans = completed_tasks(session, flt) if spans is None else spans
-    labels = {span.roles for span in spans} | set(open_tasks)
-    return group_rows(spans, open_tasks, _headcounts(session, labels))
+    totals = _group_totals(session, flt)
+    return group_rows(totals, open_tasks, _headcounts(session, set(totals) | set(open_tasks)))
 
 
 def _headcounts(session: Session, labels: Iterable[str]) -> dict[str, int]:

@@ -41,7 +41,6 @@ from app.reports import (
     ReportFilter,
     backlog,
     breaches,
-    completed_tasks,
     reopened_incidents,
     reopens,
     repeat_rows,
@@ -237,7 +236,6 @@ class RepeatView:
 def _report(session: Session, sel: Selection) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
-    spans = completed_tasks(session, flt)  # one pass over the audit serves both workload tables
     found = repeats(session, flt, tz=zone())
     ids = [incident.id for group in found for incident in group.incidents]
     tickets: dict[int, list[ProblemTicket]] = {}
@@ -258,8 +256,8 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "breaches": breaches(session, flt),
         "reopens": reopens(session, flt),
         "reopened": reopened_incidents(session, flt),
-        "people": workload_by_person(session, flt, spans),
-        "groups": workload_by_group(session, flt, spans),
+        "people": workload_by_person(session, flt),
+        "groups": workload_by_group(session, flt),
         "children": session.scalar(
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),

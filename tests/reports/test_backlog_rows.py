@@ -9,12 +9,11 @@ from app.reports.backlog import (
     CountRow,
     OpenIncident,
     ReopenRow,
-    breach_rows,
     open_at,
-    reopen_rows,
     summarize_backlog,
 )
 from app.reports.filters import ReportFilter
+from tests.reports.reference import breach_rows, reopen_rows
 from tests.reports.rows import T, Trail
 
 H = timedelta(hours=1)

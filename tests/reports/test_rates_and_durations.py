@@ -6,8 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.reports.resolution_time import DurationRow, duration_row, duration_rows, hours_between, nearest_rank
-from app.reports.timeliness import RateRow, count_outcomes, rate, rate_rows, rates_by_period
+from app.reports.resolution_time import DurationRow
+from app.reports.timeliness import RateRow, rate, rate_rows
+from tests.reports.reference import (
+    count_outcomes,
+    duration_row,
+    duration_rows,
+    hours_between,
+    nearest_rank,
+    rates_by_period,
+)
 
 T = datetime(2026, 3, 2, 1, tzinfo=UTC)
 

