@@ -194,16 +194,18 @@ def reopens(session: Session, flt: ReportFilter) -> list[ReopenRow]:
     return [ReopenRow(key, *found[key]) for key in ordered(found, SUPPORT_GROUPS)]
 
 
-def reopened_incidents(session: Session, flt: ReportFilter) -> list[ReopenedIncident]:
-    """The incidents reopened in the period, most reopened first (type and level filters apply)."""
-    reopened_in_period = func.count(AuditEvent.id)
+def reopened_incidents(session: Session, flt: ReportFilter, limit: int | None = None) -> list[ReopenedIncident]:
+    """The incidents reopened in the period, most reopened first (type and level filters apply); the
+    first `limit` of them when given."""
+    reopened_in_period = func.count(ReportEvent.audit_id)
     query = (
         select(Incident.id, Incident.title, Incident.status, Incident.reopen_count, reopened_in_period)
-        .join(AuditEvent, AuditEvent.incident_id == Incident.id)
-        .where(AuditEvent.kind == "reopened", AuditEvent.at >= flt.start, AuditEvent.at < flt.end)
+        .join(ReportEvent, ReportEvent.incident_id == Incident.id)
+        .where(ReportEvent.kind == REOPEN, ReportEvent.at >= flt.start, ReportEvent.at < flt.end)
         .where(*flt.incident_criteria())
         .group_by(Incident.id, Incident.title, Incident.status, Incident.reopen_count)
         .order_by(reopened_in_period.desc(), Incident.id)
+        .limit(limit)
     )
     return [
         ReopenedIncident(incident_id, incident_number(incident_id), title, status, count, total)

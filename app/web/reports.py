@@ -73,6 +73,10 @@ LEVEL_CHOICES = LEVEL_ORDER  # "none": unlevelled incidents
 GROUP_CHOICES = (*SUPPORT_GROUPS[:3], "second_line", *SUPPORT_GROUPS[3:])  # the filter may name all second line
 MAX_DAYS = 366  # a longer period is refused: workload over a year already takes seconds (docs/reports.md)
 MAX_GROUP = 1000  # incidents in one problem-ticket request
+# The page shows the head of its long lists; the CSV has every row (docs/reports.md).
+REOPENED_SHOWN = 50
+REPEAT_GROUPS_SHOWN = 20
+REPEAT_INCIDENTS_SHOWN = 10
 
 
 # ---------------------------------------------------------------------------------- the filter
@@ -237,7 +241,8 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
     found = repeats(session, flt, tz=zone())
-    ids = [incident.id for group in found for incident in group.incidents]
+    shown = found[:REPEAT_GROUPS_SHOWN]
+    ids = [incident.id for group in shown for incident in group.incidents]
     tickets: dict[int, list[ProblemTicket]] = {}
     if ids:
         query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(ids)).order_by(ProblemTicket.id)
@@ -255,7 +260,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "backlog": backlog(session, flt),
         "breaches": breaches(session, flt),
         "reopens": reopens(session, flt),
-        "reopened": reopened_incidents(session, flt),
+        "reopened": reopened_incidents(session, flt, limit=REOPENED_SHOWN + 1),
         "people": workload_by_person(session, flt),
         "groups": workload_by_group(session, flt),
         "children": session.scalar(
@@ -263,8 +268,10 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         ),
         "repeats": [
             RepeatView(number, group, [t for incident in group.incidents for t in tickets.get(incident.id, [])])
-            for number, group in enumerate(found, start=1)
+            for number, group in enumerate(shown, start=1)
         ],
+        "repeat_groups": len(found),
+        "as_of": utcnow(),  # every figure is read now: the roll-ups are kept with each action
     }
 
 
@@ -347,6 +354,8 @@ def index():
         hours=hours,
         registration_minutes=f"{registration_target().total_seconds() / 60:g}",
         can_raise=INCIDENT_MANAGER in current_actor().roles,
+        reopened_shown=REOPENED_SHOWN,
+        repeat_incidents_shown=REPEAT_INCIDENTS_SHOWN,
         **data,
     )
 

@@ -445,3 +445,18 @@ def test_response_times_read_from_when_the_incident_was_raised(desk, service, ac
     assert rows["to_register"][:3] == ["登记用时", "1", "0.50"]
     assert rows["to_first_step"][:3] == ["首次处理用时", "1", "1.00"]
     assert "在目标内登记：1 起中 0 起" in table.text_content()
+
+
+def test_the_page_says_how_fresh_its_figures_are_and_shows_the_head_of_long_lists(manager, desk, scenario):
+    for _ in range(11):  # with the scenario's three: 14 repeats of one title in one group
+        desk.register(registration(complaints=20))
+    doc = page(manager)
+    # the clock stands at T0 + 30 h = 2026-03-03 15:00 in Shanghai; the roll-ups are kept with each action
+    freshness = doc.xpath('string(//*[@data-testid="freshness"])').strip()
+    assert freshness == "数据截至 2026-03-03 15:00（随每次操作实时更新）。"
+    (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
+    assert len(group.xpath(".//tbody/tr[@data-key]")) == 10
+    assert group.xpath('string(.//*[@data-testid="repeat-more"])') == "本组另有 4 起事件，见 CSV。"
+    assert len(group.xpath('.//input[@name="incident"]')) == 14  # the ticket still covers the whole group
+    rows = list(csv.reader(io.StringIO(manager.get("/reports/repeats.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 1 + 14
