@@ -10,12 +10,16 @@ lower case, punctuation, symbols and white space removed; a one-character title 
 bigram). Groups are the connected components of the links (single linkage), so a chain of
 incidents each within the window of the next forms one group even when it spans longer.
 Only groups of two or more are reported, earliest first.
+
+`find_repeats` never compares every pair: titles are scored only against titles sharing a bigram
+with them, and incidents are linked through runs (a title's incidents each within the window of
+the next), so its cost grows with distinct titles and runs rather than with incidents squared.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -131,6 +135,34 @@ def suggested_title(incidents: Iterable[RepeatCandidate], tz: tzinfo = SHANGHAI)
     return "重复事件：" + title[: TITLE_LIMIT - len("重复事件：") - len(suffix)] + suffix
 
 
+def _similar_titles(grams: list[frozenset[str]], threshold: float) -> list[list[tuple[int, float]]]:
+    """Per title (by index): the titles (itself included) whose similarity with it is ≥ `threshold`,
+    with the score; only titles sharing a bigram are scored."""
+    holders: dict[str, list[int]] = {}
+    for title, bigram_set in enumerate(grams):
+        for bigram in bigram_set:
+            holders.setdefault(bigram, []).append(title)
+    similar: list[list[tuple[int, float]]] = []
+    for bigram_set in grams:
+        candidates = {other for bigram in bigram_set for other in holders[bigram]}
+        scores = ((other, jaccard(bigram_set, grams[other])) for other in sorted(candidates))
+        similar.append([(other, score) for other, score in scores if score >= threshold])
+    return similar
+
+
+def _link_runs(first: list, second: list, limit: int, union) -> None:
+    """Link every run of `first` with the runs of `second` within `limit` of it (both in time order,
+    each list's runs disjoint: a two-pointer sweep)."""
+    low = 0
+    for start, end, incident in first:
+        while low < len(second) and second[low][1] < start - limit:
+            low += 1
+        k = low
+        while k < len(second) and second[k][0] <= end + limit:
+            union(incident, second[k][2])
+            k += 1
+
+
 def find_repeats(
     candidates: Iterable[RepeatCandidate], window: timedelta = WINDOW, tz: tzinfo = SHANGHAI
 ) -> list[RepeatGroup]:
@@ -144,17 +176,17 @@ def find_repeats(
             i = parent[i]
         return i
 
-    # Scores depend on the normalized titles only: computed once per pair of distinct titles.
+    # Scores depend on the normalized titles only. Blocking: two titles can reach a threshold only
+    # when they share a bigram, so each distinct title is scored against the titles sharing one with
+    # it (an inverted index of bigrams), never against every other title.
     title_ids: dict[str, int] = {}
-    title_of = [title_ids.setdefault(normalize(item.title), len(title_ids)) for item in items]
+    raw_ids: dict[str, int] = {}  # each distinct title is normalized once
+    for item in items:
+        if item.title not in raw_ids:
+            raw_ids[item.title] = title_ids.setdefault(normalize(item.title), len(title_ids))
+    title_of = [raw_ids[item.title] for item in items]
     grams = [_bigrams(text) for text in title_ids]
-    scores: dict[tuple[int, int], float] = {}
-
-    def score(a: int, b: int) -> float:
-        key = (a, b) if a < b else (b, a)
-        if key not in scores:
-            scores[key] = jaccard(grams[a], grams[b])
-        return scores[key]
+    similar = _similar_titles(grams, SIMILAR_SAME_SYSTEM)
 
     # Partitions in which whether two incidents link depends on their titles and times only.
     partitions: dict[tuple, list[int]] = {}
@@ -167,27 +199,31 @@ def find_repeats(
     micro = timedelta(microseconds=1)  # exact integer times: the window edge is inclusive
     at = [(item.registered_at - items[0].registered_at) // micro for item in items]
     limit = window // micro
+
+    def union(i: int, j: int) -> None:
+        if root(i) != root(j):
+            parent[root(j)] = root(i)
+
     for (threshold, *_), members in partitions.items():
-        # Sweep in time order. Each incident is compared with the first later incident of each
-        # distinct title inside its window: later ones of the same title are within the window of
-        # that first one and linked to it (same non-empty title: similarity 1), so single linkage
-        # is unchanged, and dense runs of one title cost one comparison each.
-        ahead: dict[int, deque[int]] = {}  # title → later members inside the window, in time order
-        end = 0
-        for position, i in enumerate(members):
-            if end <= position:
-                end = position + 1
+        # Runs: the incidents of one (non-empty) title, each within the window of the next, are all
+        # linked (similarity 1). Two runs of similar titles are linked exactly when they come within
+        # the window of each other (a run is an unbroken chain: any instant inside it is within the
+        # window of one of its incidents). So only runs are compared, never incidents: the cost grows
+        # with the number of runs (at most one per window and title), not with the incidents.
+        runs: dict[int, list[tuple[int, int, int]]] = {}  # title → (start, end, an incident), in time order
+        for i in members:
+            if not grams[title_of[i]]:
+                continue  # an empty title is similar to nothing
+            own = runs.setdefault(title_of[i], [])
+            if own and at[i] - own[-1][1] <= limit:
+                union(own[-1][2], i)
+                own[-1] = (own[-1][0], at[i], own[-1][2])
             else:
-                ahead[title_of[i]].popleft()
-                if not ahead[title_of[i]]:
-                    del ahead[title_of[i]]
-            while end < len(members) and at[members[end]] - at[i] <= limit:
-                ahead.setdefault(title_of[members[end]], deque()).append(members[end])
-                end += 1
-            for title, later in ahead.items():
-                j = later[0]
-                if root(i) != root(j) and score(title_of[i], title) >= threshold:
-                    parent[root(j)] = root(i)
+                own.append((at[i], at[i], i))
+        for title, own in runs.items():
+            for other, score in similar[title]:
+                if other > title and score >= threshold and other in runs:
+                    _link_runs(own, runs[other], limit, union)
     components: dict[int, list[RepeatCandidate]] = {}
     for i, item in enumerate(items):
         components.setdefault(root(i), []).append(item)
