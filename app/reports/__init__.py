@@ -20,7 +20,7 @@ from app.reports.backlog import (
 from app.reports.filters import SHANGHAI, SUPPORT_GROUPS, ReportFilter, bucket_key, bucket_keys
 from app.reports.repeats import RepeatGroup, RepeatRow, repeat_rows, repeats
 from app.reports.resolution_time import DurationRow, resolution_time
-from app.reports.timeliness import RateRow, timeliness, timeliness_by_period
+from app.reports.timeliness import RateRow, timeliness, timeliness_by_all, timeliness_by_period
 from app.reports.workload import (
     GroupWorkload,
     PersonWorkload,
@@ -56,6 +56,7 @@ __all__ = [
     "repeats",
     "resolution_time",
     "timeliness",
+    "timeliness_by_all",
     "timeliness_by_period",
     "workload_by_group",
     "workload_by_person",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 PERCENTILES = (50, 90)
@@ -65,11 +65,51 @@ def duration_stats(session: Session, values: Select, order: Sequence[str] = ()) 
         if name not in found:
             rows.append(DurationRow(name, 0, None, None, None, None))
             continue
-        count, total, median, p90, longest = found[name]
-        rows.append(
-            DurationRow(name, count, _hours(total / count), _hours(median), _hours(p90), _hours(longest))
-        )
+        rows.append(_row(name, *found[name]))
     return rows
+
+
+def duration_stats_by(
+    session: Session, keys: dict[str, ColumnElement[str] | None], seconds: ColumnElement[float], *criteria: Any
+) -> dict[str, list[DurationRow]]:
+    """Per breakdown (name → key expression, or None for one row over everything, keyed by the
+    breakdown's name), `duration_stats` of (key, seconds) over the rows meeting `criteria`, keys
+    alphabetically, only keys with values. PostgreSQL computes every breakdown in one scan (grouping
+    sets; `percentile_disc` is nearest rank: the first value whose rank reaches p · n); SQLite, one
+    query per breakdown."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {
+            name: [row for row in duration_stats(session, select(literal(name) if key is None else key, seconds)
+                                                   .where(*criteria)) if row.count]
+            for name, key in keys.items()
+        }  # fmt: skip
+    grouped = [(name, key) for name, key in keys.items() if key is not None]
+    sets = [tuple_(key) for _, key in grouped] + ([tuple_()] if len(grouped) < len(keys) else [])
+    query = select(
+        *(func.grouping(key) for _, key in grouped),
+        *(key for _, key in grouped),
+        func.count(),
+        func.sum(seconds),
+        *(func.percentile_disc(p / 100).within_group(seconds) for p in PERCENTILES),
+        func.max(seconds),
+    ).where(*criteria).group_by(func.grouping_sets(*sets))
+    overall = next((name for name, key in keys.items() if key is None), None)
+    found: dict[str, dict[str, tuple]] = {name: {} for name in keys}
+    width = len(grouped)
+    for row in session.execute(query):
+        figures = tuple(row[2 * width :])
+        if not figures[0]:
+            continue  # the empty grouping set over no rows
+        by = [i for i in range(width) if row[i] == 0]  # the one key this row is grouped by, if any
+        if by:
+            found[grouped[by[0]][0]][row[width + by[0]]] = figures
+        else:
+            found[overall][overall] = figures
+    return {name: [_row(key, *rows[key]) for key in sorted(rows)] for name, rows in found.items()}
+
+
+def _row(key: str, count: int, total: float, median: float, p90: float, longest: float) -> DurationRow:
+    return DurationRow(key, count, _hours(total / count), _hours(median), _hours(p90), _hours(longest))
 
 
 def _hours(seconds: float) -> float:

@@ -47,6 +47,7 @@ from app.reports import (
     repeats,
     resolution_time,
     timeliness,
+    timeliness_by_all,
     timeliness_by_period,
     workload_by_group,
     workload_by_person,
@@ -55,6 +56,7 @@ from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
+from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
 from app.users import LEADERSHIP
 from app.web import charts, database
@@ -248,15 +250,17 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(ids)).order_by(ProblemTicket.id)
         for ticket in session.scalars(query):
             tickets.setdefault(ticket.incident_id, []).append(ticket)
+    rates = timeliness_by_all(session, flt)
+    durations = resolution_time_by_all(session, flt)
     return {
-        "overall": timeliness(session, flt)[0],
+        "overall": rates["all"][0],
         "by_period": timeliness_by_period(session, flt, sel.bucket, zone()),
-        "rate_by": {by: timeliness(session, flt, by) for by in ("type", "level", "group")},
-        "duration": resolution_time(session, flt)[0],
+        "rate_by": rates,
+        "duration": durations["all"][0],
         "response": response_times(session, flt, registration_target()),
         "change_waits": change_waits(session, flt),
         "closures": closures(session, flt),
-        "duration_by": {by: resolution_time(session, flt, by) for by in ("type", "level", "group")},
+        "duration_by": durations,
         "backlog": backlog(session, flt),
         "breaches": breaches(session, flt),
         "reopens": reopens(session, flt),
