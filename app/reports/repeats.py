@@ -136,15 +136,15 @@ def suggested_title(incidents: Iterable[RepeatCandidate], tz: tzinfo = SHANGHAI)
 
 
 def _similar_titles(grams: list[frozenset[str]], threshold: float) -> list[list[tuple[int, float]]]:
-    """Per title (by index): the titles (itself included) whose similarity with it is ≥ `threshold`,
-    with the score; only titles sharing a bigram are scored."""
+    """Per title (by index): the later titles (higher index) whose similarity with it is ≥
+    `threshold`, with the score; only titles sharing a bigram are scored, each pair once."""
     holders: dict[str, list[int]] = {}
     for title, bigram_set in enumerate(grams):
         for bigram in bigram_set:
             holders.setdefault(bigram, []).append(title)
     similar: list[list[tuple[int, float]]] = []
-    for bigram_set in grams:
-        candidates = {other for bigram in bigram_set for other in holders[bigram]}
+    for title, bigram_set in enumerate(grams):
+        candidates = {other for bigram in bigram_set for other in holders[bigram] if other > title}
         scores = ((other, jaccard(bigram_set, grams[other])) for other in sorted(candidates))
         similar.append([(other, score) for other, score in scores if score >= threshold])
     return similar
@@ -222,7 +222,7 @@ def find_repeats(
                 own.append((at[i], at[i], i))
         for title, own in runs.items():
             for other, score in similar[title]:
-                if other > title and score >= threshold and other in runs:
+                if score >= threshold and other in runs:
                     _link_runs(own, runs[other], limit, union)
     components: dict[int, list[RepeatCandidate]] = {}
     for i, item in enumerate(items):
