@@ -254,6 +254,16 @@ def repeat_rows(groups: Iterable[RepeatGroup]) -> list[RepeatRow]:
     ]
 
 
+def candidates(flt: ReportFilter) -> list:
+    """The incidents a repeat analysis looks at: registered in the period, of the filter's type and level."""
+    return [
+        Incident.registered_at.is_not(None),
+        Incident.registered_at >= flt.start,
+        Incident.registered_at < flt.end,
+        *flt.incident_criteria(),
+    ]
+
+
 def repeats(
     session: Session, flt: ReportFilter, window: timedelta = WINDOW, tz: tzinfo = SHANGHAI
 ) -> list[RepeatGroup]:
@@ -263,10 +273,5 @@ def repeats(
     query = select(
         Incident.id, Incident.title, Incident.type, Incident.fault_category, Incident.system, Incident.registered_at,
         has_ticket,
-    ).where(
-        Incident.registered_at.is_not(None),
-        Incident.registered_at >= flt.start,
-        Incident.registered_at < flt.end,
-        *flt.incident_criteria(),
-    )  # fmt: skip
+    ).where(*candidates(flt))  # fmt: skip
     return find_repeats([RepeatCandidate(*row) for row in session.execute(query)], window, tz)

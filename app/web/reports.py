@@ -56,6 +56,7 @@ from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
+from app.reports.repeats import candidates as repeat_candidates
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
 from app.users import LEADERSHIP
@@ -244,10 +245,10 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
     flt = sel.report_filter()
     found = repeats(session, flt, tz=zone())
     shown = found[:REPEAT_GROUPS_SHOWN]
-    ids = [incident.id for group in shown for incident in group.incidents]
     tickets: dict[int, list[ProblemTicket]] = {}
-    if ids:
-        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(ids)).order_by(ProblemTicket.id)
+    if shown:  # the tickets of the candidates (a few), not a list of every grouped incident's id
+        of_candidates = select(Incident.id).where(*repeat_candidates(flt))
+        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(of_candidates)).order_by(ProblemTicket.id)
         for ticket in session.scalars(query):
             tickets.setdefault(ticket.incident_id, []).append(ticket)
     rates = timeliness_by_all(session, flt)
@@ -360,6 +361,7 @@ def index():
         can_raise=INCIDENT_MANAGER in current_actor().roles,
         reopened_shown=REOPENED_SHOWN,
         repeat_incidents_shown=REPEAT_INCIDENTS_SHOWN,
+        max_group=MAX_GROUP,
         **data,
     )
 
