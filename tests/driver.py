@@ -37,6 +37,12 @@ def resolved(kind: str = "resolved", text: str = "修复了接口配置") -> dic
     return {"handling": {"outcome": "resolved", "solution_kind": kind, "solution": text, "notes": "已诊断"}}
 
 
+def noted(data: dict, notes: str) -> dict:
+    """A handling step's answers with the handler's notes."""
+    data["handling"]["notes"] = notes
+    return data
+
+
 def pass_on(stage: str, group: str | None = None) -> dict:
     handling = {"outcome": "pass_on", "next_stage": stage, "notes": "无法在本环节解决"}
     if group:

@@ -10,6 +10,9 @@ import shutil
 
 import pytest
 
+from app.incidents.service import IncidentService
+from tests.driver import Desk
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -34,6 +37,12 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def desk(db, actors, live_server) -> Desk:
+    """The roles' earlier steps, through the service on the real clock (the browser keeps real time)."""
+    return Desk(IncidentService(db), db, actors)
 
 
 DESKTOP = (1280, 800)

@@ -4,16 +4,7 @@ and answers the requester; the requester reads the answer, never the note, and w
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
-
-from app.incidents.service import IncidentService
-from tests.driver import Desk
-
-
-@pytest.fixture
-def desk(db, actors, live_server) -> Desk:
-    return Desk(IncidentService(db), db, actors)
 
 
 def test_notes_comments_mentions_and_withdrawal(open_as, live_server, desk, actors):

@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from app.incidents.service import IncidentService
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.steps import TASK_FORM, choose, inbox_row
-from tests.driver import Desk, pass_on, registration
+from tests.driver import Desk, noted, pass_on, registration
 
 DESCRIPTION = "三个营业厅缴费后余额不更新\n涉及区县：东城、西城、南城"
 DESK_NOTES = "已查接口日志：余额同步超时"
 LINE_NOTES = "重启同步进程无效，需开发排查"
-
-
-@pytest.fixture
-def desk(db, actors, live_server) -> Desk:
-    """The roles' earlier steps, through the service on the real clock (the browser keeps real time)."""
-    return Desk(IncidentService(db), db, actors)
 
 
 def handed_to_development(desk: Desk) -> int:
@@ -33,15 +25,10 @@ def handed_to_development(desk: Desk) -> int:
         "on_spot": {"solved": False},
     }  # fmt: skip
     incident_id = desk.register(data)
-    desk.complete("service_desk", incident_id, "initial_support", _noted(pass_on("first_line"), DESK_NOTES))
+    desk.complete("service_desk", incident_id, "initial_support", noted(pass_on("first_line"), DESK_NOTES))
     desk.complete("first_line", incident_id, "first_line_handling",
-                  _noted(pass_on("second_line", "development"), LINE_NOTES))  # fmt: skip
+                  noted(pass_on("second_line", "development"), LINE_NOTES))  # fmt: skip
     return incident_id
-
-
-def _noted(data: dict, notes: str) -> dict:
-    data["handling"]["notes"] = notes
-    return data
 
 
 WIDER_THAN_THE_SCREEN = """() => Array.from(document.querySelectorAll("body *"))

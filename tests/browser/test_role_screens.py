@@ -7,22 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from freezegun import freeze_time
 from playwright.sync_api import Page, expect
 
 from app.incidents.service import IncidentService
 from tests.browser.steps import TASK_FORM, choose, field, inbox_row
-from tests.driver import Desk, number, pass_on, resolved
+from tests.driver import Desk, noted, number, pass_on, resolved
 
 TITLE = "账务模块出账报错"
 DESCRIPTION = "本月出账批次在账务模块报空指针\n影响地市：东城、西城"
 DESK_NOTES = "已查出账日志：规则表缺少新套餐"
-
-
-@pytest.fixture
-def desk(db, actors, live_server) -> Desk:
-    return Desk(IncidentService(db), db, actors)
 
 
 def registered(desk: Desk, **facts) -> int:
@@ -30,11 +24,6 @@ def registered(desk: Desk, **facts) -> int:
     data = {"incident": {"title": TITLE, "description": DESCRIPTION, "source": "hotline", "system": "账务"},
             "facts": facts, "on_spot": {"solved": False}}  # fmt: skip
     return desk.register(data)
-
-
-def noted(data: dict, notes: str) -> dict:
-    data["handling"]["notes"] = notes
-    return data
 
 
 def reads_the_incident(page: Page, *, level: str, holder: str | None = None, previous: str | None = None) -> None:
