@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -64,9 +65,18 @@ class Database:
         self.engine.dispose()
 
 
+# A pooled connection idle for longer than this is pinged before use (a round trip) — after a
+# database restart or a proxy's idle timeout it would fail its first statement. One handed back
+# less than this ago is used at once: a page opens several short transactions in a row, and
+# pinging before each (pool_pre_ping) was a third of a page's round trips.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def _create_engine(url: str, echo: bool) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        engine = create_engine(url, echo=echo)
+        _ping_when_idle(engine)
+        return engine
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -86,3 +96,22 @@ def _create_engine(url: str, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, for connections that were idle in the pool: a failed ping discards the
+    connection and the pool hands out a fresh one (SQLAlchemy's "pessimistic" disconnect handling)."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError("the pooled connection failed its ping") from error

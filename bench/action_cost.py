@@ -30,7 +30,8 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import forms, migrate  # noqa: E402
 from app.audit import SYSTEM  # noqa: E402
@@ -134,8 +135,25 @@ def validated(model, spec_id: str, data: dict) -> dict:
     return forms.validate(model.form(spec_id)[0], data)
 
 
-def service_vs_bare(db, service, people, model, incidents: int) -> dict[str, list[tuple[float, float]]]:
+class Statements:
+    """SQL statements sent, counted (not timed: counting costs a few microseconds each)."""
+
+    def __init__(self):
+        self.sent = 0
+        event.listen(Engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args) -> None:
+        self.sent += 1
+
+    def close(self) -> None:
+        event.remove(Engine, "before_cursor_execute", self._count)
+
+
+def service_vs_bare(db, service, people, model, incidents: int, statements: list[int] | None = None
+                    ) -> dict[str, list[tuple[float, float]]]:  # fmt: skip
+    """Per-action wall and CPU times (ms); the SQL statements of each service action go to `statements`."""
     times: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    counter = Statements()
     # The bare engine gets the data as the service hands it on: validated, every field present.
     path = [(role, spec_id, data, validated(model, spec_id, data)) for role, spec_id, data in PATH]
     registration = validated(model, "register_incident", REGISTRATION)
@@ -155,9 +173,12 @@ def service_vs_bare(db, service, people, model, incidents: int) -> dict[str, lis
                 times[f"bare {'stock' if stock else 'no spec'}: action"].append(ms_since(start))
         for role, spec_id, data, _clean in path:
             task = task_id(db, incident_id, spec_id)
-            start = clock()
+            sent, start = counter.sent, clock()
             service.complete_task(people[role], incident_id, task, data)
             times["service: action"].append(ms_since(start))
+            if statements is not None:
+                statements.append(counter.sent - sent)
+    counter.close()
     return times
 
 
@@ -205,7 +226,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db, service, people, model = setup(args.database or f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         service_vs_bare(db, service, people, model, 2)  # warm-up: parse caches, first connections
-        times = service_vs_bare(db, service, people, model, args.incidents)
+        statements: list[int] = []
+        times = service_vs_bare(db, service, people, model, args.incidents, statements)
         print(f"{'per action (ms)':<28}{'n':>6}{'wall p50':>10}{'wall p95':>10}{'CPU p50':>10}")
         for name, values in sorted(times.items()):
             walls, cpus = sorted(wall for wall, _ in values), [cpu for _, cpu in values]
@@ -216,6 +238,9 @@ def main() -> None:
             ours, theirs = times["service: action"], times[bare]
             ratios = [statistics.median(v[i] for v in ours) / statistics.median(v[i] for v in theirs) for i in (0, 1)]
             print(f"service / {bare.removesuffix(': action')}: wall {ratios[0]:.2f}×, CPU {ratios[1]:.2f}×")
+        extra = " + BEGIN, COMMIT and the pool's pre-ping" if db.is_postgresql else " + BEGIN IMMEDIATE, COMMIT"
+        print(f"SQL statements per service action: median {statistics.median(statements):g}, "
+              f"min {min(statements)}, max {max(statements)}{extra}")  # fmt: skip
 
         spent, sizes = history(db, service, people, args.history)
         early, late = 5, args.history - WINDOW + 1

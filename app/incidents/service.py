@@ -24,7 +24,7 @@ from app.incidents import permissions, projection
 from app.incidents.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from app.incidents.interventions import CASE_UPDATED, TRACKING_REQUESTED, Interventions
 from app.incidents.tasks import TaskActions, TaskForm
-from app.incidents.unit import NO_VERSION_ROW, UnitOfWork
+from app.incidents.unit import ACTION_LOADING, UnitOfWork
 from app.messages import N_, Message
 from app.models import Incident, utcnow
 from app.process import versions
@@ -160,7 +160,7 @@ class IncidentService(TaskActions, Interventions, UnitOfWork):
             now = self.clock()
             query = (
                 select(Incident)  # strictly before now: the engine's own test for a due timer
-                .options(NO_VERSION_ROW)
+                .options(*ACTION_LOADING)
                 .where(Incident.next_timer_due < now, Incident.status.in_(projection.ACTIVE_STATUSES))
                 .where(Incident.id.not_in(seen))
                 .order_by(Incident.next_timer_due)

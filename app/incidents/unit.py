@@ -18,7 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session, defaultload, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, forms, notifications
@@ -32,13 +32,14 @@ from app.forms import FormErrors
 from app.incidents import assignments, notification, permissions, projection, state
 from app.incidents.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from app.messages import N_, Message
-from app.models import Announcement, Incident, IncidentState, ProblemTicket, User
+from app.models import Announcement, Incident, IncidentState, OpenTask, ProblemTicket, User
 from app.process import versions
 
 log = logging.getLogger(__name__)
 
-# An action needs the version's parsed model (cached by id), never the version row with its diagram.
-NO_VERSION_ROW = raiseload(Incident.process_version)
+# An action needs the version's parsed model (cached by id), never the version row with its diagram;
+# and its open tasks' assignee ids, not their accounts (joined, with each account's roles, for pages).
+ACTION_LOADING = (raiseload(Incident.process_version), defaultload(Incident.open_tasks).lazyload(OpenTask.assignee))
 
 
 @dataclass
@@ -116,7 +117,7 @@ class UnitOfWork:
 
     def _locked_incident(self, session: Session, incident_id: int) -> Incident:
         """Writers lock the incident row first (then the audit head), so they queue instead of deadlocking."""
-        query = select(Incident).options(NO_VERSION_ROW).where(Incident.id == incident_id)
+        query = select(Incident).options(*ACTION_LOADING).where(Incident.id == incident_id)
         incident = session.scalar(query.with_for_update(of=Incident))
         if incident is None:
             raise NotFound(N_("There is no such incident."))
@@ -133,7 +134,7 @@ class UnitOfWork:
         query = (
             select(Incident, IncidentState)
             .join(IncidentState, IncidentState.incident_id == Incident.id)
-            .options(NO_VERSION_ROW)
+            .options(*ACTION_LOADING)
             .where(Incident.id == incident_id)
             .with_for_update(of=(Incident, IncidentState))
         )

@@ -17,7 +17,7 @@ from app.engine.lanes import INCIDENT_MANAGER, LANES
 from app.engine.operations import Event
 from app.models import Incident, OpenTask, User
 from app.notifications import steps
-from app.notifications.outbox import Outbox, members
+from app.notifications.outbox import Outbox, members, person
 
 LEADERSHIP = "leadership"
 LEVEL_ORDER = ("minor", "yellow", "orange", "red", "black")
@@ -74,7 +74,7 @@ def task_assigned(session: Session, incident: Incident, task: OpenTask, actor: A
         return
     outbox = Outbox(session, now)
     params = {**_task_params(incident, task), "by": actor.name}
-    outbox.add(f"task:{task.id}", "task_assigned", [session.get(User, task.assignee_id)], params,
+    outbox.add(f"task:{task.id}", "task_assigned", [person(session, task.assignee_id)], params,
                incident_id=incident.id)  # fmt: skip
     outbox.flush()
 
@@ -85,7 +85,7 @@ def mention(
 ) -> None:  # fmt: skip
     """People @mentioned in a note on `incident` (for the collaboration area: call it in the transaction
     that saves the note; `note_id` makes each note's mention its own event). The author is not told."""
-    people = [user for user in (session.get(User, user_id) for user_id in set(user_ids)) if user is not None]
+    people = [user for user in (person(session, user_id) for user_id in set(user_ids)) if user is not None]
     params = {**_incident_params(incident), "by": actor.name, "note": note[:1000]}
     outbox = Outbox(session, now)
     outbox.add(f"incident:{incident.id}:mention:{note_id}", "mention", people, params, incident_id=incident.id,
@@ -105,7 +105,7 @@ def _new_tasks(
         if task.created_at != now or task.spec_id in recreated or _for_requester(task):
             continue
         if task.assignee_id is not None:
-            kind, people = "task_assigned", [session.get(User, task.assignee_id)]
+            kind, people = "task_assigned", [person(session, task.assignee_id)]
         elif task.candidate_role:
             kind, people = "task_arrived", members(session, task.candidate_role)
         else:
@@ -134,7 +134,7 @@ def _task_params(incident: Incident, task: OpenTask) -> dict[str, Any]:
 def _to_requester(
     session: Session, outbox: Outbox, incident: Incident, event: str, kind: str, params: dict[str, Any]
 ) -> None:
-    requester = session.get(User, incident.requester_id) if incident.requester_id else None
+    requester = person(session, incident.requester_id) if incident.requester_id else None
     if requester is not None:
         outbox.add(event, kind, [requester], params, incident_id=incident.id)
 
@@ -148,7 +148,7 @@ def managers_and_holders(session: Session, incident: Incident) -> list[User]:
     holders = {task.assignee_id for task in incident.open_tasks if task.assignee_id and not _for_requester(task)}
     people = {user.id: user for user in members(session, INCIDENT_MANAGER)}
     for user_id in holders - people.keys():
-        people[user_id] = session.get(User, user_id)
+        people[user_id] = person(session, user_id)
     return list(people.values())
 
 

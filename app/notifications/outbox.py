@@ -46,6 +46,11 @@ def members(session: Session, *roles: str) -> list[User]:
     )
 
 
+def person(session: Session, user_id: int) -> User | None:
+    """One account to notify, without its roles: `Outbox.flush` reads every recipient's roles at once."""
+    return session.get(User, user_id, options=[lazyload(User.role_rows)])
+
+
 @dataclass(frozen=True)
 class _Wanted:
     event: str

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.engine.lanes import INCIDENT_MANAGER
 from app.models import Announcement, Incident, User
-from app.notifications.outbox import EMAIL, SMS, Outbox, members
+from app.notifications.outbox import EMAIL, SMS, Outbox, members, person
 from app.notifications.preferences import ROLE_NAMES
 
 FAULT_NOTICE = "notify_fault"  # the user task (the contract with the diagram and forms/notify_fault.*)
@@ -69,7 +69,7 @@ def announced(session: Session, outbox: Outbox, incident: Incident, text: str, b
     people = {user.id: user for user in members(session, INCIDENT_MANAGER, "leadership")}
     for user_id in {task.assignee_id for task in incident.open_tasks if task.assignee_id} | {incident.requester_id}:
         if user_id and user_id not in people:
-            people[user_id] = session.get(User, user_id)
+            people[user_id] = person(session, user_id)
     count = session.scalar(select(func.count(Announcement.id)).where(Announcement.incident_id == incident.id))
     outbox.add(f"incident:{incident.id}:announcement:{count}", "announcement", people.values(), {**base, "text": text},
                incident_id=incident.id, skip=skip)  # fmt: skip

@@ -1,6 +1,9 @@
 """Structured logs: one JSON object per line on stderr, with the request (or job) id of the audit rows.
 
 `LOG_FORMAT=json` (the default) or `text`; `LOG_LEVEL` (INFO). Tests leave logging alone.
+SpiffWorkflow logs every task's state change at INFO with the task's whole data (~20 lines of several
+KB per action: most of a task POST's CPU, and the incident's data in the logs); its loggers (`spiff.*`)
+log only warnings unless `LOG_LEVEL=DEBUG`. The audit log is the history of an incident.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from app import audit
+
+ENGINE_LOGGER = "spiff"  # SpiffWorkflow's loggers: spiff.task, spiff.workflow, spiff.data, …
 
 # What a LogRecord always has; anything else on it came in `extra=` and goes into the JSON.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
@@ -56,4 +61,6 @@ def configure(app: Flask) -> None:
     stream = handler(str(app.config["LOG_FORMAT"]).lower() == "json")
     stream.app_handler = True
     root.addHandler(stream)
-    root.setLevel(str(app.config["LOG_LEVEL"]).upper())
+    level = str(app.config["LOG_LEVEL"]).upper()
+    root.setLevel(level)
+    logging.getLogger(ENGINE_LOGGER).setLevel(level if level == "DEBUG" else logging.WARNING)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from app import audit
 from app.models import AuditEvent
+from app.observability import logs
 from app.observability.logs import JsonFormatter, RequestIdFilter
 from tests.web.conftest import Client
 
@@ -46,3 +49,22 @@ def test_json_log_lines_carry_the_request_id_and_extras():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "GET /inbox" and line["request_id"] == "abc123" and line["status"] == 200
     assert line["level"] == "INFO" and line["logger"] == "app.requests" and line["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(("level", "engine_lines"), [("INFO", False), ("DEBUG", True)])
+def test_the_engine_logs_task_changes_only_at_debug(level, engine_lines):
+    """SpiffWorkflow logs every task state change at INFO with the task's whole data: several KB a
+    line, ~20 lines an action, the incident's data in the logs. Production logs get only its warnings."""
+    app = Flask(__name__)
+    app.config.update(LOG_FORMAT="json", LOG_LEVEL=level)
+    root, engine = logging.getLogger(), logging.getLogger(logs.ENGINE_LOGGER)
+    saved = (root.level, engine.level, list(root.handlers))
+    try:
+        logs.configure(app)
+        assert logging.getLogger("spiff.task").isEnabledFor(logging.INFO) is engine_lines
+        assert logging.getLogger("spiff.task").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("app.requests").isEnabledFor(logging.INFO)  # the app's own lines stay
+    finally:
+        root.handlers[:] = saved[2]
+        root.setLevel(saved[0])
+        engine.setLevel(saved[1])
