@@ -23,6 +23,29 @@ def normalize_url(url: str) -> str:
     return url
 
 
+READ_ONLY = "read_only"  # in the `info` of a session opened by Database.read()
+
+
+class ReadOnlyViolation(RuntimeError):
+    """Code tried to write through a `Database.read()` session."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context, _instances) -> None:
+    if session.info.get(READ_ONLY) and (
+        session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty)
+    ):
+        raise ReadOnlyViolation("a read session (Database.read) cannot write; use Database.transaction")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_writes(state) -> None:
+    """A read session never writes: on PostgreSQL it runs without a transaction, so a write would
+    be committed at once instead of rolled back when the session closes."""
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyViolation("a read session (Database.read) cannot write; use Database.transaction")
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None):
         """`audit_key`: the HMAC key of the audit log (app/audit), kept outside the database; every
@@ -33,7 +56,12 @@ class Database:
         info = {"audit_key": audit_key}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         read_engine = self.engine.execution_options(read_only=True)
-        self.read_sessions = sessionmaker(read_engine, expire_on_commit=False, info=info)
+        if self.is_postgresql:
+            # Each statement of a read sees what was committed before it began, inside a transaction
+            # (READ COMMITTED) or not: without one, a page's short reads save a BEGIN and a ROLLBACK
+            # (two round trips) each. Nothing can be written by mistake: see `_refuse_writes`.
+            read_engine = read_engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_sessions = sessionmaker(read_engine, expire_on_commit=False, info={**info, READ_ONLY: True})
 
     @property
     def is_postgresql(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
@@ -49,6 +49,23 @@ def members(session: Session, *roles: str) -> list[User]:
 def person(session: Session, user_id: int) -> User | None:
     """One account to notify, without its roles: `Outbox.flush` reads every recipient's roles at once."""
     return session.get(User, user_id, options=[lazyload(User.role_rows)])
+
+
+def _roles_and_choices(
+    session: Session, ids: set[int]
+) -> tuple[dict[int, set[str]], dict[tuple[int, str], str]]:
+    """The recipients' roles, and the channels they chose per kind, in one round trip: a role row
+    has no channels (NULL), a choice row always has some ("" = in the app only)."""
+    role_rows = select(UserRole.user_id, UserRole.role, null()).where(UserRole.user_id.in_(ids))
+    choice_rows = select(Preference.user_id, Preference.kind, Preference.channels).where(Preference.user_id.in_(ids))
+    roles: dict[int, set[str]] = {}
+    chosen: dict[tuple[int, str], str] = {}
+    for user_id, name, channels in session.execute(union_all(role_rows, choice_rows)):
+        if channels is None:
+            roles.setdefault(user_id, set()).add(name)
+        else:
+            chosen[(user_id, name)] = channels
+    return roles, chosen
 
 
 @dataclass(frozen=True)
@@ -135,18 +152,7 @@ class Outbox:
     def _rows(self) -> list[dict[str, Any]]:
         if not self.wanted:
             return []
-        ids = {wanted.user.id for wanted in self.wanted}
-        roles: dict[int, set[str]] = {}
-        for user_id, role in self.session.execute(
-            select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(ids))
-        ):
-            roles.setdefault(user_id, set()).add(role)
-        chosen = {
-            (user_id, kind): channels
-            for user_id, kind, channels in self.session.execute(
-                select(Preference.user_id, Preference.kind, Preference.channels).where(Preference.user_id.in_(ids))
-            )
-        }
+        roles, chosen = _roles_and_choices(self.session, {wanted.user.id for wanted in self.wanted})
         rows = []
         for wanted in self.wanted:
             user = wanted.user

@@ -107,7 +107,7 @@ def _render(row, incident, form, sets, errors, message, status):
 
 def _task_row(incident_id: int, task_id: str) -> OpenTask | None:
     with database().read() as session:
-        row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident)])
+        row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident), queries.ASSIGNEE_NAME])
         return row if row is not None and row.incident_id == incident_id else None
 
 
@@ -118,7 +118,7 @@ def _successor(incident_id: int, spec_id: str | None) -> OpenTask | None:
         query = (
             select(OpenTask)
             .where(OpenTask.incident_id == incident_id, OpenTask.spec_id == spec_id)
-            .options(joinedload(OpenTask.incident))
+            .options(joinedload(OpenTask.incident), queries.ASSIGNEE_NAME)
         )
         return session.scalars(query).first()
 

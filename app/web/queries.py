@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import audit
 from app.audit import Actor
@@ -16,6 +16,8 @@ from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTick
 from app.problems.service import tickets_of_incident
 from app.web.inputs import id_value
 
+# A task's holder as the pages show them: the name, not the account's roles (a query of its own).
+ASSIGNEE_NAME = joinedload(OpenTask.assignee).lazyload(User.role_rows)
 REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
 
 
@@ -39,7 +41,7 @@ def inbox_query(actor: Actor, filters: InboxFilter = InboxFilter()) -> Select:
         select(OpenTask)
         .join(OpenTask.incident)
         .where(*_inbox_criteria(actor, filters))
-        .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
+        .options(joinedload(OpenTask.incident), ASSIGNEE_NAME)
         .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
     )
 
@@ -139,7 +141,7 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
         session.scalars(
             select(OpenTask)
             .where(OpenTask.incident_id == incident_id)
-            .options(joinedload(OpenTask.assignee))
+            .options(ASSIGNEE_NAME)
             .order_by(OpenTask.created_at)
         )
     )
@@ -173,6 +175,7 @@ def assignable_users(session: Session, roles: Iterable[str]) -> list[User]:
         .where(UserRole.role.in_(list(roles)), User.active.is_(True))
         .order_by(User.display_name)
         .distinct()
+        .options(lazyload(User.role_rows))  # a list of names to choose from
     )
     return list(session.scalars(query))
 
@@ -232,7 +235,7 @@ def role_tasks(session: Session, role: str, spec_ids: Iterable[str]) -> list[Ope
         select(OpenTask)
         .join(OpenTask.incident)
         .where(OpenTask.candidate_role == role, OpenTask.spec_id.in_(list(spec_ids)))
-        .options(joinedload(OpenTask.incident), joinedload(OpenTask.assignee))
+        .options(joinedload(OpenTask.incident), ASSIGNEE_NAME)
         .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id)
     )
     return list(session.scalars(query).unique())
