@@ -1,13 +1,15 @@
-"""Pooled PostgreSQL connections: pinged only after sitting idle, and a dead one is replaced, not
+"""Database sessions: a read session never writes (on PostgreSQL it runs without a transaction);
+pooled PostgreSQL connections are pinged only after sitting idle, and a dead one is replaced, not
 handed to a request (app.db.PING_AFTER_IDLE_SECONDS)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text, update
 
 from app import db as app_db
-from app.db import Database
+from app.db import Database, ReadOnlyViolation
+from app.models import User
 
 
 @pytest.fixture
@@ -63,3 +65,15 @@ def test_a_fresh_connection_is_not_pinged(postgresql):
     sent = pings(postgresql)
     backend_pid(postgresql)
     assert connected == [1] and sent == []
+
+
+def test_a_read_session_refuses_to_write(db, actors):
+    with pytest.raises(ReadOnlyViolation), db.read() as session:
+        session.get(User, actors["first_line"].user_id).display_name = "改名"
+        session.flush()
+    with pytest.raises(ReadOnlyViolation), db.read() as session:
+        session.execute(update(User).values(display_name="改名"))
+    with db.read() as session:
+        assert session.scalar(select(User.display_name).where(User.id == actors["first_line"].user_id)) == (
+            "first_line user"
+        )
