@@ -104,6 +104,7 @@ def _create_engine(url: str, echo: bool) -> Engine:
     if not url.startswith("sqlite"):
         engine = create_engine(url, echo=echo)
         _ping_when_idle(engine)
+        _transaction_for_streaming(engine)
         return engine
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -143,3 +144,14 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise exc.DisconnectionError("the pooled connection failed its ping") from error
+
+
+def _transaction_for_streaming(engine: Engine) -> None:
+    """A query read in chunks (`yield_per`: a server-side cursor) needs a transaction, also in a read
+    session, which runs without one: the driver begins one for it, and the session's end rolls it back."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_for_cursor(connection, _cursor, _statement, _parameters, context, _executemany) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if context is not None and context.execution_options.get("stream_results") and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False

@@ -6,7 +6,9 @@ servers' own sweepers) fire the notification timers and check and seal the audit
 every refused one did nothing; no timer fired twice and none is left due; every incident is
 consistent; the audit log verifies against the checkpoints the workers wrote side by side.
 
-Bounded: about 25 s of load on the development machine; the whole test stops at DEADLINE.
+Bounded: the test body (sign-ins to the last check) must end within DEADLINE, on the real clock
+(the processes run on it: nothing here is frozen). Cheap: four registrations per server, the four
+browsers sign in side by side, and the wait for the timers ends as soon as every one has fired.
 """
 
 from __future__ import annotations
@@ -24,21 +26,25 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.audit.verification import verify
 from app.models import AuditEvent, Incident, OpenTask, WorkerHeartbeat, utcnow
+from app.process import versions
 from tests.conftest import AUDIT_KEY, FAST_HASH
 from tests.fuzzing import check_integrity
 
 ROOT = Path(__file__).resolve().parent.parent
-DEADLINE = 55  # seconds for the whole test, start-up included
-REGISTRATIONS = 6  # per service-desk client (one client per server)
+DEADLINE = 90  # seconds for the test body; about 30 on the shared 2-core machine at a load average of 10
+STARTUP = 120  # seconds for the four processes to start: 45 at a load average of 15 (each imports the app)
+REGISTRATIONS = 4  # per service-desk client (one client per server)
 NOTIFICATION_WINDOW_SECONDS = 3
-TIMED = [n for n in range(1, 2 * REGISTRATIONS + 1) if n % 3 == 0]  # incidents whose notification is left undone
+TIMED = {n for n in range(1, 2 * REGISTRATIONS + 1) if n % 3 == 0}  # incidents whose notification is left undone
 GONE = "此任务已完成，或已不存在。"  # the warning after a redirect: someone else was first
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 EMERGENCY = {
@@ -127,9 +133,11 @@ def wait_for(url: str, until: float, processes: list[subprocess.Popen]) -> None:
 
 
 @pytest.fixture
-def cluster(db, service, actors, database_url, tmp_path):
+def cluster(db, actors, database_url, tmp_path):
     if not db.is_postgresql:
         pytest.skip("several app processes share PostgreSQL; SQLite is one writer on one host")
+    with db.transaction() as session:  # not the `service` fixture: its frozen clock is not the servers'
+        versions.publish_bundled_if_none(session, SYSTEM)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -151,7 +159,7 @@ def cluster(db, service, actors, database_url, tmp_path):
     processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
                  for command, log in zip(commands, logs, strict=True)]  # fmt: skip
     try:
-        until = time.monotonic() + 30
+        until = time.monotonic() + STARTUP
         for port in ports:
             wait_for(f"http://127.0.0.1:{port}/healthz", until, processes)
         yield [f"http://127.0.0.1:{port}" for port in ports], tmp_path / "checkpoints"
@@ -172,8 +180,9 @@ def cluster(db, service, actors, database_url, tmp_path):
 def test_two_servers_and_two_workers_lose_nothing_and_do_nothing_twice(cluster, db):
     began = time.monotonic()
     servers, checkpoints = cluster
-    desks = [Browser(base, "service_desk") for base in servers]
-    managers = [Browser(base, "incident_manager") for base in servers]
+    with ThreadPoolExecutor(4) as pool:  # each sign-in is three requests: all four at once
+        desks = list(pool.map(Browser, servers, ["service_desk"] * 2))
+        managers = list(pool.map(Browser, servers, ["incident_manager"] * 2))
     done = threading.Event()
 
     def register(desk: Browser) -> None:
@@ -206,8 +215,9 @@ def test_two_servers_and_two_workers_lose_nothing_and_do_nothing_twice(cluster, 
             due = session.scalar(select(Incident.id).where(Incident.next_timer_due <= utcnow()).limit(1))
             open_ = session.scalars(select(OpenTask.incident_id).where(OpenTask.spec_id == "notify_fault"))
             pending = [incident_id for incident_id in open_ if not left_to_the_timers(incident_id)]
-            fired = session.scalar(select(func.count()).where(AuditEvent.kind == "notification_overdue"))
-        if due is None and not pending and fired >= len(TIMED):
+            timer_rows = select(AuditEvent.incident_id).where(AuditEvent.kind == "notification_overdue")
+            fired = set(session.scalars(timer_rows))
+        if due is None and not pending and TIMED <= fired:
             break
         time.sleep(0.5)
     done.set()
