@@ -238,7 +238,7 @@ def main() -> None:
             ours, theirs = times["service: action"], times[bare]
             ratios = [statistics.median(v[i] for v in ours) / statistics.median(v[i] for v in theirs) for i in (0, 1)]
             print(f"service / {bare.removesuffix(': action')}: wall {ratios[0]:.2f}×, CPU {ratios[1]:.2f}×")
-        extra = " + BEGIN, COMMIT and the pool's pre-ping" if db.is_postgresql else " + BEGIN IMMEDIATE, COMMIT"
+        extra = " + BEGIN and COMMIT" if db.is_postgresql else " (BEGIN IMMEDIATE among them) + COMMIT"
         print(f"SQL statements per service action: median {statistics.median(statements):g}, "
               f"min {min(statements)}, max {max(statements)}{extra}")  # fmt: skip
 
