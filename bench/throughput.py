@@ -116,7 +116,8 @@ def main() -> None:
     port = free_port()
     server = serve(args.database, port, args.workers, args.threads)
     try:
-        http_rate(port, owned, 1, args.database, args.post_only, 2)  # warm-up: every worker parses the model
+        # warm-up: every worker parses the model and compiles the templates before anything is timed
+        http_rate(port, owned, min(args.workers, max(counts)), args.database, args.post_only, 5)
         rates = {clients: http_rate(port, owned, clients, args.database, args.post_only, args.seconds)
                  for clients in counts}  # fmt: skip
     finally:
