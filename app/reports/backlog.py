@@ -161,7 +161,7 @@ def _events_in(kind: str, flt: ReportFilter, *, level: bool) -> list:
         ReportEvent.kind == kind,
         ReportEvent.at >= flt.start,
         ReportEvent.at < flt.end,
-        ReportEvent.incident_id.in_(select(Incident.id).where(*flt.incident_criteria(level=level))),
+        *flt.of_incidents(ReportEvent.incident_id, level=level),
     ]
 
 

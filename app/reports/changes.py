@@ -34,7 +34,7 @@ def change_waits(session: Session, flt: ReportFilter) -> ChangeWaits:
         ReportEvent.kind == CHANGE_WAIT,
         ReportEvent.at >= flt.start,
         ReportEvent.at < flt.end,
-        ReportEvent.incident_id.in_(select(Incident.id).where(*flt.incident_criteria())),
+        *flt.of_incidents(ReportEvent.incident_id),
     )
     waiting = (
         select(func.count()).select_from(Incident).where(Incident.status == WAITING_CHANGE, *flt.incident_criteria())

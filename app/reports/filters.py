@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, literal
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from app.engine.lanes import SECOND_LINE_GROUPS
 from app.links.models import is_child
@@ -84,6 +84,15 @@ class ReportFilter:
             criteria.append(Incident.type == self.type)
         if level and self.level is not None:
             criteria.append(Incident.level.is_(None) if self.level == NONE else Incident.level == self.level)
+        return criteria
+
+    def of_incidents(self, incident_id: ColumnElement[int], *, level: bool = True) -> list[ColumnElement[bool]]:
+        """`incident_criteria` for rows that carry an incident id (the roll-ups): the incidents table
+        is read only when the filter names a type or level."""
+        criteria: list[ColumnElement[bool]] = [~is_child(incident_id)]
+        if self.type is not None or (level and self.level is not None):
+            narrowed = self.incident_criteria(level=level)[1:]
+            criteria.append(incident_id.in_(select(Incident.id).where(*narrowed)))
         return criteria
 
     def level_matches(self, level: str | None) -> bool:

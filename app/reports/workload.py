@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident, OpenTask, User, UserRole
@@ -237,7 +237,7 @@ def _completed_in(flt: ReportFilter) -> list[ColumnElement[bool]]:
     criteria = [
         ReportTaskSpan.completed_at >= flt.start,
         ReportTaskSpan.completed_at < flt.end,
-        ReportTaskSpan.incident_id.in_(select(Incident.id).where(*flt.incident_criteria())),
+        *flt.of_incidents(ReportTaskSpan.incident_id),
         ReportTaskSpan.roles.not_in(NOT_STAFF),
     ]
     roles = flt.roles()
@@ -280,28 +280,35 @@ def _open_tasks(session: Session, flt: ReportFilter):
 
 
 def _person_totals(session: Session, flt: ReportFilter) -> dict[int | None, tuple[str, str, Totals]]:
-    """Per person, in one query: the totals, and the name and roles of their latest completion."""
-    latest = func.row_number().over(
-        partition_by=ReportTaskSpan.actor_id,
-        order_by=(
-            ReportTaskSpan.completed_at.desc(), ReportTaskSpan.incident_id.desc(), ReportTaskSpan.audit_id.desc()
-        ),
-    )
-    spans = select(
-        ReportTaskSpan.actor_id, ReportTaskSpan.actor_name, ReportTaskSpan.roles, ReportTaskSpan.waiting_seconds,
-        ReportTaskSpan.working_seconds, latest.label("latest"),
-    ).where(*_completed_in(flt)).subquery()  # fmt: skip
+    """Per person: the totals (one hashed aggregate), then the name and roles of their latest completion
+    (the spans at each person's last completion time, a few rows; ties go to the later incident and row)."""
+    criteria = _completed_in(flt)
     query = select(
-        spans.c.actor_id,
-        func.max(case((spans.c.latest == 1, spans.c.actor_name))),
-        func.max(case((spans.c.latest == 1, spans.c.roles))),
+        ReportTaskSpan.actor_id,
         func.count(),
-        func.sum(spans.c.waiting_seconds),
-        func.sum(spans.c.working_seconds),
-    ).group_by(spans.c.actor_id)
+        func.sum(ReportTaskSpan.waiting_seconds),
+        func.sum(ReportTaskSpan.working_seconds),
+        func.max(ReportTaskSpan.completed_at),
+    ).where(*criteria).group_by(ReportTaskSpan.actor_id)
+    totals = {row[0]: tuple(row[1:]) for row in session.execute(query)}
+    if not totals:
+        return {}
+    at_last = or_(*(
+        and_(ReportTaskSpan.actor_id.is_(None) if actor_id is None else ReportTaskSpan.actor_id == actor_id,
+             ReportTaskSpan.completed_at == last)
+        for actor_id, (_, _, _, last) in totals.items()
+    ))  # fmt: skip
+    latest: dict[int | None, tuple] = {}
+    last_spans = select(
+        ReportTaskSpan.actor_id, ReportTaskSpan.incident_id, ReportTaskSpan.audit_id, ReportTaskSpan.actor_name,
+        ReportTaskSpan.roles,
+    ).where(*criteria, at_last)  # fmt: skip
+    for actor_id, incident_id, audit_id, name, roles in session.execute(last_spans):
+        if actor_id not in latest or (incident_id, audit_id) > latest[actor_id][:2]:
+            latest[actor_id] = (incident_id, audit_id, name, roles)
     return {
-        actor_id: (name, roles, Totals(count, waiting / 3600, working / 3600))
-        for actor_id, name, roles, count, waiting, working in session.execute(query)
+        actor_id: (*latest[actor_id][2:], Totals(count, waiting / 3600, working / 3600))
+        for actor_id, (count, waiting, working, _) in totals.items()
     }
 
 
