@@ -59,7 +59,7 @@ DEFAULTS = {
     "NOTIFY_POLL_SECONDS": 20.0,  # how often an open page asks for the unread count (the bell)
     "API_RATE_LIMIT": "120 per minute",  # calls per API token (docs/api.md)
     "RATELIMIT_STORAGE_URI": "memory://",  # where the API's rate limits are counted (Flask-Limiter)
-    "ALARM_RECOVERY_CHECK": False,  # a cleared alarm's note mentions the incident's handlers (their inbox)
+    "ALARM_RECOVERY_CHECK": False,  # a cleared alarm also gives the incident's handler a confirm-recovery check (inbox)
     "ALARM_STORM_WINDOW_MINUTES": 10,  # alarms of one system within this many minutes are one storm (one parent)
 }
 

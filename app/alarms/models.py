@@ -40,3 +40,20 @@ class Alarm(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # why an incident could not be opened
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     parent_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)  # a storm's parent
+
+
+class RecoveryCheck(Base):
+    """A handler's to-do after an alarm cleared (ALARM_RECOVERY_CHECK): confirm that the service has
+    recovered. Not a task of the diagram: ticking it is audited and moves nothing in the process."""
+
+    __tablename__ = "recovery_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"))  # the cleared alarm
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # who holds the incident
+    candidate_role: Mapped[str] = mapped_column(String(40))  # …else anyone of this group
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -8,9 +8,9 @@
   with the registration form's answers (`mapping.registration`), so the form's validation and the
   classification apply exactly as at the service desk;
 - resolved → a work note on the incident of its fingerprint (app/comments), which stays open: people
-  confirm the recovery. With `recovery_check` (ALARM_RECOVERY_CHECK) the note mentions whoever holds
-  the incident's tasks, so it waits in their inbox until they have looked (the diagram has no
-  confirm-recovery step of its own: a mention is the handler's to-do).
+  confirm the recovery. With `recovery_check` (ALARM_RECOVERY_CHECK) the incident's handler also gets
+  a confirm-recovery check in their inbox (app/alarms/recovery.py), which they tick when they have
+  looked; neither the note nor the check moves the process.
 
 An incident that cannot be opened (the form refuses, no process published) leaves the alarm stored as
 `refused` with the reason. The lock: PostgreSQL's advisory locks across processes; on SQLite (one
@@ -31,7 +31,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import audit
-from app.alarms import mapping
+from app.alarms import mapping, recovery
 from app.alarms.models import ATTACHED, OPENED, REFUSED, RESOLVED, STORM_CHILD, UNMATCHED, Alarm
 from app.audit import Actor
 from app.comments import service as comments
@@ -40,8 +40,7 @@ from app.incidents import projection
 from app.incidents.service import IncidentService, PermissionDenied, ServiceError
 from app.links import service as links
 from app.links.models import PART_OF
-from app.models import Incident, OpenTask, User
-from app.web import queries
+from app.models import Incident
 
 log = logging.getLogger(__name__)
 _LOCAL_LOCK = threading.Lock()
@@ -103,22 +102,11 @@ class AlarmService:
         if open_id is None:
             return self._store(actor, alarm, UNMATCHED, None)
         outcome = self._store(actor, alarm, RESOLVED, open_id, note=NO_ENTRY)
-        text = mapping.recovery_note(alarm)
-        if self.recovery_check:  # the note mentions who holds the incident: it waits in their inbox
-            text += "".join(f" @{name}" for name in self._holders(open_id))
-        comments.add(self.incidents, actor, open_id, WORK_NOTE, text)  # the timeline's entry
+        comments.add(self.incidents, actor, open_id, WORK_NOTE, mapping.recovery_note(alarm))  # the timeline's entry
+        if self.recovery_check:  # the handler's to-do: confirm the recovery (app/alarms/recovery.py)
+            with self.db.transaction() as session:
+                recovery.open_check(session, actor, open_id, outcome.alarm_id, self.incidents.clock())
         return outcome
-
-    def _holders(self, incident_id: int) -> list[str]:
-        """The accounts holding the incident's open tasks (not the requester's confirmation)."""
-        with self.db.read() as session:
-            query = (
-                select(User.username)
-                .join(OpenTask, OpenTask.assignee_id == User.id)
-                .where(OpenTask.incident_id == incident_id, OpenTask.lane.not_in(queries.REQUESTER_LANES))
-                .distinct()
-            )
-            return sorted(session.scalars(query))
 
     def _open_incident(self, fingerprint: str) -> int | None:
         """The active incident an earlier alarm of this fingerprint opened or joined."""

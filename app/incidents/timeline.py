@@ -45,6 +45,7 @@ KINDS: Mapping[str, str] = {
     "change_reported_done": WORK,
     "urgent_handling_demanded": WORK,
     "coordination_note": WORK,
+    "recovery_confirmed": WORK,
     "classified": CLASSIFICATION,
     "reclassified": CLASSIFICATION,
     "task_claimed": ASSIGNMENT,
@@ -125,7 +126,7 @@ class _Builder:
             text = data.get("note")
         elif event.kind in (
             "forwarded_for_tracking", "announced", "reopened", "change_reported_done", "urgent_handling_demanded",
-            "coordination_note", *NOTES,
+            "coordination_note", "recovery_confirmed", *NOTES,
         ) or (  # fmt: skip
             event.kind == "resolved" and self.for_requester  # handlers read it in the step's answers
         ):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.alarms import recovery
 from app.audit import Actor
 from app.comments import service as mentions
 from app.incidents import visibility
@@ -30,5 +31,9 @@ def incidents_version(session: Session) -> str:
 
 
 def badge(session: Session, actor: Actor) -> int:
-    """The menu's count: open tasks one may work, and mentions not yet read."""
-    return queries.inbox_count(session, actor) + mentions.unread_count(session, actor.user_id)
+    """The menu's count: open tasks one may work, mentions not yet read, recovery checks not yet ticked."""
+    return (
+        queries.inbox_count(session, actor)
+        + mentions.unread_count(session, actor.user_id)
+        + recovery.pending_count(session, actor)
+    )

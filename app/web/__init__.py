@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from app.db import Database
 from app.engine.lanes import REGISTRARS
 from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
-from app.web import i18n, inputs, labels, queries, security, timefmt
+from app.web import i18n, inputs, labels, security, timefmt
 from app.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class NavItem:
 
 def navigation() -> list[NavItem]:
     """The areas the signed-in user may open, in working order."""
-    from app.comments import service as mentions
+    from app.live.service import badge
     from app.web.security import has_role
 
     items = []
@@ -110,8 +110,7 @@ def navigation() -> list[NavItem]:
 
     if has_role(*HANDLERS):  # counted only when a page draws the menu
         with database().read() as session:
-            count = queries.inbox_count(session, g.actor) + mentions.unread_count(session, g.actor.user_id)
-            add(_("My tasks"), "inbox.index", *HANDLERS, count=count)
+            add(_("My tasks"), "inbox.index", *HANDLERS, count=badge(session, g.actor))
     add(_("Register"), "incidents.new", *REGISTRARS)
     add(_("Import tickets"), "imports.index", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")

@@ -235,7 +235,7 @@ class Describer:
             details = self.facts(data.get("facts") or {})
             return details + ([Detail(_("Note"), text=data["note"])] if data.get("note") else [])
         if kind in ("reopened", "forwarded_for_tracking", "change_reported_done", "urgent_handling_demanded",
-                    "coordination_note"):  # fmt: skip
+                    "coordination_note", "recovery_confirmed"):  # fmt: skip
             text = data.get("reason") or data.get("note")
             reason = kind in ("reopened", "urgent_handling_demanded")
             return [Detail(_("Reason") if reason else _("Note"), text=text)] if text else []

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.alarms import recovery
 from app.comments import service as mentions
 from app.incidents import permissions, visibility
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
@@ -32,9 +33,10 @@ def index():
     with database().read() as session:
         tasks = queries.inbox(session, actor, filters)
         mentioned = mentions.unread(session, actor.user_id)
+        checks = recovery.pending(session, actor)
         colleagues = queries.assignable_users(session, HANDLERS)
     return render_template("inbox/index.html", tasks=tasks, filters=filters, mentioned=mentioned,
-                           colleagues=colleagues)  # fmt: skip
+                           recovery_checks=checks, colleagues=colleagues)  # fmt: skip
 
 
 @bp.route("/tasks/<int:incident_id>/<task_id>", methods=["GET", "POST"])

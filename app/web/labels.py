@@ -142,6 +142,8 @@ EVENTS = {
     "alarm_storm_child": N_("Opened by a monitoring alarm of a storm"),
     "alarm_received": N_("Monitoring alarm repeated"),
     "ops_ticket_set": N_("xxxIT platform ticket linked"),
+    "recovery_check_opened": N_("Alarm cleared: recovery to be confirmed"),
+    "recovery_confirmed": N_("Recovery confirmed"),
 }
 
 TABLES = {

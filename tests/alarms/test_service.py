@@ -11,12 +11,9 @@ from sqlalchemy import func, select
 from app.alarms.mapping import Received
 from app.alarms.models import ATTACHED, OPENED, REFUSED, RESOLVED, STORM_CHILD, UNMATCHED, Alarm
 from app.alarms.service import AlarmService, alarms_of
-from app.comments.service import unread
 from app.incidents.service import PermissionDenied
 from app.links.service import children_ids
 from app.models import Incident
-from app.users import actor_of, create_user
-from tests.conftest import FAST_HASH
 
 
 def alarm(fingerprint="fp-1", status="firing", system="CRM", **fields) -> Received:
@@ -79,21 +76,3 @@ def test_an_account_that_may_not_register_is_refused_and_a_refused_form_keeps_th
     assert refused.outcome == REFUSED and refused.detail and refused.incident_id is None
     with db.read() as session:
         assert session.scalar(select(Alarm.outcome).where(Alarm.fingerprint == "bad")) == REFUSED
-
-
-
-def test_with_the_recovery_check_the_note_waits_in_the_handlers_inbox(service, actors, desk, db):
-    with db.transaction() as session:
-        holder = actor_of(create_user(session, "desk2", "password123", ["service_desk"], "王二", hash_method=FAST_HASH))
-    alarms = AlarmService(service, recovery_check=True)
-    opened = alarms.receive(actors["service_desk"], alarm())
-    service.claim(holder, opened.incident_id, desk.task(opened.incident_id, "initial_support").id)
-    alarms.receive(actors["service_desk"], alarm(status="resolved"))
-    with db.read() as session:
-        assert [item.incident.id for item in unread(session, holder.user_id)] == [opened.incident_id]
-    unchecked = AlarmService(service)  # off (the default): the note mentions nobody
-    again = unchecked.receive(actors["service_desk"], alarm("fp-2", system="Billing"))
-    service.claim(holder, again.incident_id, desk.task(again.incident_id, "initial_support").id)
-    unchecked.receive(actors["service_desk"], alarm("fp-2", status="resolved", system="Billing"))
-    with db.read() as session:
-        assert [item.incident.id for item in unread(session, holder.user_id)] == [opened.incident_id]
