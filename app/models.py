@@ -126,6 +126,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_status_due", "status", "due_at"),
         Index("ix_incidents_next_timer_due", "next_timer_due"),
+        Index("ix_incidents_requester_created", "requester_id", "created_at"),  # the portal, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,6 +205,7 @@ class OpenTask(Base):
     """A ready user task, for inbox queries."""
 
     __tablename__ = "open_tasks"
+    __table_args__ = (Index("ix_open_tasks_role_due", "candidate_role", "due_at"),)  # an inbox, by deadline
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task id
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
@@ -232,6 +234,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_kind_at", "kind", "at"),  # reports select events by kind and period
+        Index("ix_audit_events_actor_incident", "actor_id", "incident_id"),  # the auditors' search by person
         UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"),  # a chain never forks
     )
 

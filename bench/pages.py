@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -179,6 +180,7 @@ def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
     from app import create_app
 
     app = create_app({"DATABASE_URL": args.database, "SECRET_KEY": "bench", "AUDIT_HMAC_KEY": AUDIT_KEY.decode(),
+                      "LOG_LEVEL": "WARNING",
                       "PASSWORD_HASH_METHOD": FAST_HASH, "API_RATE_LIMIT": "100000 per minute"})  # fmt: skip
     sent: list[tuple[float, str, Any]] = []
     started: dict[int, float] = {}
@@ -229,6 +231,7 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="a database filled by bench/fill.py")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--only", default="", help="only pages whose name or path contains this")
+    parser.add_argument("--skip", default="", help="leave out pages whose name contains this (e.g. reports)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statements")
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)
@@ -237,6 +240,8 @@ def main() -> None:
         incidents, audit_rows = counts.one()
     print(f"{incidents} incidents, {audit_rows} audit rows")
     chosen = [page for page in pages(db) if args.only in page.name or args.only in page.path]
+    chosen = [page for page in chosen if not (args.skip and args.skip in page.name)]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
     (explain if args.explain else measure)(args, chosen, db)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -54,15 +54,6 @@ class ProblemService:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow):
         self.db, self.clock = db, clock
 
-    def listing(self, status: str | None = None) -> list[tuple[ProblemTicket, User | None]]:
-        """Every ticket (or those of one status), open ones first, newest first within."""
-        with self.db.read() as session:
-            query = select(ProblemTicket, User).outerjoin(User, User.id == ProblemTicket.owner_id)
-            if status in lifecycle.STATUSES:
-                query = query.where(ProblemTicket.status == status)
-            rows = list(session.execute(query.order_by(ProblemTicket.id.desc())))
-        return sorted(((ticket, owner) for ticket, owner in rows), key=lambda row: row[0].status == lifecycle.CLOSED)
-
     def view(self, ticket_id: int) -> ProblemView:
         with self.db.read() as session:
             ticket = session.get(ProblemTicket, ticket_id)
@@ -107,3 +98,11 @@ class ProblemService:
                 session, kind="problem_ticket_updated", actor=actor, at=now, incident_id=ticket.incident_id,
                 data={"problem_ticket": ticket.number, "changes": changes, "note": note or None},
             )  # fmt: skip
+
+
+def listing_query(status: str | None = None) -> Select:
+    """Every ticket (or those of one status) with its owner, open ones first, newest first within."""
+    query = select(ProblemTicket, User).outerjoin(User, User.id == ProblemTicket.owner_id)
+    if status in lifecycle.STATUSES:
+        query = query.where(ProblemTicket.status == status)
+    return query.order_by(ProblemTicket.status == lifecycle.CLOSED, ProblemTicket.id.desc())

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from app.engine.lanes import INCIDENT_MANAGER
 from app.incidents.errors import InvalidInput, NotFound, PermissionDenied
 from app.problems import lifecycle
-from app.problems.service import ProblemService
-from app.web import HANDLERS, database, queries
+from app.problems.service import ProblemService, listing_query
+from app.web import HANDLERS, database, paging, queries
 from app.web.i18n import translate
 from app.web.inputs import form_id
 from app.web.security import current_actor, has_role, roles_required
@@ -28,8 +28,10 @@ def _service() -> ProblemService:
 @roles_required(INCIDENT_MANAGER, "leadership", "auditor")
 def index():
     status = request.args.get("status") or None
+    with database().read() as session:
+        tickets, page = paging.page_of(session, listing_query(status))
     return render_template(
-        "problems/index.html", tickets=_service().listing(status), status=status, statuses=lifecycle.STATUSES
+        "problems/index.html", tickets=tickets, page=page, status=status, statuses=lifecycle.STATUSES
     )
 
 

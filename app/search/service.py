@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from app.models import Incident
 from app.search.models import DESCRIPTION, TITLE
@@ -23,6 +23,7 @@ from app.search.models import DESCRIPTION, TITLE
 MAX_TERMS = 8
 MAX_TERM = 100
 CANDIDATES = 500  # documents read per search, best first
+RECENT = 1000  # on PostgreSQL, the newest matching documents ranked (see _postgresql)
 SNIPPET = 60  # characters shown each side of the first match
 TITLE_BOOST = 2.0
 
@@ -44,15 +45,21 @@ def terms_of(query: str) -> list[str]:
     return seen[:MAX_TERMS]
 
 
-def search(session: Session, query: str, limit: int = 50) -> list[Hit]:
+def search(session: Session, query: str, limit: int = 50, offset: int = 0) -> list[Hit]:
+    return search_page(session, query, limit, offset)[0]
+
+
+def search_page(session: Session, query: str, limit: int, offset: int) -> tuple[list[Hit], int]:
+    """The hits from `offset` on, and how many incidents match among the best CANDIDATES texts."""
     terms = terms_of(query)
     if not terms:
-        return []
+        return [], 0
     if session.get_bind().dialect.name == "postgresql":
         rows = _postgresql(session, terms)
     else:
         rows = _sqlite(session, terms)
-    return _hits(session, rows, terms, limit)
+    ranked = _ranked(rows)
+    return _hits(session, ranked[offset : offset + limit], terms), len(ranked)
 
 
 def _like(term: str) -> str:
@@ -81,22 +88,32 @@ def _postgresql(session: Session, terms: list[str]) -> list[tuple]:
     params.update({f"w{i}": term for i, term in enumerate(terms)})
     likes = " AND ".join(f"d.body ILIKE :t{i}" for i in range(len(terms)))
     score = " + ".join(f"word_similarity(:w{i}, d.body)" for i in range(len(terms)))
+    # ranked among the newest RECENT matching texts: ranking every match (tens of thousands for a
+    # common word at 100,000 incidents) took seconds; the newest matches are found through the
+    # index, or walking the ids backwards when every term is short
     sql = (
-        f"SELECT d.incident_id, d.kind, d.body, ({score}) AS score FROM search_documents d "
-        f"WHERE {likes} ORDER BY score DESC, d.id DESC LIMIT {CANDIDATES}"
+        f"SELECT d.incident_id, d.kind, d.body, ({score}) AS score FROM (SELECT d.id, d.incident_id, d.kind, "
+        f"d.body FROM search_documents d WHERE {likes} ORDER BY d.id DESC LIMIT {RECENT}) d "
+        f"ORDER BY score DESC, d.id DESC LIMIT {CANDIDATES}"
     )
     return list(session.execute(text(sql), params))
 
 
-def _hits(session: Session, rows: Sequence[tuple], terms: list[str], limit: int) -> list[Hit]:
+def _ranked(rows: Sequence[tuple]) -> list[tuple[int, tuple[float, str, str]]]:
+    """One (incident id, (score, kind, text)) per incident, its best text, best incident first."""
     best: dict[int, tuple[float, str, str]] = {}
     for incident_id, kind, body, score in rows:
         score = float(score or 0) * (TITLE_BOOST if kind == TITLE else 1.0)
         if incident_id not in best or score > best[incident_id][0]:
             best[incident_id] = (score, kind, body)
-    ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[0]))[:limit]
+    return sorted(best.items(), key=lambda item: (-item[1][0], -item[0]))
+
+
+def _hits(session: Session, ranked: Sequence[tuple[int, tuple[float, str, str]]], terms: list[str]) -> list[Hit]:
+    """The hits of these ranked incidents (list columns only, as every list)."""
     ids = [incident_id for incident_id, _ in ranked]
-    incidents = {row.id: row for row in session.scalars(select(Incident).where(Incident.id.in_(ids)))} if ids else {}
+    query = select(Incident).where(Incident.id.in_(ids)).options(raiseload(Incident.process_version))
+    incidents = {row.id: row for row in session.scalars(query)} if ids else {}
     return [
         Hit(incidents[incident_id], kind, snippet(body, terms), score)
         for incident_id, (score, kind, body) in ranked
@@ -152,4 +169,4 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
         rows = session.execute(text(sql), {"match": match, "title": TITLE, "description": DESCRIPTION})
     scored = [(incident_id, kind, body, len(wanted & trigrams(body)) / len(wanted)) for incident_id, kind, body in rows]
     kept = [(incident_id, kind, body, score) for incident_id, kind, body, score in scored if score >= threshold]
-    return _hits(session, kept, [], limit)
+    return _hits(session, _ranked(kept)[:limit], [])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask_babel import gettext as _
 
 from app.messages import N_
 from app.search import models, service
-from app.web import HANDLERS, database
+from app.web import HANDLERS, database, paging
 from app.web.security import roles_required
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -32,8 +32,14 @@ def init(app) -> None:
 def index():
     query = (request.args.get("q") or "").strip()
     with database().read() as session:
-        hits = service.search(session, query) if query else []
-    return render_template("search/index.html", query=query, hits=hits, terms=service.terms_of(query))
+        # the best CANDIDATES texts are ranked once; a page shows PER_PAGE incidents of them
+        wanted = paging.wanted()
+        offset = (wanted - 1) * paging.PER_PAGE
+        hits, total = service.search_page(session, query, paging.PER_PAGE, offset) if query else ([], 0)
+        page = paging.Page(1, total).at(wanted)
+        if total and page.number != wanted:  # past the last page
+            return redirect(page.url(page.number))
+    return render_template("search/index.html", query=query, hits=hits, page=page, terms=service.terms_of(query))
 
 
 @bp.route("/similar")

@@ -19,7 +19,7 @@ from app.accounts import throttle
 from app.incidents import assignments
 from app.models import User, utcnow
 from app.users import ADMIN, ROLES, UserError, create_user, set_password, update_user
-from app.web import database, queries
+from app.web import database, paging, queries
 from app.web.security import current_actor, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,9 +35,9 @@ LIMITS = {"username": USERNAME_LIMIT, "display_name": NAME_LIMIT}  # the form's 
 def users():
     now = utcnow()
     with database().read() as session:
-        accounts = queries.all_users(session)
+        accounts, page = paging.page_of(session, queries.users_query())
         slowed = throttle.slowed_accounts(session, [user.username for user in accounts], now)
-    return render_template("admin/users.html", users=accounts, slowed=slowed)
+    return render_template("admin/users.html", users=accounts, page=page, slowed=slowed)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -7,30 +7,27 @@ POST routes here: an auditor changes nothing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit_export
 from app.audit.chain import chain_of
 from app.models import ProcessVersion, User
-from app.web import database, labels
+from app.web import database, labels, paging
 from app.web.audit_history import SECONDS, History, load_history, local_seconds
 from app.web.audit_integrity import integrity
 from app.web.audit_search import (
     ACTING_ROLES,
     LEVEL_CODES,
-    PER_PAGE,
     STATUS_CODES,
     TYPE_CODES,
     AuditFilter,
-    Page,
     read_filter,
     search_query,
 )
@@ -52,13 +49,8 @@ def _versions(session: Session) -> dict[int, int]:
 @roles_required(AUDITOR)
 def index():
     filters, errors = read_filter(request.args)
-    wanted = max(request.args.get("page", default=1, type=int) or 1, 1)
-    query = search_query(filters)
     with database().read() as session:
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        pages = max(math.ceil(total / PER_PAGE), 1)
-        page = Page(min(wanted, pages), pages, total)
-        rows = list(session.scalars(query.limit(PER_PAGE).offset((page.number - 1) * PER_PAGE)))
+        rows, page = paging.page_of(session, search_query(filters))
         versions = _versions(session)
         check = integrity(session)
         people = list(session.scalars(select(User.display_name).order_by(User.display_name)))

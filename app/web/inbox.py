@@ -12,7 +12,7 @@ from app.comments import service as mentions
 from app.incidents import permissions, visibility
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.models import OpenTask
-from app.web import HANDLERS, database, formrender, incident_service, queries, reading
+from app.web import HANDLERS, database, formrender, incident_service, paging, queries, reading
 from app.web.i18n import content, translate
 from app.web.inputs import form_id
 from app.web.security import current_actor, login_required, roles_required
@@ -31,11 +31,12 @@ def index():
     )
     actor = current_actor()
     with database().read() as session:
-        tasks = queries.inbox(session, actor, filters)
+        query, count = queries.inbox_query(actor, filters), queries.inbox_rows(actor, filters)
+        tasks, page = paging.page_of(session, query, count=count)
         mentioned = mentions.unread(session, actor.user_id)
         checks = recovery.pending(session, actor)
         colleagues = queries.assignable_users(session, HANDLERS)
-    return render_template("inbox/index.html", tasks=tasks, filters=filters, mentioned=mentioned,
+    return render_template("inbox/index.html", tasks=tasks, page=page, filters=filters, mentioned=mentioned,
                            recovery_checks=checks, colleagues=colleagues)  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.messages import N_, Message
 from app.models import User, UserRole
 from app.users import LEADERSHIP
-from app.web import HANDLERS, database, formrender, incident_service, queries, reading
+from app.web import HANDLERS, database, formrender, incident_service, paging, queries, reading
 from app.web.i18n import translate
 from app.web.inputs import form_id
 from app.web.labels import LEVELS, label
@@ -40,8 +40,8 @@ def index():
         breached=request.args.get("breached") == "1",
     )
     with database().read() as session:
-        rows = queries.incidents(session, filters)
-    return render_template("incidents/index.html", incidents=rows, filters=filters)
+        rows, page = paging.page_of(session, queries.incident_query(filters))
+    return render_template("incidents/index.html", incidents=rows, page=page, filters=filters)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -13,40 +13,61 @@ from flask_babel import gettext as _
 from app.engine.lanes import INCIDENT_MANAGER
 from app.incidents.announcements import COORDINATION
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
-from app.models import Incident, utcnow
-from app.web import database, incident_service, queries, reading
+from app.models import Incident, OpenTask, utcnow
+from app.web import database, incident_service, paging, queries, reading
 from app.web.i18n import translate
 from app.web.labels import STATUSES, label
 from app.web.security import current_actor, roles_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
-NOTE_LIMIT = 4000  # as the add-facts form (forms/update_facts.schema.json)
+NOTE_LIMIT = 4000
+SECTION_ROWS = 25  # rows per list: four lists on one page  # as the add-facts form (forms/update_facts.schema.json)
 
 
 @bp.route("/")
 @roles_required(INCIDENT_MANAGER)
 def index():
     now = utcnow()
+    role_tasks = queries.role_tasks_query(INCIDENT_MANAGER, queries.MANAGER_TASKS)
     with database().read() as session:
-        emergencies = queries.open_emergencies(session)
-        at_risk = queries.at_risk(session, now)
-        to_confirm = queries.core_impact_to_confirm(session)
-        tasks = queries.role_tasks(session, INCIDENT_MANAGER, queries.MANAGER_TASKS)
+        emergencies, emergency_page = paging.page_of(
+            session, queries.emergencies_query(), param="emergencies", per_page=paging.SECTION_ROWS
+        )
+        at_risk, risk_page = paging.page_of(
+            session, queries.at_risk_query(now), param="at_risk", per_page=paging.SECTION_ROWS
+        )
+        to_confirm, confirm_page = paging.page_of(
+            session, queries.core_impact_query(), param="to_confirm", per_page=paging.SECTION_ROWS
+        )
+        tasks, task_page = paging.page_of(session, role_tasks, param="tasks", per_page=paging.SECTION_ROWS)
+        overdue = queries.overdue_count(session, now)
+        shown = {incident.id for incident in emergencies + at_risk}
+        # the manager's tasks on the incidents shown, wherever they fall in the list of tasks
+        theirs = list(session.scalars(role_tasks.where(OpenTask.incident_id.in_(shown))).unique()) if shown else []
         latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
         announcements = queries.recent_announcements(session)
     by_incident: dict[int, list] = {}
-    for task in tasks:
+    for task in theirs:
         by_incident.setdefault(task.incident_id, []).append(task)
     return render_template(
         "manager/index.html",
         emergencies=emergencies,
+        emergency_page=emergency_page,
         at_risk=at_risk,
+        risk_page=risk_page,
         to_confirm=to_confirm,
-        overdue=sum(1 for incident in at_risk if incident.breached or (incident.due_at and incident.due_at <= now)),
+        confirm_page=confirm_page,
+        overdue=overdue,
         tasks=tasks,
+        task_page=task_page,
         tasks_of=lambda incident_id: by_incident.get(incident_id, []),
-        coordination={task.incident_id: task for task in tasks if task.spec_id == COORDINATION},
+        coordination={
+            incident_id: task
+            for incident_id, listed in by_incident.items()
+            for task in listed
+            if task.spec_id == COORDINATION
+        },
         latest=latest,
         announcements=announcements,
     )

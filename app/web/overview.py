@@ -10,7 +10,7 @@ from app.engine.lanes import INCIDENT_MANAGER
 from app.incidents.projection import STATUSES
 from app.models import Incident, utcnow
 from app.users import LEADERSHIP
-from app.web import database, queries
+from app.web import database, paging, queries
 from app.web.security import roles_required
 from app.web.timefmt import zone
 
@@ -27,23 +27,32 @@ def index():
     now = utcnow()
     day_start, day_end = local_day(now)
     with database().read() as session:
-        emergencies = queries.open_emergencies(session)
+        emergencies, emergency_page = paging.page_of(
+            session, queries.emergencies_query(), param="emergencies", per_page=paging.SECTION_ROWS
+        )
         latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
-        breaches = queries.at_risk(session, now, breached_only=True)
+        breaches, breach_page = paging.page_of(
+            session, queries.at_risk_query(now, breached_only=True), param="breaches", per_page=paging.SECTION_ROWS
+        )
         by_level = queries.count_by(session, Incident.level, Incident.status == OPEN)
         by_type = queries.count_by(session, Incident.type, Incident.status == OPEN)
         by_status = queries.count_by(session, Incident.status)
-        today = queries.created_between(session, day_start, day_end)
+        today, today_page = paging.page_of(
+            session, queries.created_between_query(day_start, day_end), param="today", per_page=paging.SECTION_ROWS
+        )
     return render_template(
         "overview/index.html",
         emergencies=emergencies,
+        emergency_page=emergency_page,
         latest=latest,
         breaches=breaches,
+        breach_page=breach_page,
         open_total=by_status.get(OPEN, 0),
         by_level=_ordered(by_level, LEVELS),
         by_type=_ordered(by_type, TYPES),
         by_status=_ordered(by_status, STATUSES),
         today=today,
+        today_page=today_page,
         day=day_start,
     )
 

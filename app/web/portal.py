@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from app import forms
 from app.engine.lanes import REQUESTER
-from app.web import database, formrender, incident_service, queries
+from app.web import database, formrender, incident_service, paging, queries
 from app.web.security import current_actor, roles_required
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -30,9 +30,13 @@ SOURCE = "portal"
 def index():
     actor = current_actor()
     with database().read() as session:
-        confirmations = queries.requester_tasks(session, actor.user_id)
-        incidents = queries.incidents(session, queries.IncidentFilter(requester_id=actor.user_id))
-    return render_template("portal/index.html", confirmations=confirmations, incidents=incidents)
+        confirmations, confirmation_page = paging.page_of(
+            session, queries.requester_task_query(actor.user_id), param="confirmations"
+        )
+        mine = queries.incident_query(queries.IncidentFilter(requester_id=actor.user_id))
+        incidents, page = paging.page_of(session, mine)
+    return render_template("portal/index.html", confirmations=confirmations, confirmation_page=confirmation_page,
+                           incidents=incidents, page=page)  # fmt: skip
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, raiseload
 
 from app import audit
 from app.audit import Actor
@@ -19,6 +19,9 @@ from app.web.inputs import id_value
 # A task's holder as the pages show them: the name, not the account's roles (a query of its own).
 ASSIGNEE_NAME = joinedload(OpenTask.assignee).lazyload(User.role_rows)
 REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
+# A list row never loads its incident's process version (~120 KB of diagram and forms) by accident:
+# touching it raises (the engine state lives in its own table and no list reads it).
+LIST_OPTIONS = (raiseload(Incident.process_version),)
 
 
 @dataclass(frozen=True)
@@ -29,21 +32,22 @@ class InboxFilter:
     mine: bool = False
 
 
-def inbox(session: Session, actor: Actor, filters: InboxFilter = InboxFilter()) -> list[OpenTask]:
-    return list(session.scalars(inbox_query(actor, filters)).unique())
-
-
 def inbox_query(actor: Actor, filters: InboxFilter = InboxFilter()) -> Select:
     """Open tasks the user may work: unclaimed ones of their roles and those assigned to them,
     ordered by deadline (tasks without one last). Requester tasks of people without an account
-    appear for the service desk, who confirm on their behalf."""
+    appear for the service desk, who confirm on their behalf. The page cuts it (app.web.paging)."""
     return (
         select(OpenTask)
         .join(OpenTask.incident)
         .where(*_inbox_criteria(actor, filters))
-        .options(joinedload(OpenTask.incident), ASSIGNEE_NAME)
-        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+        .options(contains_eager(OpenTask.incident).raiseload(Incident.process_version), ASSIGNEE_NAME)
+        .order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.created_at, OpenTask.id)
     )
+
+
+def inbox_rows(actor: Actor, filters: InboxFilter = InboxFilter()) -> Select:
+    """The same tasks as `inbox_query`, without the incident: what a count reads."""
+    return select(OpenTask.id).where(*_inbox_criteria(actor, filters))
 
 
 def inbox_count(session: Session, actor: Actor) -> int:
@@ -82,13 +86,9 @@ class IncidentFilter:
     requester_id: int | None = None
 
 
-def incidents(session: Session, filters: IncidentFilter, limit: int = 200) -> list[Incident]:
-    return list(session.scalars(incident_query(filters).limit(limit)))
-
-
 def incident_query(filters: IncidentFilter) -> Select:
     """The incidents matching the filters, newest first (the list page; the API pages through it)."""
-    query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc())
+    query = select(Incident).options(*LIST_OPTIONS).order_by(Incident.created_at.desc(), Incident.id.desc())
     if filters.text:
         pattern = f"%{filters.text}%"
         number = parse_number(filters.text)
@@ -191,54 +191,54 @@ OPEN = "open"
 MANAGER_TASKS = ("track_incident", "follow_up_warning", "follow_up_breach", "notify_fault", "coordinate_emergency")
 
 
-def requester_tasks(session: Session, user_id: int) -> list[OpenTask]:
-    return list(session.scalars(requester_task_query(user_id)).unique())
-
-
 def requester_task_query(user_id: int) -> Select:
     """Open tasks of the requester lane (confirm the resolution) on the incidents this user raised."""
     return (
         select(OpenTask)
         .join(OpenTask.incident)
         .where(Incident.requester_id == user_id, OpenTask.lane.in_(REQUESTER_LANES))
-        .options(joinedload(OpenTask.incident))
+        .options(contains_eager(OpenTask.incident).raiseload(Incident.process_version))
         .order_by(OpenTask.created_at, OpenTask.id)
     )
 
 
-def _by_deadline(query: Any) -> Any:
-    return query.order_by(Incident.due_at.is_(None), Incident.due_at, Incident.id)
+def _by_deadline(query: Select) -> Select:
+    return query.options(*LIST_OPTIONS).order_by(Incident.due_at.asc().nulls_last(), Incident.id)
 
 
-def open_emergencies(session: Session) -> list[Incident]:
-    query = select(Incident).where(Incident.status == OPEN, Incident.emergency.is_(True))
-    return list(session.scalars(_by_deadline(query)))
+def emergencies_query() -> Select:
+    return _by_deadline(select(Incident).where(Incident.status == OPEN, Incident.emergency.is_(True)))
 
 
-def core_impact_to_confirm(session: Session) -> list[Incident]:
+def core_impact_query() -> Select:
     """Open incidents registered with "core business affected?" 不确定 and not confirmed since."""
-    query = select(Incident).where(Incident.status == OPEN, Incident.core_impact_unconfirmed.is_(True))
-    return list(session.scalars(_by_deadline(query)))
+    return _by_deadline(select(Incident).where(Incident.status == OPEN, Incident.core_impact_unconfirmed.is_(True)))
 
 
-def at_risk(session: Session, now: Any, *, breached_only: bool = False) -> list[Incident]:
+def _overdue(now: Any) -> Any:
+    return or_(Incident.breached.is_(True), Incident.due_at <= now)
+
+
+def at_risk_query(now: Any, *, breached_only: bool = False) -> Select:
     """Open incidents past their deadline (or marked breached), and, unless `breached_only`, those
     past their warning time; the nearest deadline first."""
-    overdue = or_(Incident.breached.is_(True), Incident.due_at <= now)
-    condition = overdue if breached_only else or_(overdue, Incident.warn_at <= now)
-    return list(session.scalars(_by_deadline(select(Incident).where(Incident.status == OPEN, condition))))
+    condition = _overdue(now) if breached_only else or_(_overdue(now), Incident.warn_at <= now)
+    return _by_deadline(select(Incident).where(Incident.status == OPEN, condition))
 
 
-def role_tasks(session: Session, role: str, spec_ids: Iterable[str]) -> list[OpenTask]:
+def overdue_count(session: Session, now: Any) -> int:
+    return session.scalar(select(func.count()).select_from(Incident).where(Incident.status == OPEN, _overdue(now)))
+
+
+def role_tasks_query(role: str, spec_ids: Iterable[str]) -> Select:
     """Open tasks of these kinds for a role, claimed or not, by deadline."""
-    query = (
+    return (
         select(OpenTask)
         .join(OpenTask.incident)
         .where(OpenTask.candidate_role == role, OpenTask.spec_id.in_(list(spec_ids)))
-        .options(joinedload(OpenTask.incident), ASSIGNEE_NAME)
-        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id)
+        .options(contains_eager(OpenTask.incident).raiseload(Incident.process_version), ASSIGNEE_NAME)
+        .order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.created_at, OpenTask.id)
     )
-    return list(session.scalars(query).unique())
 
 
 def latest_announcements(session: Session, incident_ids: Iterable[int]) -> dict[int, Announcement]:
@@ -264,14 +264,10 @@ def recent_announcements(session: Session, limit: int = 20) -> list[tuple[Announ
     return [(announcement, incident) for announcement, incident in session.execute(query).all()]
 
 
-def created_between(session: Session, start: Any, end: Any) -> list[Incident]:
-    query = (
-        select(Incident)
-        .where(Incident.created_at >= start, Incident.created_at < end)
-        .order_by(Incident.created_at.desc(), Incident.id.desc())
-    )
-    return list(session.scalars(query))
+def created_between_query(start: Any, end: Any) -> Select:
+    query = select(Incident).where(Incident.created_at >= start, Incident.created_at < end)
+    return query.options(*LIST_OPTIONS).order_by(Incident.created_at.desc(), Incident.id.desc())
 
 
-def all_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
+def users_query() -> Select:
+    return select(User).order_by(User.username, User.id)
