@@ -268,7 +268,9 @@ def is_staff(roles_label: str | None) -> bool:
     return (roles_label or "") not in NOT_STAFF
 
 
-def _open_tasks(session: Session, flt: ReportFilter):
+def open_tasks(session: Session, flt: ReportFilter) -> list[tuple[str | None, int | None, int]]:
+    """Open tasks now, counted per (candidate role, assignee), of incidents of the filter's type and
+    level and of the filter's group's roles: what both workload tables read (read it once for both)."""
     query = (
         select(OpenTask.candidate_role, OpenTask.assignee_id, func.count())
         .join(Incident, Incident.id == OpenTask.incident_id)
@@ -327,12 +329,14 @@ def _group_totals(session: Session, flt: ReportFilter) -> dict[str, Totals]:
     }
 
 
-def workload_by_person(session: Session, flt: ReportFilter) -> list[PersonWorkload]:
+def workload_by_person(
+    session: Session, flt: ReportFilter, open_now: list[tuple[str | None, int | None, int]] | None = None
+) -> list[PersonWorkload]:
     """Per person: tasks completed in the period, waiting and working hours, open tasks assigned now
     (of incidents of the filter's type and current level; the filter's group selects people by role
-    and open tasks by candidate role)."""
+    and open tasks by candidate role). `open_now`: `open_tasks`, when already read."""
     open_assigned: dict[int, int] = {}
-    for _, assignee_id, count in _open_tasks(session, flt):
+    for _, assignee_id, count in open_tasks(session, flt) if open_now is None else open_now:
         if assignee_id is not None:
             open_assigned[assignee_id] = open_assigned.get(assignee_id, 0) + count
     people: dict[int, tuple[str, str]] = {}
@@ -347,19 +351,22 @@ def workload_by_person(session: Session, flt: ReportFilter) -> list[PersonWorklo
     return person_rows(_person_totals(session, flt), open_assigned, people)
 
 
-def workload_by_group(session: Session, flt: ReportFilter) -> list[GroupWorkload]:
+def workload_by_group(
+    session: Session, flt: ReportFilter, open_now: list[tuple[str | None, int | None, int]] | None = None
+) -> list[GroupWorkload]:
     """Per roles label: people, tasks completed in the period, waiting and working hours, and the open
-    tasks of each candidate role now (assigned / still in the queue)."""
-    open_tasks: dict[str, tuple[int, int]] = {}
-    for role, assignee_id, count in _open_tasks(session, flt):
-        assigned, unassigned = open_tasks.get(role or "", (0, 0))
+    tasks of each candidate role now (assigned / still in the queue). `open_now`: `open_tasks`, when
+    already read."""
+    by_role: dict[str, tuple[int, int]] = {}
+    for role, assignee_id, count in open_tasks(session, flt) if open_now is None else open_now:
+        assigned, unassigned = by_role.get(role or "", (0, 0))
         if assignee_id is None:
             unassigned += count
         else:
             assigned += count
-        open_tasks[role or ""] = (assigned, unassigned)
+        by_role[role or ""] = (assigned, unassigned)
     totals = _group_totals(session, flt)
-    return group_rows(totals, open_tasks, _headcounts(session, set(totals) | set(open_tasks)))
+    return group_rows(totals, by_role, _headcounts(session, set(totals) | set(by_role)))
 
 
 def _headcounts(session: Session, labels: Iterable[str]) -> dict[str, int]:

@@ -59,6 +59,7 @@ from app.reports.repeats import RepeatCandidate, find_repeats
 from app.reports.repeats import candidates as repeat_candidates
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
+from app.reports.workload import open_tasks
 from app.users import LEADERSHIP
 from app.web import charts, database
 from app.web.inputs import id_value
@@ -253,6 +254,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
             tickets.setdefault(ticket.incident_id, []).append(ticket)
     rates = timeliness_by_all(session, flt)
     durations = resolution_time_by_all(session, flt)
+    open_now = open_tasks(session, flt)  # read once for both workload tables
     return {
         "overall": rates["all"][0],
         "by_period": timeliness_by_period(session, flt, sel.bucket, zone()),
@@ -266,8 +268,8 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "breaches": breaches(session, flt),
         "reopens": reopens(session, flt),
         "reopened": reopened_incidents(session, flt, limit=REOPENED_SHOWN + 1),
-        "people": workload_by_person(session, flt),
-        "groups": workload_by_group(session, flt),
+        "people": workload_by_person(session, flt, open_now),
+        "groups": workload_by_group(session, flt, open_now),
         "children": session.scalar(
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),
