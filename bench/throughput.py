@@ -73,7 +73,7 @@ def bare_rate(stock: bool, seconds: float) -> float:
 
 
 def client_worker(args: tuple) -> int:
-    port, username, incidents, url, post_only, start_at, seconds = args
+    port, username, incidents, url, post_only, start_at, seconds, at_least = args
     client = Client(port, username)
     db = Database(url, audit_key=AUDIT_KEY)
     spec = {incident_id: next_task(db, incident_id)[1] for incident_id in incidents}  # where earlier runs left them
@@ -81,7 +81,7 @@ def client_worker(args: tuple) -> int:
         time.sleep(0.01)
     done, turn = 0, 0
     deadline = start_at + seconds
-    while time.time() < deadline:
+    while time.time() < deadline or done < at_least:
         incident_id = incidents[turn % len(incidents)]
         task_id = next_task(db, incident_id)[0] if post_only else ""
         client.complete(incident_id, task_id, spec[incident_id], browse=not post_only)
@@ -90,9 +90,12 @@ def client_worker(args: tuple) -> int:
     return done
 
 
-def http_rate(port: int, owned: list[list[int]], clients: int, url: str, post_only: bool, seconds: float) -> float:
+def http_rate(
+    port: int, owned: list[list[int]], clients: int, url: str, post_only: bool, seconds: float, at_least: int = 0
+) -> float:
+    """Completions per second of `clients` clients over `seconds` (each goes on to `at_least` completions)."""
     start_at = time.time() + 3
-    jobs = [(port, f"bench{n}", owned[n], url, post_only, start_at, seconds) for n in range(clients)]
+    jobs = [(port, f"bench{n}", owned[n], url, post_only, start_at, seconds, at_least) for n in range(clients)]
     with multiprocessing.get_context("fork").Pool(clients) as pool:
         done = pool.map(client_worker, jobs)
     return sum(done) / seconds
@@ -116,8 +119,9 @@ def main() -> None:
     port = free_port()
     server = serve(args.database, port, args.workers, args.threads)
     try:
-        # warm-up: every worker parses the model and compiles the templates before anything is timed
-        http_rate(port, owned, min(args.workers, max(counts)), args.database, args.post_only, 5)
+        # warm-up: every worker parses the model and compiles the templates before anything is timed (a
+        # worker's first incident page takes seconds on a loaded machine: a number of completions, not a time)
+        http_rate(port, owned, min(args.workers, max(counts)), args.database, args.post_only, 2, at_least=4)
         rates = {clients: http_rate(port, owned, clients, args.database, args.post_only, args.seconds)
                  for clients in counts}  # fmt: skip
     finally:
