@@ -99,6 +99,9 @@ class Database:
 # pinging before each (pool_pre_ping) was a third of a page's round trips.
 PING_AFTER_IDLE_SECONDS = 1.0
 
+# Execution option: this statement must run inside a transaction, also in a read session (see below).
+NEEDS_TRANSACTION = "needs_transaction"
+
 
 def _create_engine(url: str, echo: bool) -> Engine:
     if not url.startswith("sqlite"):
@@ -147,11 +150,14 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _transaction_for_streaming(engine: Engine) -> None:
-    """A query read in chunks (`yield_per`: a server-side cursor) needs a transaction, also in a read
-    session, which runs without one: the driver begins one for it, and the session's end rolls it back."""
+    """A query read in chunks (`yield_per`: a server-side cursor), or a statement marked
+    `needs_transaction` (`SET LOCAL`, whose setting must last for the statements after it), needs a
+    transaction, also in a read session, which runs without one: the driver begins one for it, and
+    the session's end rolls it back."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _begin_for_cursor(connection, _cursor, _statement, _parameters, context, _executemany) -> None:
         dbapi_connection = connection.connection.dbapi_connection
-        if context is not None and context.execution_options.get("stream_results") and dbapi_connection.autocommit:
+        options = context.execution_options if context is not None else {}
+        if (options.get("stream_results") or options.get(NEEDS_TRANSACTION)) and dbapi_connection.autocommit:
             dbapi_connection.autocommit = False

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, raiseload
 
+from app.db import NEEDS_TRANSACTION
 from app.models import Incident
 from app.search.models import DESCRIPTION, TITLE
 
@@ -153,7 +154,8 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
     if len(wanted) < 2:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.1"))
+        threshold_for_candidates = text("SET LOCAL pg_trgm.similarity_threshold = 0.1")
+        session.execute(threshold_for_candidates, execution_options={NEEDS_TRANSACTION: True})
         sql = (
             "SELECT d.incident_id, d.kind, d.body FROM search_documents d WHERE d.kind IN (:title, :description) "
             f"AND d.body % :typed ORDER BY similarity(d.body, :typed) DESC LIMIT {CANDIDATES}"
