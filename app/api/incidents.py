@@ -4,6 +4,7 @@ change-done callback of an incident waiting for a change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import g, request
@@ -28,6 +29,20 @@ from app.web.portal import portal_form
 
 TAGS = ("incidents",)
 NOT_FOUND = Response(HTTP_401=schemas.Problem, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem)
+
+
+def handler_action(body: type) -> Callable[[Callable], Callable]:
+    """A handler's action on one incident, sent as `body` and answered with the incident as it now is
+    (403 for others, 404 when not found or not theirs, 409 when the incident's state refuses it)."""
+    allowed = requires(WRITE_INCIDENTS, roles=HANDLERS)
+    validated = spec.validate(
+        json=body,
+        resp=Response(
+            HTTP_200=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem
+        ),
+        tags=TAGS,
+    )
+    return lambda view: allowed(validated(view))
 
 
 def read_incident(incident_id: int) -> schemas.IncidentOut:
@@ -162,14 +177,7 @@ def add_facts(incident_id: int, json: schemas.Facts):
 
 
 @bp.put("/incidents/<int:incident_id>/ops-ticket")
-@requires(WRITE_INCIDENTS, roles=HANDLERS)
-@spec.validate(
-    json=schemas.OpsTicket,
-    resp=Response(
-        HTTP_200=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem
-    ),
-    tags=TAGS,
-)
+@handler_action(schemas.OpsTicket)
 def set_ops_ticket(incident_id: int, json: schemas.OpsTicket):
     """Link the incident to the xxxIT operations platform's ticket (xxxIT平台工单号), so the platform
     finds the incident by its ticket (`GET /incidents?ops_ticket=…`) and people by either number.
@@ -207,14 +215,7 @@ def link_incident(incident_id: int, json: schemas.LinkIn):
 
 
 @bp.post("/incidents/<int:incident_id>/change-done")
-@requires(WRITE_INCIDENTS, roles=HANDLERS)
-@spec.validate(
-    json=schemas.ChangeDone,
-    resp=Response(
-        HTTP_200=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem
-    ),
-    tags=TAGS,
-)
+@handler_action(schemas.ChangeDone)
 def change_done(incident_id: int, json: schemas.ChangeDone):
     """The change callback: the defect or requirement an incident waits for (status `waiting_change`)
     is done, and the incident goes back to the group that transferred it, its deadline moved by the

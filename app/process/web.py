@@ -214,6 +214,13 @@ def load_draft(session, draft_id: int) -> ProcessDraft:
         abort(404)
 
 
+def read_draft(draft_id: int) -> tuple[ProcessDraft, dict]:
+    """The draft (404 when there is none) and its draft_context, read together: what every draft page starts with."""
+    with database().read() as session:
+        shown = load_draft(session, draft_id)
+        return shown, draft_context(session, shown)
+
+
 def draft_context(session, draft: ProcessDraft) -> dict:
     """What every draft page shows about the draft: its base, the latest version, whether it is open."""
     base = session.get(ProcessVersion, draft.base_version_id) if draft.base_version_id else None
@@ -236,9 +243,7 @@ def draft(draft_id: int):
 
 
 def _draft_page(draft_id: int, *, upload_error: str | None = None, conflict: str | None = None, status: int = 200):
-    with database().read() as session:
-        shown = load_draft(session, draft_id)
-        context = draft_context(session, shown)
+    shown, context = read_draft(draft_id)
     problems = drafts.problems(shown)
     refs = drafts.form_references(shown.bpmn_xml)
     return (
@@ -397,9 +402,7 @@ def forms(draft_id: int):
         else:
             flash(_("The forms were saved."), "success")
             return redirect(url_for("process.forms", draft_id=draft_id))
-    with database().read() as session:
-        shown = load_draft(session, draft_id)
-        context = draft_context(session, shown)
+    shown, context = read_draft(draft_id)
     if shown.status != drafts.OPEN:
         return closed_draft(draft_id)
     refs = drafts.form_references(shown.bpmn_xml)

@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 from app.engine.operations import OPERATIONS
 from app.process import drafts
 from app.process.modeler_texts import modeler_texts
-from app.process.web import OWNER, bp, closed_draft, diagram_data, draft_context, load_draft
+from app.process.web import OWNER, bp, closed_draft, diagram_data, load_draft, read_draft
 from app.web import database
 from app.web.i18n import content
 from app.web.security import roles_required
@@ -26,9 +26,7 @@ UI_SCHEMA_SUFFIX = ".uischema.json"
 @bp.route("/drafts/<int:draft_id>/edit")
 @roles_required(OWNER)
 def edit(draft_id: int):
-    with database().read() as session:
-        shown = load_draft(session, draft_id)
-        context = draft_context(session, shown)
+    shown, context = read_draft(draft_id)
     if shown.status != drafts.OPEN:
         return closed_draft(draft_id)
     problems = drafts.problems(shown)

@@ -16,8 +16,7 @@ from app.process.web import (
     closed_draft,
     conflict_text,
     diagram_data,
-    draft_context,
-    load_draft,
+    read_draft,
 )
 from app.web import database
 from app.web.i18n import content, translate
@@ -130,9 +129,7 @@ def _problem_text(problem: Problem) -> str:
 
 
 def _publish_page(draft_id, comment, comment_error, refused, refused_problems, conflict, status):
-    with database().read() as session:
-        shown = load_draft(session, draft_id)
-        context = draft_context(session, shown)
+    shown, context = read_draft(draft_id)
     if shown.status != drafts.OPEN:
         return closed_draft(draft_id)
     latest = context["latest"]
@@ -175,9 +172,7 @@ def _publish_page(draft_id, comment, comment_error, refused, refused_problems, c
 @bp.route("/drafts/<int:draft_id>/dryrun")
 @roles_required(OWNER)
 def dry_run(draft_id: int):
-    with database().read() as session:
-        shown = load_draft(session, draft_id)
-        context = draft_context(session, shown)
+    shown, context = read_draft(draft_id)
     outcomes, refused = dry_run_of(shown)
     stuck = [outcome for outcome in outcomes if not outcome.reached]
     names = drafts.element_names(shown.bpmn_xml)
