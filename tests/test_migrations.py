@@ -98,3 +98,52 @@ def test_engine_states_move_out_of_the_incidents_without_their_spec_and_back(tmp
     assert [task.task_spec.name for task in STOCK.deserialize_json(restored).get_tasks(state=TaskState.READY)] == [
         "register_incident"
     ]
+
+
+def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(tmp_path):
+    """0021: a check left open on an incident that had already ended is closed at the incident's end;
+    ticked checks, and checks of active incidents, stay as they were."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0020")
+    ended, now = "2026-03-02 03:00:00.000000", "2026-03-02 01:00:00.000000"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO process_versions (id, process_id, version, bpmn_xml, forms_json, content_hash, comment,"
+                " published_by, published_at) VALUES (1, 'p', 1, '', '{}', 'x', '', 'test', :now)"
+            ),
+            {"now": now},
+        )
+        for incident_id, status in ((1, "closed"), (2, "open"), (3, "closed")):
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (id, process_version_id, lock_version, status, title, emergency, warned,"
+                    " breached, current_lanes, current_assignees, created_at, updated_at, closed_at, reopen_count,"
+                    " core_impact_unconfirmed) VALUES (:id, 1, 1, :status, 't', false, false, false, '', '', :now,"
+                    " :now, :closed, 0, false)"
+                ),
+                {"id": incident_id, "status": status, "now": now, "closed": ended if status == "closed" else None},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO alarms (id, received_at, received_by, format, source, fingerprint, status, summary,"
+                    " labels, outcome, incident_id) VALUES (:id, :now, 'm', 'generic', 'z', 'f', 'resolved', 's',"
+                    " '{}', 'resolved', :id)"
+                ),
+                {"id": incident_id, "now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO recovery_checks (id, incident_id, alarm_id, candidate_role, created_at, confirmed_at)"
+                    " VALUES (:id, :id, :id, 'first_line', :now, :confirmed)"
+                ),
+                {"id": incident_id, "now": now, "confirmed": now if incident_id == 3 else None},
+            )
+
+    command.upgrade(config, "0021")
+    with engine.connect() as connection:
+        closed = dict(connection.execute(text("SELECT id, closed_at FROM recovery_checks")).all())
+    engine.dispose()
+    assert closed == {1: ended, 2: None, 3: None}

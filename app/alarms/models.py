@@ -51,9 +51,11 @@ class RecoveryCheck(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"))  # the cleared alarm
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # who holds the incident
+    # whom it went to when it opened (it then follows the incident's handling: app/alarms/recovery.py)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     candidate_role: Mapped[str] = mapped_column(String(40))  # …else anyone of this group
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     confirmed_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the incident ended before anyone ticked it

@@ -10,16 +10,16 @@ from flask import current_app, g
 from flask_babel import gettext as _
 from spectree import Response
 
-from app.alarms import mapping
+from app.alarms import mapping, recovery
 from app.alarms.service import AlarmService, alarms_of
 from app.api import problems, schemas
 from app.api.auth import requires
 from app.api.blueprint import bp, spec
-from app.api.tokens import ALARMS, READ
+from app.api.tokens import ALARMS, COMPLETE_TASKS, READ
 from app.engine.lanes import SERVICE_DESK
 from app.incidents import visibility
-from app.models import Incident
-from app.web import database
+from app.models import Incident, utcnow
+from app.web import HANDLERS, database
 
 TAGS = ("alarms",)
 RECEIVED = Response(HTTP_200=schemas.AlarmOutcomes, HTTP_403=schemas.Problem)
@@ -69,6 +69,22 @@ def incident_alarms(incident_id: int):
             for row in rows
         ]
     )
+
+
+@bp.post("/recovery-checks/<int:check_id>/confirm")
+@requires(COMPLETE_TASKS, roles=HANDLERS)
+@spec.validate(
+    json=schemas.RecoveryConfirmation,
+    resp=Response(HTTP_200=schemas.Done, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem),
+    tags=("tasks", *TAGS),
+)
+def confirm_recovery(check_id: int, json: schemas.RecoveryConfirmation):
+    """Tick a confirm-recovery check (`kind` `recovery_check` in GET /tasks): the service is back, with
+    what was checked. Its holder or group, or the incident manager; audited (`recovery_confirmed`); the
+    incident stays as it is. 409 when it was ticked already or its incident has ended."""
+    with database().transaction() as session:
+        incident_id = recovery.confirm(session, g.actor, check_id, json.note, utcnow())
+    return schemas.Done(incident_id=incident_id)
 
 
 def json_of(row) -> dict:

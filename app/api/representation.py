@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
+from app.alarms import recovery
 from app.api import schemas
 from app.audit import Actor
 from app.incidents import permissions, visibility
@@ -55,6 +58,7 @@ def section(item: Section | None) -> schemas.SectionOut | None:
 
 def task(row: OpenTask, actor: Actor, incident: Incident) -> schemas.TaskOut:
     return schemas.TaskOut(
+        kind="task",
         id=row.id,
         incident_id=row.incident_id,
         spec_id=row.spec_id,
@@ -65,6 +69,20 @@ def task(row: OpenTask, actor: Actor, incident: Incident) -> schemas.TaskOut:
         due_at=row.due_at,
         created_at=row.created_at,
         may_work=permissions.may_work(actor, row, incident),
+    )
+
+
+def recovery_check(item: recovery.Pending, actor: Actor) -> schemas.TaskOut:
+    return schemas.TaskOut(
+        kind="recovery_check",
+        id=str(item.check.id),
+        incident_id=item.check.incident_id,
+        name=_("Confirm recovery"),
+        candidate_role=item.role,
+        assignee=item.holder_name,
+        created_at=item.check.created_at,
+        may_work=recovery.may_confirm(actor, item.holder_id, item.role),
+        alarm=item.alarm.summary,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.alarms.recovery import NOTE_LIMIT
 from app.incidents.projection import STATUSES
 from app.reports.filters import LEVEL_ORDER, TYPE_ORDER
 from app.web.inputs import MAX_ID
@@ -126,16 +127,22 @@ class FactOut(BaseModel):
 
 
 class TaskOut(BaseModel):
+    kind: Literal["task", "recovery_check"] = Field(
+        description="`task`: a step of the process (form, claim, release, complete under /tasks/{incident}/{id});"
+        " `recovery_check`: confirm that the service is back after a cleared alarm, beside the process"
+        " (POST /recovery-checks/{id}/confirm)"
+    )
     id: str
     incident_id: int
-    spec_id: str
+    spec_id: str | None = Field(default=None, description="The task's element in the diagram (none for a check)")
     name: str
-    lane: str
+    lane: str | None = Field(default=None, description="The task's lane in the diagram (none for a check)")
     candidate_role: str | None = None
     assignee: str | None = None
     due_at: datetime | None = None
     created_at: datetime
     may_work: bool
+    alarm: str | None = Field(default=None, description="A check's cleared alarm: its summary")
 
 
 class EntryOut(BaseModel):
@@ -255,6 +262,10 @@ class TaskQuery(Strict):
 class TaskList(BaseModel):
     items: list[TaskOut]
     next_cursor: str | None = None
+
+
+class RecoveryConfirmation(Strict):
+    note: str = Field(default="", max_length=NOTE_LIMIT, description="What was checked (optional)")
 
 
 class Answers(BaseModel):

@@ -3,7 +3,7 @@ same JSON Schema its form uses (the requester's tasks without their internal fie
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import g
 from flask_babel import gettext as _
@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import joinedload
 
 from app import forms
+from app.alarms import recovery
+from app.alarms.models import RecoveryCheck
 from app.api import paging, problems, representation, schemas
 from app.api.auth import requires, roles_required
 from app.api.blueprint import bp, spec
@@ -19,6 +21,7 @@ from app.api.tokens import COMPLETE_TASKS, READ
 from app.engine.lanes import REQUESTER
 from app.incidents import permissions, visibility
 from app.incidents.service import InvalidInput
+from app.messages import N_, Message
 from app.models import OpenTask
 from app.web import HANDLERS, database, incident_service, queries
 
@@ -36,10 +39,12 @@ ERRORS = {f"HTTP_{code}": schemas.Problem for code in (401, 403, 404, 409)}
 )
 def my_tasks(query: schemas.TaskQuery):
     """My tasks, by deadline (tasks without one last): a handler's inbox (assigned to me, and those of
-    my roles I may claim; `mine` for only the first), a requester's confirmations of their incidents.
+    my roles I may claim; `mine` for only the first) with their confirm-recovery checks (`kind`
+    `recovery_check`, no deadline), a requester's confirmations of their incidents.
     Pages are cut with `limit` and continued with `cursor` (the `next_cursor` of the page before)."""
     actor = g.actor
-    if actor.roles & set(HANDLERS):
+    handler = bool(actor.roles & set(HANDLERS))
+    if handler:
         statement = queries.inbox_query(actor, queries.InboxFilter(mine=query.mine))
     elif REQUESTER in actor.roles:
         statement = queries.requester_task_query(actor.user_id)
@@ -48,22 +53,69 @@ def my_tasks(query: schemas.TaskQuery):
     statement = statement.order_by(None).order_by(
         OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id
     )
+    checks_after = None
     if query.cursor:
-        statement = statement.where(_after(paging.decode(query.cursor, (datetime, datetime, str))))
+        key = paging.decode(query.cursor, (datetime, datetime, str))
+        statement, checks_after = statement.where(_tasks_after(key)), _checks_after(key)
     with database().read() as session:
-        rows, next_cursor = paging.page(
-            session, statement, query.limit, lambda row: (row.due_at, row.created_at, row.id)
+        tasks = list(session.scalars(statement.limit(query.limit + 1)).unique())
+        checks = (
+            recovery.pending(session, actor, query.limit + 1, mine=query.mine, after=checks_after) if handler else []
         )
-        items = [representation.task(row, actor, row.incident) for row in rows]
-    return schemas.TaskList(items=items, next_cursor=next_cursor)
+        items = [(_task_key(row), representation.task(row, actor, row.incident)) for row in tasks]
+        items += [(_check_key(item), representation.recovery_check(item, actor)) for item in checks]
+    items.sort(key=lambda pair: _order(pair[0]))  # stable: each kind stays in its query's order
+    page = items[: query.limit]
+    more = len(items) > query.limit
+    return schemas.TaskList(items=[out for _key, out in page], next_cursor=paging.encode(page[-1][0]) if more else None)
 
 
-def _after(key: list) -> ColumnElement[bool]:
+# The list's sort key, which a cursor carries: (deadline, created, id). A check has no deadline, comes
+# after the tasks created at the same moment, and its id is marked so that a cursor says which it is.
+CHECK = "recovery_check:"
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _task_key(row: OpenTask) -> tuple:
+    return (row.due_at, row.created_at, row.id)
+
+
+def _check_key(item: recovery.Pending) -> tuple:
+    return (None, item.check.created_at, f"{CHECK}{item.check.id}")
+
+
+def _order(key: tuple) -> tuple:
+    due_at, created_at, id_ = key
+    return (due_at or NEVER, created_at, id_.startswith(CHECK))
+
+
+def _check_id(key: list) -> int | None:
+    """The check a cursor ends at, None for a task; a marked id that is not a number is not ours."""
+    if not key[2].startswith(CHECK):
+        return None
+    number = key[2].removeprefix(CHECK)
+    if key[0] is not None or not number.isdigit():
+        raise problems.invalid({"cursor": Message(N_("This cursor is not one this API gave out."))})
+    return int(number)
+
+
+def _tasks_after(key: list) -> ColumnElement[bool]:
     """Tasks after `key` in deadline order, where tasks without a deadline come last."""
+    if _check_id(key) is not None:  # after a check: tasks created later, without a deadline
+        return and_(OpenTask.due_at.is_(None), OpenTask.created_at > key[1])
     due_at, rest = key[0], paging.after((OpenTask.created_at, OpenTask.id), key[1:])
     if due_at is None:
         return and_(OpenTask.due_at.is_(None), rest)
     return or_(OpenTask.due_at.is_(None), OpenTask.due_at > due_at, and_(OpenTask.due_at == due_at, rest))
+
+
+def _checks_after(key: list) -> ColumnElement[bool] | None:
+    """Checks after `key`: all of them after a task with a deadline; after a task without one, those
+    created since; after a check, the next ones."""
+    number = _check_id(key)
+    if number is not None:
+        return paging.after((RecoveryCheck.created_at, RecoveryCheck.id), [key[1], number])
+    return None if key[0] is not None else RecoveryCheck.created_at >= key[1]
 
 
 def _task(incident_id: int, task_id: str) -> OpenTask:

@@ -56,6 +56,20 @@ class _Unit:
     assignees: frozenset[int] = frozenset()  # who held the open tasks when it was loaded
 
 
+# What a capability beside the process settles when an incident has ended (closed, withdrawn, a
+# duplicate): given the session, the incident and the time, it changes its own rows and returns their
+# audit entries, saved with the action that ended it. A capability above this package registers its
+# hook when it is imported (`when_ended`), so the incidents never import it.
+EndingHook = Callable[[Session, Incident, datetime], list[audit.Entry]]
+_ending_hooks: list[EndingHook] = []
+
+
+def when_ended(hook: EndingHook) -> None:
+    """Call `hook` in every action that leaves an incident ended (once, however often registered)."""
+    if hook not in _ending_hooks:
+        _ending_hooks.append(hook)
+
+
 class UnitOfWork:
     """Loading, acting through the engine and saving, shared by every action of IncidentService."""
 
@@ -242,6 +256,9 @@ class UnitOfWork:
             removed = projection.sync_open_tasks(incident, ready, now, self._registration_due(incident))
             entries += assignments.withdrawals(incident, unit.ctx.events, removed, now)
             entries += assignments.after_reopen(session, incident, unit.ctx.events, now)
+            if incident.status not in projection.ACTIVE_STATUSES:
+                for hook in _ending_hooks:
+                    entries += hook(session, incident, now)
             state.write(session, unit.stored, incident.id, unit.run.dump())
             incident.next_timer_due = unit.run.next_timer_due()
             incident.updated_at = now

@@ -34,7 +34,7 @@ def index():
         query, count = queries.inbox_query(actor, filters), queries.inbox_rows(actor, filters)
         tasks, page = paging.page_of(session, query, count=count)
         mentioned = mentions.unread(session, actor.user_id)
-        checks = recovery.pending(session, actor)
+        checks = recovery.pending(session, actor, mine=filters.mine)
         colleagues = queries.assignable_users(session, HANDLERS)
     return render_template("inbox/index.html", tasks=tasks, page=page, filters=filters, mentioned=mentioned,
                            recovery_checks=checks, colleagues=colleagues)  # fmt: skip

@@ -144,6 +144,7 @@ EVENTS = {
     "ops_ticket_set": N_("xxxIT platform ticket linked"),
     "recovery_check_opened": N_("Alarm cleared: recovery to be confirmed"),
     "recovery_confirmed": N_("Recovery confirmed"),
+    "recovery_check_closed": N_("Incident ended: its recovery check closed unticked"),
 }
 
 TABLES = {

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from app.alarms.models import RecoveryCheck
 from app.alarms.service import AlarmService
-from app.models import AuditEvent
+from app.api import paging
+from app.models import AuditEvent, OpenTask
 from tests.alarms.test_service import alarm
-from tests.driver import number, pass_on
+from tests.driver import number, pass_on, registration, resolved
 from tests.web.pages import section
 
 GENERIC = {"source": "zabbix", "fingerprint": "crm-db-01-disk", "system": "CRM", "summary": "CRM 数据库磁盘使用率 95%"}
@@ -110,3 +111,110 @@ def test_off_by_default_a_clear_is_only_a_note(service, actors, desk, db):
     alarms.receive(actors["service_desk"], alarm(status="resolved"))
     assert checks(db) == []
     assert "work_note_added" in desk.audit_kinds(opened.incident_id)
+
+
+def held(api, role: str) -> list[dict]:
+    """The confirm-recovery checks in this role's API task list."""
+    items = api(role).get("/api/v1/tasks").json["items"]
+    return [item for item in items if item["kind"] == "recovery_check"]
+
+
+def cleared_incident(api, desk, **fields) -> int:
+    """An incident an alarm opened and whose alarm then cleared (a check is open on it)."""
+    monitoring = api("service_desk", scopes=["alarms"])
+    incident_id = monitoring.post("/api/v1/alarms", json={**GENERIC, **fields}).json["results"][0]["incident_id"]
+    monitoring.post("/api/v1/alarms", json={**GENERIC, **fields, "status": "resolved"})
+    return incident_id
+
+
+def test_the_check_follows_the_incidents_handling(checking, api, desk, actors, db):
+    incident_id = cleared_incident(api, desk)
+    assert [check["incident_id"] for check in held(api, "service_desk")] == [incident_id]  # its group, unclaimed
+    assert held(api, "first_line") == []
+
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    assert held(api, "service_desk") == []  # passed on: the check went with the handling
+    [check] = held(api, "first_line")
+    assert (check["candidate_role"], check["assignee"], check["may_work"]) == ("first_line", None, True)
+    task = desk.task(incident_id, "first_line_handling")
+    desk.service.claim(actors["first_line"], incident_id, task.id)
+    [check] = held(api, "first_line")
+    assert check["assignee"] == "first_line user"
+    refused = api("service_desk").post(f"/api/v1/recovery-checks/{check['id']}/confirm", json={})
+    assert refused.status_code == 403  # who first got it (the desk) may no longer tick it
+
+    desk.complete("first_line", incident_id, "first_line_handling", pass_on("second_line", "development"))
+    assert held(api, "first_line") == [] and len(held(api, "second_line_dev")) == 1
+    assert checks(db)[0].candidate_role == "service_desk"  # the row keeps whom it first went to
+
+
+def test_the_check_ends_with_its_incident(checking, api, as_role, desk, actors, db):
+    incident_id = cleared_incident(api, desk)
+    desk.complete("service_desk", incident_id, "initial_support", pass_on("first_line"))
+    desk.complete("first_line", incident_id, "first_line_handling", resolved())
+    assert len(held(api, "service_desk")) == 1  # resolved: the desk follows it up to closure
+    desk.complete("service_desk", incident_id, "confirm_resolution",  # an alarm's incident has no requester
+                  {"confirmation": {"resolved": True, "on_behalf": True, "customer_confirmed": True}})  # fmt: skip
+    desk.complete("service_desk", incident_id, "close_incident", {"closure": {"code": "resolved", "follow_up": "none"}})
+
+    assert desk.incident(incident_id).status == "closed"
+    assert held(api, "service_desk") == [] and held(api, "first_line") == []
+    assert 'data-testid="recovery-checks"' not in as_role("service_desk").get("/inbox").get_data(as_text=True)
+    [(kind, data)] = [(kind, data) for kind, data in desk.audit(incident_id) if kind == "recovery_check_closed"]
+    assert data == {"check_id": checks(db)[0].id, "alarm_id": checks(db)[0].alarm_id, "status": "closed"}
+    with db.read() as session:
+        row = session.scalars(
+            select(AuditEvent).where(AuditEvent.incident_id == incident_id, AuditEvent.kind == "recovery_check_closed")
+        ).one()
+    assert row.actor_name == "system"
+    assert desk.audit_kinds(incident_id).index("closed") < desk.audit_kinds(incident_id).index("recovery_check_closed")
+    assert checks(db)[0].closed_at is not None and checks(db)[0].confirmed_at is None
+    late = api("incident_manager").post(f"/api/v1/recovery-checks/{checks(db)[0].id}/confirm", json={})
+    assert late.status_code == 409 and "已关闭" in late.json["detail"]
+    history = as_role("auditor").get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "事件已结束，恢复确认随之关闭" in history
+
+
+def test_checks_come_in_the_api_task_list_and_are_ticked_there(checking, api, desk, db, clock):
+    first = cleared_incident(api, desk)
+    clock.tick(60)
+    second = cleared_incident(api, desk, fingerprint="billing-api", system="Billing", summary="计费接口 5xx 告警")
+    request = desk.register(registration("request"))  # created at the same moment as the second check
+    with db.transaction() as session:  # and without a deadline (the model allows it), as checks are
+        session.get(OpenTask, desk.task(request, "initial_support").id).due_at = None
+    client = api("service_desk")
+    whole = client.get("/api/v1/tasks", query_string={"limit": 200}).json["items"]
+    kinds = [(item["kind"], item["incident_id"]) for item in whole]
+    # no deadline: last, by when they came (a check after the tasks of its moment)
+    assert kinds[-3:] == [("recovery_check", first), ("task", request), ("recovery_check", second)]
+    assert {kind for kind, _incident in kinds[:-3]} == {"task"} and len(kinds) == 5
+    check = whole[-1]
+    assert (check["name"], check["alarm"], check["spec_id"], check["lane"], check["due_at"]) == (
+        "确认恢复", "计费接口 5xx 告警", None, None, None
+    )  # fmt: skip
+    for limit in (1, 2, 3):  # however the pages fall, every item once, in order
+        seen, cursor = [], None
+        while True:
+            page = client.get("/api/v1/tasks", query_string={"limit": limit, **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.json
+            seen += [(item["kind"], item["id"]) for item in page.json["items"]]
+            cursor = page.json["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [(item["kind"], item["id"]) for item in whole], limit
+    forged = client.get("/api/v1/tasks", query_string={"cursor": paging.encode([None, "2026-03-02T01:00:00+00:00",
+                                                                                 "recovery_check:x"])})  # fmt: skip
+    assert forged.status_code == 422 and forged.json["errors"][0]["field"] == "cursor"
+    assert client.get("/api/v1/tasks", query_string={"mine": "true"}).json["items"] == []  # nobody holds them
+
+    url = f"/api/v1/recovery-checks/{check['id']}/confirm"
+    assert client.post(url, json={"note": "x" * 4001}).status_code == 422
+    done = client.post(url, json={"note": "抽查 10 笔缴费正常"})
+    assert done.status_code == 200 and done.json == {"ok": True, "incident_id": second}
+    assert [item["incident_id"] for item in held(api, "service_desk")] == [first]
+    again = client.post(url, json={})
+    assert again.status_code == 409 and again.mimetype == "application/problem+json"
+    assert client.post("/api/v1/recovery-checks/999999/confirm", json={}).status_code == 404
+    assert api("requester").post(url, json={}).status_code == 403
+    assert ("recovery_confirmed", {"check_id": int(check["id"]), "alarm_id": checks(db)[1].alarm_id,
+                                   "note": "抽查 10 笔缴费正常"}) in desk.audit(second)  # fmt: skip

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.alarms import recovery
+from app.alarms.models import Alarm
 from app.api import tokens
+from app.audit import SYSTEM
+from app.models import utcnow
 from app.users import ROLES
 from tests.api.conftest import ApiClient, make_token
 from tests.driver import registration, resolved
@@ -64,6 +68,13 @@ MATRIX = {
     "api.alertmanager": ("POST", "/alarms/alertmanager", tokens.ALARMS, allowed_if({"service_desk"})),
     "api.generic": ("POST", "/alarms", tokens.ALARMS, allowed_if({"service_desk"})),
     "api.incident_alarms": ("GET", "/incidents/{incident}/alarms", tokens.READ, allowed_if(READERS, HIDDEN)),
+    # the world's check is on a resolved incident, which the service desk follows up; the manager ticks any
+    "api.confirm_recovery": (
+        "POST",
+        "/recovery-checks/{check}/confirm",
+        tokens.COMPLETE_TASKS,
+        allowed_if({"service_desk", "incident_manager"}),
+    ),
     # the token itself: any account, any scope
     "api.this_token": ("GET", "/token", None, lambda role: {200}),
 }
@@ -72,10 +83,16 @@ BODIES = {"/incidents/{incident}/notes": {"kind": "comment", "text": "补充：�
 
 
 @pytest.fixture
-def world(desk):
+def world(desk, db):
     incident_id = desk.register(registration("request"))  # raised by the `requester` account
     desk.complete("service_desk", incident_id, "initial_support", resolved())
-    return {"incident": incident_id, "task": desk.task(incident_id, "confirm_resolution").id}
+    with db.transaction() as session:  # a cleared alarm's confirm-recovery check on it
+        alarm = Alarm(received_by="monitoring", format="generic", source="zabbix", fingerprint="fp", status="resolved",
+                      summary="告警已恢复", labels="{}", outcome="resolved", incident_id=incident_id)  # fmt: skip
+        session.add(alarm)
+        session.flush()
+        check_id = recovery.open_check(session, SYSTEM, incident_id, alarm.id, utcnow())
+    return {"incident": incident_id, "task": desk.task(incident_id, "confirm_resolution").id, "check": check_id}
 
 
 def call(client: ApiClient, method: str, path: str, world) -> int:

@@ -37,6 +37,13 @@ def test_the_document_is_valid_openapi_3_1(live_api):
     assert {"/api/v1/incidents", "/api/v1/tasks", "/api/v1/reports/{name}"} <= set(document["paths"])
     errors = document["paths"]["/api/v1/incidents"]["post"]["responses"]["422"]["content"]
     assert list(errors) == ["application/problem+json"]
+    # my tasks carry the confirm-recovery checks beside the process's tasks, told apart by `kind`
+    schemas = document["components"]["schemas"]
+    listed = next(schema for name, schema in schemas.items() if name.startswith("TaskList"))
+    task = schemas[listed["properties"]["items"]["items"]["$ref"].rpartition("/")[2]]
+    assert task["properties"]["kind"]["enum"] == ["task", "recovery_check"] and "kind" in task["required"]
+    confirm = document["paths"]["/api/v1/recovery-checks/{check_id}/confirm"]["post"]
+    assert {"200", "403", "404", "409", "422"} <= set(confirm["responses"])
 
 
 def test_the_browsable_page_is_served_from_here(live_api):
