@@ -14,7 +14,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -144,18 +144,33 @@ def to_csv(
     """CSV text with a BOM and a header row. `columns` are (record key, header); a formatter per
     key turns a value into what the reader sees (labels, local times); other values are written
     as they are (None empty, booleans true/false, lists and objects as JSON)."""
+    return "".join(csv_lines(records, columns, formatters))
+
+
+def csv_lines(
+    records: Iterable[Mapping[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    formatters: Mapping[str, Callable[[Any], str]] | None = None,
+) -> Iterator[str]:
+    """`to_csv` a line at a time (the BOM with the header), for a download that streams."""
     formatters = formatters or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for _, header in columns])
+
+    def line(row: list[str]) -> str:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(row)
+        return out.getvalue()
+
+    yield BOM + line([header for _, header in columns])
     for record in records:
         row = []
         for key, _header in columns:
             value = record.get(key)
             text = formatters[key](value) if key in formatters else _cell(value)
             row.append(_safe(text) if isinstance(value, str) or key in formatters else text)
-        writer.writerow(row)
-    return BOM + out.getvalue()
+        yield line(row)
 
 
 # ---------------------------------------------------------------------------------------- changes

@@ -7,9 +7,9 @@ Each row is keyed by the audit row it comes from, so writing it twice is impossi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -20,6 +20,8 @@ class ReportTaskSpan(Base):
     """One completed task: who completed it, in which roles, when it became ready, was taken, was done."""
 
     __tablename__ = "report_task_spans"
+    # a person's latest completion in a period (their name and roles in the workload table)
+    __table_args__ = (Index("ix_report_task_spans_actor_completed", "actor_id", "completed_at"),)
 
     audit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the task_completed row
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -54,3 +56,31 @@ class ReportEvent(Base):
     level: Mapped[str | None] = mapped_column(String(10))
     support_group: Mapped[str | None] = mapped_column(String(40))
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class ReportDayCount(Base):
+    """One key's counts on one local day: totals (`bucket` −1) or a histogram bar (`bucket` ≥ 0:
+    hundredths of an hour, or whole seconds for `to_register_s`)."""
+
+    __tablename__ = "report_day_counts"
+
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grp: Mapped[str] = mapped_column(String(400), primary_key=True)
+    person: Mapped[int] = mapped_column(Integer, primary_key=True)  # actor id, 0 when none
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    timely: Mapped[int] = mapped_column(Integer, default=0)
+    us: Mapped[int] = mapped_column(BigInteger, default=0)  # a duration's sum, microseconds
+    us2: Mapped[int] = mapped_column(BigInteger, default=0)  # a second duration (a task's waiting)
+
+
+class ReportIncidentCounts(Base):
+    """What one incident contributes to `report_day_counts` now (JSON list of [key…, n, timely, us, us2])."""
+
+    __tablename__ = "report_incident_counts"
+
+    incident_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    counts: Mapped[str] = mapped_column(Text)

@@ -4,14 +4,16 @@ The incidents are those resolved in the period, as for the timely resolution rat
 of a reopened incident). Percentiles are by nearest rank: the p-th percentile of n sorted values is
 the value at rank ceil(p/100 · n) (1-based), so every figure is the time of a real incident; the
 median is the 50th percentile by the same rule (for an even count, the lower of the two middle
-values). Figures are rounded to 0.01 h (36 s). The database computes them (`app.reports.stats`).
+values). Figures are rounded to 0.01 h (36 s). They come from the per-day counters' histograms
+(`app.reports.counted`, `app.reports.stats.histogram_row`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.models import Incident
+from app.reports.counted import counted, histograms
+from app.reports.counters import RESOLUTION_TIME
 from app.reports.filters import (
     ALL,
     LEVEL_ORDER,
@@ -19,12 +21,9 @@ from app.reports.filters import (
     TYPE_ORDER,
     Dimension,
     ReportFilter,
-    group_criteria,
-    key_or_none_sql,
     ordered,
-    support_group_sql,
 )
-from app.reports.stats import DurationRow, duration_stats_by, seconds_between
+from app.reports.stats import DurationRow, histogram_row
 
 __all__ = ["DurationRow", "resolution_time", "resolution_time_by_all"]
 
@@ -38,26 +37,22 @@ def resolution_time(session: Session, flt: ReportFilter, by: Dimension = "all") 
 def resolution_time_by_all(
     session: Session, flt: ReportFilter, breakdowns: tuple[Dimension, ...] = ("all", "type", "level", "group")
 ) -> dict[str, list[DurationRow]]:
-    """`resolution_time` for each of `breakdowns`, computed together (one scan on PostgreSQL)."""
+    """`resolution_time` for each of `breakdowns`, from one read of the counters."""
+    found = counted(session, flt, RESOLUTION_TIME, ("type", "level", "grp"), histogram=True)
     keys = {
-        "all": None,
-        "type": key_or_none_sql(Incident.type),
-        "level": key_or_none_sql(Incident.level),
-        "group": support_group_sql(Incident.resolved_stage, Incident.current_group),
+        "all": lambda dims: ALL,
+        "type": lambda dims: dims[0],
+        "level": lambda dims: dims[1],
+        "group": lambda dims: dims[2],
     }
-    criteria = (
-        Incident.resolved_at.is_not(None),
-        Incident.registered_at.is_not(None),
-        Incident.resolved_at >= flt.start,
-        Incident.resolved_at < flt.end,
-        *flt.incident_criteria(),
-        *group_criteria(flt.group, Incident.resolved_stage, Incident.current_group),
-    )
-    seconds = seconds_between(session, Incident.registered_at, Incident.resolved_at)
-    found = duration_stats_by(session, {by: keys[by] for by in breakdowns}, seconds, *criteria)
+    figures = {}
+    for by in breakdowns:
+        name = keys[by]
+        per_key = histograms(found, lambda dims, name=name: name(dims) if flt.group_matches(dims[2]) else None)
+        figures[by] = [histogram_row(key, *per_key[key]) for key in sorted(per_key)]
     canonical = {"all": (ALL,), "type": TYPE_ORDER, "level": LEVEL_ORDER, "group": SUPPORT_GROUPS}
     result = {}
-    for by, rows in found.items():
+    for by, rows in figures.items():
         by_key = {row.key: row for row in rows}
         if by == "all":
             by_key.setdefault(ALL, DurationRow(ALL, 0, None, None, None, None))  # nothing resolved

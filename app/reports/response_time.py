@@ -9,26 +9,24 @@
   (初始支持, 一线, 二线, 紧急事件处理), for the incidents registered in the period that reached a
   handling step (solved at registration: not counted).
 
-Figures are hours, summarized like resolution time, by the database (`app.reports.stats`); the
-first handling step of each incident is kept by `app.reports.rollup`. "Within the target" allows
-a millisecond for SQLite's floating-point day arithmetic (exactly at the target is within).
+Figures are hours, summarized like resolution time, from the per-day counters
+(`app.reports.counters`, on the registration day); the first handling step of each incident is kept
+by `app.reports.rollup`. Exactly at the target is within.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident
+from app.reports.counted import counted, histograms
+from app.reports.counters import TO_FIRST_STEP, TO_REGISTER, TO_REGISTER_SECONDS, TOTAL
 from app.reports.filters import ReportFilter
-from app.reports.models import FIRST_STEP, ReportEvent
-from app.reports.stats import DurationRow, duration_stats, seconds_between
+from app.reports.stats import DurationRow, histogram_row
 
-TO_REGISTER = "to_register"
-TO_FIRST_STEP = "to_first_step"
 TOLERANCE = 0.001  # seconds
 
 
@@ -40,24 +38,14 @@ class ResponseTimes:
 
 
 def response_times(session: Session, flt: ReportFilter, target: timedelta) -> ResponseTimes:
-    """The response times of the incidents registered in the period (of the filter's type and level)."""
-    registered = (
-        Incident.registered_at.is_not(None),
-        Incident.registered_at >= flt.start,
-        Incident.registered_at < flt.end,
-        *flt.incident_criteria(),
-    )
-    waited = seconds_between(session, Incident.created_at, Incident.registered_at)
-    in_portal = (*registered, Incident.registered_at > Incident.created_at)  # raised in the portal: it waited
-    to_register = duration_stats(session, select(literal(TO_REGISTER), waited).where(*in_portal), (TO_REGISTER,))
-    in_target = session.scalar(
-        select(func.sum(case((waited <= target.total_seconds() + TOLERANCE, 1), else_=0))).where(*in_portal)
-    )
-    to_first = (
-        select(literal(TO_FIRST_STEP), seconds_between(session, Incident.created_at, ReportEvent.at))
-        .select_from(Incident)
-        .join(ReportEvent, (ReportEvent.incident_id == Incident.id) & (ReportEvent.kind == FIRST_STEP))
-        .where(*registered)
-    )
-    first = duration_stats(session, to_first, (TO_FIRST_STEP,))
-    return ResponseTimes(to_register[0], in_target or 0, first[0])
+    """The response times of the incidents registered in the period (of the filter's type and level),
+    from the per-day counters: "within the target" adds up the whole-second histogram of the waits
+    (rounded up: a wait is within a target of whole seconds exactly when its rounded-up value is)."""
+    rows = {}
+    for metric, name in ((TO_REGISTER, TO_REGISTER), (TO_FIRST_STEP, TO_FIRST_STEP)):
+        per_key = histograms(counted(session, flt, metric, (), histogram=True), lambda dims, name=name: name)
+        rows[name] = histogram_row(name, *per_key.get(name, (0, 0, {})))
+    seconds = counted(session, flt, TO_REGISTER_SECONDS, (), histogram=True)
+    limit = math.floor(target.total_seconds() + TOLERANCE)
+    in_target = sum(values[0] for (bar,), values in seconds.items() if bar != TOTAL and bar <= limit)
+    return ResponseTimes(rows[TO_REGISTER], in_target, rows[TO_FIRST_STEP])

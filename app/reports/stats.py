@@ -3,7 +3,9 @@
 Nearest rank (docs/reports.md): of n values in ascending order, the p-th percentile is the value at
 rank ⌈p/100 · n⌉, so every figure is the time of a real incident. The database numbers the values
 of each key in order (a window function, on SQLite as on PostgreSQL) and hands back only the values
-at those ranks: one row per key, whatever the number of incidents.
+at those ranks: one row per key, whatever the number of incidents (used for the few rows of the
+waits for a change). The period reports read their durations from the per-day counters'
+histograms instead (`histogram_row`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 PERCENTILES = (50, 90)
@@ -26,13 +28,6 @@ class DurationRow:
     median_hours: float | None
     p90_hours: float | None
     max_hours: float | None
-
-
-def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
-    """end − start in seconds, computed by the database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
 def _at_rank(rank: Any, count: Any, percent: int) -> ColumnElement[bool]:
@@ -69,48 +64,27 @@ def duration_stats(session: Session, values: Select, order: Sequence[str] = ()) 
     return rows
 
 
-def duration_stats_by(
-    session: Session, keys: dict[str, ColumnElement[str] | None], seconds: ColumnElement[float], *criteria: Any
-) -> dict[str, list[DurationRow]]:
-    """Per breakdown (name → key expression, or None for one row over everything, keyed by the
-    breakdown's name), `duration_stats` of (key, seconds) over the rows meeting `criteria`, keys
-    alphabetically, only keys with values. PostgreSQL computes every breakdown in one scan (grouping
-    sets; `percentile_disc` is nearest rank: the first value whose rank reaches p · n); SQLite, one
-    query per breakdown."""
-    if session.get_bind().dialect.name != "postgresql":
-        return {
-            name: [row for row in duration_stats(session, select(literal(name) if key is None else key, seconds)
-                                                   .where(*criteria)) if row.count]
-            for name, key in keys.items()
-        }  # fmt: skip
-    grouped = [(name, key) for name, key in keys.items() if key is not None]
-    sets = [tuple_(key) for _, key in grouped] + ([tuple_()] if len(grouped) < len(keys) else [])
-    query = select(
-        *(func.grouping(key) for _, key in grouped),
-        *(key for _, key in grouped),
-        func.count(),
-        func.sum(seconds),
-        *(func.percentile_disc(p / 100).within_group(seconds) for p in PERCENTILES),
-        func.max(seconds),
-    ).where(*criteria).group_by(func.grouping_sets(*sets))
-    overall = next((name for name, key in keys.items() if key is None), None)
-    found: dict[str, dict[str, tuple]] = {name: {} for name in keys}
-    width = len(grouped)
-    for row in session.execute(query):
-        figures = tuple(row[2 * width :])
-        if not figures[0]:
-            continue  # the empty grouping set over no rows
-        by = [i for i in range(width) if row[i] == 0]  # the one key this row is grouped by, if any
-        if by:
-            found[grouped[by[0]][0]][row[width + by[0]]] = figures
-        else:
-            found[overall][overall] = figures
-    return {name: [_row(key, *rows[key]) for key in sorted(rows)] for name, rows in found.items()}
-
-
 def _row(key: str, count: int, total: float, median: float, p90: float, longest: float) -> DurationRow:
     return DurationRow(key, count, _hours(total / count), _hours(median), _hours(p90), _hours(longest))
 
 
 def _hours(seconds: float) -> float:
     return round(float(seconds) / 3600, 2)
+
+
+def histogram_row(key: str, count: int, microseconds: int, bars: dict[int, int]) -> DurationRow:
+    """A key's figures from its counters (`app.reports.counted.histograms`): the mean from the exact
+    sum, the nearest-rank median and p90 and the maximum from the histogram of values rounded to
+    0.01 h — the same as rounding the exact nearest-rank values, since rounding keeps the order."""
+    if count == 0:
+        return DurationRow(key, 0, None, None, None, None)
+    ranks = {p: (p * count + 99) // 100 for p in PERCENTILES}  # ⌈p/100 · n⌉
+    found: dict[int, float] = {}
+    seen = 0
+    for bar in sorted(bars):
+        seen += bars[bar]
+        for p, rank in ranks.items():
+            if p not in found and seen >= rank:
+                found[p] = bar / 100
+    longest = max(bars) / 100
+    return DurationRow(key, count, _hours(microseconds / 1e6 / count), found[50], found[90], longest)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, time, tzinfo
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident
+from app.reports.counted import counted
+from app.reports.counters import RESOLVED, ZONE
 from app.reports.filters import (
     ALL,
     LEVEL_ORDER,
-    NONE,
     SHANGHAI,
     SUPPORT_GROUPS,
     TYPE_ORDER,
@@ -27,10 +28,9 @@ from app.reports.filters import (
     Period,
     ReportFilter,
     bucket_ends,
+    bucket_key,
     group_criteria,
-    key_or_none,
     ordered,
-    support_group,
 )
 
 
@@ -82,17 +82,16 @@ def timeliness(session: Session, flt: ReportFilter, by: Dimension = "all") -> li
 
 
 def timeliness_by_all(session: Session, flt: ReportFilter) -> dict[str, list[RateRow]]:
-    """The rate overall and per type, level and resolving support group, from one query: the database
-    counts per (type, level, stage, group) — a few hundred rows at most — and each breakdown adds
-    those counts up.
+    """The rate overall and per type, level and resolving support group, from the per-day counters
+    (`app.reports.counted`): counts per (type, level, group) — a few dozen rows per day at most — and
+    each breakdown adds those counts up.
 
     The support group is the stage that resolved the incident (`resolved_stage`) and, for second
     line, the group it was dispatched to (`current_group`, which resolution does not change).
     """
-    columns = (Incident.type, Incident.level, Incident.resolved_stage, Incident.current_group)
-    query = select(*columns, func.count(), _timely()).where(*_resolved_in(flt)).group_by(*columns)
-    rows = [(key_or_none(type_), key_or_none(level), support_group(stage, group) or NONE, n, t or 0)
-            for type_, level, stage, group, n, t in session.execute(query)]  # fmt: skip
+    found = counted(session, flt, RESOLVED, ("type", "level", "grp"))
+    rows = [(type_, level, group, n, t) for (type_, level, group), (n, t, _, _) in found.items()
+            if flt.group_matches(group)]  # fmt: skip
     result = {ALL: rate_rows([(ALL, sum(row[3] for row in rows), sum(row[4] for row in rows))])}
     for by, position, canonical in (("type", 0, TYPE_ORDER), ("level", 1, LEVEL_ORDER), ("group", 2, SUPPORT_GROUPS)):
         counts = [(row[position], row[3], row[4]) for row in rows]
@@ -104,10 +103,24 @@ def timeliness_by_period(
     session: Session, flt: ReportFilter, period: Period = "month", tz: tzinfo = SHANGHAI
 ) -> list[RateRow]:
     """The rate per local day, ISO week or month of the filter's period (every bucket, empty ones too),
-    counted by the database: each resolution goes to the first bucket that ends after it."""
+    from the per-day counters; in a zone other than the counters' one, counted by the database from
+    the incidents (each resolution goes to the first bucket that ends after it)."""
     ends = bucket_ends(flt.start, flt.end, period, tz)
     if not ends:
         return []
+    if tz != ZONE:
+        return _by_period_from_incidents(session, flt, ends)
+    found = counted(session, flt, RESOLVED, ("grp",), by_day=True)
+    noon = time(12)
+    counts = [
+        (bucket_key(datetime.combine(day, noon, tzinfo=ZONE), period, tz), n, t)
+        for (group, day), (n, t, _, _) in found.items()
+        if flt.group_matches(group)
+    ]
+    return rate_rows(counts, [key for key, _ in ends])
+
+
+def _by_period_from_incidents(session: Session, flt: ReportFilter, ends: list[tuple[str, datetime]]) -> list[RateRow]:
     bucket = case(*((Incident.resolved_at < until, literal(key)) for key, until in ends))
     query = select(bucket, func.count(), _timely()).where(*_resolved_in(flt)).group_by(bucket)
     counts = [(key, resolved, in_time or 0) for key, resolved, in_time in session.execute(query)]

@@ -27,10 +27,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, OpenTask, User, UserRole
+from app.models import OpenTask, User, UserRole
+from app.reports.counted import counted
+from app.reports.counters import TASK
 from app.reports.events import AuditRow
 from app.reports.filters import ReportFilter
 from app.reports.models import ReportTaskSpan
@@ -256,8 +258,17 @@ def completed_tasks(session: Session, flt: ReportFilter) -> list[TaskSpan]:
     )
     return [
         TaskSpan(
-            span.incident_id, None, span.spec_id, span.actor_id, span.actor_name, span.roles, span.ready_at,
-            span.taken_at, span.completed_at, span.waiting_seconds / 3600, span.working_seconds / 3600,
+            span.incident_id,
+            None,
+            span.spec_id,
+            span.actor_id,
+            span.actor_name,
+            span.roles,
+            span.ready_at,
+            span.taken_at,
+            span.completed_at,
+            span.waiting_seconds / 3600,
+            span.working_seconds / 3600,
         )  # fmt: skip
         for span in session.scalars(query)
     ]
@@ -271,61 +282,68 @@ def is_staff(roles_label: str | None) -> bool:
 def open_tasks(session: Session, flt: ReportFilter) -> list[tuple[str | None, int | None, int]]:
     """Open tasks now, counted per (candidate role, assignee), of incidents of the filter's type and
     level and of the filter's group's roles: what both workload tables read (read it once for both)."""
+    roles = flt.roles()
     query = (
         select(OpenTask.candidate_role, OpenTask.assignee_id, func.count())
-        .join(Incident, Incident.id == OpenTask.incident_id)
-        .where(*flt.incident_criteria())
+        .where(
+            *flt.of_incidents(OpenTask.incident_id), *([] if roles is None else [OpenTask.candidate_role.in_(roles)])
+        )
         .group_by(OpenTask.candidate_role, OpenTask.assignee_id)
-    )
+    )  # one pass over the open tasks; the incidents are read only when the filter names a type or level
+    return [row for row in session.execute(query) if is_staff(row[0])]
+
+
+def _task_counts(session: Session, flt: ReportFilter) -> dict[tuple, list[int]]:
+    """The per-day counters of the tasks completed in the period (`_completed_in`) per (roles label,
+    person): [n, _, working µs, waiting µs]."""
     roles = flt.roles()
-    return [row for row in session.execute(query) if (roles is None or row[0] in roles) and is_staff(row[0])]
+    found = counted(session, flt, TASK, ("grp", "person"))
+    return {
+        (label, person): values for (label, person), values in found.items()
+        if is_staff(label) and (roles is None or set(label.split(",")) & set(roles))
+    }  # fmt: skip
 
 
 def _person_totals(session: Session, flt: ReportFilter) -> dict[int | None, tuple[str, str, Totals]]:
-    """Per person: the totals (one hashed aggregate), then the name and roles of their latest completion
-    (the spans at each person's last completion time, a few rows; ties go to the later incident and row)."""
+    """Per person: the totals (per-day counters), then the name and roles of their latest completion
+    (one indexed look-up per person; ties go to the later incident and row)."""
+    per_person: dict[int | None, list[int]] = {}
+    for (_, person), (n, _, working, waiting) in _task_counts(session, flt).items():
+        total = per_person.setdefault(person or None, [0, 0, 0])
+        total[0] += n
+        total[1] += waiting
+        total[2] += working
     criteria = _completed_in(flt)
-    query = select(
-        ReportTaskSpan.actor_id,
-        func.count(),
-        func.sum(ReportTaskSpan.waiting_seconds),
-        func.sum(ReportTaskSpan.working_seconds),
-        func.max(ReportTaskSpan.completed_at),
-    ).where(*criteria).group_by(ReportTaskSpan.actor_id)
-    totals = {row[0]: tuple(row[1:]) for row in session.execute(query)}
-    if not totals:
-        return {}
-    at_last = or_(*(
-        and_(ReportTaskSpan.actor_id.is_(None) if actor_id is None else ReportTaskSpan.actor_id == actor_id,
-             ReportTaskSpan.completed_at == last)
-        for actor_id, (_, _, _, last) in totals.items()
-    ))  # fmt: skip
-    latest: dict[int | None, tuple] = {}
-    last_spans = select(
-        ReportTaskSpan.actor_id, ReportTaskSpan.incident_id, ReportTaskSpan.audit_id, ReportTaskSpan.actor_name,
-        ReportTaskSpan.roles,
-    ).where(*criteria, at_last)  # fmt: skip
-    for actor_id, incident_id, audit_id, name, roles in session.execute(last_spans):
-        if actor_id not in latest or (incident_id, audit_id) > latest[actor_id][:2]:
-            latest[actor_id] = (incident_id, audit_id, name, roles)
-    return {
-        actor_id: (*latest[actor_id][2:], Totals(count, waiting / 3600, working / 3600))
-        for actor_id, (count, waiting, working, _) in totals.items()
-    }
+    result = {}
+    for actor_id, (count, waiting, working) in per_person.items():
+        if not count:
+            continue
+        latest = (
+            select(ReportTaskSpan.actor_name, ReportTaskSpan.roles)
+            .where(*criteria, ReportTaskSpan.actor_id.is_(None) if actor_id is None
+                   else ReportTaskSpan.actor_id == actor_id)
+            .order_by(ReportTaskSpan.completed_at.desc(), ReportTaskSpan.incident_id.desc(),
+                      ReportTaskSpan.audit_id.desc())
+            .limit(1)
+        )  # fmt: skip
+        name, roles = session.execute(latest).one()
+        result[actor_id] = (name, roles, Totals(count, waiting / 3.6e9, working / 3.6e9))
+    return result
 
 
 def _group_totals(session: Session, flt: ReportFilter) -> dict[str, Totals]:
-    query = select(
-        ReportTaskSpan.roles,
-        func.count(),
-        func.sum(ReportTaskSpan.waiting_seconds),
-        func.sum(ReportTaskSpan.working_seconds),
-        func.count(ReportTaskSpan.actor_id.distinct()),
-        func.max(case((ReportTaskSpan.actor_id.is_(None), 1), else_=0)),
-    ).where(*_completed_in(flt)).group_by(ReportTaskSpan.roles)
+    per_group: dict[str, list] = {}
+    for (label, person), (n, _, working, waiting) in _task_counts(session, flt).items():
+        if not n:
+            continue
+        total = per_group.setdefault(label, [0, 0, 0, set()])
+        total[0] += n
+        total[1] += waiting
+        total[2] += working
+        total[3].add(person)  # the system (person 0) counts as one
     return {
-        label: Totals(count, waiting / 3600, working / 3600, people + unnamed)  # the system counts as one
-        for label, count, waiting, working, people, unnamed in session.execute(query)
+        label: Totals(count, waiting / 3.6e9, working / 3.6e9, len(people))
+        for label, (count, waiting, working, people) in per_group.items()
     }
 
 

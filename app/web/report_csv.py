@@ -4,7 +4,7 @@ exports (UTF-8 with a BOM for Excel, formula-like text kept as text)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -116,13 +116,13 @@ def _columns(row_type: type) -> list[tuple[str, str, Name | None]]:
     return by_type[row_type]
 
 
-def csv_body(name: str, rows: Iterable[Any], row_type: type) -> bytes:
-    """One report table as a CSV download."""
+def csv_lines(name: str, rows: Iterable[Any], row_type: type) -> Iterator[bytes]:
+    """One report table as a CSV download, a line at a time (the rows are read as they are written)."""
     columns = _columns(row_type)
     if name in KEYS:
         header, key_name = KEYS[name]
         columns = [("key", _(header), key_name), *columns]
-    records = [asdict(row) for row in rows]
+    records = (asdict(row) for row in rows)
     formatters = {field: reads for field, _header, reads in columns if reads is not None}
-    text = audit_export.to_csv(records, [(field, header) for field, header, _reads in columns], formatters)
-    return text.encode("utf-8")
+    for line in audit_export.csv_lines(records, [(field, header) for field, header, _reads in columns], formatters):
+        yield line.encode("utf-8")

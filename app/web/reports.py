@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,7 +74,7 @@ from app.reports.workload import open_tasks
 from app.users import LEADERSHIP
 from app.web import charts, database
 from app.web.inputs import id_value
-from app.web.report_csv import csv_body
+from app.web.report_csv import csv_lines
 from app.web.report_names import group_name, hours, level_name, percent, roles_name, type_name
 from app.web.security import current_actor, roles_required
 from app.web.timefmt import FIRST_DAY, LAST_DAY, zone
@@ -375,11 +386,14 @@ def download(name: str):
         abort(404)
     sel = selection(request.args, today())
     table, row_type = CSV_TABLES[name]
-    with database().read() as session:
-        body = csv_body(name, table(session, sel), row_type)
+
+    def lines():  # streamed: the rows are written as they are read, whatever their number
+        with database().read() as session:
+            yield from csv_lines(name, table(session, sel), row_type)
+
     filename = f"{name}_{sel.first.isoformat()}_{sel.last.isoformat()}.csv"
     return Response(
-        body,
+        stream_with_context(lines()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

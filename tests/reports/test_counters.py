@@ -1,0 +1,159 @@
+"""The per-day counters (app/reports/counters.py): what the actions keep equals a rebuild from the
+incidents and roll-ups (what migration 0021 writes), and the figures read from them equal the old
+Python path (tests/reports/reference.py) — for the scripted scenario and for random histories driven
+through the real process across local midnights: resolutions in and out of time, hand-overs to
+second line, reopens, closures, breaches, and incidents that become part of a major incident."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from alembic import command
+from sqlalchemy import select
+
+from app.links import service as links
+from app.links.models import PART_OF
+from app.migrate import alembic_config
+from app.reports import ReportFilter, timeliness_by_all, timeliness_by_period
+from app.reports.closures import closures
+from app.reports.counters import rebuild
+from app.reports.models import ReportDayCount, ReportIncidentCounts
+from app.reports.resolution_time import resolution_time
+from app.reports.response_time import response_times
+from app.reports.workload import group_rows, workload_by_group
+from tests.conftest import T0
+from tests.driver import pass_on, registration, resolved
+from tests.reports import reference
+from tests.reports.test_rollup import busy  # noqa: F401 — the scripted scenario
+
+H = timedelta(hours=1)
+TARGET = timedelta(minutes=15)
+
+
+def _counters(session):
+    rows = session.scalars(select(ReportDayCount).order_by(*ReportDayCount.__table__.primary_key.columns))
+    kept = {
+        (r.metric, r.day, r.type, r.level, r.grp, r.person, r.bucket): (r.n, r.timely, r.us, r.us2)
+        for r in rows
+        if r.n or r.timely or r.us or r.us2  # a counter taken back to zero is the same as none
+    }
+    snapshots = dict(session.execute(select(ReportIncidentCounts.incident_id, ReportIncidentCounts.counts)).all())
+    return kept, snapshots
+
+
+def _kept_equals_rebuild(db):
+    with db.read() as session:
+        kept = _counters(session)
+    with db.transaction() as session:
+        rebuild(session)
+    with db.read() as session:
+        assert _counters(session) == kept
+    return kept
+
+
+def _figures_equal_the_reference(db, filters):
+    with db.read() as session:
+        for flt in filters:
+            assert response_times(session, flt, TARGET) == reference.response_times(session, flt, TARGET), flt
+            for by in ("all", "type", "level", "group"):
+                assert resolution_time(session, flt, by) == reference.resolution_time(session, flt, by), (flt, by)
+            for bucket in ("day", "week", "month"):
+                expected = reference.timeliness_by_period(session, flt, bucket)
+                assert timeliness_by_period(session, flt, bucket) == expected, (flt, bucket)
+            rates = timeliness_by_all(session, flt)
+            assert rates["all"][0].resolved == sum(row.resolved for row in expected)
+            spans = reference.completed_tasks(session, flt)
+            expected_groups = group_rows(reference.group_totals(spans))
+            assert [(r.group, r.completed, r.contributors, r.waiting_hours, r.working_hours)
+                    for r in workload_by_group(session, flt) if r.completed] == [
+                (r.group, r.completed, r.contributors, r.waiting_hours, r.working_hours) for r in expected_groups
+            ], flt  # fmt: skip
+
+
+def test_the_counters_the_actions_kept_equal_a_rebuild(db, busy):  # noqa: F811
+    kept, snapshots = _kept_equals_rebuild(db)
+    assert {key[0] for key in kept} >= {"resolved", "resolution_time", "closed", "to_first_step", "task"}
+    assert len(snapshots) >= 5
+
+
+def test_upgrading_from_0020_with_incidents_present_writes_the_counters_a_rebuild_writes(db, database_url, busy):  # noqa: F811
+    with db.read() as session:
+        kept = _counters(session)
+    config = alembic_config(database_url)
+    command.downgrade(config, "0020")
+    command.upgrade(config, "head")
+    with db.read() as session:
+        assert _counters(session) == kept
+        assert closures(session, ReportFilter(T0, T0 + 72 * H))[0].count == 1  # A, closed as resolved
+
+
+def _random_history(desk, service, actors, clock, db, rng: random.Random) -> list[int]:
+    """About a dozen incidents over four days (09:00 Shanghai on day one → across three midnights),
+    each moved a random number of steps along the process at random times."""
+    incidents: list[int] = []
+    hours = 0.0
+    for _ in range(rng.randrange(8, 14)):
+        hours += rng.choice([0.5, 1, 3, 7, 11])
+        clock.move_to(T0 + hours * H)
+        kind = rng.choice(["fault", "fault", "request", "complaint"])
+        facts = {"complaints": rng.choice([0, 20, 200])} if kind == "fault" else {}
+        data = registration(kind, solved=rng.random() < 0.2, **facts)
+        incident = desk.register(data, requester="requester")
+        incidents.append(incident)
+        if rng.random() < 0.4:
+            service.fire_due_timers()
+        step = rng.random()
+        specs = desk.open_specs(incident)
+        if "initial_support" not in specs:
+            continue
+        if step < 0.3:
+            desk.complete("service_desk", incident, "initial_support", resolved())
+        else:
+            group = rng.choice(["development", "test", "information_systems"])
+            target = pass_on("first_line") if step < 0.6 else pass_on("second_line", group)
+            desk.complete("service_desk", incident, "initial_support", target)
+    for incident in incidents:  # a second round: resolve, confirm or reject, close
+        hours += rng.choice([0.5, 2, 5])
+        clock.move_to(T0 + hours * H)
+        service.fire_due_timers()
+        specs = desk.open_specs(incident)
+        for spec in ("first_line_handling", "second_line_handling"):
+            if spec in specs and rng.random() < 0.8:
+                desk.complete(desk.task(incident, spec).candidate_role, incident, spec, resolved())
+        if "confirm_resolution" in desk.open_specs(incident):
+            answer = rng.random() < 0.7
+            desk.complete(
+                "requester",
+                incident,
+                "confirm_resolution",
+                {"confirmation": {"resolved": answer, "comment": "还有问题"}},
+            )
+            if answer and rng.random() < 0.8:
+                code = rng.choice(["resolved", "workaround"])
+                desk.complete("service_desk", incident, "close_incident",
+                              {"closure": {"code": code, "follow_up": "none"}})  # fmt: skip
+    if len(incidents) > 3 and rng.random() < 0.7:  # one becomes part of a major incident, afterwards
+        child, parent = rng.sample(incidents, 2)
+        links.link(service, actors["incident_manager"], child, PART_OF, parent)
+    return incidents
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_histories_keep_counters_equal_to_a_rebuild_and_figures_equal_to_the_reference(
+    db, desk, service, actors, clock, seed
+):
+    rng = random.Random(seed)
+    _random_history(desk, service, actors, clock, db, rng)
+    _kept_equals_rebuild(db)
+    filters = [
+        ReportFilter(T0, T0 + 120 * H),  # from 09:00: ragged first day, whole days, ragged last day
+        ReportFilter(T0 - 9 * H, T0 + 87 * H),  # whole local days only
+        ReportFilter(T0 + 2 * H, T0 + 5 * H),  # within one day
+        ReportFilter(T0, T0 + 120 * H, type="fault"),
+        ReportFilter(T0, T0 + 120 * H, level="none"),
+        ReportFilter(T0 - 9 * H, T0 + 111 * H, group="second_line"),
+        ReportFilter(T0 - 9 * H, T0 + 111 * H, group="initial_support"),
+    ]
+    _figures_equal_the_reference(db, filters)
