@@ -20,7 +20,7 @@ from app.db import Database
 from app.engine.operations import Settings
 from app.incidents.service import IncidentService
 from app.notifications import worker as notifier
-from app.reports import counters as _report_counters  # noqa: F401 — keeps the per-day report counters with every action
+from app.reports import keeping as _report_keeping  # noqa: F401 — keeps the report counters and repeat keys with every action
 from app.reports import rollup as _report_rollup  # noqa: F401 — keeps the report roll-ups from every audit row
 from app.search import index as _search_index  # noqa: F401 — feeds the search index from every audit row
 

@@ -50,12 +50,16 @@ class Current:
 
 def current(session: Session, token: str, now: datetime) -> Current | None:
     """The live session of this token and its (active) user, or None: unknown, ended or expired."""
-    found = session.execute(  # one round trip for every request: the session, its user and the roles
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == _digest(token))
-        .options(joinedload(User.role_rows))
-    ).unique().first()
+    found = (
+        session.execute(  # one round trip for every request: the session, its user and the roles
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.id == _digest(token))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
     if found is None:
         return None
     row, user = found

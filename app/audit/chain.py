@@ -33,8 +33,15 @@ HASHED_FIELDS = (
 # Rows of no incident go to a small fixed set of chains by what they record, so a sign-in never
 # waits for a draft save.
 _CHAINS = {
-    "accounts": ("signed_in", "signed_out", "sign_in_failed", "password_changed", "password_reset",
-                 "user_created", "user_updated"),  # fmt: skip
+    "accounts": (
+        "signed_in",
+        "signed_out",
+        "sign_in_failed",
+        "password_changed",
+        "password_reset",
+        "user_created",
+        "user_updated",
+    ),  # fmt: skip
     "process": ("version_published", "draft_created", "draft_diagram_saved", "draft_forms_saved", "draft_discarded"),
 }
 _CHAIN_OF_KIND = {kind: chain for chain, kinds in _CHAINS.items() for kind in kinds}

@@ -103,8 +103,9 @@ def add(
             files.store(session, actor, incident, upload, limits, now, side=side, comment_id=comment.id)
         for user in mentioned:
             session.add(Mention(comment_id=comment.id, incident_id=incident_id, user_id=user.id, created_at=now))
-        notifications.mention(session, incident, [user.id for user in mentioned], actor=actor, now=now, note=text,
-                              note_id=comment.id)  # the e-mail etc., in this transaction (docs/notifications.md)
+        notifications.mention(
+            session, incident, [user.id for user in mentioned], actor=actor, now=now, note=text, note_id=comment.id
+        )  # the e-mail etc., in this transaction (docs/notifications.md)
         return comment.id
 
 

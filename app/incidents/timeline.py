@@ -125,8 +125,14 @@ class _Builder:
             facts = self.facts(data.get("facts") or data.get("changes") or {})
             text = data.get("note")
         elif event.kind in (
-            "forwarded_for_tracking", "announced", "reopened", "change_reported_done", "urgent_handling_demanded",
-            "coordination_note", "recovery_confirmed", *NOTES,
+            "forwarded_for_tracking",
+            "announced",
+            "reopened",
+            "change_reported_done",
+            "urgent_handling_demanded",
+            "coordination_note",
+            "recovery_confirmed",
+            *NOTES,
         ) or (  # fmt: skip
             event.kind == "resolved" and self.for_requester  # handlers read it in the step's answers
         ):

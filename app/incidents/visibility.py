@@ -110,6 +110,7 @@ def requester_data(kind: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     return {key: data[key] for key in keys if key in data}
 
+
 # The incident's own columns the requester reads (their card and portal list); every other column
 # (type, level, deadlines, who holds it…) is internal.
 REQUESTER_COLUMNS = ("id", "title", "status", "created_at", "resolved_at", "closed_at")

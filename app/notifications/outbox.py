@@ -51,9 +51,7 @@ def person(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id, options=[lazyload(User.role_rows)])
 
 
-def _roles_and_choices(
-    session: Session, ids: set[int]
-) -> tuple[dict[int, set[str]], dict[tuple[int, str], str]]:
+def _roles_and_choices(session: Session, ids: set[int]) -> tuple[dict[int, set[str]], dict[tuple[int, str], str]]:
     """The recipients' roles, and the channels they chose per kind, in one round trip: a role row
     has no channels (NULL), a choice row always has some ("" = in the app only)."""
     role_rows = select(UserRole.user_id, UserRole.role, null()).where(UserRole.user_id.in_(ids))

@@ -50,9 +50,15 @@ def _finish(response: Response) -> Response:
         request.method,
         request.path,
         response.status_code,
-        extra={"event": "request", "method": request.method, "path": request.path, "endpoint": endpoint,
-               "status": response.status_code, "duration_ms": round(seconds * 1000, 1),
-               "user": getattr(user, "username", None)},  # fmt: skip
+        extra={
+            "event": "request",
+            "method": request.method,
+            "path": request.path,
+            "endpoint": endpoint,
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 1),
+            "user": getattr(user, "username", None),
+        },  # fmt: skip
     )
     return response
 

@@ -13,8 +13,8 @@ nearest-rank value is the nearest-rank value rounded (docs/reports.md).
 
 The counters are a function of the incident row, its roll-up rows and whether it is a child of a
 major incident, so they are kept by recomputing an incident's contributions whenever one of those
-changes (session listeners, once per transaction at commit, whoever changed it) and applying the
-difference from what it contributed before (`report_incident_counts` keeps that per incident).
+changes (`app.reports.keeping`: once per transaction at commit, whoever changed it) and applying
+the difference from what it contributed before (`report_incident_counts` keeps that per incident).
 `rebuild` writes them all again (migration 0021, `flask reports rebuild`).
 """
 
@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -87,6 +87,10 @@ class IncidentFacts:
     first_step_at: datetime | None = None
     # (completed at, roles, actor id, waiting seconds, working seconds)
     spans: tuple[tuple[datetime, str, int | None, float, float], ...] = ()
+
+
+def _span_order(span: tuple) -> tuple:
+    return (span[0], span[1], span[2] or 0, span[3], span[4])
 
 
 def micro(delta: timedelta) -> int:
@@ -177,7 +181,7 @@ def _spans(session: Session, ids: list[int]) -> dict[int, list[tuple]]:
     return spans
 
 
-INCIDENT_COLUMNS = (
+INCIDENT_COLUMNS = (  # what an incident's facts read of it
     Incident.id, Incident.type, Incident.level, Incident.created_at, Incident.registered_at, Incident.resolved_at,
     Incident.resolved_in_time, Incident.resolved_stage, Incident.current_group, Incident.closed_at,
     Incident.closure_code,
@@ -193,7 +197,7 @@ def incident_facts(session: Session, ids: list[int]) -> dict[int, IncidentFacts]
     for incident_id, *row in session.execute(select(*INCIDENT_COLUMNS).where(Incident.id.in_(ids))):
         found[incident_id] = IncidentFacts(
             *row, child=incident_id in children, first_step_at=firsts.get(incident_id),
-            spans=tuple(spans.get(incident_id, ())),
+            spans=tuple(sorted(spans.get(incident_id, ()), key=_span_order)),
         )  # fmt: skip
     return found
 
@@ -201,12 +205,24 @@ def incident_facts(session: Session, ids: list[int]) -> dict[int, IncidentFacts]
 # ---------------------------------------------------------------------------------- keeping them
 
 
-def _encode(counts: dict[Key, Values]) -> str:
-    return json.dumps(sorted([*key, *values] for key, values in counts.items()), separators=(",", ":"))
+def _dump(item: IncidentFacts) -> str:
+    def text(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    values = [item.type, item.level, text(item.created_at), text(item.registered_at), text(item.resolved_at),
+              item.resolved_in_time, item.resolved_stage, item.current_group, text(item.closed_at), item.closure_code,
+              item.child, text(item.first_step_at), [[text(span[0]), *span[1:]] for span in item.spans]]  # fmt: skip
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
-def _decode(text: str | None) -> dict[Key, Values]:
-    return {} if not text else {tuple(row[:7]): tuple(row[7:]) for row in json.loads(text)}  # type: ignore[misc]
+def _load(text: str) -> IncidentFacts:
+    def moment(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    v = json.loads(text)
+    spans = tuple((moment(span[0]), *span[1:]) for span in v[12])
+    return IncidentFacts(v[0], v[1], moment(v[2]), moment(v[3]), moment(v[4]), v[5], v[6], v[7], moment(v[8]), v[9],
+                         v[10], moment(v[11]), spans)  # type: ignore[arg-type]  # fmt: skip
 
 
 def _row(key: Key, values: Values) -> dict:
@@ -230,37 +246,66 @@ def _add(session: Session, deltas: dict[Key, Values]) -> None:
     session.execute(statement, [_row(key, deltas[key]) for key in sorted(deltas)])
 
 
-def refresh(session: Session, ids: Iterable[int]) -> None:
-    """Recompute the contributions of these incidents and apply the difference to the counters."""
-    ids = sorted(set(ids))
+@dataclass
+class Change:
+    """What a transaction added to an incident's material besides its row: completed tasks' spans, its
+    first handling step, becoming (True) or ceasing to be (False) a child of a major incident."""
+
+    spans: list[tuple] = field(default_factory=list)
+    first_step_at: datetime | None = None
+    child: bool | None = None
+
+
+def _current(session: Session, incident_id: int, old: IncidentFacts | None, change: Change) -> IncidentFacts | None:
+    """The incident's material now: its row as this session holds it (the row as before when this
+    session did not load it), and the old material with the transaction's additions."""
+    loaded = session.identity_map.get(session.identity_key(Incident, incident_id))
+    if loaded is None and old is None:
+        return None
+    row = (
+        [getattr(loaded, column.key) for column in INCIDENT_COLUMNS[1:]]
+        if loaded is not None
+        else [getattr(old, name) for name in IncidentFacts.__dataclass_fields__][:10]
+    )
+    spans = tuple(sorted((*(old.spans if old else ()), *change.spans), key=_span_order))
+    first = change.first_step_at or (old.first_step_at if old else None)
+    child = change.child if change.child is not None else (old.child if old else False)
+    return IncidentFacts(*row, child=child, first_step_at=first, spans=spans)
+
+
+def refresh(session: Session, changes: dict[int, Change]) -> None:
+    """Recompute the contributions of these incidents and apply the difference to the counters: one read
+    of what they contributed before, one upsert, one write each (their rows are in the session; an
+    incident without stored material is read from the database)."""
+    ids = sorted(changes)
     if not ids:
         return
     table = ReportIncidentCounts.__table__
-    before = {i: _decode(text) for i, text in session.execute(select(table.c.incident_id, table.c.counts)
-                                                               .where(table.c.incident_id.in_(ids)))}  # fmt: skip
-    material = incident_facts(session, ids)
+    query = select(table.c.incident_id, table.c.material).where(table.c.incident_id.in_(ids))
+    before = {incident_id: _load(text) for incident_id, text in session.execute(query)}
+    unknown = [i for i in ids if i not in before]
+    read = incident_facts(session, unknown) if unknown else {}
     deltas: dict[Key, list[int]] = {}
-    changed: list[dict] = []
+    written: list[tuple[int, str, bool]] = []
     for incident_id in ids:
-        old = before.get(incident_id, {})
-        new = counts_of(facts(material[incident_id])) if incident_id in material else {}
-        if old == new:
+        old = before.get(incident_id)
+        now = read.get(incident_id) or _current(session, incident_id, old, changes[incident_id])
+        if now is None or now == old:
             continue
-        for key in old.keys() | new.keys():
-            a, b = old.get(key, (0, 0, 0, 0)), new.get(key, (0, 0, 0, 0))
-            diff = [y - x for x, y in zip(a, b, strict=True)]
-            if any(diff):
+        was, new = (counts_of(facts(old)) if old else {}), counts_of(facts(now))
+        for key in was.keys() | new.keys():
+            a, b = was.get(key, (0, 0, 0, 0)), new.get(key, (0, 0, 0, 0))
+            if a != b:
                 total = deltas.setdefault(key, [0, 0, 0, 0])
-                for i, value in enumerate(diff):
-                    total[i] += value
-        changed.append({"incident_id": incident_id, "counts": _encode(new), "known": incident_id in before})
+                for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                    total[i] += y - x
+        written.append((incident_id, _dump(now), old is not None))
     _add(session, {key: tuple(values) for key, values in deltas.items() if any(values)})  # type: ignore[misc]
-    for row in changed:
-        if row["known"]:
-            session.execute(table.update().where(table.c.incident_id == row["incident_id"]),
-                            {"counts": row["counts"]})  # fmt: skip
+    for incident_id, material, known in written:
+        if known:
+            session.execute(table.update().where(table.c.incident_id == incident_id), {"material": material})
         else:
-            session.execute(insert(table), {"incident_id": row["incident_id"], "counts": row["counts"]})
+            session.execute(insert(table), {"incident_id": incident_id, "material": material})
 
 
 def rebuild(session: Session, batch: int = 2000) -> int:
@@ -274,7 +319,7 @@ def rebuild(session: Session, batch: int = 2000) -> int:
         snapshots = []
         for incident_id, item in incident_facts(session, chunk).items():
             counts = counts_of(facts(item))
-            snapshots.append({"incident_id": incident_id, "counts": _encode(counts)})
+            snapshots.append({"incident_id": incident_id, "material": _dump(item)})
             for key, values in counts.items():
                 total = totals.setdefault(key, [0, 0, 0, 0])
                 for i, value in enumerate(values):
@@ -285,57 +330,3 @@ def rebuild(session: Session, batch: int = 2000) -> int:
     for start in range(0, len(rows), 5000):
         session.execute(insert(ReportDayCount), rows[start : start + 5000])
     return len(rows)
-
-
-# ---------------------------------------------------------------------------------- listeners
-
-TOUCHED = "report_counts_touched"
-RELEVANT = frozenset(column.key for column in INCIDENT_COLUMNS) - {"id"}
-
-
-def _incident_changed(obj: Incident) -> bool:
-    from sqlalchemy import inspect
-
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in RELEVANT)
-
-
-@event.listens_for(Session, "before_flush")
-def _note(session: Session, _context, _instances) -> None:
-    """Note the incidents whose contributions may change in this flush (before it: the attribute
-    histories are still there)."""
-    touched: set[int] = session.info.setdefault(TOUCHED, set())
-    for obj in session.new:
-        if isinstance(obj, ReportTaskSpan) or (isinstance(obj, ReportEvent) and obj.kind == FIRST_STEP):
-            touched.add(obj.incident_id)
-        elif isinstance(obj, IncidentLink) and obj.kind == PART_OF:
-            touched.add(obj.from_id)
-        elif isinstance(obj, Incident):
-            session.info.setdefault(TOUCHED + "_new", []).append(obj)
-    for obj in session.deleted:
-        if isinstance(obj, IncidentLink) and obj.kind == PART_OF:
-            touched.add(obj.from_id)
-    for obj in session.dirty:
-        if isinstance(obj, Incident) and obj.id is not None and _incident_changed(obj):
-            touched.add(obj.id)
-
-
-@event.listens_for(Session, "before_commit")
-def _keep(session: Session) -> None:
-    """Flush what is pending (the roll-up rows of the last flush among it), then refresh the counters of
-    the incidents touched in the transaction, once each."""
-    if TOUCHED not in session.info:
-        return
-    for _ in range(10):
-        if not (session.new or session.dirty or session.deleted):
-            break
-        session.flush()
-    touched = session.info.pop(TOUCHED, set())
-    touched.update(obj.id for obj in session.info.pop(TOUCHED + "_new", []) if obj.id is not None)
-    refresh(session, touched)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(TOUCHED, None)
-    session.info.pop(TOUCHED + "_new", None)

@@ -78,9 +78,51 @@ class ReportDayCount(Base):
 
 
 class ReportIncidentCounts(Base):
-    """What one incident contributes to `report_day_counts` now (JSON list of [key…, n, timely, us, us2])."""
+    """What one incident's contributions to `report_day_counts` are made of now (`counters.IncidentFacts`
+    as JSON): the difference an action makes is worked out without reading its roll-up rows again."""
 
     __tablename__ = "report_incident_counts"
 
     incident_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    counts: Mapped[str] = mapped_column(Text)
+    material: Mapped[str] = mapped_column(Text)
+
+
+class RepeatTitle(Base):
+    """A distinct normalized incident title (`app.reports.repeats.normalize`) and its bigram count."""
+
+    __tablename__ = "report_repeat_titles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(40), unique=True)  # SHA-1 of the text: NFKC can make it long
+    text: Mapped[str] = mapped_column(Text)
+    bigrams: Mapped[int] = mapped_column(Integer)
+
+
+class RepeatBigram(Base):
+    """Which titles hold a bigram: the titles a new title is compared with (only those sharing one)."""
+
+    __tablename__ = "report_repeat_bigrams"
+
+    bigram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    title_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RepeatSimilar(Base):
+    """Two titles whose similarity reaches the lower threshold (0.3), stored in both directions."""
+
+    __tablename__ = "report_repeat_similar"
+
+    title_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    other_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class RepeatKey(Base):
+    """An incident's repeat keys: its normalized title (None when the title is empty after
+    normalizing: similar to nothing) and its system as the rule compares it (trimmed, None when blank)."""
+
+    __tablename__ = "report_repeat_keys"
+
+    incident_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    title_id: Mapped[int | None] = mapped_column(Integer)
+    system: Mapped[str | None] = mapped_column(String(200))

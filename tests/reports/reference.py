@@ -280,7 +280,9 @@ def group_totals(spans: Iterable[TaskSpan]) -> dict[str, Totals]:
         grouped.setdefault(span.roles, []).append(span)
     return {
         label: Totals(
-            len(items), sum(s.waiting_hours for s in items), sum(s.working_hours for s in items),
+            len(items),
+            sum(s.waiting_hours for s in items),
+            sum(s.working_hours for s in items),
             len({s.actor_id for s in items}),
         )  # fmt: skip
         for label, items in grouped.items()

@@ -39,7 +39,7 @@ def _counters(session):
         for r in rows
         if r.n or r.timely or r.us or r.us2  # a counter taken back to zero is the same as none
     }
-    snapshots = dict(session.execute(select(ReportIncidentCounts.incident_id, ReportIncidentCounts.counts)).all())
+    snapshots = dict(session.execute(select(ReportIncidentCounts.incident_id, ReportIncidentCounts.material)).all())
     return kept, snapshots
 
 
