@@ -30,10 +30,12 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session
 
+from app.db import NEEDS_TRANSACTION
 from app.models import Incident, ProblemTicket, UtcDateTime
 from app.reports.filters import SHANGHAI, ReportFilter
 from app.reports.models import RepeatKey, RepeatSimilar
@@ -126,42 +128,63 @@ def _runs_of(session: Session, c, number: int, window: timedelta):
         numbered.c.id, numbered.c.at, numbered.c.title_id, numbered.c.ticket,
         *(numbered.c[name] for name in ("type", "category", "system")),
         func.first_value(numbered.c.id).over(partition_by=keys, order_by=(numbered.c.at, numbered.c.id)).label("rep"),
-    ).subquery(f"p{number}")  # fmt: skip
+    ).cte(f"p{number}")  # fmt: skip
 
 
-def _run_rows(session: Session, flt: ReportFilter, window: timedelta):
-    """One row per run (kind 1–3: its partition) and per pair of runs sharing an incident (kind 0)."""
+def _without_jit(session: Session) -> None:
+    """PostgreSQL would compile these statements (their estimated cost is high) for longer than they
+    run: 0.7 s of a 2 s statement at 100,000 incidents. For the rest of this transaction, it does not."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"), execution_options={NEEDS_TRANSACTION: True})
+
+
+def _run_rows(session: Session, flt: ReportFilter, window: timedelta, head: int | None):
+    """In one statement: a row per run (kind 1–3: its partition), per pair of runs sharing an incident
+    (kind 0), per (type, category) run and title with its count (kind 5), and the first `head`
+    incidents of each (type, category) run with its last one (kind 4; every incident when `head` is
+    None): a group's first incidents are among its runs' first ones."""
+    _without_jit(session)
     c = _candidates(flt)
     parts = {number: _runs_of(session, c, number, window) for number in PARTITIONS}
+    none_text, none_int, none_time = cast(null(), String), cast(null(), Integer), cast(null(), UtcDateTime)
     statements = []
     for number, part in parts.items():
         names = PARTITIONS[number][1]
-        keys = [part.c[name] if name in names else cast(null(), String) for name in ("type", "category", "system")]
+        keys = [part.c[name] if name in names else none_text for name in ("type", "category", "system")]
         statements.append(
             select(
-                literal(number).label("kind"), part.c.rep, cast(null(), Integer).label("other"), part.c.title_id, *keys,
+                literal(number).label("kind"), part.c.rep, none_int.label("other"), part.c.title_id, *keys,
                 func.min(part.c.at).label("start"), func.max(part.c.at).label("end"), func.count().label("n"),
-                func.max(part.c.ticket).label("ticket"),
+                func.max(part.c.ticket).label("ticket"), none_text.label("title"),
             ).group_by(part.c.rep, part.c.title_id, *(part.c[name] for name in names))
         )  # fmt: skip
     one = parts[1]
     for number in (2, 3):
         other = parts[number]
         statements.append(
-            select(
-                literal(0),
-                one.c.rep,
-                other.c.rep,
-                cast(null(), Integer),
-                *(cast(null(), String) for _ in range(3)),
-                cast(null(), UtcDateTime),
-                cast(null(), UtcDateTime),
-                cast(null(), Integer),
-                cast(null(), Integer),
-            )
+            select(literal(0), one.c.rep, other.c.rep, none_int, none_text, none_text, none_text, none_time,
+                   none_time, none_int, none_int, none_text)
             .join_from(one, other, one.c.id == other.c.id)
             .distinct()
-        )
+        )  # fmt: skip
+    statements.append(
+        select(literal(5), one.c.rep, func.min(one.c.id), none_int, none_text, none_text, none_text,
+               func.min(one.c.at), none_time, func.count(), none_int, Incident.title)
+        .join(Incident, Incident.id == one.c.id)
+        .group_by(one.c.rep, Incident.title)
+    )  # fmt: skip
+    place = func.row_number().over(partition_by=one.c.rep, order_by=(one.c.at, one.c.id))
+    last = func.row_number().over(partition_by=one.c.rep, order_by=(one.c.at.desc(), one.c.id.desc()))
+    ranked = select(one.c.id, one.c.rep, one.c.at, one.c.ticket, place.label("place"), last.label("last")).subquery()
+    members = (
+        select(literal(4), ranked.c.rep, ranked.c.id, none_int, Incident.type, Incident.fault_category,
+               Incident.system, ranked.c.at, none_time, case((ranked.c.last == 1, 1), else_=0), ranked.c.ticket,
+               Incident.title)
+        .join(Incident, Incident.id == ranked.c.id)
+    )  # fmt: skip
+    if head is not None:
+        members = members.where((ranked.c.place <= head) | (ranked.c.last == 1))
+    statements.append(members)
     return session.execute(union_all(*statements))
 
 
@@ -169,17 +192,29 @@ def _micro(moment: datetime) -> int:
     return (moment - EPOCH) // MICRO
 
 
-def groups(session: Session, flt: ReportFilter, window: timedelta = WINDOW) -> list[Group]:
-    """The repeat groups of the period, earliest first, without their incidents (`fill` adds them)."""
+def groups(
+    session: Session, flt: ReportFilter, window: timedelta = WINDOW, *, head: int | None = 0, tz: tzinfo = SHANGHAI
+) -> list[Group]:
+    """The repeat groups of the period, earliest first, with their suggested titles and their first
+    `head` incidents and latest one (every incident when `head` is None)."""
     runs: dict[tuple[int, int], Run] = {}
-    shared: list[tuple[int, int, int]] = []
-    for kind, rep, other, title_id, type_, category, system, start, end, n, ticket in _run_rows(session, flt, window):
+    shared: list[tuple[int, int]] = []
+    titles: dict[int, list] = {}
+    heads: dict[int, list[tuple[bool, RepeatCandidate]]] = {}
+    for row in _run_rows(session, flt, window, head):
+        kind, rep, other, title_id, type_, category, system, start, end, n, ticket, title = row
         if kind == 0:
-            shared.append((rep, other, 0))
-            continue
-        key = tuple(value for value, name in zip((type_, category, system), ("type", "category", "system"), strict=True)
-                    if name in PARTITIONS[kind][1])  # fmt: skip
-        runs[(kind, rep)] = Run(rep, kind, title_id, key, start, end, n, bool(ticket))
+            shared.append((rep, other))
+        elif kind == 4:
+            heads.setdefault(rep, []).append((n == 1, RepeatCandidate(other, title, type_, category, system, start,
+                                                                         bool(ticket))))  # fmt: skip
+        elif kind == 5:
+            titles.setdefault(rep, []).append((start, other, title.strip(), n))
+        else:
+            names = PARTITIONS[kind][1]
+            key = tuple(value for value, name in zip((type_, category, system), ("type", "category", "system"),
+                                                     strict=True) if name in names)  # fmt: skip
+            runs[(kind, rep)] = Run(rep, kind, title_id, key, start, end, n, bool(ticket))
     parent: dict[tuple[int, int], tuple[int, int]] = {name: name for name in runs}
 
     def root(name):
@@ -193,7 +228,7 @@ def groups(session: Session, flt: ReportFilter, window: timedelta = WINDOW) -> l
         if first != second:
             parent[second] = first
 
-    for one, other, _ in shared:
+    for one, other in shared:
         for number in (2, 3):
             if (number, other) in runs:
                 union((1, one), (number, other))
@@ -212,7 +247,14 @@ def groups(session: Session, flt: ReportFilter, window: timedelta = WINDOW) -> l
             [run.rep for run in members], size, first.start, first.rep, max(run.end for run in members),
             any(run.ticket for run in members),
         ))  # fmt: skip
-    return sorted(found, key=lambda group: (group.first_at, group.first_id))
+    found.sort(key=lambda group: (group.first_at, group.first_id))
+    for group in found:
+        _name(group, titles, tz)
+        chosen = sorted((item for rep in group.runs for item in heads.get(rep, [])),
+                        key=lambda item: (item[1].registered_at, item[1].id))  # fmt: skip
+        group.incidents = [incident for _, incident in chosen][: head if head is not None else None]
+        group.latest = chosen[-1][1] if chosen else None
+    return found
 
 
 def _link_similar(session: Session, runs: dict, window: timedelta, union) -> None:
@@ -240,26 +282,21 @@ def _link_similar(session: Session, runs: dict, window: timedelta, union) -> Non
                     _link_runs(own, by_title[other_id], limit, union)
 
 
-def _members(session: Session, flt: ReportFilter, window: timedelta, reps: list[int], head: int | None):
-    """The incidents of the given (type, category) runs, in registration order — the first `head` of
-    each run when given (a group's first ones are among its runs' first ones)."""
-    c = _candidates(flt)
-    part = _runs_of(session, c, 1, window)
-    place = func.row_number().over(partition_by=part.c.rep, order_by=(part.c.at, part.c.id))
-    last = func.row_number().over(partition_by=part.c.rep, order_by=(part.c.at.desc(), part.c.id.desc()))
-    ranked = select(part.c.id, part.c.rep, place.label("place"), last.label("last")).subquery()
-    query = (
-        select(ranked.c.rep, ranked.c.last, Incident.id, Incident.title, Incident.type, Incident.fault_category,
-               Incident.system, Incident.registered_at,
-               exists().where(ProblemTicket.incident_id == Incident.id))
-        .join(Incident, Incident.id == ranked.c.id)
-        .where(ranked.c.rep.in_(reps))
-        .order_by(Incident.registered_at, Incident.id)
-    )  # fmt: skip
-    if head is not None:
-        query = query.where((ranked.c.place <= head) | (ranked.c.last == 1))
-    for rep, last_place, *row in session.execute(query):
-        yield rep, last_place == 1, RepeatCandidate(*row)
+def _members(session: Session, flt: ReportFilter, window: timedelta, reps: list[int]):
+    """The ids of the incidents of the given (type, category) runs."""
+    _without_jit(session)
+    part = _runs_of(session, _candidates(flt), 1, window)
+    return session.execute(select(part.c.rep, part.c.id).where(part.c.rep.in_(reps)))
+
+
+def with_ids(session: Session, flt: ReportFilter, found: list[Group], up_to: int, window: timedelta = WINDOW) -> None:
+    """Give the groups of at most `up_to` incidents all their ids (the form that raises a problem ticket)."""
+    owner = {rep: group for group in found if group.size <= up_to for rep in group.runs}
+    if owner:
+        for rep, incident_id in _members(session, flt, window, sorted(owner)):
+            owner[rep].ids.append(incident_id)
+        for group in found:
+            group.ids.sort()
 
 
 def tickets(session: Session, flt: ReportFilter, found: list[Group], window: timedelta = WINDOW) -> dict[int, list]:
@@ -267,6 +304,7 @@ def tickets(session: Session, flt: ReportFilter, found: list[Group], window: tim
     owner = {rep: group for group in found if group.has_problem_ticket for rep in group.runs}
     if not owner:
         return {}
+    _without_jit(session)
     part = _runs_of(session, _candidates(flt), 1, window)
     query = (
         select(part.c.rep, ProblemTicket)
@@ -280,73 +318,22 @@ def tickets(session: Session, flt: ReportFilter, found: list[Group], window: tim
     return found_tickets
 
 
-def _titles(session: Session, flt: ReportFilter, window: timedelta, reps: list[int]) -> dict[int, Counter]:
-    """Per (type, category) run: how often each title (trimmed) occurs, and where it first does."""
-    c = _candidates(flt)
-    part = _runs_of(session, c, 1, window)
-    query = (
-        select(part.c.rep, Incident.title, func.count(), func.min(part.c.at), func.min(part.c.id))
-        .join(Incident, Incident.id == part.c.id)
-        .where(part.c.rep.in_(reps))
-        .group_by(part.c.rep, Incident.title)
-    )
-    found: dict[int, list] = {}
-    for rep, title, count, first_at, first_id in session.execute(query):
-        found.setdefault(rep, []).append((first_at, first_id, title.strip(), count))
-    return found
-
-
-def fill(
-    session: Session, flt: ReportFilter, found: list[Group], *, head: int, window: timedelta = WINDOW,
-    tz: tzinfo = SHANGHAI, ids_up_to: int = 0,
-) -> None:  # fmt: skip
-    """Give the groups their first `head` incidents, their latest, their suggested title and — when not
-    larger than `ids_up_to` — all their ids."""
-    if not found:
-        return
-    owner = {rep: group for group in found for rep in group.runs}
-    for rep, is_last, incident in _members(session, flt, window, sorted(owner), head):
-        group = owner[rep]
-        if len(group.incidents) < head:
-            group.incidents.append(incident)
-        if is_last and (group.latest is None or (incident.registered_at, incident.id) >
-                        (group.latest.registered_at, group.latest.id)):  # fmt: skip
-            group.latest = incident
-    name(session, flt, found, window, tz)
-    wanted = [rep for group in found if group.size <= ids_up_to for rep in group.runs]
-    if wanted:
-        for rep, _, incident in _members(session, flt, window, wanted, None):
-            owner[rep].ids.append(incident.id)
-
-
-def name(session: Session, flt: ReportFilter, found: list[Group], window: timedelta, tz: tzinfo) -> None:
-    """Each group's suggested problem-ticket title (`repeats.suggested_title`), from its title counts."""
-    owner = {rep: group for group in found for rep in group.runs}
-    titles = _titles(session, flt, window, sorted(owner)) if owner else {}
-    for group in found:
-        total: Counter = Counter()
-        for _, _, title, count in sorted(entry for rep in group.runs for entry in titles.get(rep, [])):
-            total[title] += count  # in order of first occurrence: a tie goes to the earliest title
-        title = max(total, key=total.__getitem__)
-        first, last = (moment.astimezone(tz).strftime("%m-%d") for moment in (group.first_at, group.last_at))
-        span = first if first == last else f"{first} 至 {last}"
-        suffix = f"（{group.size} 起，{span}）"
-        group.suggested_title = "重复事件：" + title[: TITLE_LIMIT - len("重复事件：") - len(suffix)] + suffix
+def _name(group: Group, titles: dict[int, list], tz: tzinfo) -> None:
+    """The group's suggested problem-ticket title (`repeats.suggested_title`), from its title counts."""
+    total: Counter = Counter()
+    for _, _, title, count in sorted(entry for rep in group.runs for entry in titles.get(rep, [])):
+        total[title] += count  # in order of first occurrence: a tie goes to the earliest title
+    title = max(total, key=total.__getitem__)
+    first, last = (moment.astimezone(tz).strftime("%m-%d") for moment in (group.first_at, group.last_at))
+    span = first if first == last else f"{first} 至 {last}"
+    suffix = f"（{group.size} 起，{span}）"
+    group.suggested_title = "重复事件：" + title[: TITLE_LIMIT - len("重复事件：") - len(suffix)] + suffix
 
 
 def rows(session: Session, flt: ReportFilter, window: timedelta = WINDOW, tz: tzinfo = SHANGHAI) -> Iterator[RepeatRow]:
-    """Every incident of every group, group by group (the CSV). The incidents are read in one pass and
-    kept per group as plain tuples until their group is written."""
-    found = groups(session, flt, window)
-    if not found:
-        return
-    name(session, flt, found, window, tz)
-    number_of = {rep: number for number, group in enumerate(found, start=1) for rep in group.runs}
-    members: dict[int, list[RepeatCandidate]] = {}
-    for rep, _, incident in _members(session, flt, window, sorted(number_of), None):
-        members.setdefault(number_of[rep], []).append(incident)
-    for number, group in enumerate(found, start=1):
-        for incident in members.pop(number, []):  # registration order (the query's)
+    """Every incident of every group, group by group (the CSV), from one statement."""
+    for number, group in enumerate(groups(session, flt, window, head=None, tz=tz), start=1):
+        for incident in group.incidents:
             yield RepeatRow(
                 number, group.size, group.suggested_title, group.has_problem_ticket, incident.id, incident.number,
                 incident.title, incident.registered_at, incident.has_problem_ticket,

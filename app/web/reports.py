@@ -253,11 +253,10 @@ class RepeatView:
 def _report(session: Session, sel: Selection, can_raise: bool = False) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
-    found = repeat_groups.groups(session, flt)
+    found = repeat_groups.groups(session, flt, head=REPEAT_INCIDENTS_SHOWN, tz=zone())
     shown = found[:REPEAT_GROUPS_SHOWN]
-    repeat_groups.fill(
-        session, flt, shown, head=REPEAT_INCIDENTS_SHOWN, tz=zone(), ids_up_to=MAX_GROUP if can_raise else 0
-    )
+    if can_raise:
+        repeat_groups.with_ids(session, flt, shown, MAX_GROUP)
     tickets = repeat_groups.tickets(session, flt, shown)
     rates = timeliness_by_all(session, flt)
     durations = resolution_time_by_all(session, flt)

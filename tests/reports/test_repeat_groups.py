@@ -48,8 +48,8 @@ def _fill(db, rng: random.Random, count: int) -> list[int]:
 
 def _compare(session, flt, window=repeat_groups.WINDOW):
     expected = repeats(session, flt, window)
-    found = repeat_groups.groups(session, flt, window)
-    repeat_groups.fill(session, flt, found, head=3, window=window, ids_up_to=10_000)
+    found = repeat_groups.groups(session, flt, window, head=3)
+    repeat_groups.with_ids(session, flt, found, 10_000, window)
     assert [sorted(group.ids) for group in found] == [sorted(c.id for c in g.incidents) for g in expected], flt
     assert [(g.size, g.first_at, g.last_at, g.has_problem_ticket, g.suggested_title) for g in found] == [
         (len(g.incidents), g.first_at, g.last_at, g.has_problem_ticket, g.suggested_title) for g in expected
