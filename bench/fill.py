@@ -52,7 +52,7 @@ from app.incidents.projection import ACTIVE_STATUSES  # noqa: E402
 from app.incidents.service import IncidentService  # noqa: E402
 from app.models import Announcement, AuditEvent, Incident, IncidentState, OpenTask, ProblemTicket, utcnow  # noqa: E402
 from app.process import versions  # noqa: E402
-from app.reports import counters, repeat_keys  # noqa: E402
+from app.reports import counters  # noqa: E402
 from app.reports.rollup import rebuild  # noqa: E402
 from app.search.models import SearchDocument  # noqa: E402
 from app.users import actor_of, create_user  # noqa: E402
@@ -280,8 +280,7 @@ def plan(templates: list[Template], count: int, open_share: float, months: int, 
 def finish(db: Database) -> None:
     with db.transaction() as session:  # the clones' audit rows went in past the roll-ups' listeners
         rebuild(session)
-        counters.rebuild(session)  # and their incidents past the counters' and the repeat keys'
-        repeat_keys.rebuild(session)
+        counters.rebuild(session)  # and their incidents past the counters'
     if not db.is_postgresql:
         return
     with db.engine.begin() as connection:

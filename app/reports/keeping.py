@@ -1,8 +1,7 @@
 """The one place the report roll-ups that follow the incidents are kept, in the transaction of the
 action, whoever acts (the service, the timer sweep, the API, the links): at commit, the per-day
-counters of every incident whose facts may have changed (`app.reports.counters`) and the repeat keys
-of every incident created or renamed (`app.reports.repeat_keys`). The roll-ups that follow the audit
-rows are kept by `app.reports.rollup` as the rows are written."""
+counters of every incident whose facts may have changed (`app.reports.counters`). The roll-ups that
+follow the audit rows are kept by `app.reports.rollup` as the rows are written."""
 
 from __future__ import annotations
 
@@ -11,14 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
-from app.reports import counters, repeat_keys
+from app.reports import counters
 from app.reports.models import FIRST_STEP, ReportEvent, ReportTaskSpan
 
 COUNTED = "report_counts_changes"  # incident id → what changed of its material besides its row
 NEW = "report_new_incidents"  # incidents created in the transaction (their ids come with the flush)
-RENAMED = "report_renamed_incidents"  # incident ids whose title or system changed
 FACT_COLUMNS = frozenset(column.key for column in counters.INCIDENT_COLUMNS) - {"id"}
-KEY_COLUMNS = frozenset(("title", "system"))
 
 
 def _changed(obj: Incident, names: frozenset[str]) -> bool:
@@ -34,7 +31,6 @@ def _changes(session: Session) -> dict[int, counters.Change]:
 def _note(session: Session, _context, _instances) -> None:
     """Note what this flush changes (before it: the attribute histories are still there)."""
     changes = _changes(session)
-    renamed: set[int] = session.info.setdefault(RENAMED, set())
     for obj in session.new:
         if isinstance(obj, ReportTaskSpan):
             span = (obj.completed_at, obj.roles, obj.actor_id, obj.waiting_seconds, obj.working_seconds)
@@ -49,32 +45,28 @@ def _note(session: Session, _context, _instances) -> None:
         if isinstance(obj, IncidentLink) and obj.kind == PART_OF:
             changes.setdefault(obj.from_id, counters.Change()).child = False
     for obj in session.dirty:
-        if isinstance(obj, Incident) and obj.id is not None:
-            if _changed(obj, FACT_COLUMNS):
-                changes.setdefault(obj.id, counters.Change())
-            if _changed(obj, KEY_COLUMNS):
-                renamed.add(obj.id)
+        if isinstance(obj, Incident) and obj.id is not None and _changed(obj, FACT_COLUMNS):
+            changes.setdefault(obj.id, counters.Change())
 
 
 @event.listens_for(Session, "before_commit")
 def _keep(session: Session) -> None:
-    """Flush what is pending (the roll-up rows of the last flush among it), then refresh the counters and
-    repeat keys of the incidents noted in the transaction, once each."""
+    """Flush what is pending (the roll-up rows of the last flush among it), then refresh the counters of
+    the incidents noted in the transaction, once each."""
     if COUNTED not in session.info:
         return
     for _ in range(10):
         if not (session.new or session.dirty or session.deleted):
             break
         session.flush()
-    changes, renamed = session.info.pop(COUNTED, {}), session.info.pop(RENAMED, set())
+    changes = session.info.pop(COUNTED, {})
     created = {obj.id for obj in session.info.pop(NEW, []) if obj.id is not None}
     for incident_id in created:
         changes.setdefault(incident_id, counters.Change())
-    repeat_keys.refresh(session, renamed | created)
     counters.refresh(session, changes)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    for name in (COUNTED, RENAMED, NEW):
+    for name in (COUNTED, NEW):
         session.info.pop(name, None)

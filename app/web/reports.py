@@ -54,7 +54,8 @@ from app.reports import (
     breaches,
     reopened_incidents,
     reopens,
-    repeat_groups,
+    repeat_rows,
+    repeats,
     resolution_time,
     timeliness,
     timeliness_by_all,
@@ -66,6 +67,7 @@ from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
+from app.reports.repeats import candidates as repeat_candidates
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
 from app.reports.workload import open_tasks
@@ -215,8 +217,8 @@ def _by(report: Callable[..., list], by: str) -> Table:
     return lambda session, sel: report(session, sel.report_filter(), by)
 
 
-def _repeat_table(session: Session, sel: Selection):
-    return repeat_groups.rows(session, sel.report_filter(), tz=zone())
+def _repeat_table(session: Session, sel: Selection) -> list[RepeatRow]:
+    return repeat_rows(repeats(session, sel.report_filter(), tz=zone()))
 
 
 CSV_TABLES: dict[str, tuple[Table, type]] = {
@@ -246,18 +248,21 @@ CSV_TABLES: dict[str, tuple[Table, type]] = {
 @dataclass(frozen=True)
 class RepeatView:
     index: int
-    group: repeat_groups.Group
+    group: Any  # RepeatGroup
     tickets: list[ProblemTicket]
 
 
-def _report(session: Session, sel: Selection, can_raise: bool = False) -> dict[str, Any]:
+def _report(session: Session, sel: Selection) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
-    found = repeat_groups.groups(session, flt, head=REPEAT_INCIDENTS_SHOWN, tz=zone())
+    found = repeats(session, flt, tz=zone())
     shown = found[:REPEAT_GROUPS_SHOWN]
-    if can_raise:
-        repeat_groups.with_ids(session, flt, shown, MAX_GROUP)
-    tickets = repeat_groups.tickets(session, flt, shown)
+    tickets: dict[int, list[ProblemTicket]] = {}
+    if shown:  # the tickets of the candidates (a few), not a list of every grouped incident's id
+        of_candidates = select(Incident.id).where(*repeat_candidates(flt))
+        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(of_candidates)).order_by(ProblemTicket.id)
+        for ticket in session.scalars(query):
+            tickets.setdefault(ticket.incident_id, []).append(ticket)
     rates = timeliness_by_all(session, flt)
     durations = resolution_time_by_all(session, flt)
     open_now = open_tasks(session, flt)  # read once for both workload tables
@@ -280,7 +285,8 @@ def _report(session: Session, sel: Selection, can_raise: bool = False) -> dict[s
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),
         "repeats": [
-            RepeatView(number, group, tickets.get(group.runs[0], [])) for number, group in enumerate(shown, start=1)
+            RepeatView(number, group, [t for incident in group.incidents for t in tickets.get(incident.id, [])])
+            for number, group in enumerate(shown, start=1)
         ],
         "repeat_groups": len(found),
         "as_of": utcnow(),  # every figure is read now: the roll-ups are kept with each action
@@ -341,9 +347,8 @@ def _charts(sel: Selection, data: dict[str, Any]) -> dict[str, Chart]:
 @roles_required(*READERS)
 def index():
     sel = selection(request.args, today())
-    can_raise = INCIDENT_MANAGER in current_actor().roles
     with database().read() as session:
-        data = _report(session, sel, can_raise)
+        data = _report(session, sel)
     query = sel.query()
     previous = month_of(month_of(today())[0] - timedelta(days=1))
     return render_template(
@@ -366,7 +371,7 @@ def index():
         percent=percent,
         hours=hours,
         registration_minutes=f"{registration_target().total_seconds() / 60:g}",
-        can_raise=can_raise,
+        can_raise=INCIDENT_MANAGER in current_actor().roles,
         reopened_shown=REOPENED_SHOWN,
         repeat_incidents_shown=REPEAT_INCIDENTS_SHOWN,
         max_group=MAX_GROUP,

@@ -1,8 +1,7 @@
 """Per-day report counters (app/reports/counters.py, issue 14): per local day and key the counts,
 sums and duration histograms the period reports add up, and what each incident contributes to
 them, written from the incidents and the report roll-ups already there; an index for a person's
-latest completion; the repeat analysis' keys (app/reports/repeat_keys.py): each incident's
-normalized title and system, the distinct titles, their bigrams and the pairs similar enough.
+latest completion.
 
 Revision ID: 0021
 Revises: 0020
@@ -39,35 +38,6 @@ def upgrade() -> None:
         sa.Column("material", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("incident_id"),
     )
-    op.create_table(
-        "report_repeat_titles",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("digest", sa.String(length=40), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("bigrams", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("digest"),
-    )
-    op.create_table(
-        "report_repeat_bigrams",
-        sa.Column("bigram", sa.String(length=2), nullable=False),
-        sa.Column("title_id", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("bigram", "title_id"),
-    )
-    op.create_table(
-        "report_repeat_similar",
-        sa.Column("title_id", sa.Integer(), nullable=False),
-        sa.Column("other_id", sa.Integer(), nullable=False),
-        sa.Column("score", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("title_id", "other_id"),
-    )
-    op.create_table(
-        "report_repeat_keys",
-        sa.Column("incident_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("title_id", sa.Integer(), nullable=True),
-        sa.Column("system", sa.String(length=200), nullable=True),
-        sa.PrimaryKeyConstraint("incident_id"),
-    )
     op.create_index("ix_report_task_spans_actor_completed", "report_task_spans", ["actor_id", "completed_at"])
     _backfill()
 
@@ -75,16 +45,12 @@ def upgrade() -> None:
 def _backfill() -> None:
     from sqlalchemy.orm import Session
 
-    from app.reports import counters, repeat_keys
+    from app.reports import counters
 
-    session = Session(bind=op.get_bind())
-    counters.rebuild(session)
-    repeat_keys.rebuild(session)
+    counters.rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
-    for table in ("report_repeat_keys", "report_repeat_similar", "report_repeat_bigrams", "report_repeat_titles"):
-        op.drop_table(table)
     op.drop_index("ix_report_task_spans_actor_completed", "report_task_spans")
     op.drop_table("report_incident_counts")
     op.drop_table("report_day_counts")
