@@ -92,6 +92,7 @@ MAX_GROUP = 1000  # incidents in one problem-ticket request
 REOPENED_SHOWN = 50
 REPEAT_GROUPS_SHOWN = 20
 REPEAT_INCIDENTS_SHOWN = 10
+TICKETS_SHOWN = 5  # per repeat group
 
 
 # ---------------------------------------------------------------------------------- the filter
@@ -249,7 +250,15 @@ CSV_TABLES: dict[str, tuple[Table, type]] = {
 class RepeatView:
     index: int
     group: Any  # RepeatGroup
-    tickets: list[ProblemTicket]
+    tickets: list[ProblemTicket]  # the first TICKETS_SHOWN
+    more_tickets: int  # the group's other problem tickets, not listed
+
+
+def _repeat_view(number: int, group: Any, tickets: dict[int, list[ProblemTicket]]) -> RepeatView:
+    """A group as the page lists it: a year's group can hold thousands of incidents with hundreds of
+    tickets, of which the page names the first few."""
+    found = [ticket for incident in group.incidents for ticket in tickets.get(incident.id, [])]
+    return RepeatView(number, group, found[:TICKETS_SHOWN], max(0, len(found) - TICKETS_SHOWN))
 
 
 def _report(session: Session, sel: Selection) -> dict[str, Any]:
@@ -284,10 +293,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "children": session.scalar(
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),
-        "repeats": [
-            RepeatView(number, group, [t for incident in group.incidents for t in tickets.get(incident.id, [])])
-            for number, group in enumerate(shown, start=1)
-        ],
+        "repeats": [_repeat_view(number, group, tickets) for number, group in enumerate(shown, start=1)],
         "repeat_groups": len(found),
         "as_of": utcnow(),  # every figure is read now: the roll-ups are kept with each action
     }
