@@ -15,7 +15,7 @@ The counters are a function of the incident row, its roll-up rows and whether it
 major incident, so they are kept by recomputing an incident's contributions whenever one of those
 changes (`app.reports.keeping`: once per transaction at commit, whoever changed it) and applying
 the difference from what it contributed before (`report_incident_counts` keeps that per incident).
-`rebuild` writes them all again (migration 0021, `flask reports rebuild`).
+`rebuild` writes them all again (migration 0022, `flask reports rebuild`).
 """
 
 from __future__ import annotations

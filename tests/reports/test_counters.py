@@ -1,5 +1,5 @@
 """The per-day counters (app/reports/counters.py): what the actions keep equals a rebuild from the
-incidents and roll-ups (what migration 0021 writes), and the figures read from them equal the old
+incidents and roll-ups (what migration 0022 writes), and the figures read from them equal the old
 Python path (tests/reports/reference.py) — for the scripted scenario and for random histories driven
 through the real process across local midnights: resolutions in and out of time, hand-overs to
 second line, reopens, closures, breaches, and incidents that become part of a major incident."""
@@ -78,11 +78,11 @@ def test_the_counters_the_actions_kept_equal_a_rebuild(db, busy):  # noqa: F811
     assert len(snapshots) >= 5
 
 
-def test_upgrading_from_0020_with_incidents_present_writes_the_counters_a_rebuild_writes(db, database_url, busy):  # noqa: F811
+def test_upgrading_from_0021_with_incidents_present_writes_the_counters_a_rebuild_writes(db, database_url, busy):  # noqa: F811
     with db.read() as session:
         kept = _counters(session)
     config = alembic_config(database_url)
-    command.downgrade(config, "0020")
+    command.downgrade(config, "0021")
     command.upgrade(config, "head")
     with db.read() as session:
         assert _counters(session) == kept

@@ -3,15 +3,15 @@ sums and duration histograms the period reports add up, and what each incident c
 them, written from the incidents and the report roll-ups already there; an index for a person's
 latest completion.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
