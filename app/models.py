@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -201,11 +202,22 @@ class IncidentState(Base):
     state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the serializer's JSON, byte for byte
 
 
+UNCLAIMED = text("assignee_id IS NULL")
+
+
 class OpenTask(Base):
     """A ready user task, for inbox queries."""
 
     __tablename__ = "open_tasks"
-    __table_args__ = (Index("ix_open_tasks_role_due", "candidate_role", "due_at"),)  # an inbox, by deadline
+    __table_args__ = (
+        Index("ix_open_tasks_role_due", "candidate_role", "due_at"),  # an inbox, by deadline
+        # the parts an inbox is counted in (app.web.queries._inbox_parts), each read from its index alone
+        Index("ix_open_tasks_unclaimed_role", "candidate_role", postgresql_where=UNCLAIMED, sqlite_where=UNCLAIMED),
+        Index("ix_open_tasks_unclaimed_spec", "spec_id", "candidate_role", postgresql_where=UNCLAIMED,
+              sqlite_where=UNCLAIMED),  # fmt: skip
+        Index("ix_open_tasks_unclaimed_lane", "lane", "candidate_role", "spec_id", postgresql_where=UNCLAIMED,
+              sqlite_where=UNCLAIMED),  # fmt: skip
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task id
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)

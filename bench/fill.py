@@ -21,7 +21,11 @@ What the clones are worth to the app:
   keeps for itself (`last_state_change`) and the texts inside the state stay the template's;
 - a closed clone shares its template's engine state byte for byte (a closed incident is never loaded);
 - not cloned: notifications, comments, attachments, links; a clone of a major incident's child
-  has no parent. Every actor is one of the demo accounts.
+  has no parent. Every actor but the requesters is one of the demo accounts.
+3. Requesters as in real life: an incident the demo gave to a requester goes to one of a pool of
+   requester accounts (the demo's two and `bench_requester…`, about `--per-requester` incidents
+   each), with its confirmation tasks and its requester's audit rows; the portal then shows one
+   person's dozens of incidents, not 70 % of the database.
 """
 
 from __future__ import annotations
@@ -48,9 +52,20 @@ from app.audit import SYSTEM  # noqa: E402
 from app.audit.chain import GENESIS, HASHED_FIELDS, INCIDENT_PREFIX, mac  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.demo import ACCOUNTS, DEMO_PASSWORD, load_incidents  # noqa: E402
+from app.engine.lanes import REQUESTER  # noqa: E402
 from app.incidents.projection import ACTIVE_STATUSES  # noqa: E402
 from app.incidents.service import IncidentService  # noqa: E402
-from app.models import Announcement, AuditEvent, Incident, IncidentState, OpenTask, ProblemTicket, utcnow  # noqa: E402
+from app.models import (  # noqa: E402
+    Announcement,
+    AuditEvent,
+    Incident,
+    IncidentState,
+    OpenTask,
+    ProblemTicket,
+    User,
+    UserRole,
+    utcnow,
+)
 from app.process import versions  # noqa: E402
 from app.reports import counters  # noqa: E402
 from app.reports.rollup import rebuild  # noqa: E402
@@ -65,6 +80,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ISO_SPLIT = re.compile(f"({ISO})")
 STATE_SPLIT = re.compile(f"({ISO}|{UUID})")
 BATCH = 2000  # clones per write
+REQUESTER_PREFIX = "bench_requester"
 
 
 @dataclass
@@ -187,9 +203,17 @@ class Ids:
     problem: int
 
 
+@dataclass(frozen=True)
+class Requesters:
+    """The accounts a clone's requester is drawn from: the demo's requesters and the bench's."""
+
+    demo: frozenset[int]  # the templates' requesters: their incidents get one of `pool`
+    pool: list[tuple[int, str]]  # (user id, display name)
+
+
 class Cloner:
-    def __init__(self, writer: Writer, ids: Ids, rng: random.Random):
-        self.writer, self.ids, self.rng = writer, ids, rng
+    def __init__(self, writer: Writer, ids: Ids, rng: random.Random, requesters: Requesters):
+        self.writer, self.ids, self.rng, self.requesters = writer, ids, rng, requesters
         self.rows: dict[str, list[tuple]] = defaultdict(list)
         self.columns = {model.__tablename__: _columns(model)
                         for model in (Incident, IncidentState, OpenTask, AuditEvent, SearchDocument, Announcement,
@@ -215,7 +239,16 @@ class Cloner:
                 joined = joined.replace(f'"{old}"', f'"{new}"')
             return joined
 
-        self._add(Incident, template.incident, shift, id=incident_id, title=title, parent_id=None)
+        old_requester = template.incident["requester_id"]
+        new_requester, requester_name = None, None
+        if old_requester in self.requesters.demo:
+            new_requester, requester_name = self.rng.choice(self.requesters.pool)
+
+        def person(user_id: int | None) -> int | None:  # the requester's rows follow the new requester
+            return new_requester if new_requester and user_id == old_requester else user_id
+
+        self._add(Incident, template.incident, shift, id=incident_id, title=title, parent_id=None,
+                  requester_id=person(old_requester))  # fmt: skip
         state = template.state.state
         if template.active:  # its own task ids and times: it can be worked on and its timers fire
             parts = [(task_ids[part] if "T" not in part else _shifted(part, shift)) if odd else part
@@ -223,7 +256,8 @@ class Cloner:
             state = zlib.compress("".join(parts).encode(), 1)
         self.rows[IncidentState.__tablename__].append((incident_id, template.state.serializer_version, state))
         for task in template.tasks:
-            self._add(OpenTask, task, shift, id=task_ids[task["id"]], incident_id=incident_id)
+            self._add(OpenTask, task, shift, id=task_ids[task["id"]], incident_id=incident_id,
+                      assignee_id=person(task["assignee_id"]))  # fmt: skip
         audit_ids, previous = {}, GENESIS
         chain = f"{INCIDENT_PREFIX}{incident_id}"
         for row, parts in zip(template.audit, template.audit_parts, strict=True):
@@ -231,6 +265,8 @@ class Cloner:
             values = {**row, "id": self.ids.audit, "chain": chain, "incident_id": incident_id, "at": row["at"] + shift,
                       "prev_hash": previous, "data": data_of(parts),
                       "task_id": task_ids[row["task_id"]] if row["task_id"] else None}  # fmt: skip
+            if new_requester and row["actor_id"] == old_requester:
+                values.update(actor_id=new_requester, actor_name=requester_name)
             values["hash"] = previous = mac(AUDIT_KEY, [values[name] for name in HASHED_FIELDS])
             self.rows[AuditEvent.__tablename__].append(tuple(values[name] for name in self.columns["audit_events"]))
             self.ids.audit += 1
@@ -277,6 +313,29 @@ def plan(templates: list[Template], count: int, open_share: float, months: int, 
     return chosen
 
 
+def add_requesters(db: Database, writer: Writer, clones: int, per_requester: int) -> Requesters:
+    """The demo's requesters and enough bench accounts that each has about `per_requester` incidents."""
+    with db.read() as session:
+        demo = list(session.execute(
+            select(User.id, User.display_name).join(UserRole).where(UserRole.role == REQUESTER).order_by(User.id)
+        ).all())  # fmt: skip
+        template_hash = session.scalar(select(User.password_hash).where(User.id == demo[0][0]))
+        next_id = (session.scalar(select(func.max(User.id))) or 0) + 1
+    # about 3 in 4 of the demo's incidents have a requester account; the pool is sized for those
+    extra = max(0, round(0.75 * clones / max(per_requester, 1)) - len(demo))
+    accounts = [(next_id + number, f"{REQUESTER_PREFIX}{number + 1:05d}", f"报障人{number + 1:05d}")
+                for number in range(extra)]  # fmt: skip
+    now = utcnow()
+    writer.write(
+        "users",
+        ["id", "username", "display_name", "password_hash", "active", "created_at"],
+        [(user_id, name, display, template_hash, True, now) for user_id, name, display in accounts],
+    )
+    writer.write("user_roles", ["user_id", "role"], [(user_id, REQUESTER) for user_id, _, _ in accounts])
+    pool = demo + [(user_id, display) for user_id, _, display in accounts]
+    return Requesters(frozenset(user_id for user_id, _ in demo), pool)
+
+
 def finish(db: Database) -> None:
     with db.transaction() as session:  # the clones' audit rows went in past the roll-ups' listeners
         rebuild(session)
@@ -284,7 +343,7 @@ def finish(db: Database) -> None:
     if not db.is_postgresql:
         return
     with db.engine.begin() as connection:
-        for table in ("incidents", "audit_events", "search_documents", "announcements", "problem_tickets"):
+        for table in ("users", "incidents", "audit_events", "search_documents", "announcements", "problem_tickets"):
             connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT coalesce(max(id), 1) FROM {table}))"))  # fmt: skip
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -298,6 +357,12 @@ def main() -> None:
     parser.add_argument("--open-share", type=float, default=0.1, help="share of incidents not closed yet")
     parser.add_argument("--open-days", type=float, default=14, help="open incidents were raised within these days")
     parser.add_argument("--months", type=int, default=12, help="closed incidents spread over these months")
+    parser.add_argument(
+        "--per-requester",
+        type=int,
+        default=40,
+        help="about this many incidents per requester account (the pool grows with --incidents)",
+    )
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--reset", action="store_true", help="empty the database first (drops every table)")
     args = parser.parse_args()
@@ -322,7 +387,10 @@ def main() -> None:
                   next_id(ProblemTicket))  # fmt: skip
     rng = random.Random(args.seed)
     chosen = plan(templates, args.incidents - len(templates), args.open_share, args.months, args.open_days, now, rng)
-    cloner = Cloner(Writer(db), ids, rng)
+    writer = Writer(db)
+    requesters = add_requesters(db, writer, len(chosen), args.per_requester)
+    print(f"{len(requesters.pool)} requester accounts", flush=True)
+    cloner = Cloner(writer, ids, rng, requesters)
     for number, (template, shift) in enumerate(chosen, start=1):
         cloner.clone(template, shift)
         if number % BATCH == 0 or number == len(chosen):

@@ -24,7 +24,7 @@ STOCK = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 
 # The search index itself is database-specific and not a model (docs/search.md): the FTS5 table and
 # its shadow tables on SQLite, the GIN trigram index on PostgreSQL.
-SEARCH_INDEX = ("search_fts", "ix_search_documents_body_trgm")
+SEARCH_INDEX = ("search_fts", "ix_search_documents_body_trgm", "ix_search_documents_similar")
 
 
 def _not_search_index(obj, name, type_, reflected, compare_to) -> bool:
@@ -44,6 +44,9 @@ def test_the_search_index_is_there(db):
             found = connection.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
                                       {"n": SEARCH_INDEX[1]})  # fmt: skip
             assert "gin_trgm_ops" in found
+            similar = connection.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                                        {"n": SEARCH_INDEX[2]})  # fmt: skip
+            assert "gist_trgm_ops" in similar and "title" in similar
         else:
             found = connection.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'search_fts'"))
             assert "trigram" in found

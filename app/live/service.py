@@ -13,6 +13,7 @@ from app.comments import service as mentions
 from app.incidents import visibility
 from app.models import AuditEvent
 from app.web import queries
+from app.web.paging import COUNT_CAP
 
 
 def incident_version(session: Session, incident_id: int, audience: str) -> str:
@@ -31,9 +32,16 @@ def incidents_version(session: Session) -> str:
 
 
 def badge(session: Session, actor: Actor) -> int:
-    """The menu's count: open tasks one may work, mentions not yet read, recovery checks not yet ticked."""
+    """The menu's count: open tasks one may work, mentions not yet read, recovery checks not yet ticked.
+    The tasks are counted up to COUNT_CAP + 1, so that every page's menu costs the same whatever the
+    backlog: `badge_text` then says "1000+"."""
     return (
         queries.inbox_count(session, actor)
         + mentions.unread_count(session, actor.user_id)
         + recovery.pending_count(session, actor)
     )
+
+
+def badge_text(count: int) -> str:
+    """The badge as shown: the count, or "1000+" past the counting cap."""
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)

@@ -17,7 +17,7 @@ bp = Blueprint("live", __name__, url_prefix="/live")
 
 def init(app) -> None:
     seconds = lambda: current_app.config["LIVE_POLL_SECONDS"]  # noqa: E731 — read per page: tests shorten it
-    app.jinja_env.globals.update(live_version=page_version, live_seconds=seconds)
+    app.jinja_env.globals.update(live_version=page_version, live_seconds=seconds, badge_text=service.badge_text)
 
 
 def page_version(scope: str, incident_id: int | None = None) -> str:
@@ -34,7 +34,7 @@ def page_version(scope: str, incident_id: int | None = None) -> str:
 def badge():
     with database().read() as session:
         count = service.badge(session, current_actor())
-    return jsonify(version=str(count), count=count)
+    return jsonify(version=str(count), count=count, text=service.badge_text(count))
 
 
 @bp.route("/incidents/<int:incident_id>")

@@ -156,11 +156,15 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
     if session.get_bind().dialect.name == "postgresql":
         threshold_for_candidates = text("SET LOCAL pg_trgm.similarity_threshold = 0.1")
         session.execute(threshold_for_candidates, execution_options={NEEDS_TRANSACTION: True})
+        # nearest first from the GiST index over titles and descriptions (migration 0022): `<->` is
+        # 1 - similarity, so these are the same candidates as ORDER BY similarity DESC, without
+        # collecting and sorting every text `%` matches (hundreds of ms at 100,000 incidents)
         sql = (
-            "SELECT d.incident_id, d.kind, d.body FROM search_documents d WHERE d.kind IN (:title, :description) "
-            f"AND d.body % :typed ORDER BY similarity(d.body, :typed) DESC LIMIT {CANDIDATES}"
+            "SELECT d.incident_id, d.kind, d.body FROM search_documents d "
+            f"WHERE d.kind IN ('{TITLE}', '{DESCRIPTION}') "  # constants, as in the index's predicate
+            f"AND d.body % :typed ORDER BY d.body <-> :typed LIMIT {CANDIDATES}"
         )
-        rows = session.execute(text(sql), {"typed": typed, "title": TITLE, "description": DESCRIPTION})
+        rows = session.execute(text(sql), {"typed": typed})
     else:
         match = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in sorted(wanted)[:200])
         sql = (

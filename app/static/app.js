@@ -73,7 +73,7 @@
   if (badge) {
     poll(badge.getAttribute("data-live-badge"), +badge.getAttribute("data-poll"), function (answer) {
       document.querySelectorAll("[data-count]").forEach(function (count) {
-        count.textContent = answer.count;
+        count.textContent = answer.text || answer.count;
         count.hidden = !answer.count;
       });
     });

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from app.db import Database
 from app.engine.lanes import REGISTRARS
 from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
-from app.web import i18n, inputs, labels, security, timefmt
+from app.web import cells, i18n, inputs, labels, security, timefmt
 from app.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def init_web(app: Flask) -> None:
     security.init(app)
     timefmt.init(app)
     labels.init(app)
+    cells.init(app)
     from app.attachments import web as attachments
     from app.bulk import web as bulk
     from app.comments import web as comments

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import gettext as _
 
 from app.audit import SYSTEM
 from app.incidents import projection
 from app.messages import N_
+from app.web.i18n import gettext as _
 
 LEVELS = {"black": N_("Black"), "red": N_("Red"), "orange": N_("Orange"), "yellow": N_("Yellow"), "minor": N_("Minor")}
 IMPACTS = {"major": N_("Major"), "severe": N_("Severe"), "general": N_("General")}

@@ -8,10 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import gettext as _
 
 from app.forms import FIRST_DAY, LAST_DAY
 from app.models import utcnow
+from app.web.i18n import gettext as _
 
 
 def zone() -> ZoneInfo:

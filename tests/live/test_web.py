@@ -47,7 +47,7 @@ def test_the_badge_counts_tasks_and_mentions(desk, service, actors, as_role):
     assert manager.get("/live/badge").get_json()["count"] == 0
     incident_id = desk.register(registration())
     comments.add(service, actors["service_desk"], incident_id, WORK_NOTE, "@incident_manager 请看")
-    assert manager.get("/live/badge").get_json() == {"count": 1, "version": "1"}
+    assert manager.get("/live/badge").get_json() == {"count": 1, "text": "1", "version": "1"}
     page = manager.get("/inbox").get_data(as_text=True)
     assert 'data-live-badge="/live/badge"' in page and '<span class="count" data-count data-live-badge=' in page
 

@@ -1,0 +1,27 @@
+"""Similar incidents on PostgreSQL read their candidates nearest first from a GiST trigram index over
+the titles and descriptions only (`ORDER BY body <-> typed LIMIT n`, k-nearest-neighbour), instead
+of collecting every text the GIN index matches (`%`, tens of thousands at 100,000 incidents) and
+sorting them (issue 14, docs/search.md). A signature of 256 bytes keeps the short Chinese texts apart;
+the default (12) made the walk read most of the index. Not a model, as the GIN index is not.
+
+Revision ID: 0022
+Revises: 0021
+"""
+
+from alembic import op
+
+revision = "0022"
+down_revision = "0021"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE INDEX ix_search_documents_similar ON search_documents "
+                   "USING gist (body gist_trgm_ops(siglen=256)) WHERE kind IN ('title', 'description')")  # fmt: skip
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_search_documents_similar")

@@ -1,0 +1,69 @@
+"""The inbox and the menu's badge are counted in disjoint parts (mine; my roles' unclaimed; kinds my
+roles also work; requester tasks the service desk confirms on the requester's behalf): every task
+counted once, none missed, whatever mix of claimed, unclaimed and on-behalf tasks is open."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.engine.lanes import ALSO_WORKED_BY, LANES, SERVICE_DESK
+from app.models import OpenTask
+from app.web import queries
+from app.web.paging import COUNT_CAP
+from tests.driver import registration, resolved
+
+BADGE = re.compile(r'data-poll="\d+">([^<]*)</span>')
+
+
+def _may_see(actor, task) -> bool:
+    """The inbox as first written: one OR over every open task."""
+    if task.assignee_id == actor.user_id:
+        return True
+    if task.assignee_id is not None:
+        return False
+    if task.candidate_role in actor.roles or actor.roles & set(ALSO_WORKED_BY.get(task.spec_id, ())):
+        return True
+    return SERVICE_DESK in actor.roles and LANES[task.lane].for_requester
+
+
+def test_badge_and_inbox_count_claimed_unclaimed_and_on_behalf_tasks_once(desk, service, db, actors, as_role):
+    on_behalf = desk.register(registration("request"), requester=None)  # no account: the desk confirms
+    own = desk.register(registration("request"))  # the requester's own confirmation: not the desk's
+    for incident_id in (on_behalf, own):
+        desk.complete("service_desk", incident_id, "initial_support", resolved())
+    raised = [service.start(actors["requester"], incident={"title": f"营业厅无法开户 {n}", "description": "报错",
+                                                            "contact": "13800000000"},
+                            requester_id=actors["requester"].user_id) for n in range(3)]  # fmt: skip
+    claimed = desk.task(raised[0], "register_incident")  # the service desk's kind, which first line also works
+    service.claim(actors["first_line"], raised[0], claimed.id)
+    desk.register(registration(complaints=20))
+
+    assert desk.task(on_behalf, "confirm_resolution").assignee_id is None
+    with db.read() as session:
+        tasks = list(session.scalars(select(OpenTask)))
+        for role in ("service_desk", "first_line", "incident_manager", "second_line_dev"):
+            actor = actors[role]
+            expected = {task.id for task in tasks if _may_see(actor, task)}
+            listed = {task.id for task in session.scalars(queries.inbox_query(actor)).unique()}
+            assert listed == expected, role
+            assert queries.inbox_count(session, actor) == len(expected), role
+    desk_ids = {task.id for task in tasks if _may_see(actors["service_desk"], task)}
+    assert desk.task(on_behalf, "confirm_resolution").id in desk_ids and claimed.id not in desk_ids
+
+    for role in ("service_desk", "first_line"):
+        page = as_role(role).get("/inbox").get_data(as_text=True)
+        expected = sum(_may_see(actors[role], task) for task in tasks)
+        assert BADGE.search(page).group(1) == str(expected)
+        assert page.count('name="task" value="') == expected
+    mine = as_role("first_line").get("/inbox?mine=1").get_data(as_text=True)
+    assert mine.count('name="task" value="') == 1 and f'value="{raised[0]}:{claimed.id}"' in mine
+
+
+def test_the_badge_says_more_than_the_cap(as_role, app):
+    from app.live.service import badge_text
+
+    with app.app_context():
+        assert badge_text(COUNT_CAP) == str(COUNT_CAP)
+        assert badge_text(COUNT_CAP + 1) == f"{COUNT_CAP}+"
