@@ -128,6 +128,8 @@ class Incident(Base):
         Index("ix_incidents_status_due", "status", "due_at"),
         Index("ix_incidents_next_timer_due", "next_timer_due"),
         Index("ix_incidents_requester_created", "requester_id", "created_at"),  # the portal, newest first
+        # the auditors' search and export by registration date (a portal incident is not registered yet)
+        Index("ix_incidents_registered_or_created", text("coalesce(registered_at, created_at)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,6 +249,8 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_kind_at", "kind", "at"),  # reports select events by kind and period
         Index("ix_audit_events_actor_incident", "actor_id", "incident_id"),  # the auditors' search by person
+        # … and by role, incident by incident, from the index alone (migration 0023)
+        Index("ix_audit_events_incident_actor", "incident_id", "actor_id", "actor_role"),
         UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"),  # a chain never forks
     )
 

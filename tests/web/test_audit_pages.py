@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app import audit
+from app import audit, audit_export
 from app.audit.jobs import check_and_seal
 from app.audit_export import record_mac
 from app.models import AuditEvent, Incident
@@ -415,3 +415,27 @@ def test_only_auditors_open_audit_routes_and_nothing_is_posted(app, story, as_ro
     for rule in rules:
         assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
         assert app.view_functions[rule.endpoint].required_roles == ("auditor",)
+
+
+def test_the_instance_export_streams_its_rows_in_chunks(story, auditor, monkeypatch):
+    """The header leaves before any row is read; the rows follow in chunks, the same text as the
+    whole file (docs/bench.md: the export's first byte and memory do not depend on its size)."""
+    whole = auditor.get("/audit/export.csv").get_data()
+    monkeypatch.setattr(audit_export, "CHUNK_ROWS", 1)
+    response = auditor.http.get("/audit/export.csv", buffered=False)
+    assert response.is_streamed and response.mimetype == "text/csv"
+    chunks = list(response.response)
+    header = "\ufeffNumber,Title,System,Type,Level,Impact,Urgency,Emergency,Status,Source,Requester,Registered"
+    assert chunks[0].decode("utf-8").startswith(header) and chunks[0].count(b"\r\n") == 1
+    assert len(chunks) == 1 + 3 and b"".join(chunks) == whole  # one chunk per incident of the story
+    assert [row["Number"] for row in read_csv(auditor.get("/audit/export.csv"))] == [
+        number(story.question), number(story.roaming), number(story.billing)]  # fmt: skip
+
+
+def test_the_person_suggestions_are_the_staff_not_every_requester(story, auditor, actors):
+    page = auditor.get("/audit/").get_data(as_text=True)
+    suggested = re.findall(r'<option value="([^"]*)">', page[page.index('<datalist id="audit-people">'):])
+    assert actors["first_line"].name in suggested and actors["auditor"].name in suggested
+    assert actors["requester"].name not in suggested  # still found when typed: the search reads every account
+    typed = auditor.get("/audit/?person=" + actors["requester"].name).get_data(as_text=True)
+    assert number(story.billing) in typed and number(story.roaming) not in typed  # they confirmed billing only
