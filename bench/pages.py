@@ -231,7 +231,12 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="a database filled by bench/fill.py")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--only", default="", help="only pages whose name or path contains this")
-    parser.add_argument("--skip", default="", help="leave out pages whose name contains this (e.g. reports)")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="leave out pages whose name contains this; several, comma-separated "
+        "(e.g. 'reports,30 days' leaves the reports side out)",
+    )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statements")
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)
@@ -240,7 +245,8 @@ def main() -> None:
         incidents, audit_rows = counts.one()
     print(f"{incidents} incidents, {audit_rows} audit rows")
     chosen = [page for page in pages(db) if args.only in page.name or args.only in page.path]
-    chosen = [page for page in chosen if not (args.skip and args.skip in page.name)]
+    skipped = [part.strip() for part in args.skip.split(",") if part.strip()]
+    chosen = [page for page in chosen if not any(part in page.name for part in skipped)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
     (explain if args.explain else measure)(args, chosen, db)
 
