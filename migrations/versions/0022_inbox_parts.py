@@ -4,15 +4,15 @@ lane (requester tasks the service desk confirms on the requester's behalf), each
 part filters on, so that a count reads the index alone. Partial: claimed tasks are found by their
 assignee.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
