@@ -249,7 +249,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_kind_at", "kind", "at"),  # reports select events by kind and period
         Index("ix_audit_events_actor_incident", "actor_id", "incident_id"),  # the auditors' search by person
-        # … and by role, incident by incident, from the index alone (migration 0024)
+        # … and by role, incident by incident, from the index alone (migration 0025)
         Index("ix_audit_events_incident_actor", "incident_id", "actor_id", "actor_role"),
         UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"),  # a chain never forks
     )

@@ -156,7 +156,7 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
     if session.get_bind().dialect.name == "postgresql":
         threshold_for_candidates = text("SET LOCAL pg_trgm.similarity_threshold = 0.1")
         session.execute(threshold_for_candidates, execution_options={NEEDS_TRANSACTION: True})
-        # nearest first from the GiST index over titles and descriptions (migration 0023): `<->` is
+        # nearest first from the GiST index over titles and descriptions (migration 0024): `<->` is
         # 1 - similarity, so these are the same candidates as ORDER BY similarity DESC, without
         # collecting and sorting every text `%` matches (hundreds of ms at 100,000 incidents)
         sql = (

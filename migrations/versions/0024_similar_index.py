@@ -7,14 +7,14 @@ PostgreSQL 15 an index with operator-class options breaks `DROP EXTENSION pg_trg
 `DROP SCHEMA public CASCADE` ("operator class gist_trgm_ops has no options"), which the tests and
 bench/fill.py --reset use.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 """
 
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

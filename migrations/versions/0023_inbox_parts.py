@@ -4,15 +4,15 @@ lane (requester tasks the service desk confirms on the requester's behalf), each
 part filters on, so that a count reads the index alone. Partial: claimed tasks are found by their
 assignee.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
