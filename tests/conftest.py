@@ -8,11 +8,12 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 from freezegun import freeze_time
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
-from app import migrate
+from app import create_app, migrate
 from app.alarms import models as alarm_models  # noqa: F401 — every table on the metadata (tests empty them all)
 from app.api import models as api_models  # noqa: F401
 from app.audit import SYSTEM
@@ -85,17 +86,30 @@ def actors(db):
     return result
 
 
-@pytest.fixture
-def app(db, database_url, tmp_path):
-    """The Flask application on the test database (the `db` fixture empties it afterwards); its mail
-    sink is the test's own."""
-    from app import create_app
-
+def make_app(database_url: str, tmp_path) -> Flask:
     return create_app(
         {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "PASSWORD_HASH_METHOD": FAST_HASH,
          "AUDIT_HMAC_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
          "MAIL_SINK": str(tmp_path / "mail")}
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def app_loaded_with_the_real_clock(tmp_path_factory):
+    """Build an app once, before any test: the modules the app imports only when it is built (its
+    blueprints, the API with pydantic and its models) are then loaded with the real clock. Loaded first
+    inside a test's frozen clock (`clock` before `app`, as `desk, as_role` ask), pydantic keeps
+    freezegun's FakeDatetime in its type tables and the models in their fields, and a later test fails
+    to build or validate a model with the real `datetime` (`pytest tests/incidents tests/comments`)."""
+    folder = tmp_path_factory.mktemp("app")
+    make_app(f"sqlite:///{folder / 'unused.sqlite3'}", folder)  # never connects
+
+
+@pytest.fixture
+def app(db, database_url, tmp_path):
+    """The Flask application on the test database (the `db` fixture empties it afterwards); its mail
+    sink is the test's own."""
+    return make_app(database_url, tmp_path)
 
 
 @pytest.fixture
