@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from app import audit
 from app.audit import Actor
 from app.db import Database
 from app.engine.lanes import INCIDENT_MANAGER
+from app.incidents import record as records
+from app.incidents import visibility
 from app.incidents.errors import InvalidInput, NotFound, PermissionDenied
 from app.incidents.permissions import HANDLER_ROLES
 from app.messages import N_, Message
@@ -21,19 +24,39 @@ from app.models import Incident, ProblemLink, ProblemTicket, User, utcnow
 from app.problems import lifecycle
 
 TEXT_LIMIT = 4000
+DESCRIPTION = f"{visibility.RAISED_WITH}.description"  # the field of what an incident was raised with
+
+
+@dataclass(frozen=True)
+class LinkedIncident:
+    """What the ticket's owner works the problem from, of each incident: what it was raised with (its
+    description) and how it was solved (the solution or workaround, while it stands) — from the same
+    record the incident page reads, without the handlers' notes, facts or closing answers."""
+
+    incident: Incident
+    description: str | None
+    solution: Mapping[str, Any] | None  # kind, text
 
 
 @dataclass(frozen=True)
 class ProblemView:
     ticket: ProblemTicket
     owner: User | None
-    incidents: list[Incident]  # the one it was raised from first, then the linked ones
+    incidents: list[LinkedIncident]  # the one it was raised from first, then the linked ones
 
 
 def incidents_of(session: Session, ticket: ProblemTicket) -> list[Incident]:
     linked = select(ProblemLink.incident_id).where(ProblemLink.problem_ticket_id == ticket.id)
     query = select(Incident).where(or_(Incident.id == ticket.incident_id, Incident.id.in_(linked)))
     return sorted(session.scalars(query), key=lambda incident: (incident.id != ticket.incident_id, incident.id))
+
+
+def linked_incident(session: Session, incident: Incident) -> LinkedIncident:
+    record = records.build(audit.events_of(session, incident.id), None)  # raw values; no form labels needed
+    said = {item.path: item.value for item in record.raised_with.answers} if record.raised_with else {}
+    description = said.get(DESCRIPTION)
+    solution = {key: record.solution.get(key) for key in ("kind", "text")} if record.solution else None
+    return LinkedIncident(incident, description if isinstance(description, str) else None, solution)
 
 
 def tickets_of_incident(session: Session, incident_id: int) -> list[ProblemTicket]:
@@ -60,7 +83,8 @@ class ProblemService:
             if ticket is None:
                 raise NotFound(N_("There is no such problem ticket."))
             owner = session.get(User, ticket.owner_id) if ticket.owner_id else None
-            return ProblemView(ticket, owner, incidents_of(session, ticket))
+            linked = [linked_incident(session, incident) for incident in incidents_of(session, ticket)]
+            return ProblemView(ticket, owner, linked)
 
     def update(
         self, actor: Actor, ticket_id: int, *, status: str, owner_id: int | None, note: str, workaround: str

@@ -45,7 +45,7 @@ def test_a_ticket_moves_through_its_lifecycle_with_an_owner_and_an_audit_row_eac
     view = problems.view(ticket_id)
     assert (view.ticket.status, view.ticket.workaround, view.owner.id) == ("closed", "重启接口进程", owner.user_id)
     assert view.ticket.closed_at is not None
-    assert [incident.id for incident in view.incidents] == [first, second]  # raised from first, then linked
+    assert [item.incident.id for item in view.incidents] == [first, second]  # raised from first, then linked
     rows = [data for kind, data in desk.audit(first) if kind == "problem_ticket_updated"]
     assert [row["changes"].get("status", {}).get("after") for row in rows] == ["investigating", "known_error", "closed"]
     assert rows[0]["changes"]["owner_id"] == {"before": None, "after": owner.user_id}
