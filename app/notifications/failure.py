@@ -1,5 +1,6 @@
 """After a delivery is settled: the audit row (and so the incident's timeline), and for a failure the
-fallback to the person's next channel and an in-app notice to the incident managers."""
+fallback to the person's next channel and an in-app notice to the incident managers; and sending a
+failed one again once its cause is mended (`retry`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.audit import SYSTEM
+from app.audit import SYSTEM, Actor
 from app.engine.lanes import INCIDENT_MANAGER
+from app.incidents.errors import Conflict, NotFound
+from app.messages import N_
 from app.models import User
 from app.notifications import preferences
-from app.notifications.models import FAILED, Notification
+from app.notifications.models import FAILED, PENDING, Notification
 from app.notifications.outbox import Outbox, address, members
 
 
@@ -66,3 +69,20 @@ def _tell_managers(session: Session, row: Notification, now: datetime) -> None:
     outbox.add(f"failed:{row.id}", "delivery_failed", members(session, INCIDENT_MANAGER), notice,
                incident_id=row.incident_id)  # fmt: skip
     outbox.flush()
+
+
+def retry(session: Session, actor: Actor, notification_id: int, now: datetime) -> Notification:
+    """Send a failed notification again (the address was corrected, the mail server is back): it waits
+    for a worker as a new one does, to the person's current address, its attempts counted afresh; its
+    last error stays shown until the next attempt. Audited (`notification_retried`) on its incident."""
+    row = session.get(Notification, notification_id, with_for_update=True)
+    if row is None:
+        raise NotFound(N_("There is no such notification."))
+    if row.status != FAILED:
+        raise Conflict(N_("This notification has not failed (any more): it is waiting, sent or being sent."))
+    user = session.get(User, row.recipient_id) if row.recipient_id else None
+    row.address = (address(user, row.channel) if user else None) or row.address
+    row.status, row.attempts, row.next_attempt_at, row.lease_until = PENDING, 0, now, None
+    data = {"kind": row.kind, "recipient": row.recipient_name, "channel": row.channel}
+    audit.append(session, kind="notification_retried", actor=actor, at=now, data=data, incident_id=row.incident_id)
+    return row

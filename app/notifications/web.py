@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.engine.lanes import INCIDENT_MANAGER
+from app.incidents.errors import Conflict, NotFound
 from app.messages import N_
 from app.models import User, utcnow
-from app.notifications import centre, choices, contacts, preferences
+from app.notifications import centre, choices, contacts, failure, preferences
 from app.notifications.channels.email import MailSink
 from app.notifications.messages import Site
 from app.notifications.models import FAILED, STATUSES, Notification
@@ -220,6 +221,23 @@ def failures():
     with database().read() as session:
         failed = _failed(session)
     return render_template("notifications/failures.html", failed=failed)
+
+
+@bp.post("/failures/<int:notification_id>/retry")
+@roles_required(ADMIN, INCIDENT_MANAGER)
+def retry(notification_id: int):
+    """重新发送: a failed delivery goes back to the workers (app/notifications/failure.py)."""
+    try:
+        with database().transaction() as session:
+            failure.retry(session, current_actor(), notification_id, utcnow())
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        flash(translate(error.message), "error")
+    else:
+        flash(_("The notification will be sent again in a moment."), "success")
+    to_admin = request.form.get("back") == "admin" and has_role(ADMIN)  # the page the button was on
+    return redirect(url_for("notifications.admin" if to_admin else "notifications.failures"))
 
 
 def _failed(session) -> list[Notification]:

@@ -110,6 +110,7 @@ EVENTS = {
     "notification_preferences_changed": N_("Notification settings changed"),
     "notification_sent": N_("Notification delivered"),
     "notification_failed": N_("Notification not delivered"),
+    "notification_retried": N_("Notification sent again"),
     "account_locked": N_("Account locked"),  # before sign-in throttling replaced lockout
     "signed_in": N_("Signed in"),
     "signed_out": N_("Signed out"),

@@ -7,7 +7,9 @@ import re
 
 from sqlalchemy import select
 
-from app.models import AuditEvent, User
+from app.models import AuditEvent, User, utcnow
+from app.notifications.models import Notification
+from app.notifications.outbox import Outbox
 from tests.driver import number, registration
 
 
@@ -69,3 +71,32 @@ def test_the_mail_sink_shows_an_administrator_what_would_have_been_sent(app, db,
     assert "您提出的事件已由服务台登记" in mail and f"http://127.0.0.1:5000/incidents/{incident_id}" in mail
     assert admin.get("/notifications/admin/mail/..%2Fsecret_key").status_code == 404
     assert as_role("incident_manager").get("/notifications/admin").status_code == 403
+
+
+def test_a_failed_delivery_is_sent_again_to_the_persons_current_address(db, desk, actors, as_role):
+    incident_id = desk.register(registration("request"))
+    with db.transaction() as session:
+        user = session.get(User, actors["first_line"].user_id)
+        user.email = "old@example.com"
+        box = Outbox(session, utcnow())
+        box.add_chosen(f"task:{incident_id}", "task_arrived", user, ["email"], {"number": number(incident_id)},
+                       incident_id=incident_id)  # fmt: skip
+        box.flush()
+        row = session.scalars(select(Notification).where(Notification.channel == "email")).one()
+        row.status, row.attempts, row.last_error = "failed", 5, "550 5.1.1 mailbox unavailable"
+        user.email = "new@example.com"  # the administrator corrected it
+        row_id = row.id
+    manager = as_role("incident_manager")
+    page = manager.get("/notifications/failures").get_data(as_text=True)
+    assert "old@example.com" in page and "550 5.1.1 mailbox unavailable" in page and "重新发送" in page
+    assert as_role("first_line").post(f"/notifications/failures/{row_id}/retry").status_code == 403
+    done = manager.post(f"/notifications/failures/{row_id}/retry", follow_redirects=True).get_data(as_text=True)
+    assert "该通知将很快重新发送。" in done and "没有发送失败的通知。" in done
+    with db.read() as session:
+        row = session.get(Notification, row_id)
+    assert (row.status, row.attempts, row.address) == ("pending", 0, "new@example.com")
+    again = manager.post(f"/notifications/failures/{row_id}/retry", follow_redirects=True).get_data(as_text=True)
+    assert "不在发送失败状态" in again  # already waiting: nothing twice
+    assert manager.post("/notifications/failures/999999/retry").status_code == 404
+    retried = [data for kind, data in desk.audit(incident_id) if kind == "notification_retried"]
+    assert retried == [{"kind": "task_arrived", "recipient": "first_line user", "channel": "email"}]
