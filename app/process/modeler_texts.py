@@ -239,6 +239,8 @@ TEXTS = (
     N_("Inclusive gateway"),
     N_("Complex gateway"),
     N_("Event-based gateway"),
+    N_("Event based instantiating Gateway"),
+    N_("Parallel Event based instantiating Gateway"),
     N_("Sub-process"),
     N_("Sub-process (collapsed)"),
     N_("Sub-process (expanded)"),

@@ -1,15 +1,17 @@
 """The process owner's modeler in the browser: what the properties panel sets is what the server stores, checks and
-dry-runs — a user task's form, a gateway's outgoing condition — and a diagram saved unchanged says what it said."""
+dry-runs — a user task's form, a new form by name (its skeleton in the draft), a gateway's outgoing condition — and a
+diagram saved unchanged says what it said."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from lxml import etree
 from playwright.sync_api import Page, expect
 
 from app.engine.model import NS
-from app.process import diff
+from app.process import diff, drafts
 from app.process.models import ProcessDraft
 from tests.browser.test_audit_and_process import BUNDLED, _new_draft, _upload
 
@@ -183,3 +185,68 @@ def test_the_panel_says_which_lane_a_task_is_drawn_in_in_the_readers_language(op
     expect(panel.locator('[data-group-id="group-app-form"] .bio-properties-panel-group-header-title')).to_have_text(
         "Form"
     )
+
+
+def test_a_new_form_named_in_the_panel_gets_its_skeleton_in_the_draft(open_as, live_server, db):
+    owner = open_as("process_owner", viewport=(1600, 1000))
+    draft_id = _open_modeler(owner, live_server)
+    panel = owner.get_by_test_id("properties-panel")
+    _select(owner, "initial_support")
+    name = panel.locator("#bio-properties-panel-app-form-name")
+    name.fill("bad name!")
+    expect(panel).to_contain_text("只能使用字母、数字、_ 和 -。")
+    name.fill("escalation_review")
+    name.press("Tab")
+    _save(owner)
+    expect(panel.locator("#bio-properties-panel-app-form-select")).to_have_value("escalation_review")
+
+    root = etree.fromstring(_stored(db, draft_id).encode())
+    task = root.xpath("//bpmn:userTask[@id='initial_support']", namespaces=NS)[0]
+    properties = {p.get("name"): p.get("value") for p in task.xpath(".//spiffworkflow:property", namespaces=NS)}
+    assert properties == {
+        "formJsonSchemaFilename": "escalation_review.schema.json",
+        "formUiSchemaFilename": "escalation_review.uischema.json",
+    }
+
+    owner.goto(f"{live_server}/process/drafts/{draft_id}/forms")  # the Forms page offers the skeleton
+    for file, skeleton in (
+        ("escalation_review.schema.json", '"properties": {}'),
+        ("escalation_review.uischema.json", "{}"),
+    ):
+        entry = owner.locator(f'[data-form-file="{file}"]')
+        expect(entry.locator(".badge.added")).to_have_text("新增")
+        expect(entry).to_contain_text("初始支持")  # the task that uses it
+        expect(entry.locator("textarea")).to_contain_text(skeleton)
+    owner.get_by_role("button", name="保存表单").click()
+    expect(owner.locator(".flash-success")).to_contain_text("表单已保存")
+    with db.read() as session:
+        forms = drafts.forms_of(session.get(ProcessDraft, draft_id))
+    assert json.loads(forms["escalation_review.schema.json"]) == {"type": "object", "properties": {}}
+    assert json.loads(forms["escalation_review.uischema.json"]) == {}
+    expect(owner.locator('[data-form-file="escalation_review.schema.json"] .badge.added')).to_have_count(0)
+
+
+def _change_menu(owner: Page, element_id: str) -> list[str]:
+    """The entries of the element's change menu (the context pad's 更改元素类型)."""
+    box = owner.locator(f'#diagram [data-element-id="{element_id}"]').first.bounding_box()
+    owner.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    owner.locator('.djs-context-pad .entry[data-action="replace"]').click()
+    entries = owner.locator(".djs-popup .entry")
+    expect(entries.first).to_be_visible()
+    return [text.strip() for text in entries.all_inner_texts()]
+
+
+def test_the_change_menu_speaks_the_readers_language(open_as, live_server, db):
+    owner = open_as("process_owner", viewport=(1600, 1000))
+    _open_modeler(owner, live_server)
+    task = _change_menu(owner, "initial_support")
+    assert {"服务任务", "手工任务", "子流程（折叠）", "自由子流程（展开）"} <= set(task)
+    headers = owner.locator(".djs-popup-header .entry")
+    assert {headers.nth(i).get_attribute("title") for i in range(headers.count())} >= {"并行多实例", "循环"}
+    owner.keyboard.press("Escape")
+    assert "事件网关" in _change_menu(owner, "gw_route")
+    owner.locator(".djs-popup .entry", has_text="事件网关").click()  # the gateway becomes event-based…
+    gateway = _change_menu(owner, "gw_route")
+    assert {"排他网关", "并行网关", "包容网关", "复杂网关"} <= set(gateway)
+    for entries in (task, gateway):
+        assert not [text for text in entries if re.search("[A-Za-z]", text)], entries  # nothing left in English
