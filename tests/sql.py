@@ -25,5 +25,6 @@ def statements():
 
 
 def touching(sent: list[str], verb: str, table: str) -> list[str]:
-    where = {"SELECT": rf"^SELECT .*\b(FROM|JOIN) {table}\b", "UPDATE": rf"^UPDATE {table}\b"}[verb]
+    # an UPDATE may be one of a batch's data-modifying CTEs (app/writes.py): WITH w0 AS (UPDATE …), …
+    where = {"SELECT": rf"^SELECT .*\b(FROM|JOIN) {table}\b", "UPDATE": rf"(^|\bAS \()UPDATE {table}\b"}[verb]
     return [statement for statement in sent if re.search(where, statement, re.IGNORECASE)]

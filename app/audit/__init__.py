@@ -12,19 +12,20 @@ other here. The design and its threat model: docs/security.md, "Audit log integr
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.audit.chain import GENESIS, canonical_json, chain_of, lock_key, row_mac
+from app.audit.chain import GENESIS, HASHED_FIELDS, canonical_json, chain_of, lock_key, mac
 from app.models import AuditEvent
 
-__all__ = ["GENESIS", "SYSTEM", "Actor", "Entry", "append", "append_all", "canonical_json", "data_of", "events_of"]
+__all__ = ["GENESIS", "SYSTEM", "Actor", "Entry", "append", "append_all", "canonical_json", "data_of", "events_of",
+           "on_append"]  # fmt: skip
 
 # The request (or job) whose actions are being audited: set by the web layer per request, carried
 # into every row so a row can be matched to the request's log lines.
@@ -76,46 +77,77 @@ def append(session: Session, **fields: Any) -> AuditEvent:
     return append_all(session, [Entry(**fields)])[0]
 
 
+# Who else writes rows for each new audit row, in the same transaction (search documents, report
+# roll-ups): they register here when imported, and are called with the rows once they have their ids.
+_followers: list[Callable[[Session, list[AuditEvent]], None]] = []
+
+
+def on_append(follower: Callable[[Session, list[AuditEvent]], None]) -> Callable[[Session, list[AuditEvent]], None]:
+    _followers.append(follower)
+    return follower
+
+
+# One INSERT for a batch, ids returned in the order given (the timeline reads rows by id), through
+# Core: the rows are never read back in this transaction, so the ORM's unit of work would only cost.
+_INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id, sort_by_parameter_order=True)
+# PostgreSQL: the chain's advisory lock and its head in one round trip (migration 0026 says why a function).
+_LOCKED_HEAD = text("SELECT seq, hash FROM audit_locked_head(:space, :key, :chain)")
+# SQLite: every write transaction already holds the database's one write lock (BEGIN IMMEDIATE).
+_HEAD = (
+    select(AuditEvent.seq, AuditEvent.hash)
+    .where(AuditEvent.chain == bindparam("chain"))
+    .order_by(AuditEvent.seq.desc())
+    .limit(1)
+)
+
+
 def append_all(session: Session, entries: list[Entry]) -> list[AuditEvent]:
     """Append rows in order, each to the end of its chain; each chain is locked once, in name order
-    (so two writers touching the same chains never deadlock)."""
+    (so two writers touching the same chains never deadlock). Returns the rows written (not in the
+    session: nothing reads them back through it)."""
+    if not entries:
+        return []
     key = audit_key(session)
+    session.flush()  # what the action changed goes first: the rows below are written past the ORM
     chains = [chain_of(entry.incident_id, entry.kind) for entry in entries]
     heads = {chain: _locked_head(session, chain) for chain in sorted(set(chains))}
-    events = []
+    rows = []
+    request = request_id.get()
     for entry, chain in zip(entries, chains, strict=True):
         seq, previous = heads[chain]
-        event = AuditEvent(
-            chain=chain,
-            seq=seq + 1,
-            incident_id=entry.incident_id,
-            at=entry.at,
-            actor_id=entry.actor.user_id,
-            actor_name=entry.actor.name,
-            actor_role=entry.actor.role_label,
-            kind=entry.kind,
-            task_id=entry.task_id,
-            task_name=entry.task_name,
-            data=canonical_json(entry.data),
-            request_id=request_id.get(),
-            prev_hash=previous,
-        )
-        event.hash = row_mac(key, event)
-        session.add(event)
-        heads[chain] = (event.seq, event.hash)
-        events.append(event)
-    session.flush()  # one INSERT per batch; ids follow the order added (the timeline reads rows by id)
+        row = {
+            "chain": chain,
+            "seq": seq + 1,
+            "prev_hash": previous,
+            "incident_id": entry.incident_id,
+            "at": entry.at,
+            "actor_id": entry.actor.user_id,
+            "actor_name": entry.actor.name,
+            "actor_role": entry.actor.role_label,
+            "kind": entry.kind,
+            "task_id": entry.task_id,
+            "task_name": entry.task_name,
+            "data": canonical_json(entry.data),
+            "request_id": request,
+        }
+        row["hash"] = mac(key, [row[name] for name in HASHED_FIELDS])
+        heads[chain] = (row["seq"], row["hash"])
+        rows.append(row)
+    ids = session.connection().execute(_INSERT, rows).scalars().all()
+    events = [AuditEvent(id=row_id, **row) for row_id, row in zip(ids, rows, strict=True)]
     session.info.setdefault("audited_kinds", []).extend(entry.kind for entry in entries)  # counted once committed
+    for follower in _followers:
+        follower(session, events)
     return events
 
 
 def _locked_head(session: Session, chain: str) -> tuple[int, str]:
     """The chain's last position and hash, with the chain locked until the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), lock_key(chain))
-    # SQLite: every write transaction already holds the database's one write lock (BEGIN IMMEDIATE)
-    query = select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain)
-    last = session.execute(query.order_by(AuditEvent.seq.desc()).limit(1)).first()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        last = connection.execute(_LOCKED_HEAD, {**lock_key(chain), "chain": chain}).first()
+    else:
+        last = connection.execute(_HEAD, {"chain": chain}).first()
     return (last.seq, last.hash) if last else (0, GENESIS)
 
 

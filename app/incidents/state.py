@@ -12,6 +12,7 @@ import zlib
 
 from sqlalchemy.orm import Session
 
+from app import writes
 from app.engine.runtime import SERIALIZER_VERSION
 from app.models import IncidentState
 
@@ -39,11 +40,15 @@ def text_of(session: Session, incident_id: int) -> str:
     return decode(read(session, incident_id).state)
 
 
-def write(session: Session, row: IncidentState | None, incident_id: int, text: str) -> IncidentState:
-    """Store `text` in `row` (an UPDATE), or in a new row for a new incident (an INSERT)."""
-    if row is None:
-        row = IncidentState(incident_id=incident_id)
-        session.add(row)
-    row.state = encode(text)
-    row.serializer_version = SERIALIZER_VERSION
-    return row
+_TABLE = IncidentState.__table__
+
+
+def write(session: Session, incident_id: int, text: str, *, new: bool) -> None:
+    """Store `text` as the incident's state: an UPDATE of its row, or an INSERT for a new incident.
+    Past the ORM, with the action's other writes when they are batched (app.writes): nothing reads
+    the state back in the action's transaction."""
+    values = {"state": encode(text), "serializer_version": SERIALIZER_VERSION}
+    if new:
+        writes.insert_rows(session, _TABLE, [{"incident_id": incident_id, **values}])
+    else:
+        writes.update_row(session, _TABLE, {"incident_id": incident_id}, values)

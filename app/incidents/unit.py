@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defaultload, raiseload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit, forms, notifications
+from app import audit, forms, notifications, writes
 from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.engine import operations
@@ -52,7 +52,7 @@ class _Unit:
     ctx: operations.Context
     actor: Actor
     system_until: int  # events before this index came from timers, not from the actor
-    stored: IncidentState | None  # the row the state was read from; None for a new incident
+    new: bool  # a new incident: its state is inserted, not updated
     assignees: frozenset[int] = frozenset()  # who held the open tasks when it was loaded
 
 
@@ -111,7 +111,7 @@ class UnitOfWork:
         incident.requester_name = requester.display_name if requester else incident.requester_name
         session.add(incident)
         session.flush()
-        unit = _Unit(session, incident, run, ctx, actor, system_until=0, stored=None)
+        unit = _Unit(session, incident, run, ctx, actor, system_until=0, new=True)
         if registration is not None:
             start_form = run.ready_tasks()[0]
             lane = LANES[start_form.lane]
@@ -137,7 +137,7 @@ class UnitOfWork:
             raise NotFound(N_("There is no such incident."))
         return incident
 
-    def _locked_with_state(self, session: Session, incident_id: int) -> tuple[Incident, IncidentState]:
+    def _locked_with_state(self, session: Session, incident_id: int) -> tuple[Incident, bytes]:
         """The incident row locked as in `_locked_incident`, with its engine state, in one round trip.
 
         Both rows are locked: a writer that waited for the lock then reads the rows as the previous
@@ -146,7 +146,7 @@ class UnitOfWork:
         twice). The open-task rows are read by the next statement, after the lock, for the same reason.
         """
         query = (
-            select(Incident, IncidentState)
+            select(Incident, IncidentState.state)
             .join(IncidentState, IncidentState.incident_id == Incident.id)
             .options(*ACTION_LOADING)
             .where(Incident.id == incident_id)
@@ -166,12 +166,12 @@ class UnitOfWork:
         except StaleDataError:
             raise Conflict(N_("Someone else has just changed this incident. Reload the page and try again.")) from None
 
-    def _load(self, session: Session, incident: Incident, actor: Actor, stored: IncidentState | None = None) -> _Unit:
+    def _load(self, session: Session, incident: Incident, actor: Actor, stored: bytes | None = None) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings, raised_at=incident.created_at)
-        stored = stored or state.read(session, incident.id)
-        run = Run.load(self._model(session, incident.process_version_id), state.decode(stored.state), ctx)
+        stored = stored or state.read(session, incident.id).state
+        run = Run.load(self._model(session, incident.process_version_id), state.decode(stored), ctx)
         self._engine(run.advance)  # timers that fell due fire before anything else happens
-        return _Unit(session, incident, run, ctx, actor, len(ctx.events), stored, _assignees(incident))
+        return _Unit(session, incident, run, ctx, actor, len(ctx.events), False, _assignees(incident))
 
     def _model(self, session: Session, version_id: int) -> ProcessModel:
         return self.models.get_by_id(session, version_id)
@@ -216,6 +216,15 @@ class UnitOfWork:
             raise ServiceError(N_("The process engine failed: %(error)s"), error=str(error)) from None
 
     def _save(self, unit: _Unit) -> None:
+        # The writes nothing reads back before the commit (the state, search texts, roll-ups,
+        # notifications) go to the database together at the end (app.writes).
+        with writes.batched(unit.session):
+            follow_ups = self._write(unit)
+        for title in follow_ups:
+            self._start_follow_up(unit.session, unit.actor, unit.incident, title)
+
+    def _write(self, unit: _Unit) -> list[str]:
+        """Write the action's effects; returns the titles of the follow-up incidents it asks for."""
         session, incident, now = unit.session, unit.incident, unit.ctx.now
         follow_ups: list[str] = []
         entries: list[audit.Entry] = []
@@ -259,16 +268,17 @@ class UnitOfWork:
             if incident.status not in projection.ACTIVE_STATUSES:
                 for hook in _ending_hooks:
                     entries += hook(session, incident, now)
-            state.write(session, unit.stored, incident.id, unit.run.dump())
+            state.write(session, incident.id, unit.run.dump(), new=unit.new)
             incident.next_timer_due = unit.run.next_timer_due()
             incident.updated_at = now
-            if _assignees(incident) != unit.assignees:  # the list column changes only with them
-                assignments.summarize(session, incident)
+            # the accounts the list column names, held until the notifications (which go to them too)
+            # are written: the session keeps only weak references, and would read them again
+            holders = assignments.summarize(session, incident) if _assignees(incident) != unit.assignees else []
         audit.append_all(session, entries)
         session.flush()
         notifications.emit(session, incident, unit.ctx.events, actor=unit.actor, now=now, removed=removed)
-        for title in follow_ups:
-            self._start_follow_up(session, unit.actor, incident, title)
+        del holders
+        return follow_ups
 
     def _registration_due(self, incident: Incident) -> datetime | None:
         """When an incident raised in the portal should be registered by (spec §4.3)."""

@@ -20,12 +20,13 @@ def init(app) -> None:
     app.jinja_env.globals.update(live_version=page_version, live_seconds=seconds, badge_text=service.badge_text)
 
 
-def page_version(scope: str, incident_id: int | None = None) -> str:
-    """The version a page was drawn at, written into it for the poller to compare with."""
+def page_version(scope: str, incident: Incident | None = None) -> str:
+    """The version a page was drawn at, written into it for the poller to compare with (an incident's
+    page passes the incident it has loaded already)."""
     with database().read() as session:
         if scope == "incident":
-            incident = session.get(Incident, incident_id)
-            return service.incident_version(session, incident_id, visibility.audience(current_actor(), incident))
+            audience = visibility.audience(current_actor(), incident)
+            return service.incident_version(session, incident.id, audience)
         return service.incidents_version(session)
 
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import null, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
+from app import writes
 from app.models import User, UserRole
 from app.notifications import preferences
 from app.notifications.messages import DEFAULT_LOCALE, locale_of
@@ -142,10 +142,10 @@ class Outbox:
         self.wanted, self.extra = [], []
         if not rows:
             return
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        self.session.execute(
-            dialect.insert(Notification).on_conflict_do_nothing(index_elements=["key"]), list(rows.values())
-        )
+        # One statement, with the action's other writes when they are batched (app.writes): the ORM's
+        # bulk insert split the rows by which columns are null, a round trip each, and nothing reads
+        # them back in this transaction.
+        writes.insert_rows(self.session, Notification.__table__, list(rows.values()), skip_conflicts_on=("key",))
 
     def _rows(self) -> list[dict[str, Any]]:
         if not self.wanted:

@@ -32,12 +32,7 @@ def _note(session: Session, _context, _instances) -> None:
     """Note what this flush changes (before it: the attribute histories are still there)."""
     changes = _changes(session)
     for obj in session.new:
-        if isinstance(obj, ReportTaskSpan):
-            span = (obj.completed_at, obj.roles, obj.actor_id, obj.waiting_seconds, obj.working_seconds)
-            changes.setdefault(obj.incident_id, counters.Change()).spans.append(span)
-        elif isinstance(obj, ReportEvent) and obj.kind == FIRST_STEP:
-            changes.setdefault(obj.incident_id, counters.Change()).first_step_at = obj.at
-        elif isinstance(obj, IncidentLink) and obj.kind == PART_OF:
+        if isinstance(obj, IncidentLink) and obj.kind == PART_OF:
             changes.setdefault(obj.from_id, counters.Change()).child = True
         elif isinstance(obj, Incident):
             session.info.setdefault(NEW, []).append(obj)
@@ -47,6 +42,18 @@ def _note(session: Session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, Incident) and obj.id is not None and _changed(obj, FACT_COLUMNS):
             changes.setdefault(obj.id, counters.Change())
+
+
+def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -> None:
+    """The roll-up rows `app.reports.rollup` writes for new audit rows (past the ORM, so `_note` never
+    sees them): the counters of their incidents are refreshed at commit."""
+    changes = _changes(session)
+    for obj in facts:
+        if isinstance(obj, ReportTaskSpan):
+            span = (obj.completed_at, obj.roles, obj.actor_id, obj.waiting_seconds, obj.working_seconds)
+            changes.setdefault(obj.incident_id, counters.Change()).spans.append(span)
+        elif obj.kind == FIRST_STEP:
+            changes.setdefault(obj.incident_id, counters.Change()).first_step_at = obj.at
 
 
 @event.listens_for(Session, "before_commit")

@@ -1,6 +1,6 @@
 """Keeping the report roll-ups (`app.reports.models`) right: each new audit row that settles a
 figure — a task completed, a deadline breach, a reopen, a return from a change, an incident's first
-handling step — gets its roll-up row in the same transaction (session listeners, whoever wrote the
+handling step — gets its roll-up row in the same transaction (`app.audit.on_append`, whoever wrote the
 row), worked out from the incident's chain up to that row by the same rules the reports always
 used (docs/reports.md). `rebuild` writes them all again from the audit log (migration 0018, and
 `flask reports rebuild` after a bulk load that bypassed the listeners)."""
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from app import writes
+from app.audit import on_append
 from app.models import AuditEvent
+from app.reports import keeping
 from app.reports.events import AuditRow, by_incident, select_rows
 from app.reports.filters import NONE, REGISTRATION, support_group
 from app.reports.models import BREACH, CHANGE_WAIT, FIRST_STEP, REOPEN, ReportEvent, ReportTaskSpan
@@ -87,7 +90,7 @@ def rebuild(session: Session, batch: int = 1000) -> int:
         rows: dict[type, list[dict]] = {ReportTaskSpan: [], ReportEvent: []}
         for chain in by_incident(select_rows(session, None, AuditEvent.incident_id.in_(chunk))).values():
             for fact in facts_of_chain(chain):
-                rows[type(fact)].append({c.key: getattr(fact, c.key) for c in type(fact).__table__.columns})
+                rows[type(fact)].append(_values(fact))
         for model, values in rows.items():
             if values:
                 session.execute(insert(model), values)
@@ -95,28 +98,29 @@ def rebuild(session: Session, batch: int = 1000) -> int:
     return written
 
 
-PENDING = "report_pending_audit_rows"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_settling_rows(session: Session, _context) -> None:
-    rows = [
-        obj for obj in session.new
-        if isinstance(obj, AuditEvent) and obj.incident_id is not None and obj.kind in SETTLING
-    ]  # fmt: skip
-    if rows:
-        session.info.setdefault(PENDING, []).extend(rows)
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _roll_up(session: Session, _context) -> None:
-    """The rows have their ids now: read each incident's chain up to its newest one (one query per
-    incident); the roll-up rows go in with the next flush (at the latest the commit)."""
+@on_append
+def _roll_up(session: Session, appended: list[AuditEvent]) -> None:
+    """Read each incident's chain up to its newest new row (one query per incident) and insert the
+    roll-up rows (one INSERT per table, with the action's other writes when they are batched,
+    app.writes: nothing reads them back in this transaction)."""
     new: dict[int, set[int]] = {}
-    for row in session.info.pop(PENDING, []):
-        new.setdefault(row.incident_id, set()).add(row.id)
+    for row in appended:
+        if row.incident_id is not None and row.kind in SETTLING:
+            new.setdefault(row.incident_id, set()).add(row.id)
+    facts: list[ReportTaskSpan | ReportEvent] = []
     for incident_id, ids in new.items():
         chain = select_rows(session, None, AuditEvent.incident_id == incident_id, AuditEvent.id <= max(ids))
         for index, row in enumerate(chain):
             if row.id in ids:
-                session.add_all(facts_at(chain, index))
+                facts.extend(facts_at(chain, index))
+    keeping.note_roll_ups(session, facts)  # the per-day counters these rows change, refreshed at commit
+    rows: dict[type, list[dict]] = {ReportTaskSpan: [], ReportEvent: []}
+    for fact in facts:
+        rows[type(fact)].append(_values(fact))
+    for model, values in rows.items():
+        if values:
+            writes.insert_rows(session, model.__table__, values)
+
+
+def _values(fact: ReportTaskSpan | ReportEvent) -> dict:
+    return {column.key: getattr(fact, column.key) for column in type(fact).__table__.columns}

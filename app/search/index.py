@@ -1,5 +1,5 @@
 """Feeding the index: each new audit row that carries text an incident's readers may search becomes
-search documents in the same transaction (session listeners), whoever wrote the row — the incident
+search documents in the same transaction (`app.audit.on_append`), whoever wrote the row — the incident
 service, comments, announcements."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app import writes
+from app.audit import on_append
 from app.models import AuditEvent
 from app.search.models import COMMENT, DESCRIPTION, NOTES, SOLUTION, TITLE, WORK_NOTE, SearchDocument
 
@@ -51,19 +52,15 @@ def _text(kind: str, value: Any) -> Iterator[tuple[str, str]]:
         yield kind, value.strip()
 
 
-PENDING = "search_pending_audit_rows"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_new_audit_rows(session: Session, _context) -> None:
-    rows = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.incident_id is not None]
-    if rows:
-        session.info.setdefault(PENDING, []).extend(rows)
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _index_new_audit_rows(session: Session, _context) -> None:
-    """The rows have their ids now; their documents go in with the next flush (at the latest the commit)."""
-    for row in session.info.pop(PENDING, []):
-        for kind, text in documents(row.kind, json.loads(row.data)):
-            session.add(SearchDocument(incident_id=row.incident_id, audit_id=row.id, kind=kind, body=text))
+@on_append
+def _index_new_audit_rows(session: Session, rows: list[AuditEvent]) -> None:
+    """Each new row's documents, in one INSERT (with the action's other writes when they are batched,
+    app.writes: nothing reads them back in this transaction)."""
+    found = [
+        {"incident_id": row.incident_id, "audit_id": row.id, "kind": kind, "body": text}
+        for row in rows
+        if row.incident_id is not None
+        for kind, text in documents(row.kind, json.loads(row.data))
+    ]
+    if found:
+        writes.insert_rows(session, SearchDocument.__table__, found)
