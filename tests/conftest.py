@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from freezegun import freeze_time
-from sqlalchemy import create_engine, text
+from jinja2.bccache import Bucket, BytecodeCache
 from werkzeug.serving import make_server
 
-from app import create_app, migrate
+from app import create_app
 from app.alarms import models as alarm_models  # noqa: F401 — every table on the metadata (tests empty them all)
 from app.api import models as api_models  # noqa: F401
 from app.audit import SYSTEM
-from app.db import Base, Database, normalize_url
+from app.db import Database
 from app.incidents.service import IncidentService
 from app.process import versions
 from app.users import ROLES, actor_of, create_user
+from tests import databases
 from tests.driver import Desk
 
 FAST_HASH = "pbkdf2:sha256:1"  # tests create many accounts; production uses scrypt
@@ -32,33 +33,27 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+# Each backend's database is prepared (made, migrated) once per test process, whatever order the tests
+# come in: pytest-xdist may hand a worker SQLite and PostgreSQL tests in turn, and pytest would otherwise
+# set the session fixture up again at each switch.
+_prepared: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    else:
-        url = normalize_url(os.environ["TEST_DATABASE_URL"])
-        engine = create_engine(url)
-        with engine.begin() as connection:  # the test database is ours to wipe
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
-    return url
+    if request.param not in _prepared:
+        if request.param == "sqlite":
+            _prepared["sqlite"] = databases.prepare_sqlite(tmp_path_factory.mktemp("db"))
+        else:
+            _prepared["postgresql"] = databases.prepare_postgresql(os.environ["TEST_DATABASE_URL"])
+    return _prepared[request.param]
 
 
 @pytest.fixture
 def db(database_url):
     database = Database(database_url, audit_key=AUDIT_KEY.encode())
     yield database
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    with database.engine.begin() as connection:
-        if database.is_postgresql:  # as a superuser, past the trigger that refuses TRUNCATE on the audit log
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+    databases.empty(database)
     database.dispose()
 
 
@@ -86,12 +81,33 @@ def actors(db):
     return result
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process, not once per test: each test's app has its own Jinja
+    environment, and compiling the templates a page uses was a good part of a page test's time.
+    A template whose source changed is compiled again (the bucket checks the source's checksum)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 def make_app(database_url: str, tmp_path) -> Flask:
-    return create_app(
+    app = create_app(
         {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "PASSWORD_HASH_METHOD": FAST_HASH,
          "AUDIT_HMAC_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
          "MAIL_SINK": str(tmp_path / "mail")}
     )  # fmt: skip
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -17,6 +17,16 @@ from tests.conftest import AUDIT_KEY
 from tests.driver import Desk, pass_on, registration
 
 APP_ROLE = "incident_app_test"
+CREATE_ROLE = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN PASSWORD 'app-secret';
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
+END $$
+"""
 
 
 @pytest.fixture
@@ -24,10 +34,8 @@ def app_db(db, database_url):
     """The test database as the app's role sees it (the role is created once, its grants each time)."""
     if not db.is_postgresql:
         pytest.skip("SQLite has no roles: protect its file with the file system's permissions (docs/security.md)")
-    with db.engine.begin() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first()
-        if not exists:
-            connection.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD 'app-secret'"))
+    with db.engine.begin() as connection:  # roles are the server's: another test process may make it first
+        connection.execute(text(CREATE_ROLE))
     db_roles.grant_app_role(database_url, APP_ROLE)
     url = make_url(database_url).set(username=APP_ROLE, password="app-secret")
     app_database = Database(url.render_as_string(hide_password=False), audit_key=AUDIT_KEY.encode())

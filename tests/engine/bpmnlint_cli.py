@@ -3,6 +3,7 @@ and the Node.js packages installed from package-lock.json, for those tests and t
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -32,7 +33,11 @@ def install_node_tools() -> None:
             pytest.fail("node/npm are required (REQUIRE_TOOLS=1) to run bpmnlint")
         pytest.skip("node/npm not installed: bpmnlint not run")
     lock = ROOT / "package-lock.json"
-    if BPMNLINT.exists() and INSTALLED.exists() and INSTALLED.stat().st_mtime >= lock.stat().st_mtime:
-        return
-    command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    # One test process installs at a time (pytest-xdist runs several): `npm ci` deletes node_modules first,
+    # so another's bpmnlint would vanish under it. `npm ci` never writes the lock file it is locked on.
+    with lock.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if BPMNLINT.exists() and INSTALLED.exists() and INSTALLED.stat().st_mtime >= lock.stat().st_mtime:
+            return
+        command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=300)
