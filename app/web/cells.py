@@ -84,7 +84,8 @@ def deadline(incident: Any) -> Markup:
     registration while it is new, and once resolved whether it was in time (not a bare date)."""
     if incident.status == "new":
         left = registration_left(incident)
-        return _span(left.state, _("Raised"), incident.created_at, Markup(f"{_('To register')} · {escape(left.text)}"))
+        waiting = _("To register")  # outside the f-string, where pybabel's extraction finds it
+        return _span(left.state, _("Raised"), incident.created_at, Markup(f"{waiting} · {escape(left.text)}"))
     if incident.status == "open" and incident.due_at:
         left = time_left(incident.due_at, incident.warn_at)
         return _span(left.state, _("Deadline"), incident.due_at, escape(left.text))
@@ -104,7 +105,8 @@ def task_deadline(task: Any) -> Markup:
     """A task's own time limit (a timer on the task, such as the fault-notification window) when it
     has one, else its incident's deadline."""
     if task.has_own_time_limit and task.incident.status != "new":
-        return Markup(f'{own_time_left(task)}<div class="muted">{_("Time limit of this task")}</div>')
+        limit = _("Time limit of this task")
+        return Markup(f'{own_time_left(task)}<div class="muted">{limit}</div>')
     return deadline(task.incident)
 
 
