@@ -45,15 +45,23 @@ def worker() -> str | None:
 
 def prepare_postgresql(url: str) -> str:
     """This process's PostgreSQL database, made if missing, its schema new and migrated: its URL."""
+    url = blank_postgresql(url)
+    migrate.upgrade(url)
+    return url
+
+
+def blank_postgresql(url: str, purpose: str = "") -> str:
+    """This process's PostgreSQL database (for a `purpose`, one beside it), made if missing, its schema new
+    and empty — not migrated: its URL."""
     url = normalize_url(url)
-    if worker():
-        url = _own_database(url, f"{make_url(url).database}_{worker()}")
+    suffix = "_".join(part for part in (purpose, worker()) if part)
+    if suffix:
+        url = _own_database(url, f"{make_url(url).database}_{suffix}")
     engine = create_engine(url)
     with engine.begin() as connection:  # the test database is ours to wipe
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    migrate.upgrade(url)
     return url
 
 

@@ -1,7 +1,9 @@
 """The migrations create exactly the schema the models describe."""
 
 import json
+import os
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -18,6 +20,8 @@ from app.incidents import state
 from app.migrate import alembic_config
 from app.models import utcnow
 from app.process import validation, versions
+from tests import databases
+from tests.conftest import BACKENDS
 
 STOCK = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 
@@ -103,10 +107,18 @@ def test_engine_states_move_out_of_the_incidents_without_their_spec_and_back(tmp
     ]
 
 
-def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(tmp_path):
+@pytest.fixture(params=BACKENDS)
+def blank_url(request, tmp_path) -> str:
+    """An empty database to migrate step by step (not the tests' shared, migrated one)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    return databases.blank_postgresql(os.environ["TEST_DATABASE_URL"], "migrations")
+
+
+def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_url):
     """0021: a check left open on an incident that had already ended is closed at the incident's end;
     ticked checks, and checks of active incidents, stay as they were."""
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    url = blank_url
     config = alembic_config(url)
     command.upgrade(config, "0020")
     ended, now = "2026-03-02 03:00:00.000000", "2026-03-02 01:00:00.000000"
@@ -149,4 +161,6 @@ def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(tmp_path
     with engine.connect() as connection:
         closed = dict(connection.execute(text("SELECT id, closed_at FROM recovery_checks")).all())
     engine.dispose()
-    assert closed == {1: ended, 2: None, 3: None}
+    read_back = {key: value if value is None or isinstance(value, str) else f"{value:%Y-%m-%d %H:%M:%S.%f}"
+                 for key, value in closed.items()}  # SQLite gives the stored text, PostgreSQL a datetime
+    assert read_back == {1: ended, 2: None, 3: None}
