@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
@@ -20,7 +21,7 @@ from app.db import Database
 from app.engine.operations import Settings
 from app.incidents.service import IncidentService
 from app.notifications import worker as notifier
-from app.reports import keeping as _report_keeping  # noqa: F401 — keeps the report counters and repeat keys with every action
+from app.reports import keeping as _report_keeping  # noqa: F401 — keeps the report counters with every action
 from app.reports import rollup as _report_rollup  # noqa: F401 — keeps the report roll-ups from every audit row
 from app.search import index as _search_index  # noqa: F401 — feeds the search index from every audit row
 
@@ -69,9 +70,14 @@ def periodic_jobs(app: Flask) -> list:
     """What the timer worker (or the development server's sweeper) runs after each sweep."""
     from app.audit.jobs import PeriodicCheck
     from app.observability.heartbeats import Heartbeat
+    from app.reports.stored_repeats import ComputeRequested
 
     db, checkpoints = app.extensions["db"], Path(app.config["AUDIT_CHECKPOINT_DIR"])
-    return [Heartbeat(db, "timer"), PeriodicCheck(db, checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"]))]
+    return [
+        Heartbeat(db, "timer"),
+        PeriodicCheck(db, checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"])),
+        ComputeRequested(db, ZoneInfo(app.config["TIMEZONE"])),
+    ]
 
 
 def _serving_in_development(app: Flask) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -85,3 +85,40 @@ class ReportIncidentCounts(Base):
 
     incident_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     material: Mapped[str] = mapped_column(Text)
+
+
+class RepeatAnalysis(Base):
+    """A repeat analysis a reports page asked for (its period, type and level; "" = all) and when its
+    stored result was read (`app.reports.stored_repeats`): periods with many incidents are grouped by
+    the timer worker, never inside a page request."""
+
+    __tablename__ = "repeat_analyses"
+    __table_args__ = (
+        UniqueConstraint("period_start", "period_end", "type", "level", name="uq_repeat_analyses_filter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    type: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(10))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # last asked for by a page
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when the stored groups' incidents were read
+    groups: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RepeatAnalysisRow(Base):
+    """One incident of one group of a stored analysis (`repeats.RepeatRow`, as of the analysis)."""
+
+    __tablename__ = "repeat_analysis_rows"
+
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("repeat_analyses.id"), primary_key=True)
+    group_no: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based, in report order
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based, registration order
+    group_size: Mapped[int] = mapped_column(Integer)
+    suggested_title: Mapped[str] = mapped_column(String(200))
+    group_has_problem_ticket: Mapped[bool] = mapped_column(Boolean)
+    incident_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    has_problem_ticket: Mapped[bool] = mapped_column(Boolean)

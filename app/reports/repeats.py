@@ -58,6 +58,10 @@ class RepeatGroup:
     suggested_title: str  # for a problem ticket (问题单)
 
     @property
+    def size(self) -> int:
+        return len(self.incidents)
+
+    @property
     def first_at(self) -> datetime:
         return self.incidents[0].registered_at
 

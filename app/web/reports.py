@@ -54,8 +54,6 @@ from app.reports import (
     breaches,
     reopened_incidents,
     reopens,
-    repeat_rows,
-    repeats,
     resolution_time,
     timeliness,
     timeliness_by_all,
@@ -67,9 +65,9 @@ from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
 from app.reports.repeats import RepeatCandidate, find_repeats
-from app.reports.repeats import candidates as repeat_candidates
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
+from app.reports.stored_repeats import ask, repeat_result, repeat_table
 from app.reports.workload import open_tasks
 from app.users import LEADERSHIP
 from app.web import charts, database
@@ -219,7 +217,12 @@ def _by(report: Callable[..., list], by: str) -> Table:
 
 
 def _repeat_table(session: Session, sel: Selection) -> list[RepeatRow]:
-    return repeat_rows(repeats(session, sel.report_filter(), tz=zone()))
+    return repeat_table(session, sel.report_filter(), inline_limit=_inline_limit(), tz=zone())
+
+
+def _inline_limit() -> int:
+    """A period with more candidates than this shows the repeat groups the timer worker stored."""
+    return int(current_app.config["REPEATS_INLINE_LIMIT"])
 
 
 CSV_TABLES: dict[str, tuple[Table, type]] = {
@@ -264,12 +267,14 @@ def _repeat_view(number: int, group: Any, tickets: dict[int, list[ProblemTicket]
 def _report(session: Session, sel: Selection) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
-    found = repeats(session, flt, tz=zone())
-    shown = found[:REPEAT_GROUPS_SHOWN]
+    found = repeat_result(
+        session, flt, shown=REPEAT_GROUPS_SHOWN, load=MAX_GROUP, inline_limit=_inline_limit(),
+        max_age=timedelta(seconds=float(current_app.config["REPEATS_MAX_AGE_SECONDS"])), tz=zone(),
+    )  # fmt: skip
     tickets: dict[int, list[ProblemTicket]] = {}
-    if shown:  # the tickets of the candidates (a few), not a list of every grouped incident's id
-        of_candidates = select(Incident.id).where(*repeat_candidates(flt))
-        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(of_candidates)).order_by(ProblemTicket.id)
+    shown_ids = [incident.id for group in found.groups for incident in group.incidents]
+    if shown_ids:  # the tickets of the groups shown (at most a few thousand incidents)
+        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(shown_ids)).order_by(ProblemTicket.id)
         for ticket in session.scalars(query):
             tickets.setdefault(ticket.incident_id, []).append(ticket)
     rates = timeliness_by_all(session, flt)
@@ -293,8 +298,9 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "children": session.scalar(
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),
-        "repeats": [_repeat_view(number, group, tickets) for number, group in enumerate(shown, start=1)],
-        "repeat_groups": len(found),
+        "repeats": [_repeat_view(number, group, tickets) for number, group in enumerate(found.groups, start=1)],
+        "repeat_groups": found.count,
+        "repeats_found": found,
         "as_of": utcnow(),  # every figure is read now: the roll-ups are kept with each action
     }
 
@@ -355,6 +361,8 @@ def index():
     sel = selection(request.args, today())
     with database().read() as session:
         data = _report(session, sel)
+    if data["repeats_found"].wanted:
+        ask(database(), sel.report_filter())
     query = sel.query()
     previous = month_of(month_of(today())[0] - timedelta(days=1))
     return render_template(

@@ -1,0 +1,81 @@
+"""The repeat groups of a period with many incidents: grouped by the timer worker's job, not in the
+page request, and the page says as of when (app/reports/stored_repeats.py).
+
+Here every period counts as big (REPEATS_INLINE_LIMIT 0); the scenario's three similar incidents of
+2026-03-02 form one group, as they do when the page groups them itself (tests/web/test_reports_pages.py).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.reports.filters import SHANGHAI
+from app.reports.stored_repeats import compute_requested
+from tests.driver import registration
+from tests.reports.scenario import three_faults, tick_to
+from tests.web.test_reports_pages import TITLE, csv_link, download, page
+
+WAITING = "该期间事件较多，后台正在为其分组，请稍后刷新本页。"
+
+
+@pytest.fixture
+def scenario(desk, service, actors, clock):
+    return three_faults(desk, service, actors, clock)
+
+
+@pytest.fixture
+def manager(scenario, as_role):
+    return as_role("incident_manager")
+
+
+def repeats_csv(client) -> list[list[str]]:
+    return download(client, csv_link(page(client), "repeats"))
+
+
+def test_a_big_period_shows_the_groups_the_worker_stored_and_says_as_of_when(app, manager, scenario, db, desk, clock):
+    grouped_at_once = repeats_csv(manager)
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+
+    doc = page(manager)  # nothing stored yet: the page asks the worker and says so
+    assert doc.xpath('//*[@data-testid="repeat-group"]') == []
+    assert doc.xpath('string(//*[@data-testid="repeats-freshness"])').strip() == WAITING
+    assert "本期间没有重复事件" not in doc.xpath('string(//*[@data-testid="repeats"])')
+    assert compute_requested(db, SHANGHAI) == 1
+    assert compute_requested(db, SHANGHAI) == 0  # done: nothing asked for any more
+
+    doc = page(manager)
+    (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
+    assert TITLE in group.text_content()
+    links = [link.get("href") for link in group.xpath(".//tbody//a")]
+    assert links == [f"/incidents/{scenario.a}", f"/incidents/{scenario.b}", f"/incidents/{scenario.c}"]
+    note = doc.xpath('string(//*[@data-testid="repeats-freshness"])').strip()
+    assert note == "由后台按 2026-03-03 15:00 的数据分组（该期间事件较多）。"
+    assert repeats_csv(manager) == grouped_at_once  # the same rule, the same rows
+
+    # a fourth similar incident, and eleven minutes: the page shows the stored groups and asks again
+    tick_to(clock, 30 + 1 / 60)
+    desk.register(registration(complaints=20))
+    tick_to(clock, 30 + 11 / 60)
+    doc = page(manager)
+    (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
+    assert len(group.xpath(".//tbody/tr[@data-key]")) == 3
+    note = doc.xpath('string(//*[@data-testid="repeats-freshness"])').strip()
+    assert note == "由后台按 2026-03-03 15:00 的数据分组（该期间事件较多）。 正在重新分组，请稍后刷新本页。"
+    assert compute_requested(db, SHANGHAI) == 1
+    doc = page(manager)
+    (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
+    assert len(group.xpath(".//tbody/tr[@data-key]")) == 4
+    note = doc.xpath('string(//*[@data-testid="repeats-freshness"])').strip()
+    assert note == "由后台按 2026-03-03 15:11 的数据分组（该期间事件较多）。"
+
+
+def test_stored_analyses_no_page_asked_for_in_a_day_are_forgotten(app, manager, db, clock, as_role):
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+    page(manager)
+    assert compute_requested(db, SHANGHAI) == 1
+    clock.tick(timedelta(days=1, minutes=1))
+    assert compute_requested(db, SHANGHAI) == 0
+    doc = page(as_role("incident_manager"))  # signed in again (a day later): asked for from the start
+    assert doc.xpath('string(//*[@data-testid="repeats-freshness"])').strip() == WAITING
