@@ -1,7 +1,8 @@
 """Leadership reads this month's figures on the reports page (管理信息): how many incidents were
 resolved and how many in time, resolution times, closures, who did the work, and the line saying how
 fresh the figures are (数据截至…, kept with every action); after one more resolution the page says so
-at once, and the rate's CSV download has the same numbers."""
+at once, and the rate's CSV download has the same numbers. The incident manager reads the repeat groups
+of a big period, which the timer worker computes, with the time they are of."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from app.models import utcnow
 from app.reports.filters import SHANGHAI
+from app.reports.stored_repeats import compute_requested
 from tests.driver import Desk, pass_on, registration, resolved
 
 
@@ -61,3 +63,27 @@ def test_leadership_reads_this_months_figures_and_how_fresh_they_are(open_as, li
         page.get_by_test_id("csv-timeliness").click()
     body = open(download.value.path(), encoding="utf-8-sig").read()
     assert re.search(r"^.+,3,3,100%\r?$", body, re.M), body
+
+
+def test_a_big_periods_repeat_groups_come_from_the_worker_with_their_time(open_as, live_server, app, db, desk: Desk):
+    """A period with more incidents than REPEATS_INLINE_LIMIT (here every period): the manager first
+    reads that the worker is grouping them, then, after its sweep, the groups and as of when."""
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+    first, second = (desk.register(registration(complaints=20)) for _ in range(2))  # the same title
+
+    page = open_as("incident_manager")
+    page.goto(f"{live_server}/reports/")
+    section = page.get_by_test_id("repeats")
+    expect(section.get_by_test_id("repeats-freshness")).to_have_text("该期间事件较多，后台正在为其分组，请稍后刷新本页。")
+    expect(section.get_by_test_id("repeat-group")).to_have_count(0)
+
+    compute_requested(db, SHANGHAI)  # what the timer worker does after a sweep
+    page.reload()
+    freshness = section.get_by_test_id("repeats-freshness")
+    expect(freshness).to_contain_text("由后台按")
+    expect(freshness).to_contain_text(utcnow().astimezone(SHANGHAI).date().isoformat())
+    group = section.get_by_test_id("repeat-group")
+    expect(group.locator("tbody tr")).to_have_count(2)
+    expect(group.locator("tbody tr").first).to_contain_text(f"INC{first:06d}")
+    expect(group.locator("tbody tr").last).to_contain_text(f"INC{second:06d}")
+    expect(group.get_by_test_id("raise-problem-ticket")).to_be_visible()
