@@ -5,7 +5,8 @@ Run (a database filled by bench/fill.py):
  [--only inbox] [--explain]`
 
 gunicorn (one sync worker, so one process serves every page) on 127.0.0.1 against the database;
-each demo role signs in and requests its pages `--requests` times after one warm-up request.
+each demo role signs in and requests its pages `--requests` times after one warm-up request (after
+which the repeat groups a big report period asked for are computed here, as the timer worker would).
 Prints per page: status, p50 and p95 in milliseconds, the size of the answer, its table rows
 (`<tr>` in HTML, lines in a CSV, items in JSON), then the worker's RSS after the run.
 
@@ -27,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app runs from the checkout
 
@@ -38,6 +40,7 @@ from app.db import Database  # noqa: E402
 from app.demo import DEMO_PASSWORD  # noqa: E402
 from app.incidents.projection import ACTIVE_STATUSES  # noqa: E402
 from app.models import AuditEvent, Incident, User, utcnow  # noqa: E402
+from app.reports.stored_repeats import compute_requested  # noqa: E402
 from app.users import actor_of  # noqa: E402
 from bench.action_cost import AUDIT_KEY  # noqa: E402
 from bench.http_load import FAST_HASH, Client, free_port, rss_mb, serve, stop, worker_pids  # noqa: E402
@@ -161,6 +164,7 @@ def measure(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
                     Client(port, page.user, DEMO_PASSWORD)  # fmt: skip
             client = clients[key]
             status, body, kind = raw_get(client, page.path)  # warm-up: caches, connections
+            grouping(db)  # a big report period's repeat groups: what the timer worker does after a sweep
             times = []
             for _ in range(args.requests):
                 start = time.perf_counter()
@@ -173,6 +177,14 @@ def measure(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
         print(f"worker RSS after the run {rss_mb(worker):.0f} MB; load average {os.getloadavg()[0]:.1f}")
     finally:
         stop(server)
+
+
+def grouping(db: Database) -> None:
+    """Group the repeat incidents the pages asked for (`ComputeRequested` of the timer worker), timed."""
+    start = time.perf_counter()
+    done = compute_requested(db, ZoneInfo("Asia/Shanghai"))
+    if done:
+        print(f"  (timer worker: {done} repeat grouping(s) in {time.perf_counter() - start:.1f} s)", flush=True)
 
 
 def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
@@ -205,6 +217,7 @@ def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
             token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
             client.post("/login", data={"username": page.user, "password": DEMO_PASSWORD, "csrf_token": token})
         client.get(page.path, headers=headers)  # warm-up
+        grouping(db)
         sent.clear()
         start = time.perf_counter()
         response = client.get(page.path, headers=headers)

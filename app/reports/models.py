@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -111,6 +123,12 @@ class RepeatAnalysisRow(Base):
     """One incident of one group of a stored analysis (`repeats.RepeatRow`, as of the analysis)."""
 
     __tablename__ = "repeat_analysis_rows"
+    __table_args__ = (
+        # the incidents of a group that had a problem ticket; an incident's place in an analysis
+        Index("ix_repeat_analysis_rows_ticketed", "analysis_id", "group_no",
+              postgresql_where=text("has_problem_ticket"), sqlite_where=text("has_problem_ticket")),
+        Index("ix_repeat_analysis_rows_incident", "analysis_id", "incident_id"),
+    )  # fmt: skip
 
     analysis_id: Mapped[int] = mapped_column(ForeignKey("repeat_analyses.id"), primary_key=True)
     group_no: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based, in report order

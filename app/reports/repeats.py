@@ -62,6 +62,10 @@ class RepeatGroup:
         return len(self.incidents)
 
     @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(incident.id for incident in self.incidents)
+
+    @property
     def first_at(self) -> datetime:
         return self.incidents[0].registered_at
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import String, cast, delete, func, insert, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Incident, utcnow
+from app.models import Incident, ProblemTicket, utcnow
 from app.reports.filters import ReportFilter, incident_number
 from app.reports.models import RepeatAnalysis, RepeatAnalysisRow
 from app.reports.repeats import RepeatCandidate, RepeatRow, candidates, repeat_rows, repeats
@@ -29,12 +29,14 @@ KEPT = timedelta(days=1)  # an analysis no page asked for in this long is delete
 
 @dataclass(frozen=True)
 class StoredGroup:
-    """A stored group as a page shows it: its first incidents (and its last), its size."""
+    """A stored group as a page shows it: its first incidents and its last, its size, and every
+    incident id when it is small enough for one problem ticket."""
 
     incidents: tuple[RepeatCandidate, ...]
     size: int
     has_problem_ticket: bool  # as of the analysis
     suggested_title: str
+    ids: tuple[int, ...]  # empty when the group has more than the `ids_up_to` of `repeat_result`
 
     @property
     def first_at(self) -> datetime:
@@ -49,6 +51,7 @@ class StoredGroup:
 class RepeatResult:
     groups: list  # the first groups (`RepeatGroup` or `StoredGroup`), report order
     count: int  # every group
+    tickets: dict[int, tuple[list[ProblemTicket], int]]  # group number (1-based) → its first tickets now, how many
     as_of: datetime | None  # when a stored result's incidents were read; None: grouped in this request
     wanted: bool  # no result, or an old one: the page should ask for a new one (`ask`)
     pending: bool  # a new result was asked for and is not there yet
@@ -73,41 +76,103 @@ def _stored(session: Session, flt: ReportFilter) -> RepeatAnalysis | None:
 
 
 def repeat_result(
-    session: Session, flt: ReportFilter, *, shown: int, load: int, inline_limit: int, max_age: timedelta, tz: tzinfo
-) -> RepeatResult:
-    """The first `shown` groups of the period with, per group, its first `load` incidents and its last."""
+    session: Session, flt: ReportFilter, *, shown: int, rows: int, ids_up_to: int, first_tickets: int,
+    inline_limit: int, max_age: timedelta, tz: tzinfo,
+) -> RepeatResult:  # fmt: skip
+    """The first `shown` groups of the period with, per group, its first `rows` incidents and its last,
+    every incident id of a group of at most `ids_up_to`, and its first problem tickets (by id)."""
     if few_candidates(session, flt, inline_limit):
-        found = repeats(session, flt, tz=tz)
-        return RepeatResult(found[:shown], len(found), None, False, False)
+        every = repeats(session, flt, tz=tz)
+        found = every[:shown]
+        group_of = {incident.id: number for number, group in enumerate(found, start=1) for incident in group.incidents}
+        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(group_of)).order_by(ProblemTicket.id)
+        every_ticket: dict[int, list[ProblemTicket]] = {}
+        for ticket in session.scalars(query):
+            every_ticket.setdefault(group_of[ticket.incident_id], []).append(ticket)
+        tickets = {number: (listed[:first_tickets], len(listed)) for number, listed in every_ticket.items()}
+        return RepeatResult(found, len(every), tickets, None, False, False)
     analysis = _stored(session, flt)
     if analysis is None or analysis.as_of is None:
-        return RepeatResult([], 0, None, analysis is None, True)
-    pending = analysis.requested_at > analysis.as_of
-    wanted = not pending and utcnow() - analysis.as_of > max_age
-    rows = session.scalars(
-        select(RepeatAnalysisRow)
-        .where(
-            RepeatAnalysisRow.analysis_id == analysis.id,
-            RepeatAnalysisRow.group_no <= shown,
-            or_(RepeatAnalysisRow.position <= load, RepeatAnalysisRow.position == RepeatAnalysisRow.group_size),
+        return RepeatResult([], 0, {}, None, analysis is None, True)
+    row = RepeatAnalysisRow
+    of_shown = (row.analysis_id == analysis.id, row.group_no <= shown)
+    members: dict[int, list[RepeatCandidate]] = {}
+    heads: dict[int, tuple] = {}
+    query = (
+        select(row.group_no, row.group_size, row.group_has_problem_ticket, row.suggested_title, row.incident_id,
+               row.title, row.registered_at, row.has_problem_ticket)
+        .where(*of_shown, or_(row.position <= rows, row.position == row.group_size))
+        .order_by(row.group_no, row.position)
+    )  # fmt: skip
+    for number, size, has_ticket, title, *incident in session.execute(query):
+        heads.setdefault(number, (size, has_ticket, title))
+        incident_id, incident_title, registered_at, had_ticket = incident
+        members.setdefault(number, []).append(
+            RepeatCandidate(incident_id, incident_title, None, None, None, registered_at, had_ticket)
         )
-        .order_by(RepeatAnalysisRow.group_no, RepeatAnalysisRow.position)
-    )
-    members: dict[int, list[RepeatAnalysisRow]] = {}
-    for row in rows:
-        members.setdefault(row.group_no, []).append(row)
+    ids = dict(session.execute(
+        select(row.group_no, func.aggregate_strings(cast(row.incident_id, String), ","))
+        .where(*of_shown, row.group_size <= ids_up_to)
+        .group_by(row.group_no)
+    ).all())  # fmt: skip
     groups = [
-        StoredGroup(
-            tuple(_candidate(row) for row in group),
-            group[0].group_size, group[0].group_has_problem_ticket, group[0].suggested_title,
-        )  # fmt: skip
-        for group in members.values()
+        StoredGroup(tuple(members[number]), *heads[number], tuple(int(i) for i in ids.get(number, "").split(",") if i))
+        for number in members
     ]
-    return RepeatResult(groups, analysis.groups, analysis.as_of, wanted, pending or wanted)
+    tickets = _tickets(session, analysis, shown, first_tickets)
+    asking = _wanted(analysis, max_age)
+    pending = analysis.requested_at > analysis.as_of
+    return RepeatResult(groups, analysis.groups, tickets, analysis.as_of, asking, pending or asking)
 
 
-def _candidate(row: RepeatAnalysisRow) -> RepeatCandidate:
-    return RepeatCandidate(row.incident_id, row.title, None, None, None, row.registered_at, row.has_problem_ticket)
+def _tickets(
+    session: Session, analysis: RepeatAnalysis, shown: int, first: int
+) -> dict[int, tuple[list[ProblemTicket], int]]:
+    """The first problem tickets of each shown group, and how many it has, now: those of the incidents
+    that had one when grouped (a partial index) and of the tickets raised since (by incident)."""
+    row = RepeatAnalysisRow
+    of_shown = (row.analysis_id == analysis.id, row.group_no <= shown)
+    holders = union(
+        select(row.group_no, row.incident_id).where(*of_shown, row.has_problem_ticket),
+        select(row.group_no, row.incident_id)
+        .join(ProblemTicket, ProblemTicket.incident_id == row.incident_id)
+        .where(*of_shown, ProblemTicket.created_at >= analysis.as_of),
+    ).subquery()
+    numbered = (
+        select(
+            holders.c.group_no,
+            ProblemTicket.id,
+            func.row_number().over(partition_by=holders.c.group_no, order_by=ProblemTicket.id).label("rank"),
+            func.count().over(partition_by=holders.c.group_no).label("count"),
+        )
+        .join(ProblemTicket, ProblemTicket.incident_id == holders.c.incident_id)
+        .subquery()
+    )
+    query = (
+        select(numbered.c.group_no, numbered.c.count, ProblemTicket)
+        .join(ProblemTicket, ProblemTicket.id == numbered.c.id)
+        .where(numbered.c.rank <= first)
+        .order_by(ProblemTicket.id)
+    )
+    tickets: dict[int, tuple[list[ProblemTicket], int]] = {}
+    for number, count, ticket in session.execute(query):
+        tickets.setdefault(number, ([], count))[0].append(ticket)
+    return tickets
+
+
+def _wanted(analysis: RepeatAnalysis | None, max_age: timedelta) -> bool:
+    """Whether a page should ask for the analysis: none stored, or one older than `max_age` not asked
+    for again yet."""
+    if analysis is None:
+        return True
+    if analysis.as_of is None or analysis.requested_at > analysis.as_of:
+        return False  # asked for already
+    return utcnow() - analysis.as_of > max_age
+
+
+def wanted(session: Session, flt: ReportFilter, *, inline_limit: int, max_age: timedelta) -> bool:
+    """Whether reading the period's repeat groups should ask the worker for them (`ask`)."""
+    return not few_candidates(session, flt, inline_limit) and _wanted(_stored(session, flt), max_age)
 
 
 def repeat_table(session: Session, flt: ReportFilter, *, inline_limit: int, tz: tzinfo) -> list[RepeatRow]:

@@ -67,7 +67,7 @@ from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, i
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
-from app.reports.stored_repeats import ask, repeat_result, repeat_table
+from app.reports.stored_repeats import ask, repeat_result, repeat_table, wanted
 from app.reports.workload import open_tasks
 from app.users import LEADERSHIP
 from app.web import charts, database
@@ -225,6 +225,11 @@ def _inline_limit() -> int:
     return int(current_app.config["REPEATS_INLINE_LIMIT"])
 
 
+def _max_age() -> timedelta:
+    """Stored repeat groups older than this are asked for again."""
+    return timedelta(seconds=float(current_app.config["REPEATS_MAX_AGE_SECONDS"]))
+
+
 CSV_TABLES: dict[str, tuple[Table, type]] = {
     "timeliness": (_by(timeliness, "all"), RateRow),
     "timeliness_by_period": (
@@ -257,26 +262,20 @@ class RepeatView:
     more_tickets: int  # the group's other problem tickets, not listed
 
 
-def _repeat_view(number: int, group: Any, tickets: dict[int, list[ProblemTicket]]) -> RepeatView:
+def _repeat_view(number: int, group: Any, tickets: dict[int, tuple[list[ProblemTicket], int]]) -> RepeatView:
     """A group as the page lists it: a year's group can hold thousands of incidents with hundreds of
     tickets, of which the page names the first few."""
-    found = [ticket for incident in group.incidents for ticket in tickets.get(incident.id, [])]
-    return RepeatView(number, group, found[:TICKETS_SHOWN], max(0, len(found) - TICKETS_SHOWN))
+    first, count = tickets.get(number, ([], 0))
+    return RepeatView(number, group, first, count - len(first))
 
 
 def _report(session: Session, sel: Selection) -> dict[str, Any]:
     """Every figure of the page, read in one session."""
     flt = sel.report_filter()
     found = repeat_result(
-        session, flt, shown=REPEAT_GROUPS_SHOWN, load=MAX_GROUP, inline_limit=_inline_limit(),
-        max_age=timedelta(seconds=float(current_app.config["REPEATS_MAX_AGE_SECONDS"])), tz=zone(),
+        session, flt, shown=REPEAT_GROUPS_SHOWN, rows=REPEAT_INCIDENTS_SHOWN, ids_up_to=MAX_GROUP,
+        first_tickets=TICKETS_SHOWN, inline_limit=_inline_limit(), max_age=_max_age(), tz=zone(),
     )  # fmt: skip
-    tickets: dict[int, list[ProblemTicket]] = {}
-    shown_ids = [incident.id for group in found.groups for incident in group.incidents]
-    if shown_ids:  # the tickets of the groups shown (at most a few thousand incidents)
-        query = select(ProblemTicket).where(ProblemTicket.incident_id.in_(shown_ids)).order_by(ProblemTicket.id)
-        for ticket in session.scalars(query):
-            tickets.setdefault(ticket.incident_id, []).append(ticket)
     rates = timeliness_by_all(session, flt)
     durations = resolution_time_by_all(session, flt)
     open_now = open_tasks(session, flt)  # read once for both workload tables
@@ -298,7 +297,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "children": session.scalar(
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),
-        "repeats": [_repeat_view(number, group, tickets) for number, group in enumerate(found.groups, start=1)],
+        "repeats": [_repeat_view(n, group, found.tickets) for n, group in enumerate(found.groups, start=1)],
         "repeat_groups": found.count,
         "repeats_found": found,
         "as_of": utcnow(),  # every figure is read now: the roll-ups are kept with each action
@@ -400,6 +399,11 @@ def download(name: str):
         abort(404)
     sel = selection(request.args, today())
     table, row_type = CSV_TABLES[name]
+    if name == "repeats":  # a big period's rows are the stored ones: ask for them if missing or old
+        with database().read() as session:
+            asking = wanted(session, sel.report_filter(), inline_limit=_inline_limit(), max_age=_max_age())
+        if asking:
+            ask(database(), sel.report_filter())
 
     def lines():  # streamed: the rows are written as they are read, whatever their number
         with database().read() as session:

@@ -15,7 +15,7 @@ from app.reports.filters import SHANGHAI
 from app.reports.stored_repeats import compute_requested
 from tests.driver import registration
 from tests.reports.scenario import three_faults, tick_to
-from tests.web.test_reports_pages import TITLE, csv_link, download, page
+from tests.web.test_reports_pages import TITLE, as_data, csv_link, download, page, raise_form
 
 WAITING = "该期间事件较多，后台正在为其分组，请稍后刷新本页。"
 
@@ -79,3 +79,33 @@ def test_stored_analyses_no_page_asked_for_in_a_day_are_forgotten(app, manager, 
     assert compute_requested(db, SHANGHAI) == 0
     doc = page(as_role("incident_manager"))  # signed in again (a day later): asked for from the start
     assert doc.xpath('string(//*[@data-testid="repeats-freshness"])').strip() == WAITING
+
+
+def test_the_csv_of_a_big_period_is_the_stored_rows_and_asks_for_them(app, manager, db):
+    link = csv_link(page(manager), "repeats")  # asks for March
+    grouped_at_once = download(manager, link)
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+    other = link.replace("from=2026-03-01", "from=2026-03-02")
+    assert other != link
+    assert len(download(manager, other)) == 1  # nothing stored for this period yet: the header
+    assert compute_requested(db, SHANGHAI) == 1  # the download asked for it
+    assert download(manager, other) == grouped_at_once  # the same three incidents, stored
+
+
+def test_a_stored_group_offers_a_problem_ticket_and_shows_it_at_once(app, manager, scenario, db):
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+    page(manager)
+    compute_requested(db, SHANGHAI)
+    fields = raise_form(page(manager))
+    everyone = [str(scenario.a), str(scenario.b), str(scenario.c)]
+    assert [value for name, value in fields if name == "incident"] == everyone
+    response = manager.post("/reports/problem-tickets", as_data(fields))
+    assert response.status_code == 302
+
+    doc = page(manager, response.location)  # the stored grouping is older than the ticket: read now
+    (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
+    assert "PRB000001" in group.xpath('string(.//*[@data-testid="problem-tickets"])')
+    assert group.xpath('.//form[@data-testid="raise-problem-ticket"]') == []
+    compute_requested(db, SHANGHAI)  # nothing asked for: the grouping is ten minutes old at most
+    (group,) = page(manager).xpath('//*[@data-testid="repeat-group"]')
+    assert "PRB000001" in group.xpath('string(.//*[@data-testid="problem-tickets"])')
