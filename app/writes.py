@@ -41,6 +41,16 @@ class _Update:
     values: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class _Upsert:
+    table: Table
+    key: Mapping[str, Any]  # the row's primary key
+    values: Mapping[str, Any]  # INSERT the row, or UPDATE these columns of the one there
+
+
+_Write = _Insert | _Update | _Upsert
+
+
 @contextmanager
 def batched(session: Session) -> Iterator[None]:
     """Hold back the writes of `insert_rows` / `update_row` inside the block, send them at its end.
@@ -48,7 +58,7 @@ def batched(session: Session) -> Iterator[None]:
     if _BATCH in session.info:
         yield
         return
-    batch: list[_Insert | _Update] = []
+    batch: list[_Write] = []
     session.info[_BATCH] = batch
     try:
         yield
@@ -71,15 +81,25 @@ def update_row(session: Session, table: Table, key: Mapping[str, Any], values: M
     _add(session, _Update(table, key, values))
 
 
-def _add(session: Session, write: _Insert | _Update) -> None:
+def upsert_row(session: Session, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """INSERT the row with `key` and `values`, or UPDATE `values` where the row with that key exists.
+    In a batch it replaces an upsert of the same row held back before (one statement cannot write a
+    row twice)."""
+    _add(session, _Upsert(table, key, values))
+
+
+def _add(session: Session, write: _Write) -> None:
     batch = session.info.get(_BATCH)
     if batch is None:
         _send(session.connection(), [write])
-    else:
-        batch.append(write)
+        return
+    if isinstance(write, _Upsert):
+        batch[:] = [held for held in batch if not (isinstance(held, _Upsert) and held.table is write.table
+                                                   and held.key == write.key)]  # fmt: skip
+    batch.append(write)
 
 
-def _send(connection: Connection, writes: list[_Insert | _Update]) -> None:
+def _send(connection: Connection, writes: list[_Write]) -> None:
     if not writes:
         return
     if connection.dialect.name != "postgresql":
@@ -98,27 +118,35 @@ def _send(connection: Connection, writes: list[_Insert | _Update]) -> None:
         connection.exec_driver_sql(f"WITH {ctes} SELECT 1", params)
 
 
-def _execute_core(connection: Connection, write: _Insert | _Update) -> None:
+def _execute_core(connection: Connection, write: _Write) -> None:
     """One write as a (cached) SQLAlchemy Core statement: an executemany for several rows."""
     table = write.table
-    if isinstance(write, _Update):
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    if isinstance(write, _Upsert):
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(write.key), set_={name: statement.excluded[name] for name in write.values}
+        )
+        connection.execute(statement, {**write.key, **write.values})
+    elif isinstance(write, _Update):
         where = and_(*(table.c[name] == value for name, value in write.key.items()))
         connection.execute(update(table).where(where).values(dict(write.values)))
     elif write.skip_conflicts_on:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(write.skip_conflicts_on))
         connection.execute(statement, [dict(row) for row in write.rows])
     else:
         connection.execute(insert(table), [dict(row) for row in write.rows])
 
 
-def _shape(write: _Insert | _Update) -> tuple:
+def _shape(write: _Write) -> tuple:
+    if isinstance(write, _Upsert):
+        return ("upsert", write.table.name, tuple(write.key), tuple(write.values))
     if isinstance(write, _Update):
         return ("update", write.table.name, tuple(write.key), tuple(write.values))
     return ("insert", write.table.name, tuple(write.rows[0]), write.skip_conflicts_on)
 
 
-def _sql(dialect: Dialect, write: _Insert | _Update, prefix: str) -> str:
+def _sql(dialect: Dialect, write: _Write, prefix: str) -> str:
     return _template(dialect, write.table, _shape(write)).replace("%(", f"%({prefix}")
 
 
@@ -132,6 +160,15 @@ def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
         sets = ", ".join(f"{quote(column)} = %(v_{column})s::{typed[column]}" for column in second)
         where = " AND ".join(f"{quote(column)} = %(k_{column})s::{typed[column]}" for column in first)
         return f"UPDATE {quote(name)} SET {sets} WHERE {where}"
+    if kind == "upsert":
+        columns = ", ".join(quote(column) for column in (*first, *second))
+        values = ", ".join(
+            [f"%(k_{column})s::{typed[column]}" for column in first]
+            + [f"%(v_{column})s::{typed[column]}" for column in second]
+        )
+        sets = ", ".join(f"{quote(column)} = EXCLUDED.{quote(column)}" for column in second)
+        keys = ", ".join(quote(column) for column in first)
+        return f"INSERT INTO {quote(name)} ({columns}) VALUES ({values}) ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     columns = ", ".join(quote(column) for column in first)
     arrays = ", ".join(f"%(a_{column})s::{typed[column]}[]" for column in first)
     sql = f"INSERT INTO {quote(name)} ({columns}) SELECT * FROM unnest({arrays})"
@@ -140,11 +177,11 @@ def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
     return sql
 
 
-def _params(dialect: Dialect, write: _Insert | _Update, prefix: str) -> dict[str, Any]:
+def _params(dialect: Dialect, write: _Write, prefix: str) -> dict[str, Any]:
     """The values as the driver takes them: each column type's own conversion applied (as SQLAlchemy
     would), an insert's rows as one list per column."""
     table = write.table
-    if isinstance(write, _Update):
+    if isinstance(write, _Update | _Upsert):
         params = {f"{prefix}k_{name}": _bind(dialect, table, name, value) for name, value in write.key.items()}
         params.update({f"{prefix}v_{name}": _bind(dialect, table, name, value) for name, value in write.values.items()})
         return params

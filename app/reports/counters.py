@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, insert, select
@@ -292,7 +292,13 @@ def refresh(session: Session, changes: dict[int, Change]) -> None:
         now = read.get(incident_id) or _current(session, incident_id, old, changes[incident_id])
         if now is None or now == old:
             continue
-        was, new = (counts_of(facts(old)) if old else {}), counts_of(facts(now))
+        if old is not None and (old.type, old.level, old.child) == (now.type, now.level, now.child):
+            # its spans counted before stay under the same keys: only the new ones are counted (an
+            # action's cost does not grow with the incident's history)
+            was = counts_of(facts(replace(old, spans=())))
+            new = counts_of(facts(replace(now, spans=tuple(changes[incident_id].spans))))
+        else:
+            was, new = (counts_of(facts(old)) if old else {}), counts_of(facts(now))
         for key in was.keys() | new.keys():
             a, b = was.get(key, (0, 0, 0, 0)), new.get(key, (0, 0, 0, 0))
             if a != b:

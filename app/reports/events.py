@@ -9,6 +9,7 @@ the kinds that carry them, so a report over a year of audit rows never parses JS
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +20,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
+from app.reports.models import BREACH
 
 TASK_KINDS = ("task_completed", "task_claimed", "task_released", "task_assigned")
 CLASSIFICATION_KINDS = ("classified", "reclassified")
+_DATA_KINDS = frozenset((*TASK_KINDS, *CLASSIFICATION_KINDS, "dispatched", "resolved", BREACH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +105,24 @@ def by_incident(rows: Iterable[AuditRow]) -> dict[int, list[AuditRow]]:
     for row in sorted(rows, key=lambda row: row.id):
         grouped.setdefault(row.incident_id, []).append(row)
     return grouped
+
+
+def _text(value: Any) -> Any:
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def row_of(event: AuditEvent) -> AuditRow:
+    """An audit row just written (its JSON `data` still at hand) as `select_rows` would read it back."""
+    kind = event.kind
+    data = json.loads(event.data) if kind in _DATA_KINDS else {}
+    assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else {}
+    level = assessment.get("level") if kind in CLASSIFICATION_KINDS else data.get("level") if kind == BREACH else None
+    return AuditRow(
+        event.id, event.incident_id, event.at, kind, event.actor_id, event.actor_name, event.actor_role, event.task_id,
+        _text(data.get("spec_id")) if kind in TASK_KINDS else None,
+        _text(data.get("stage")) if kind in ("dispatched", "resolved") else None,
+        _text(data.get("group")) if kind == "dispatched" else None,
+        _text(level),
+        (assessment.get("notify_by") is not None) if kind == "classified"
+        else _truthy(assessment.get("notification_newly_required")) if kind == "reclassified" else False,
+    )  # fmt: skip

@@ -140,3 +140,15 @@ class RepeatAnalysisRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     has_problem_ticket: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReportChainMemory(Base):
+    """What the roll-ups remember of one incident's audit chain (`app.reports.memory.ChainMemory` as
+    JSON), through position `seq`: a new row's roll-up rows are worked out from it and the row alone,
+    without reading the chain again."""
+
+    __tablename__ = "report_chain_memory"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)  # the chain position folded through
+    memory: Mapped[str] = mapped_column(Text)

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, event, insert, select
 from sqlalchemy.orm import Session
 
 from app import writes
 from app.audit import on_append
 from app.models import AuditEvent
 from app.reports import keeping
-from app.reports.events import AuditRow, by_incident, select_rows
+from app.reports.events import AuditRow, by_incident, row_of, select_rows
 from app.reports.filters import NONE, REGISTRATION, support_group
-from app.reports.models import BREACH, CHANGE_WAIT, FIRST_STEP, REOPEN, ReportEvent, ReportTaskSpan
+from app.reports.memory import FIRST_ACTIONS, ChainMemory, is_first_step
+from app.reports.models import BREACH, CHANGE_WAIT, FIRST_STEP, REOPEN, ReportChainMemory, ReportEvent, ReportTaskSpan
 from app.reports.workload import span_at
 
-HANDLING_STEPS = frozenset(("initial_support", "first_line_handling", "second_line_handling", "coordinate_emergency"))
-FIRST_ACTIONS = ("task_claimed", "task_completed")
 SETTLING = frozenset((*FIRST_ACTIONS, BREACH, REOPEN, CHANGE_WAIT))  # kinds that may give a roll-up row
+_MEMORY = "report_chain_memory"  # in a session's `info`: incident id → its ChainMemory, as this transaction left it
 
 
 def _last(rows: list[AuditRow], index: int, kind: str) -> AuditRow | None:
@@ -34,10 +34,6 @@ def _group_before(rows: list[AuditRow], index: int) -> str:
     """The support group that had the incident just before rows[index] (its last dispatch)."""
     dispatch = _last(rows, index, "dispatched")
     return (support_group(dispatch.stage, dispatch.group) if dispatch else None) or REGISTRATION
-
-
-def _is_first_step(row: AuditRow) -> bool:
-    return row.kind in FIRST_ACTIONS and row.spec_id in HANDLING_STEPS
 
 
 def facts_at(rows: list[AuditRow], index: int) -> Iterator[ReportTaskSpan | ReportEvent]:
@@ -55,7 +51,7 @@ def facts_at(rows: list[AuditRow], index: int) -> Iterator[ReportTaskSpan | Repo
             completed_at=span.completed_at, waiting_seconds=span.waiting_hours * 3600,
             working_seconds=span.working_hours * 3600,
         )  # fmt: skip
-    if _is_first_step(row) and not any(_is_first_step(earlier) for earlier in rows[:index]):
+    if is_first_step(row) and not any(is_first_step(earlier) for earlier in rows[:index]):
         yield event_row(FIRST_STEP)
     if row.kind == BREACH:
         yield event_row(BREACH, level=row.level, support_group=_group_before(rows, index))
@@ -100,19 +96,28 @@ def rebuild(session: Session, batch: int = 1000) -> int:
 
 @on_append
 def _roll_up(session: Session, appended: list[AuditEvent]) -> None:
-    """Read each incident's chain up to its newest new row (one query per incident) and insert the
-    roll-up rows (one INSERT per table, with the action's other writes when they are batched,
-    app.writes: nothing reads them back in this transaction)."""
-    new: dict[int, set[int]] = {}
+    """Work out the roll-up rows of each incident's new rows from what is remembered of its chain
+    (one read of a small row, none for a new incident), and insert them (one INSERT per table, with
+    the action's other writes when they are batched, app.writes: nothing reads them back in this
+    transaction). An action that gives no roll-up row leaves the memory as it was: the next one
+    catches up with the rows in between."""
+    chains: dict[int, list[AuditEvent]] = {}
     for row in appended:
-        if row.incident_id is not None and row.kind in SETTLING:
-            new.setdefault(row.incident_id, set()).add(row.id)
+        if row.incident_id is not None:
+            chains.setdefault(row.incident_id, []).append(row)
     facts: list[ReportTaskSpan | ReportEvent] = []
-    for incident_id, ids in new.items():
-        chain = select_rows(session, None, AuditEvent.incident_id == incident_id, AuditEvent.id <= max(ids))
-        for index, row in enumerate(chain):
-            if row.id in ids:
-                facts.extend(facts_at(chain, index))
+    for incident_id, rows in chains.items():
+        if not any(row.kind in SETTLING for row in rows):
+            continue
+        memory = _memory(session, incident_id, rows[0])
+        for written in rows:
+            row = row_of(written)
+            if row.kind in SETTLING:
+                facts.extend(memory.facts(row))
+            memory.fold(row)
+        memory.seq = rows[-1].seq
+        values = {"seq": memory.seq, "memory": memory.dumps()}
+        writes.upsert_row(session, ReportChainMemory.__table__, {"incident_id": incident_id}, values)
     keeping.note_roll_ups(session, facts)  # the per-day counters these rows change, refreshed at commit
     rows: dict[type, list[dict]] = {ReportTaskSpan: [], ReportEvent: []}
     for fact in facts:
@@ -120,6 +125,37 @@ def _roll_up(session: Session, appended: list[AuditEvent]) -> None:
     for model, values in rows.items():
         if values:
             writes.insert_rows(session, model.__table__, values)
+
+
+_MEMORY_OF = select(ReportChainMemory.seq, ReportChainMemory.memory).where(
+    ReportChainMemory.incident_id == bindparam("incident_id")
+)
+
+
+def _memory(session: Session, incident_id: int, first: AuditEvent) -> ChainMemory:
+    """The incident's chain memory folded through the row before `first`: as this transaction left it,
+    else as stored, brought up to date from the rows it missed (all of them for an incident that has
+    none yet)."""
+    kept = session.info.setdefault(_MEMORY, {})
+    memory = kept.get(incident_id)
+    if memory is None or memory.seq != first.seq - 1:
+        stored = session.execute(_MEMORY_OF, {"incident_id": incident_id}).first() if first.seq > 1 else None
+        memory = ChainMemory.loads(stored.memory) if stored is not None else ChainMemory()
+        if memory.seq >= first.seq:  # ahead of the chain: never kept by this code; start again
+            memory = ChainMemory()
+        if memory.seq < first.seq - 1:
+            missed = (AuditEvent.chain == first.chain, AuditEvent.seq > memory.seq, AuditEvent.seq < first.seq)
+            for row in select_rows(session, None, *missed):
+                memory.fold(row)
+            memory.seq = first.seq - 1
+        kept[incident_id] = memory
+    return memory
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_MEMORY, None)
 
 
 def _values(fact: ReportTaskSpan | ReportEvent) -> dict:

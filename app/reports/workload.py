@@ -53,9 +53,9 @@ READY_AFTER: dict[str, tuple[str, ...]] = {
     "follow_up_breach": ("deadline_breach",),
     "track_incident": ("forwarded_for_tracking",),
 }
-_TRIGGERS = {spec: frozenset(kinds) for spec, kinds in READY_AFTER.items()}
-_ASSIGNMENT_KINDS = ("task_claimed", "task_released", "task_assigned")
-_TAKEN_KINDS = ("task_claimed", "task_assigned")
+TRIGGERS = {spec: frozenset(kinds) for spec, kinds in READY_AFTER.items()}
+ASSIGNMENT_KINDS = ("task_claimed", "task_released", "task_assigned")
+TAKEN_KINDS = ("task_claimed", "task_assigned")
 NOT_STAFF = ("", REQUESTER)  # roles labels (sorted, comma-joined) of completions that are not the team's work
 
 
@@ -101,7 +101,7 @@ class GroupWorkload:
     open_unassigned: int  # open tasks of the role waiting in the queue
 
 
-def _signatures(row: AuditRow) -> set[str]:
+def signatures(row: AuditRow) -> set[str]:
     signatures = {row.kind}
     if row.kind == "task_completed":
         signatures.add(f"task_completed:{row.spec_id}")
@@ -117,22 +117,26 @@ def _hours(start: datetime, end: datetime) -> float:
 def span_at(rows: list[AuditRow], index: int) -> TaskSpan:
     """The span of the completion rows[index], from the incident's rows before it (chain order)."""
     done = rows[index]
-    triggers = _TRIGGERS.get(done.spec_id or "")
+    triggers = TRIGGERS.get(done.spec_id or "")
     ready = None
     if triggers:
-        ready = next((i for i in range(index - 1, -1, -1) if _signatures(rows[i]) & triggers), None)
+        ready = next((i for i in range(index - 1, -1, -1) if signatures(rows[i]) & triggers), None)
     if ready is not None:
         taken = next(
-            (row for row in rows[ready + 1 : index] if row.kind in _TAKEN_KINDS and row.spec_id == done.spec_id), None
+            (row for row in rows[ready + 1 : index] if row.kind in TAKEN_KINDS and row.spec_id == done.spec_id), None
         )
         ready_at = rows[ready].at
     else:  # a task kind the table does not know (or no trigger found): see the module docstring
         own = [i for i in range(index) if done.task_id is not None and rows[i].task_id == done.task_id]
         first = own[0] if own else index
-        previous = next((i for i in range(first - 1, -1, -1) if rows[i].kind not in _ASSIGNMENT_KINDS), None)
+        previous = next((i for i in range(first - 1, -1, -1) if rows[i].kind not in ASSIGNMENT_KINDS), None)
         ready_at = rows[first if previous is None else previous].at
-        taken = next((rows[i] for i in own if rows[i].kind in _TAKEN_KINDS), None)
-    taken_at = taken.at if taken is not None else None
+        taken = next((rows[i] for i in own if rows[i].kind in TAKEN_KINDS), None)
+    return span_of(done, ready_at, taken.at if taken is not None else None)
+
+
+def span_of(done: AuditRow, ready_at: datetime, taken_at: datetime | None) -> TaskSpan:
+    """The span of the completion `done` that became ready at `ready_at` and was taken at `taken_at`."""
     start_work = taken_at if taken_at is not None else ready_at
     return TaskSpan(
         done.incident_id,

@@ -31,8 +31,8 @@ from app.reports.filters import (
     ordered,
     support_group,
 )
+from app.reports.memory import FIRST_ACTIONS, HANDLING_STEPS
 from app.reports.response_time import ResponseTimes
-from app.reports.rollup import FIRST_ACTIONS, HANDLING_STEPS
 from app.reports.stats import DurationRow
 from app.reports.timeliness import RateRow, rate_rows
 from app.reports.workload import TaskSpan, Totals, is_staff, span_at

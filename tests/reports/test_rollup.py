@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from app.reports import (
     ReportFilter,
@@ -23,7 +23,7 @@ from app.reports import (
     workload_by_person,
 )
 from app.reports.changes import change_waits
-from app.reports.models import ReportEvent, ReportTaskSpan
+from app.reports.models import ReportChainMemory, ReportEvent, ReportTaskSpan
 from app.reports.response_time import response_times
 from app.reports.rollup import rebuild
 from app.reports.workload import group_rows, person_rows
@@ -52,7 +52,12 @@ FILTERS = [
 def busy(desk, service, actors, clock):
     """The three faults of tests/reports/scenario.py, then a reopen handed over to second line, an
     assigned task, and a wait for a change."""
+    _busy(desk, service, actors, clock, lambda: None)
+
+
+def _busy(desk, service, actors, clock, midway):
     three_faults(desk, service, actors, clock)
+    midway()
     tick_to(clock, 31)
     reopened = desk.register(registration("request"))
     desk.complete("service_desk", reopened, "initial_support", pass_on("first_line"))
@@ -63,6 +68,7 @@ def busy(desk, service, actors, clock):
     tick_to(clock, 34)
     desk.complete("first_line", reopened, "first_line_handling", pass_on("second_line", "test"))
     tick_to(clock, 35)
+    midway()
     task = desk.task(reopened, "second_line_handling")
     service.assign(actors["incident_manager"], reopened, task.id, actors["second_line_test"].user_id)
     tick_to(clock, 40)
@@ -135,6 +141,24 @@ def test_the_rebuild_writes_what_the_actions_kept(db, busy):
         kept = _rollup(session)
     assert len(kept[0]) > 15
     assert {event[2] for event in kept[1]} == {"deadline_breach", "reopened", "change_returned", "first_step"}
+    with db.transaction() as session:
+        rebuild(session)
+    with db.read() as session:
+        assert _rollup(session) == kept
+
+
+def test_incidents_whose_chain_memory_is_lost_get_the_same_roll_ups(db, desk, service, actors, clock):
+    """Incidents from before the memory (migration 0027), or whose rows were written past the roll-ups:
+    the next action reads what the memory lacks from the chain and keeps what a rebuild writes."""
+
+    def forget():
+        with db.transaction() as session:
+            session.execute(delete(ReportChainMemory))
+
+    _busy(desk, service, actors, clock, forget)
+    with db.read() as session:
+        kept = _rollup(session)
+        assert session.scalar(select(func.count()).select_from(ReportChainMemory)) > 0
     with db.transaction() as session:
         rebuild(session)
     with db.read() as session:

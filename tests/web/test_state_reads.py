@@ -50,6 +50,6 @@ def test_posting_a_task_reads_the_state_once_and_never_the_version_row(desk, db,
     # the session, the task, the action (docs/engine-state.md: its writes nothing reads back are one
     # batch on PostgreSQL, app/writes.py), the notifications it queues, the report roll-ups, and the
     # per-day report counters at commit (three statements)
-    assert len(sent) <= (16 if db.is_postgresql else 23), "\n".join(sent)
+    assert len(sent) <= (16 if db.is_postgresql else 24), "\n".join(sent)
     page = handler.get(response.location).get_data(as_text=True)
     assert "一线尝试解决" in page
