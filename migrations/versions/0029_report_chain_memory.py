@@ -2,15 +2,15 @@
 new audit row's roll-up rows no longer read the incident's whole chain (issue 13). Empty at first: an
 incident's memory is built from its chain the first time it is needed (`app.reports.memory`).
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
