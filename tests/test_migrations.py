@@ -2,11 +2,13 @@
 
 import json
 import os
+import re
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -16,6 +18,7 @@ from app.db import Base
 from app.engine import operations
 from app.engine.runtime import Run
 from app.forms import read_form_files
+from app.i18n_catalogs import ROOT
 from app.incidents import state
 from app.migrate import alembic_config
 from app.models import utcnow
@@ -164,3 +167,15 @@ def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_ur
     read_back = {key: value if value is None or isinstance(value, str) else f"{value:%Y-%m-%d %H:%M:%S.%f}"
                  for key, value in closed.items()}  # SQLite gives the stored text, PostgreSQL a datetime
     assert read_back == {1: ended, 2: None, 3: None}
+
+
+REVISION = re.compile(r"""^revision = ["'](\w+)["']""", re.M)
+
+
+def test_each_migration_has_its_own_number_and_one_head():
+    """Two branches landing the same number both pass their own tests; alembic then keeps one of them silently."""
+    scripts = sorted((ROOT / "migrations" / "versions").glob("[0-9]*.py"))
+    revisions = [REVISION.search(path.read_text(encoding="utf-8")).group(1) for path in scripts]
+    assert revisions == [path.name.split("_", 1)[0] for path in scripts]
+    assert len(set(revisions)) == len(revisions), revisions
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == [revisions[-1]]
