@@ -205,6 +205,7 @@ class IncidentState(Base):
 
 
 UNCLAIMED = text("assignee_id IS NULL")
+INBOX_KEY = ("due_at", "created_at", "id")
 
 
 class OpenTask(Base):
@@ -212,13 +213,16 @@ class OpenTask(Base):
 
     __tablename__ = "open_tasks"
     __table_args__ = (
-        Index("ix_open_tasks_role_due", "candidate_role", "due_at"),  # an inbox, by deadline
-        # the parts an inbox is counted in (app.web.queries._inbox_parts), each read from its index alone
-        Index("ix_open_tasks_unclaimed_role", "candidate_role", postgresql_where=UNCLAIMED, sqlite_where=UNCLAIMED),
-        Index("ix_open_tasks_unclaimed_spec", "spec_id", "candidate_role", postgresql_where=UNCLAIMED,
+        Index("ix_open_tasks_role_due", "candidate_role", "due_at"),  # the console's lists, by deadline
+        # the parts an inbox is read and counted in (app.web.queries._inbox_parts), each from its own
+        # index in the inbox's order (deadline, created, id; migration 0030), counted from the index alone
+        Index("ix_open_tasks_assignee_due", "assignee_id", *INBOX_KEY),
+        Index("ix_open_tasks_unclaimed_role", "candidate_role", *INBOX_KEY, postgresql_where=UNCLAIMED,
               sqlite_where=UNCLAIMED),  # fmt: skip
-        Index("ix_open_tasks_unclaimed_lane", "lane", "candidate_role", "spec_id", postgresql_where=UNCLAIMED,
+        Index("ix_open_tasks_unclaimed_spec", "spec_id", *INBOX_KEY, "candidate_role", postgresql_where=UNCLAIMED,
               sqlite_where=UNCLAIMED),  # fmt: skip
+        Index("ix_open_tasks_unclaimed_lane", "lane", *INBOX_KEY, "candidate_role", "spec_id",
+              postgresql_where=UNCLAIMED, sqlite_where=UNCLAIMED),  # fmt: skip
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task id
@@ -227,7 +231,7 @@ class OpenTask(Base):
     name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(50))
     candidate_role: Mapped[str | None] = mapped_column(String(40), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,6 +10,11 @@ which the repeat groups a big report period asked for are computed here, as the 
 Prints per page: status, p50 and p95 in milliseconds, the size of the answer, its table rows
 (`<tr>` in HTML, lines in a CSV, items in JSON), then the worker's RSS after the run.
 
+`--cpu` instead requests each page `--requests` times in this process (Flask test client) and prints
+the median CPU time (`time.process_time`) and wall time per request: what the code costs, which a
+loaded machine's queue does not change much. `--save DIR` writes each page's last answer there (to
+compare the HTML of two checkouts on the same database).
+
 `--explain` instead requests each page once in this process (Flask test client) while recording
 its SQL, then prints EXPLAIN (ANALYZE, BUFFERS) of the page's slowest statements (PostgreSQL).
 """
@@ -71,6 +76,7 @@ def pages(db: Database) -> list[Page]:
     return [
         Page("wangfang", "/inbox", "desk inbox"),
         Page("wangfang", "/inbox?page=3", "desk inbox, page 3"),
+        Page("wangfang", "/inbox?page=20", "desk inbox, page 20"),
         Page("wangfang", "/inbox?mine=1", "desk inbox, mine"),
         Page("liuyang", "/inbox", "first-line inbox"),
         Page("liuyang", "/inbox?type=fault&level=yellow", "first-line inbox, filtered"),
@@ -187,13 +193,54 @@ def grouping(db: Database) -> None:
         print(f"  (timer worker: {done} repeat grouping(s) in {time.perf_counter() - start:.1f} s)", flush=True)
 
 
-def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
-    """Each page once in this process; EXPLAIN ANALYZE of its slowest statements."""
+def in_process(args: argparse.Namespace):
     from app import create_app
 
-    app = create_app({"DATABASE_URL": args.database, "SECRET_KEY": "bench", "AUDIT_HMAC_KEY": AUDIT_KEY.decode(),
-                      "LOG_LEVEL": "WARNING",
-                      "PASSWORD_HASH_METHOD": FAST_HASH, "API_RATE_LIMIT": "100000 per minute"})  # fmt: skip
+    return create_app({"DATABASE_URL": args.database, "SECRET_KEY": "bench", "AUDIT_HMAC_KEY": AUDIT_KEY.decode(),
+                       "LOG_LEVEL": "WARNING",
+                       "PASSWORD_HASH_METHOD": FAST_HASH, "API_RATE_LIMIT": "100000 per minute"})  # fmt: skip
+
+
+def signed_in(app, db: Database, page: Page, secrets: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    """A test client of `app` as the page's user, and the headers of its requests."""
+    client = app.test_client()
+    if page.bearer:
+        secrets.setdefault(page.user, api_token(db, page.user))
+        return client, {"Authorization": f"Bearer {secrets[page.user]}"}
+    login = client.get("/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"username": page.user, "password": DEMO_PASSWORD, "csrf_token": token})
+    return client, {}
+
+
+def cpu(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
+    """Each page `--requests` times in this process: median CPU and wall time per request."""
+    app, secrets = in_process(args), {}
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'page':<30} {'status':>6} {'CPU ms':>8} {'wall ms':>8} {'KB':>8} {'rows':>6}")
+    for page in chosen:
+        client, headers = signed_in(app, db, page, secrets)
+        response = client.get(page.path, headers=headers, buffered=True)  # warm-up
+        grouping(db)
+        spent, waited = [], []
+        for _ in range(args.requests):
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            response = client.get(page.path, headers=headers, buffered=True)  # a streamed CSV read whole
+            body = response.get_data()
+            spent.append((time.process_time() - cpu_start) * 1000)
+            waited.append((time.perf_counter() - wall_start) * 1000)
+        print(f"{page.name:<30} {response.status_code:>6} {statistics.median(spent):>8.1f} "
+              f"{statistics.median(waited):>8.1f} {len(body) / 1024:>8.1f} "
+              f"{rows_of(body, response.content_type):>6}", flush=True)  # fmt: skip
+        if args.save:
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            (Path(args.save) / (page.name.replace(" ", "_").replace(",", "") + ".out")).write_bytes(body)
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
+    """Each page once in this process; EXPLAIN ANALYZE of its slowest statements."""
+    app = in_process(args)
     sent: list[tuple[float, str, Any]] = []
     started: dict[int, float] = {}
 
@@ -207,15 +254,7 @@ def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
     event.listen(Engine, "after_cursor_execute", after)
     secrets: dict[str, str] = {}
     for page in chosen:
-        client = app.test_client()
-        headers = {}
-        if page.bearer:
-            secrets.setdefault(page.user, api_token(db, page.user))
-            headers["Authorization"] = f"Bearer {secrets[page.user]}"
-        else:
-            login = client.get("/login").get_data(as_text=True)
-            token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            client.post("/login", data={"username": page.user, "password": DEMO_PASSWORD, "csrf_token": token})
+        client, headers = signed_in(app, db, page, secrets)
         client.get(page.path, headers=headers)  # warm-up
         grouping(db)
         sent.clear()
@@ -251,6 +290,8 @@ def main() -> None:
         "(e.g. 'reports,30 days' leaves the reports side out)",
     )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statements")
+    parser.add_argument("--cpu", action="store_true", help="CPU and wall time per request, in this process")
+    parser.add_argument("--save", default="", help="with --cpu: write each page's answer into this directory")
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)
     with db.read() as session:
@@ -261,7 +302,7 @@ def main() -> None:
     skipped = [part.strip() for part in args.skip.split(",") if part.strip()]
     chosen = [page for page in chosen if not any(part in page.name for part in skipped)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
-    (explain if args.explain else measure)(args, chosen, db)
+    (explain if args.explain else cpu if args.cpu else measure)(args, chosen, db)
 
 
 if __name__ == "__main__":

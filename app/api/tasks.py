@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import g
 from flask_babel import gettext as _
 from spectree import Response
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, tuple_
 from sqlalchemy.orm import joinedload
 
 from app import forms
@@ -44,21 +44,19 @@ def my_tasks(query: schemas.TaskQuery):
     Pages are cut with `limit` and continued with `cursor` (the `next_cursor` of the page before)."""
     actor = g.actor
     handler = bool(actor.roles & set(HANDLERS))
-    if handler:
-        statement = queries.inbox_query(actor, queries.InboxFilter(mine=query.mine))
-    elif REQUESTER in actor.roles:
-        statement = queries.requester_task_query(actor.user_id)
-    else:
+    if not handler and REQUESTER not in actor.roles:
         roles_required(*HANDLERS, REQUESTER)
-    statement = statement.order_by(None).order_by(
-        OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id
-    )
-    checks_after = None
-    if query.cursor:
-        key = paging.decode(query.cursor, (datetime, datetime, str))
-        statement, checks_after = statement.where(_tasks_after(key)), _checks_after(key)
+    key = paging.decode(query.cursor, (datetime, datetime, str)) if query.cursor else None
+    ranges = _tasks_after(key) if key else ((),)
     with database().read() as session:
-        tasks = list(session.scalars(statement.limit(query.limit + 1)).unique())
+        if handler:  # the inbox's parts, each read along its index from the cursor (app.web.queries)
+            statement = queries.inbox_query(actor, queries.InboxFilter(mine=query.mine), 0, query.limit + 1, ranges)
+        else:  # a requester's confirmations: their own incidents' few tasks
+            statement = queries.requester_task_query(actor.user_id).order_by(None).order_by(*queries.INBOX_ORDER)
+            statement = statement.where(or_(*(and_(*stretch) for stretch in ranges))) if key else statement
+            statement = statement.limit(query.limit + 1)
+        tasks = list(session.scalars(statement).unique())
+        checks_after = _checks_after(key) if key else None
         checks = (
             recovery.pending(session, actor, query.limit + 1, mine=query.mine, after=checks_after) if handler else []
         )
@@ -99,14 +97,15 @@ def _check_id(key: list) -> int | None:
     return int(number)
 
 
-def _tasks_after(key: list) -> ColumnElement[bool]:
-    """Tasks after `key` in deadline order, where tasks without a deadline come last."""
+def _tasks_after(key: list) -> list[list[ColumnElement[bool]]]:
+    """Tasks after `key` in deadline order, where tasks without a deadline come last: the stretches of
+    that order to read, each a range of the inbox's indexes (a row comparison, not an OR)."""
+    undated = OpenTask.due_at.is_(None)
     if _check_id(key) is not None:  # after a check: tasks created later, without a deadline
-        return and_(OpenTask.due_at.is_(None), OpenTask.created_at > key[1])
-    due_at, rest = key[0], paging.after((OpenTask.created_at, OpenTask.id), key[1:])
-    if due_at is None:
-        return and_(OpenTask.due_at.is_(None), rest)
-    return or_(OpenTask.due_at.is_(None), OpenTask.due_at > due_at, and_(OpenTask.due_at == due_at, rest))
+        return [[undated, OpenTask.created_at > key[1]]]
+    if key[0] is None:
+        return [[undated, tuple_(OpenTask.created_at, OpenTask.id) > tuple(key[1:])]]
+    return [[tuple_(OpenTask.due_at, OpenTask.created_at, OpenTask.id) > tuple(key)], [undated]]
 
 
 def _checks_after(key: list) -> ColumnElement[bool] | None:

@@ -31,7 +31,7 @@ def index():
     )
     actor = current_actor()
     with database().read() as session:
-        query, count = queries.inbox_query(actor, filters), queries.inbox_rows(actor, filters)
+        query, count = queries.inbox_page(actor, filters), queries.inbox_rows(actor, filters)
         tasks, page = paging.page_of(session, query, count=count)
         mentioned = mentions.unread(session, actor.user_id)
         checks = recovery.pending(session, actor, mine=filters.mine)

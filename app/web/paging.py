@@ -11,6 +11,7 @@ last one shows the last.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +74,21 @@ def wanted(param: str = "page") -> int:
 
 
 def page_of(
-    session: Session, query: Select, *, count: Select | None = None, per_page: int = PER_PAGE, param: str = "page"
+    session: Session,
+    query: Select | Callable[[int, int], Select],
+    *,
+    count: Select | None = None,
+    per_page: int = PER_PAGE,
+    param: str = "page",
 ) -> tuple[list[Any], Page]:
     """One page of `query`'s rows (entities, or tuples when it selects several) and where it is.
+    `query` may also give a page's rows itself from its offset and length (a list read in parts, each
+    cut at the page: the inbox); then `count` is required.
     `count`: the same rows without the joins that only load (cheaper to count), else `query`."""
     counted = (count if count is not None else query).order_by(None).limit(COUNT_CAP + 1)
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     page = Page(1, total, per_page, param).at(wanted(param))
-    cut_query = query.limit(per_page).offset(page.offset)
-    if len(query.column_descriptions) == 1:
+    cut_query = query(page.offset, per_page) if callable(query) else query.limit(per_page).offset(page.offset)
+    if len(cut_query.column_descriptions) == 1:
         return list(session.scalars(cut_query).unique()), page
     return [tuple(row) for row in session.execute(cut_query)], page

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, func, literal, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, raiseload
 
 from app import audit
@@ -33,21 +34,49 @@ class InboxFilter:
     mine: bool = False
 
 
-def inbox_query(actor: Actor, filters: InboxFilter = InboxFilter()) -> Select:
+# The inbox's order: by deadline, tasks without one last, then oldest first. Each part of the inbox
+# reads it from its own index (migration 0030), so a page reads that page's rows, not every open task.
+INBOX_ORDER = (OpenTask.due_at.asc().nulls_last(), OpenTask.created_at, OpenTask.id)
+
+
+def inbox_query(
+    actor: Actor, filters: InboxFilter, offset: int, limit: int, ranges: Sequence[Sequence[Any]] = ((),)
+) -> Select:
     """Open tasks the user may work: unclaimed ones of their roles and those assigned to them,
-    ordered by deadline (tasks without one last). Requester tasks of people without an account
-    appear for the service desk, who confirm on their behalf. The page cuts it (app.web.paging)."""
+    ordered by deadline (tasks without one last), `limit` of them from `offset`. Requester tasks of
+    people without an account appear for the service desk, who confirm on their behalf.
+
+    Read as the disjoint parts of `_inbox_parts`, each along its own index in the inbox's order and
+    cut at `offset + limit`, merged, then cut to the page: one OR read every open task of the role up
+    to the page's rows (docs/bench.md). `ranges`: stretches of the order to read (each a list of
+    conditions, each part read once per stretch): the API's cursor continues after a row with them."""
+    first = offset + limit
+    cut = [select(OpenTask.id, OpenTask.due_at, OpenTask.created_at).where(*part, *stretch)
+           .order_by(*INBOX_ORDER).limit(first).subquery()
+           for part in _inbox_parts(actor, filters) for stretch in ranges]  # fmt: skip
+    merged = union_all(*(select(part.c.id, part.c.due_at, part.c.created_at) for part in cut)).subquery()
+    page = (
+        select(merged.c.id)
+        .order_by(merged.c.due_at.asc().nulls_last(), merged.c.created_at, merged.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return (
         select(OpenTask)
         .join(OpenTask.incident)
-        .where(*_inbox_criteria(actor, filters))
+        .where(OpenTask.id.in_(page))
         .options(contains_eager(OpenTask.incident).raiseload(Incident.process_version), ASSIGNEE_NAME)
-        .order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.created_at, OpenTask.id)
+        .order_by(*INBOX_ORDER)
     )
 
 
+def inbox_page(actor: Actor, filters: InboxFilter) -> Callable[[int, int], Select]:
+    """The inbox for app.web.paging: a page's rows from its offset and length."""
+    return partial(inbox_query, actor, filters)
+
+
 def inbox_rows(actor: Actor, filters: InboxFilter = InboxFilter()) -> CompoundSelect:
-    """The ids of the same tasks as `inbox_query`, at most `cap` + 1 of each part: what a count reads
+    """The same tasks as `inbox_query`, at most `cap` + 1 of each part: what a count reads
     (app.web.paging caps it again)."""
     return _capped_parts(actor, filters, COUNT_CAP)
 
@@ -67,15 +96,12 @@ def _capped_parts(actor: Actor, filters: InboxFilter, cap: int) -> CompoundSelec
     return union_all(*(select(part.c.one) for part in parts))
 
 
-def _inbox_criteria(actor: Actor, filters: InboxFilter) -> list[Any]:
-    return [or_(*(and_(*part) for part in _inbox_parts(actor, filters)))]
-
-
 def _inbox_parts(actor: Actor, filters: InboxFilter) -> list[list[Any]]:
-    """The inbox as disjoint parts, each one that an index finds: tasks assigned to the user; unclaimed
-    tasks of their roles; unclaimed tasks of kinds their roles also work (ALSO_WORKED_BY); for the
-    service desk, unclaimed requester tasks (confirmed on the requester's behalf). Counted as one OR,
-    the database scanned every open task of the role (docs/bench.md)."""
+    """The inbox as disjoint parts, each one that an index finds in the inbox's order (migration
+    0030): tasks assigned to the user; unclaimed tasks of each of their roles; unclaimed tasks of
+    each kind their roles also work (ALSO_WORKED_BY); for the service desk, unclaimed tasks of each
+    requester lane (confirmed on the requester's behalf). Counted as one OR, the database scanned
+    every open task of the role (docs/bench.md)."""
     extra = []
     if filters.type:
         extra.append(OpenTask.incident.has(Incident.type == filters.type))
@@ -89,12 +115,11 @@ def _inbox_parts(actor: Actor, filters: InboxFilter) -> list[list[Any]]:
         roles = sorted(actor.roles)
         other_role = or_(OpenTask.candidate_role.is_(None), OpenTask.candidate_role.not_in(roles))
         also = [spec for spec, worked_by in ALSO_WORKED_BY.items() if actor.roles & set(worked_by)]
-        parts.append([unclaimed, OpenTask.candidate_role.in_(roles)])
-        if also:
-            parts.append([unclaimed, OpenTask.spec_id.in_(also), other_role])
+        parts += [[unclaimed, OpenTask.candidate_role == role] for role in roles]
+        parts += [[unclaimed, OpenTask.spec_id == spec, other_role] for spec in also]
         if SERVICE_DESK in actor.roles:
-            on_behalf = [unclaimed, OpenTask.lane.in_(REQUESTER_LANES), other_role]
-            parts.append([*on_behalf, OpenTask.spec_id.not_in(also)] if also else on_behalf)
+            not_also = [OpenTask.spec_id.not_in(also)] if also else []
+            parts += [[unclaimed, OpenTask.lane == lane, other_role, *not_also] for lane in REQUESTER_LANES]
     return [[*part, *extra] for part in parts]
 
 
