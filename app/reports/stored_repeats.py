@@ -183,17 +183,17 @@ def repeat_table(session: Session, flt: ReportFilter, *, inline_limit: int, tz: 
     analysis = _stored(session, flt)
     if analysis is None:
         return []
-    rows = session.scalars(
-        select(RepeatAnalysisRow)
-        .where(RepeatAnalysisRow.analysis_id == analysis.id)
-        .order_by(RepeatAnalysisRow.group_no, RepeatAnalysisRow.position)
-    )
+    row = RepeatAnalysisRow
+    query = (
+        select(row.group_no, row.group_size, row.suggested_title, row.group_has_problem_ticket, row.incident_id,
+               row.title, row.registered_at, row.has_problem_ticket)
+        .where(row.analysis_id == analysis.id)
+        .order_by(row.group_no, row.position)
+    )  # fmt: skip
     return [
-        RepeatRow(row.group_no, row.group_size, row.suggested_title, row.group_has_problem_ticket, row.incident_id,
-                  incident_number(row.incident_id), row.title,
-                  row.registered_at, row.has_problem_ticket)
-        for row in rows
-    ]  # fmt: skip
+        RepeatRow(number, size, suggested, group_ticket, incident_id, incident_number(incident_id), *rest)
+        for number, size, suggested, group_ticket, incident_id, *rest in session.execute(query)
+    ]
 
 
 def ask(db: Database, flt: ReportFilter) -> None:
