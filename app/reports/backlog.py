@@ -4,7 +4,8 @@
   waiting for a change, `waiting_change`, is not in handling and not counted). Now:
   read from the current columns. At a past moment: rebuilt from the audit trail (the last status
   event at or before that moment, the last dispatch for the stage, the last classification for the
-  level), so it is exact whatever happened since.
+  level), so it is exact whatever happened since — by the database (window functions over the
+  candidates' audit rows of those kinds), not by walking the rows in Python.
 - Breaches: `deadline_breach` audit events in the period (the moment the breach was recorded,
   which is when the timer sweep ran, at most one sweep interval after `due_at`), one per incident,
   by the level whose deadline was breached, at the support group that had the incident then.
@@ -18,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.incidents.projection import NEW, OPEN
 from app.models import AuditEvent, Incident, utcnow
-from app.reports.events import AuditRow, by_incident, select_rows
+from app.reports.events import CLASSIFICATION_KINDS, event_fields
 from app.reports.filters import (
     LEVEL_ORDER,
     REGISTRATION,
@@ -61,13 +62,6 @@ class Backlog:
 
 
 @dataclass(frozen=True)
-class OpenIncident:
-    incident_id: int
-    stage: str  # support-group key
-    level: str | None
-
-
-@dataclass(frozen=True)
 class ReopenRow:
     key: str  # the support group whose resolution was rejected
     reopens: int
@@ -102,24 +96,6 @@ def summarize_backlog(at: datetime, counts: Iterable[tuple[str, str | None, int]
     )
 
 
-def open_at(events: Iterable[AuditRow], moment: datetime) -> list[OpenIncident]:
-    """The incidents open (new or open) at `moment`, from their audit rows up to that moment."""
-    result = []
-    for incident_id, rows in sorted(by_incident(events).items()):
-        is_open, stage, level = False, REGISTRATION, None
-        for row in rows:
-            if row.at > moment:
-                break
-            is_open = _OPEN_AFTER.get(row.kind, is_open)
-            if row.kind == "dispatched":
-                stage = support_group(row.stage, row.group) or REGISTRATION
-            elif row.kind in ("classified", "reclassified"):
-                level = row.level
-        if is_open:
-            result.append(OpenIncident(incident_id, stage, level))
-    return result
-
-
 def backlog(session: Session, flt: ReportFilter, at: datetime | None = None) -> Backlog:
     """Open incidents now (`at` None, from the columns) or at a past moment (from the audit trail).
 
@@ -142,13 +118,47 @@ def backlog(session: Session, flt: ReportFilter, at: datetime | None = None) -> 
         or_(Incident.closed_at.is_(None), Incident.closed_at > at),  # closing is final
         *flt.incident_criteria(level=False),
     )
-    events = select_rows(session, _STATE_KINDS, AuditEvent.incident_id.in_(candidates), AuditEvent.at <= at)
-    items = [
-        (item.stage, item.level, 1)
-        for item in open_at(events, at)
-        if flt.group_matches(item.stage) and flt.level_matches(item.level)
+    counts = [
+        (support_group(stage, group) or REGISTRATION, level, count)
+        for stage, group, level, count in session.execute(_open_at(session, candidates, at))
     ]
-    return summarize_backlog(at, items)
+    return summarize_backlog(at, [row for row in counts if flt.group_matches(row[0]) and flt.level_matches(row[1])])
+
+
+def _open_at(session: Session, candidates: Select, at: datetime) -> Select:
+    """(stage, group, level, count) of the candidates open at `at`, aggregated by the database: each
+    incident's last status event, dispatch and classification at or before `at` (in chain order)."""
+    part = case(
+        (AuditEvent.kind == "dispatched", "stage"), (AuditEvent.kind.in_(CLASSIFICATION_KINDS), "level"), else_="status"
+    )
+    fields = event_fields(session.get_bind().dialect.name)
+    ranked = (
+        select(
+            AuditEvent.incident_id, AuditEvent.kind, fields["stage"].label("stage"), fields["group"].label("grp"),
+            fields["level"].label("level"), part.label("part"),
+            func.row_number().over(partition_by=(AuditEvent.incident_id, part), order_by=AuditEvent.id.desc())
+            .label("rank"),
+        )
+        .where(AuditEvent.kind.in_(_STATE_KINDS), AuditEvent.incident_id.in_(candidates), AuditEvent.at <= at)
+        .subquery()
+    )  # fmt: skip
+    opening = tuple(kind for kind, opens in _OPEN_AFTER.items() if opens)
+    latest = (
+        select(
+            func.max(case((ranked.c.part == "status", ranked.c.kind))).label("status"),
+            func.max(case((ranked.c.part == "stage", ranked.c.stage))).label("stage"),
+            func.max(case((ranked.c.part == "stage", ranked.c.grp))).label("grp"),
+            func.max(case((ranked.c.part == "level", ranked.c.level))).label("level"),
+        )
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.incident_id)
+        .subquery()
+    )
+    return (
+        select(latest.c.stage, latest.c.grp, latest.c.level, func.count())
+        .where(latest.c.status.in_(opening))
+        .group_by(latest.c.stage, latest.c.grp, latest.c.level)
+    )
 
 
 # ---------------------------------------------------------------------------------- breaches, reopens

@@ -60,6 +60,20 @@ def _truthy(value: Any) -> bool:
     return value in (True, 1, "1", "true")
 
 
+def event_fields(dialect: str) -> dict[str, ColumnElement[Any]]:
+    """The values taken from an audit row's JSON: a dispatch's stage and group, the level of a
+    classification (after it) or of a deadline breach (the one breached)."""
+    return {
+        "stage": _when(("dispatched", "resolved"), _json_text(dialect, "stage")),
+        "group": _when(("dispatched",), _json_text(dialect, "group")),
+        "level": case(
+            (AuditEvent.kind == "deadline_breach", _json_text(dialect, "level")),
+            (AuditEvent.kind.in_(CLASSIFICATION_KINDS), _json_text(dialect, "assessment", "level")),
+            else_=None,
+        ),
+    }
+
+
 @functools.cache
 def _rows_query(dialect: str) -> Select:
     """Built once per dialect: the expression is the same every time, and building it costs more than
@@ -74,13 +88,7 @@ def _rows_query(dialect: str) -> Select:
         AuditEvent.actor_role,
         AuditEvent.task_id,
         _when(TASK_KINDS, _json_text(dialect, "spec_id")),
-        _when(("dispatched", "resolved"), _json_text(dialect, "stage")),
-        _when(("dispatched",), _json_text(dialect, "group")),
-        case(
-            (AuditEvent.kind == "deadline_breach", _json_text(dialect, "level")),
-            (AuditEvent.kind.in_(CLASSIFICATION_KINDS), _json_text(dialect, "assessment", "level")),
-            else_=None,
-        ),
+        *event_fields(dialect).values(),
         _when(("classified",), _json_text(dialect, "assessment", "notify_by")),
         _when(("reclassified",), _json_text(dialect, "assessment", "notification_newly_required")),
     )

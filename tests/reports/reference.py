@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Incident
-from app.reports.backlog import CountRow, ReopenRow, _counts
+from app.reports.backlog import _OPEN_AFTER, Backlog, CountRow, ReopenRow, _counts, summarize_backlog
 from app.reports.events import AuditRow, by_incident, select_rows
 from app.reports.filters import (
     ALL,
@@ -287,3 +288,47 @@ def group_totals(spans: Iterable[TaskSpan]) -> dict[str, Totals]:
         )  # fmt: skip
         for label, items in grouped.items()
     }
+
+
+# ---------------------------------------------------------------------------------- backlog at a moment
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    incident_id: int
+    stage: str  # support-group key
+    level: str | None
+
+
+def open_at(events: Iterable[AuditRow], moment: datetime) -> list[OpenIncident]:
+    """The incidents open (new or open) at `moment`, from their audit rows up to that moment."""
+    result = []
+    for incident_id, rows in sorted(by_incident(events).items()):
+        is_open, stage, level = False, REGISTRATION, None
+        for row in rows:
+            if row.at > moment:
+                break
+            is_open = _OPEN_AFTER.get(row.kind, is_open)
+            if row.kind == "dispatched":
+                stage = support_group(row.stage, row.group) or REGISTRATION
+            elif row.kind in ("classified", "reclassified"):
+                level = row.level
+        if is_open:
+            result.append(OpenIncident(incident_id, stage, level))
+    return result
+
+
+def backlog_at(session: Session, flt: ReportFilter, at: datetime) -> Backlog:
+    candidates = select(Incident.id).where(
+        Incident.created_at <= at,
+        or_(Incident.closed_at.is_(None), Incident.closed_at > at),
+        *flt.incident_criteria(level=False),
+    )
+    kinds = ("classified", "reclassified", "dispatched", *_OPEN_AFTER)
+    events = select_rows(session, kinds, AuditEvent.incident_id.in_(candidates), AuditEvent.at <= at)
+    items = [
+        (item.stage, item.level, 1)
+        for item in open_at(events, at)
+        if flt.group_matches(item.stage) and flt.level_matches(item.level)
+    ]
+    return summarize_backlog(at, items)

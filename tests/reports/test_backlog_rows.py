@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.reports.backlog import (
-    Backlog,
-    CountRow,
-    OpenIncident,
-    ReopenRow,
-    open_at,
-    summarize_backlog,
-)
+from app.reports.backlog import Backlog, CountRow, ReopenRow, summarize_backlog
 from app.reports.filters import ReportFilter
-from tests.reports.reference import breach_rows, reopen_rows
+from tests.reports.reference import OpenIncident, breach_rows, open_at, reopen_rows
 from tests.reports.rows import T, Trail
 
 H = timedelta(hours=1)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 
 from app.reports import (
     ReportFilter,
+    backlog,
     breaches,
     completed_tasks,
     reopens,
@@ -107,6 +108,9 @@ def test_sql_figures_equal_the_python_path(db, busy):
             assert [_completed(r) for r in workload_by_group(session, flt) if r.completed] == [
                 _completed(r) for r in expected_groups
             ], flt
+            for hours in (0.5, 1, 3, 12, 31, 34, 40.5, 45, 51, 60):  # the backlog at moments, by the database
+                moment = T0 + hours * H
+                assert backlog(session, flt, at=moment) == reference.backlog_at(session, flt, moment), (flt, hours)
         assert reopens(session, FILTERS[0]) != []  # the data exercise every figure
         assert breaches(session, FILTERS[0]) != []
         assert change_waits(session, FILTERS[0]).returned.count == 1
