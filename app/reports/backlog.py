@@ -131,27 +131,32 @@ def _open_at(session: Session, candidates: Select, at: datetime) -> Select:
     part = case(
         (AuditEvent.kind == "dispatched", "stage"), (AuditEvent.kind.in_(CLASSIFICATION_KINDS), "level"), else_="status"
     )
-    fields = event_fields(session.get_bind().dialect.name)
     ranked = (
         select(
-            AuditEvent.incident_id, AuditEvent.kind, fields["stage"].label("stage"), fields["group"].label("grp"),
-            fields["level"].label("level"), part.label("part"),
+            AuditEvent.id, AuditEvent.incident_id, part.label("part"),
             func.row_number().over(partition_by=(AuditEvent.incident_id, part), order_by=AuditEvent.id.desc())
             .label("rank"),
         )
         .where(AuditEvent.kind.in_(_STATE_KINDS), AuditEvent.incident_id.in_(candidates), AuditEvent.at <= at)
         .subquery()
     )  # fmt: skip
+    fields = event_fields(session.get_bind().dialect.name)  # JSON read only from the last rows
+    last = (
+        select(ranked.c.incident_id, ranked.c.part, AuditEvent.kind, fields["stage"].label("stage"),
+               fields["group"].label("grp"), fields["level"].label("level"))
+        .join(AuditEvent, AuditEvent.id == ranked.c.id)
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )  # fmt: skip
     opening = tuple(kind for kind, opens in _OPEN_AFTER.items() if opens)
     latest = (
         select(
-            func.max(case((ranked.c.part == "status", ranked.c.kind))).label("status"),
-            func.max(case((ranked.c.part == "stage", ranked.c.stage))).label("stage"),
-            func.max(case((ranked.c.part == "stage", ranked.c.grp))).label("grp"),
-            func.max(case((ranked.c.part == "level", ranked.c.level))).label("level"),
+            func.max(case((last.c.part == "status", last.c.kind))).label("status"),
+            func.max(case((last.c.part == "stage", last.c.stage))).label("stage"),
+            func.max(case((last.c.part == "stage", last.c.grp))).label("grp"),
+            func.max(case((last.c.part == "level", last.c.level))).label("level"),
         )
-        .where(ranked.c.rank == 1)
-        .group_by(ranked.c.incident_id)
+        .group_by(last.c.incident_id)
         .subquery()
     )
     return (
