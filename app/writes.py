@@ -14,7 +14,7 @@ depends only on the tables and columns written and is built once per shape.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +31,8 @@ _BATCH = "write_batch"  # in a session's `info`: the writes held back until the 
 class _Insert:
     table: Table
     rows: Sequence[Mapping[str, Any]]  # every row with the same keys
-    skip_conflicts_on: tuple[str, ...] = ()  # ON CONFLICT (these columns) DO NOTHING
+    skip_conflicts_on: tuple[str, ...] = ()  # ON CONFLICT (these columns) DO NOTHING …
+    summed: tuple[str, ...] = ()  # … or DO UPDATE: these columns += the row's
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ class _Upsert:
 
 
 _Write = _Insert | _Update | _Upsert
+_last_writers: list[Callable[[Session], None]] = []
+
+
+def at_batch_end(hook: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Call `hook` at the end of every batch, before it is sent: the writes it makes join the batch
+    (the per-day report counters, worked out from everything the action changed)."""
+    _last_writers.append(hook)
+    return hook
 
 
 @contextmanager
@@ -62,6 +71,8 @@ def batched(session: Session) -> Iterator[None]:
     session.info[_BATCH] = batch
     try:
         yield
+        for hook in _last_writers:
+            hook(session)
     finally:
         del session.info[_BATCH]  # after an error the transaction is rolled back: nothing to send
     _send(session.connection(), batch)
@@ -79,6 +90,15 @@ def insert_rows(
 def update_row(session: Session, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
     """UPDATE `table` SET `values` WHERE every column of `key` has its value (one row, by its key)."""
     _add(session, _Update(table, key, values))
+
+
+def add_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, key: tuple[str, ...], summed: tuple[str, ...]
+) -> None:
+    """INSERT `rows` (all with the same keys, no two with the same `key`); where a row with that `key`
+    exists already, add the row's `summed` columns to it instead."""
+    if rows:
+        _add(session, _Insert(table, rows, key, summed))
 
 
 def upsert_row(session: Session, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
@@ -131,6 +151,13 @@ def _execute_core(connection: Connection, write: _Write) -> None:
     elif isinstance(write, _Update):
         where = and_(*(table.c[name] == value for name, value in write.key.items()))
         connection.execute(update(table).where(where).values(dict(write.values)))
+    elif write.summed:
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(write.skip_conflicts_on),
+            set_={name: table.c[name] + statement.excluded[name] for name in write.summed},
+        )
+        connection.execute(statement, [dict(row) for row in write.rows])
     elif write.skip_conflicts_on:
         statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(write.skip_conflicts_on))
         connection.execute(statement, [dict(row) for row in write.rows])
@@ -143,7 +170,7 @@ def _shape(write: _Write) -> tuple:
         return ("upsert", write.table.name, tuple(write.key), tuple(write.values))
     if isinstance(write, _Update):
         return ("update", write.table.name, tuple(write.key), tuple(write.values))
-    return ("insert", write.table.name, tuple(write.rows[0]), write.skip_conflicts_on)
+    return ("insert", write.table.name, tuple(write.rows[0]), write.skip_conflicts_on, write.summed)
 
 
 def _sql(dialect: Dialect, write: _Write, prefix: str) -> str:
@@ -154,7 +181,7 @@ def _sql(dialect: Dialect, write: _Write, prefix: str) -> str:
 def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
     """The statement's text for this shape (parameters named after the columns), built once."""
     quote = dialect.identifier_preparer.quote
-    kind, name, first, second = shape
+    kind, name, first, second, *summed = shape
     typed = {column: table.c[column].type.compile(dialect=dialect) for column in (*first, *second)}
     if kind == "update":
         sets = ", ".join(f"{quote(column)} = %(v_{column})s::{typed[column]}" for column in second)
@@ -173,7 +200,11 @@ def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
     arrays = ", ".join(f"%(a_{column})s::{typed[column]}[]" for column in first)
     sql = f"INSERT INTO {quote(name)} ({columns}) SELECT * FROM unnest({arrays})"
     if second:
-        sql += f" ON CONFLICT ({', '.join(quote(column) for column in second)}) DO NOTHING"
+        sql += f" ON CONFLICT ({', '.join(quote(column) for column in second)})"
+        adds = ", ".join(
+            f"{quote(column)} = {quote(name)}.{quote(column)} + EXCLUDED.{quote(column)}" for column in summed[0]
+        )
+        sql += f" DO UPDATE SET {adds}" if adds else " DO NOTHING"
     return sql
 
 

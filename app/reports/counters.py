@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app import writes
 from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports.filters import NONE, SHANGHAI, key_or_none, support_group
@@ -232,18 +232,11 @@ def _row(key: Key, values: Values) -> dict:
 
 
 def _add(session: Session, deltas: dict[Key, Values]) -> None:
-    """Add the deltas to the counters: one upsert per key, in key order (two transactions touching the
-    same days take their row locks in the same order: no deadlock)."""
-    if not deltas:
-        return
-    table = ReportDayCount.__table__
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={name: table.c[name] + statement.excluded[name] for name in VALUE_COLUMNS},
-    )
-    session.execute(statement, [_row(key, deltas[key]) for key in sorted(deltas)])
+    """Add the deltas to the counters: one upsert of every key, in key order (two transactions touching
+    the same days take their row locks in the same order: no deadlock), with the action's other writes
+    when they are batched (app.writes)."""
+    rows = [_row(key, deltas[key]) for key in sorted(deltas)]
+    writes.add_rows(session, ReportDayCount.__table__, rows, key=KEY_COLUMNS, summed=VALUE_COLUMNS)
 
 
 @dataclass
@@ -273,20 +266,32 @@ def _current(session: Session, incident_id: int, old: IncidentFacts | None, chan
     return IncidentFacts(*row, child=child, first_step_at=first, spans=spans)
 
 
+READ = "report_counts_read"  # in a session's `info`: incident id → its stored material (None: none), read ahead
+
+
+def read_ahead(session: Session, incident_id: int, material: str | None) -> None:
+    """The incident's stored material as read by this transaction with another of its reads (the report
+    roll-ups' memory): `refresh` does not read it again. Only the incident's writer, who holds its lock."""
+    session.info.setdefault(READ, {})[incident_id] = material
+
+
 def refresh(session: Session, changes: dict[int, Change]) -> None:
     """Recompute the contributions of these incidents and apply the difference to the counters: one read
-    of what they contributed before, one upsert, one write each (their rows are in the session; an
-    incident without stored material is read from the database)."""
+    of what they contributed before (none when read ahead), one upsert, one write each (their rows are in
+    the session; an incident without stored material is read from the database)."""
     ids = sorted(changes)
+    read_before = session.info.pop(READ, {})
     if not ids:
         return
     table = ReportIncidentCounts.__table__
-    query = select(table.c.incident_id, table.c.material).where(table.c.incident_id.in_(ids))
-    before = {incident_id: _load(text) for incident_id, text in session.execute(query)}
+    before = {i: _load(read_before[i]) for i in ids if read_before.get(i) is not None}
+    if to_read := [i for i in ids if i not in read_before]:
+        query = select(table.c.incident_id, table.c.material).where(table.c.incident_id.in_(to_read))
+        before.update((incident_id, _load(text)) for incident_id, text in session.execute(query))
     unknown = [i for i in ids if i not in before]
     read = incident_facts(session, unknown) if unknown else {}
     deltas: dict[Key, list[int]] = {}
-    written: list[tuple[int, str, bool]] = []
+    written: list[tuple[int, str]] = []
     for incident_id in ids:
         old = before.get(incident_id)
         now = read.get(incident_id) or _current(session, incident_id, old, changes[incident_id])
@@ -305,13 +310,10 @@ def refresh(session: Session, changes: dict[int, Change]) -> None:
                 total = deltas.setdefault(key, [0, 0, 0, 0])
                 for i, (x, y) in enumerate(zip(a, b, strict=True)):
                     total[i] += y - x
-        written.append((incident_id, _dump(now), old is not None))
+        written.append((incident_id, _dump(now)))
     _add(session, {key: tuple(values) for key, values in deltas.items() if any(values)})  # type: ignore[misc]
-    for incident_id, material, known in written:
-        if known:
-            session.execute(table.update().where(table.c.incident_id == incident_id), {"material": material})
-        else:
-            session.execute(insert(table), {"incident_id": incident_id, "material": material})
+    for incident_id, material in written:
+        writes.upsert_row(session, table, {"incident_id": incident_id}, {"material": material})
 
 
 def rebuild(session: Session, batch: int = 2000) -> int:

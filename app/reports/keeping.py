@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from app import writes
 from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports import counters
@@ -56,16 +57,32 @@ def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -
             changes.setdefault(obj.incident_id, counters.Change()).first_step_at = obj.at
 
 
-@event.listens_for(Session, "before_commit")
-def _keep(session: Session) -> None:
-    """Flush what is pending (the roll-up rows of the last flush among it), then refresh the counters of
-    the incidents noted in the transaction, once each."""
-    if COUNTED not in session.info:
-        return
+def _flush(session: Session) -> None:
     for _ in range(10):
         if not (session.new or session.dirty or session.deleted):
             break
         session.flush()
+
+
+@writes.at_batch_end
+def _keep_read_ahead(session: Session) -> None:
+    """At the end of an action's batch of writes (app.writes), whose writes the counters' then join:
+    the incidents whose stored material the roll-ups read ahead (`counters.read_ahead`). The others wait
+    for the commit: working theirs out reads their roll-up rows, which this batch still holds back."""
+    if COUNTED not in session.info:
+        return
+    _flush(session)
+    read, changes = session.info.get(counters.READ, {}), session.info[COUNTED]
+    counters.refresh(session, {i: changes.pop(i) for i in list(changes) if read.get(i) is not None})
+
+
+@event.listens_for(Session, "before_commit")
+def _keep(session: Session) -> None:
+    """Flush what is pending, then refresh the counters of the incidents noted in the transaction (and
+    not yet at the end of its batch), once each."""
+    if COUNTED not in session.info:
+        return
+    _flush(session)
     changes = session.info.pop(COUNTED, {})
     created = {obj.id for obj in session.info.pop(NEW, []) if obj.id is not None}
     for incident_id in created:
@@ -73,7 +90,8 @@ def _keep(session: Session) -> None:
     counters.refresh(session, changes)
 
 
+@event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    for name in (COUNTED, NEW):
+    for name in (COUNTED, NEW, counters.READ):
         session.info.pop(name, None)

@@ -14,12 +14,21 @@ from sqlalchemy.orm import Session
 
 from app import writes
 from app.audit import on_append
-from app.models import AuditEvent
-from app.reports import keeping
+from app.models import AuditEvent, Incident
+from app.reports import counters, keeping
 from app.reports.events import AuditRow, by_incident, row_of, select_rows
 from app.reports.filters import NONE, REGISTRATION, support_group
 from app.reports.memory import FIRST_ACTIONS, ChainMemory, is_first_step
-from app.reports.models import BREACH, CHANGE_WAIT, FIRST_STEP, REOPEN, ReportChainMemory, ReportEvent, ReportTaskSpan
+from app.reports.models import (
+    BREACH,
+    CHANGE_WAIT,
+    FIRST_STEP,
+    REOPEN,
+    ReportChainMemory,
+    ReportEvent,
+    ReportIncidentCounts,
+    ReportTaskSpan,
+)  # fmt: skip
 from app.reports.workload import span_at
 
 SETTLING = frozenset((*FIRST_ACTIONS, BREACH, REOPEN, CHANGE_WAIT))  # kinds that may give a roll-up row
@@ -127,8 +136,14 @@ def _roll_up(session: Session, appended: list[AuditEvent]) -> None:
             writes.insert_rows(session, model.__table__, values)
 
 
-_MEMORY_OF = select(ReportChainMemory.seq, ReportChainMemory.memory).where(
-    ReportChainMemory.incident_id == bindparam("incident_id")
+# the incident's chain memory, and what its per-day counters are made of, which `keeping` then does
+# not read again: one round trip (the incident row, locked by the action, is there to join them on)
+_MEMORY_OF = (
+    select(ReportChainMemory.seq, ReportChainMemory.memory, ReportIncidentCounts.material)
+    .select_from(Incident)
+    .outerjoin(ReportChainMemory, ReportChainMemory.incident_id == Incident.id)
+    .outerjoin(ReportIncidentCounts, ReportIncidentCounts.incident_id == Incident.id)
+    .where(Incident.id == bindparam("incident_id"))
 )
 
 
@@ -140,7 +155,9 @@ def _memory(session: Session, incident_id: int, first: AuditEvent) -> ChainMemor
     memory = kept.get(incident_id)
     if memory is None or memory.seq != first.seq - 1:
         stored = session.execute(_MEMORY_OF, {"incident_id": incident_id}).first() if first.seq > 1 else None
-        memory = ChainMemory.loads(stored.memory) if stored is not None else ChainMemory()
+        if stored is not None:
+            counters.read_ahead(session, incident_id, stored.material)
+        memory = ChainMemory.loads(stored.memory) if stored is not None and stored.memory else ChainMemory()
         if memory.seq >= first.seq:  # ahead of the chain: never kept by this code; start again
             memory = ChainMemory()
         if memory.seq < first.seq - 1:
