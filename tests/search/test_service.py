@@ -3,6 +3,8 @@ kind of text, all terms required, ranked, the match marked; and similar incident
 
 from __future__ import annotations
 
+import pytest
+
 from app.comments import service as comments
 from app.comments.models import COMMENT, WORK_NOTE
 from app.search import service as search
@@ -72,3 +74,21 @@ def test_similar_incidents_as_the_desk_types(desk, db):
         assert search.similar(session, "余") == []
     assert [hit.incident.id for hit in hits][:2] == [same, near]
     assert hits[0].score > hits[1].score >= 0.25
+
+
+def test_similar_candidates_all_matches_are_the_nearest_when_few(desk, db):
+    """On PostgreSQL the candidates are every text `%` matches (GIN) when there are at most CANDIDATES,
+    else the nearest CANDIDATES (GiST): with few matches both give the same texts."""
+    for title, description in (("营业厅缴费后余额不更新", "东城区三个营业厅"), ("缴费后余额显示错误", "西城区"),
+                               ("短信网关告警", "短信发送失败率升高"), ("余额不更新", "缴费后余额不更新")):  # fmt: skip
+        incident(desk, title, description)
+    with db.read() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite reads its candidates from FTS5")
+        for typed in ("营业厅缴费后余额没有更新", "短信网关", "完全无关的内容"):
+            every = search._similar_postgresql(session, typed)
+            nearest = session.execute(search.text(search.SIMILAR_NEAREST), {"typed": typed}).all()
+            assert len(every) <= search.CANDIDATES
+            assert sorted(map(tuple, every)) == sorted(map(tuple, nearest)), typed
+        assert search._similar_postgresql(session, "完全无关的内容") == []
+        assert len(search._similar_postgresql(session, "营业厅缴费后余额没有更新")) >= 2
