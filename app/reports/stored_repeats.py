@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import String, cast, delete, func, insert, or_, select, union, update
+from sqlalchemy import String, and_, cast, delete, func, insert, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,13 +95,17 @@ def repeat_result(
     if analysis is None or analysis.as_of is None:
         return RepeatResult([], 0, {}, None, analysis is None, True)
     row = RepeatAnalysisRow
-    of_shown = (row.analysis_id == analysis.id, row.group_no <= shown)
+    of_analysis = row.analysis_id == analysis.id
+    # each condition below names one group: an index range per group, never every row of a year's groups
+    firsts = (of_analysis, row.group_no.in_(range(1, shown + 1)), row.position == 1)
+    sizes = dict(session.execute(select(row.group_no, row.group_size).where(*firsts)).all())
     members: dict[int, list[RepeatCandidate]] = {}
     heads: dict[int, tuple] = {}
     query = (
         select(row.group_no, row.group_size, row.group_has_problem_ticket, row.suggested_title, row.incident_id,
                row.title, row.registered_at, row.has_problem_ticket)
-        .where(*of_shown, or_(row.position <= rows, row.position == row.group_size))
+        .where(of_analysis, or_(False, *(and_(row.group_no == number, or_(row.position <= rows, row.position == size))
+                                         for number, size in sizes.items())))
         .order_by(row.group_no, row.position)
     )  # fmt: skip
     for number, size, has_ticket, title, *incident in session.execute(query):
@@ -110,11 +114,12 @@ def repeat_result(
         members.setdefault(number, []).append(
             RepeatCandidate(incident_id, incident_title, None, None, None, registered_at, had_ticket)
         )
+    small = [number for number, size in sizes.items() if size <= ids_up_to]
     ids = dict(session.execute(
         select(row.group_no, func.aggregate_strings(cast(row.incident_id, String), ","))
-        .where(*of_shown, row.group_size <= ids_up_to)
+        .where(of_analysis, row.group_no.in_(small))
         .group_by(row.group_no)
-    ).all())  # fmt: skip
+    ).all()) if small else {}  # fmt: skip
     groups = [
         StoredGroup(tuple(members[number]), *heads[number], tuple(int(i) for i in ids.get(number, "").split(",") if i))
         for number in members

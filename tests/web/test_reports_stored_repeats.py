@@ -109,3 +109,16 @@ def test_a_stored_group_offers_a_problem_ticket_and_shows_it_at_once(app, manage
     compute_requested(db, SHANGHAI)  # nothing asked for: the grouping is ten minutes old at most
     (group,) = page(manager).xpath('//*[@data-testid="repeat-group"]')
     assert "PRB000001" in group.xpath('string(.//*[@data-testid="problem-tickets"])')
+
+
+def test_a_long_stored_group_shows_its_head_and_its_size_and_offers_every_incident(app, manager, desk):
+    for _ in range(11):  # with the scenario's three: 14 repeats of one title in one group
+        desk.register(registration(complaints=20))
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+    page(manager)
+    compute_requested(db=app.extensions["db"], tz=SHANGHAI)
+    (group,) = page(manager).xpath('//*[@data-testid="repeat-group"]')
+    assert len(group.xpath(".//tbody/tr[@data-key]")) == 10
+    assert group.xpath('string(.//*[@data-testid="repeat-more"])') == "本组另有 4 起事件，见 CSV。"
+    assert "14" in group.xpath("string(.//h3)") and "2026-03-03 15:00" in group.xpath("string(.//h3)")
+    assert len(group.xpath('.//input[@name="incident"]')) == 14  # the ticket still covers the whole group
