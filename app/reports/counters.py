@@ -85,8 +85,10 @@ class IncidentFacts:
     closure_code: str | None
     child: bool = False
     first_step_at: datetime | None = None
-    # (completed at, roles, actor id, waiting seconds, working seconds)
-    spans: tuple[tuple[datetime, str, int | None, float, float], ...] = ()
+    # (completed at as ISO text, roles, actor id, waiting seconds, working seconds), in `_span_order`: the
+    # text as stored, so that an incident's hundreds of spans are neither parsed nor formatted again
+    # when an action adds one (ISO texts of UTC instants sort as the instants do)
+    spans: tuple[tuple[str, str, int | None, float, float], ...] = ()
 
 
 def _span_order(span: tuple) -> tuple:
@@ -125,7 +127,7 @@ def facts(item: IncidentFacts) -> Iterator[Fact]:
         if item.first_step_at is not None:
             yield Fact(TO_FIRST_STEP, item.registered_at, kind, level, us=micro(item.first_step_at - item.created_at))
     for completed_at, roles, actor_id, waiting, working in item.spans:
-        yield Fact(TASK, completed_at, kind, level, roles, actor_id or 0,
+        yield Fact(TASK, datetime.fromisoformat(completed_at), kind, level, roles, actor_id or 0,
                    us=round(working * 1e6), us2=round(waiting * 1e6))  # fmt: skip
 
 
@@ -176,8 +178,8 @@ def _spans(session: Session, ids: list[int]) -> dict[int, list[tuple]]:
         ReportTaskSpan.waiting_seconds, ReportTaskSpan.working_seconds,
     ).where(ReportTaskSpan.incident_id.in_(ids)).order_by(ReportTaskSpan.audit_id)  # fmt: skip
     spans: dict[int, list[tuple]] = {}
-    for incident_id, *span in session.execute(query):
-        spans.setdefault(incident_id, []).append(tuple(span))
+    for incident_id, completed_at, *span in session.execute(query):
+        spans.setdefault(incident_id, []).append((completed_at.isoformat(), *span))
     return spans
 
 
@@ -211,7 +213,7 @@ def _dump(item: IncidentFacts) -> str:
 
     values = [item.type, item.level, text(item.created_at), text(item.registered_at), text(item.resolved_at),
               item.resolved_in_time, item.resolved_stage, item.current_group, text(item.closed_at), item.closure_code,
-              item.child, text(item.first_step_at), [[text(span[0]), *span[1:]] for span in item.spans]]  # fmt: skip
+              item.child, text(item.first_step_at), item.spans]  # fmt: skip
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -220,7 +222,7 @@ def _load(text: str) -> IncidentFacts:
         return None if value is None else datetime.fromisoformat(value)
 
     v = json.loads(text)
-    spans = tuple((moment(span[0]), *span[1:]) for span in v[12])
+    spans = tuple(map(tuple, v[12]))
     return IncidentFacts(v[0], v[1], moment(v[2]), moment(v[3]), moment(v[4]), v[5], v[6], v[7], moment(v[8]), v[9],
                          v[10], moment(v[11]), spans)  # type: ignore[arg-type]  # fmt: skip
 
@@ -260,7 +262,12 @@ def _current(session: Session, incident_id: int, old: IncidentFacts | None, chan
         if loaded is not None
         else [getattr(old, name) for name in IncidentFacts.__dataclass_fields__][:10]
     )
-    spans = tuple(sorted((*(old.spans if old else ()), *change.spans), key=_span_order))
+    spans = old.spans if old else ()
+    added = sorted(change.spans, key=_span_order)
+    if added and spans and _span_order(added[0]) < _span_order(spans[-1]):
+        spans = tuple(sorted((*spans, *added), key=_span_order))
+    else:  # the usual case: the new spans come after those before (the list stays in order untouched)
+        spans = (*spans, *added)
     first = change.first_step_at or (old.first_step_at if old else None)
     child = change.child if change.child is not None else (old.child if old else False)
     return IncidentFacts(*row, child=child, first_step_at=first, spans=spans)

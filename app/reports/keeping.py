@@ -51,7 +51,7 @@ def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -
     changes = _changes(session)
     for obj in facts:
         if isinstance(obj, ReportTaskSpan):
-            span = (obj.completed_at, obj.roles, obj.actor_id, obj.waiting_seconds, obj.working_seconds)
+            span = (obj.completed_at.isoformat(), obj.roles, obj.actor_id, obj.waiting_seconds, obj.working_seconds)
             changes.setdefault(obj.incident_id, counters.Change()).spans.append(span)
         elif obj.kind == FIRST_STEP:
             changes.setdefault(obj.incident_id, counters.Change()).first_step_at = obj.at

@@ -8,7 +8,8 @@ rules is kept as the value it would find — the last dispatch, the last resolut
 or return from a change, whether a handling step was already taken, the last row of each signature
 that makes a task ready with the first claim of each task kind since, and, for the rare completion
 whose span falls back to its own task's rows (a task kind the table does not know, or no trigger
-found), those rows' times per open task id. The memory is a few hundred bytes of JSON, kept per
+found), those rows' times per open task id, for as long as its kind has not been made ready (then
+it never will be needed). The memory is a few hundred bytes of JSON, kept per
 incident in `report_chain_memory` with the chain position it is folded through.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.reports.events import AuditRow
@@ -31,6 +32,9 @@ _RESTARTS = {
     signature: tuple(spec for spec, triggers in TRIGGERS.items() if signature in triggers)
     for signature in frozenset().union(*TRIGGERS.values())
 }
+
+
+_TASK_ENDS = ("task_completed", "task_withdrawn")
 
 
 def is_first_step(row: AuditRow) -> bool:
@@ -51,14 +55,18 @@ class ChainMemory:
     last: dict[str, list] = field(default_factory=dict)  # signature → [row id, at] of its last row
     taken: dict[str, str] = field(default_factory=dict)  # task kind → at of its first claim since it became ready
     before: str | None = None  # at of the last row that is not a claim, release or assignment
-    tasks: dict[str, list] = field(default_factory=dict)  # open task id → [ready at, taken at] by its own rows
+    # open task id → [ready at, taken at, task kind] by its own rows, while its completion may need them
+    tasks: dict[str, list] = field(default_factory=dict)
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(vars(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def loads(cls, text: str) -> ChainMemory:
-        return cls(**json.loads(text))
+        memory = cls(**json.loads(text))
+        for own in memory.tasks.values():  # kept without the task kind at first
+            own[2:] = own[2:] or [None]
+        return memory
 
     def facts(self, row: AuditRow) -> Iterator[ReportTaskSpan | ReportEvent]:
         """The roll-up rows of `row`, the chain's next row after those folded in."""
@@ -100,12 +108,13 @@ class ChainMemory:
     def fold(self, row: AuditRow) -> None:
         """Take in the chain's next row (the caller moves `seq` on)."""
         at = row.at.isoformat()
-        if row.task_id is not None and row.kind != "task_completed":
-            own = self.tasks.setdefault(row.task_id, [self.before or at, None])
+        if row.task_id is not None and row.kind not in _TASK_ENDS:
+            own = self.tasks.setdefault(row.task_id, [self.before or at, None, None])
             if own[1] is None and row.kind in TAKEN_KINDS:
                 own[1] = at
+            own[2] = row.spec_id or own[2]
         elif row.task_id is not None:
-            self.tasks.pop(row.task_id, None)  # completed: no later row needs it
+            self.tasks.pop(row.task_id, None)  # completed or withdrawn: no later row needs it
         if row.kind in TAKEN_KINDS and row.spec_id in TRIGGERS:
             self.taken.setdefault(row.spec_id, at)
         for signature in signatures(row):
@@ -122,3 +131,10 @@ class ChainMemory:
             self.resolution = [row.stage]
         elif row.kind in ("transferred", CHANGE_WAIT):
             self.transfer = [row.kind, at]
+        # a task of a kind that has been made ready is timed from that when completed, not by its own
+        # rows: those are forgotten (the memory stays small however many tasks came and went)
+        for task_id in [task_id for task_id, own in self.tasks.items() if self._triggered(own[2])]:
+            del self.tasks[task_id]
+
+    def _triggered(self, spec_id: str | None) -> bool:
+        return any(signature in self.last for signature in TRIGGERS.get(spec_id or "", ()))
