@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -117,6 +116,7 @@ class RepeatAnalysis(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # last asked for by a page
     as_of: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when the stored groups' incidents were read
     groups: Mapped[int] = mapped_column(Integer, default=0)
+    tickets_up_to: Mapped[int] = mapped_column(Integer, default=0)  # the stored groups know tickets up to this id
 
 
 class RepeatAnalysisRow(Base):
@@ -124,11 +124,8 @@ class RepeatAnalysisRow(Base):
 
     __tablename__ = "repeat_analysis_rows"
     __table_args__ = (
-        # the incidents of a group that had a problem ticket; an incident's place in an analysis
-        Index("ix_repeat_analysis_rows_ticketed", "analysis_id", "group_no",
-              postgresql_where=text("has_problem_ticket"), sqlite_where=text("has_problem_ticket")),
-        Index("ix_repeat_analysis_rows_incident", "analysis_id", "incident_id"),
-    )  # fmt: skip
+        Index("ix_repeat_analysis_rows_incident", "analysis_id", "incident_id"),  # an incident's group
+    )
 
     analysis_id: Mapped[int] = mapped_column(ForeignKey("repeat_analyses.id"), primary_key=True)
     group_no: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based, in report order
@@ -140,6 +137,8 @@ class RepeatAnalysisRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     has_problem_ticket: Mapped[bool] = mapped_column(Boolean)
+    group_tickets: Mapped[int] = mapped_column(Integer)  # the group's problem tickets, as of the analysis
+    group_first_tickets: Mapped[str] = mapped_column(String(200))  # the ids of its first few, comma-separated
 
 
 class ReportChainMemory(Base):

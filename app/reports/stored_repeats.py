@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import String, and_, cast, delete, func, insert, or_, select, union, update
+from sqlalchemy import String, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from app.reports.models import RepeatAnalysis, RepeatAnalysisRow
 from app.reports.repeats import RepeatCandidate, RepeatRow, candidates, repeat_rows, repeats
 
 KEPT = timedelta(days=1)  # an analysis no page asked for in this long is deleted
+KEPT_TICKETS = 5  # a stored group names its first problem tickets (by id), at most this many
 
 
 @dataclass(frozen=True)
@@ -124,45 +125,42 @@ def repeat_result(
         StoredGroup(tuple(members[number]), *heads[number], tuple(int(i) for i in ids.get(number, "").split(",") if i))
         for number in members
     ]
-    tickets = _tickets(session, analysis, shown, first_tickets)
+    tickets = _tickets(session, analysis, sizes, min(first_tickets, KEPT_TICKETS))
     asking = _wanted(analysis, max_age)
     pending = analysis.requested_at > analysis.as_of
     return RepeatResult(groups, analysis.groups, tickets, analysis.as_of, asking, pending or asking)
 
 
 def _tickets(
-    session: Session, analysis: RepeatAnalysis, shown: int, first: int
+    session: Session, analysis: RepeatAnalysis, sizes: dict[int, int], first: int
 ) -> dict[int, tuple[list[ProblemTicket], int]]:
-    """The first problem tickets of each shown group, and how many it has, now: those of the incidents
-    that had one when grouped (a partial index) and of the tickets raised since (by incident)."""
+    """The first problem tickets (by id, at most `KEPT_TICKETS`) of each shown group and how many it
+    has, now: those the analysis kept (one row per group) and those raised since (ids above the last
+    it read, by incident)."""
     row = RepeatAnalysisRow
-    of_shown = (row.analysis_id == analysis.id, row.group_no <= shown)
-    holders = union(
-        select(row.group_no, row.incident_id).where(*of_shown, row.has_problem_ticket),
-        select(row.group_no, row.incident_id)
+    of_shown = (row.analysis_id == analysis.id, row.group_no.in_(sizes))
+    kept = session.execute(
+        select(row.group_no, row.group_tickets, row.group_first_tickets).where(*of_shown, row.position == 1)
+    ).all()
+    counts = {number: count for number, count, _ids in kept}
+    ids = {number: [int(i) for i in listed.split(",") if i] for number, _count, listed in kept}
+    since = session.execute(
+        select(row.group_no, ProblemTicket.id)
         .join(ProblemTicket, ProblemTicket.incident_id == row.incident_id)
-        .where(*of_shown, ProblemTicket.created_at >= analysis.as_of),
-    ).subquery()
-    numbered = (
-        select(
-            holders.c.group_no,
-            ProblemTicket.id,
-            func.row_number().over(partition_by=holders.c.group_no, order_by=ProblemTicket.id).label("rank"),
-            func.count().over(partition_by=holders.c.group_no).label("count"),
-        )
-        .join(ProblemTicket, ProblemTicket.incident_id == holders.c.incident_id)
-        .subquery()
-    )
-    query = (
-        select(numbered.c.group_no, numbered.c.count, ProblemTicket)
-        .join(ProblemTicket, ProblemTicket.id == numbered.c.id)
-        .where(numbered.c.rank <= first)
-        .order_by(ProblemTicket.id)
-    )
-    tickets: dict[int, tuple[list[ProblemTicket], int]] = {}
-    for number, count, ticket in session.execute(query):
-        tickets.setdefault(number, ([], count))[0].append(ticket)
-    return tickets
+        .where(*of_shown, ProblemTicket.id > analysis.tickets_up_to)
+    ).all()
+    for number, ticket_id in since:
+        ids[number].append(ticket_id)
+        counts[number] += 1
+    named = {number: sorted(listed)[:first] for number, listed in ids.items()}
+    wanted = [ticket_id for listed in named.values() for ticket_id in listed]
+    query = select(ProblemTicket).where(ProblemTicket.id.in_(wanted))
+    loaded = {ticket.id: ticket for ticket in session.scalars(query)}
+    return {
+        number: ([loaded[i] for i in listed if i in loaded], counts[number])
+        for number, listed in named.items()
+        if counts[number]
+    }
 
 
 def _wanted(analysis: RepeatAnalysis | None, max_age: timedelta) -> bool:
@@ -208,7 +206,7 @@ def ask(db: Database, flt: ReportFilter) -> None:
         with db.transaction() as session:
             analysis = _stored(session, flt)
             if analysis is None:
-                session.add(RepeatAnalysis(**_key(flt), requested_at=now, groups=0))
+                session.add(RepeatAnalysis(**_key(flt), requested_at=now, groups=0, tickets_up_to=0))
             else:
                 analysis.requested_at = now
     except IntegrityError:  # another page asked for it at the same moment
@@ -220,22 +218,35 @@ def compute(db: Database, analysis_id: int, flt: ReportFilter, tz: tzinfo) -> in
     as_of = utcnow()
     with db.read() as session:
         groups = repeats(session, flt, tz=tz)
+        up_to = session.scalar(select(func.coalesce(func.max(ProblemTicket.id), 0)))  # before the tickets: none twice
+        of_candidates = select(Incident.id).where(*candidates(flt))
+        query = select(ProblemTicket.incident_id, ProblemTicket.id).where(
+            ProblemTicket.incident_id.in_(of_candidates), ProblemTicket.id <= up_to
+        )
+        ticket_ids: dict[int, list[int]] = {}
+        for incident_id, ticket_id in session.execute(query.order_by(ProblemTicket.id)):
+            ticket_ids.setdefault(incident_id, []).append(ticket_id)
     positions: dict[int, int] = {}
+    group_tickets: dict[int, list[int]] = {}
+    for number, group in enumerate(groups, start=1):
+        group_tickets[number] = sorted(t for incident in group.incidents for t in ticket_ids.get(incident.id, []))
     rows = []
     for row in repeat_rows(groups):
         positions[row.group] = positions.get(row.group, 0) + 1
+        tickets = group_tickets[row.group]
         rows.append({
             "analysis_id": analysis_id, "group_no": row.group, "position": positions[row.group],
             "group_size": row.group_size, "suggested_title": row.suggested_title,
             "group_has_problem_ticket": row.group_has_problem_ticket, "incident_id": row.incident_id,
             "title": row.title, "registered_at": row.registered_at, "has_problem_ticket": row.has_problem_ticket,
+            "group_tickets": len(tickets), "group_first_tickets": ",".join(map(str, tickets[:KEPT_TICKETS])),
         })  # fmt: skip
     with db.transaction() as session:
         session.execute(delete(RepeatAnalysisRow).where(RepeatAnalysisRow.analysis_id == analysis_id))
         if rows:
             session.execute(insert(RepeatAnalysisRow), rows)
         stored = update(RepeatAnalysis).where(RepeatAnalysis.id == analysis_id)
-        session.execute(stored.values(as_of=as_of, groups=len(groups)))
+        session.execute(stored.values(as_of=as_of, groups=len(groups), tickets_up_to=up_to))
     return len(groups)
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.models import ProblemTicket
 from app.reports.filters import SHANGHAI
 from app.reports.stored_repeats import compute_requested
 from tests.driver import registration
@@ -92,7 +93,7 @@ def test_the_csv_of_a_big_period_is_the_stored_rows_and_asks_for_them(app, manag
     assert download(manager, other) == grouped_at_once  # the same three incidents, stored
 
 
-def test_a_stored_group_offers_a_problem_ticket_and_shows_it_at_once(app, manager, scenario, db):
+def test_a_stored_group_offers_a_problem_ticket_and_shows_it_at_once(app, manager, scenario, db, clock):
     app.config["REPEATS_INLINE_LIMIT"] = 0
     page(manager)
     compute_requested(db, SHANGHAI)
@@ -110,6 +111,13 @@ def test_a_stored_group_offers_a_problem_ticket_and_shows_it_at_once(app, manage
     (group,) = page(manager).xpath('//*[@data-testid="repeat-group"]')
     assert "PRB000001" in group.xpath('string(.//*[@data-testid="problem-tickets"])')
 
+    clock.tick(timedelta(minutes=11))
+    page(manager)  # old: asked for again
+    assert compute_requested(db, SHANGHAI) == 1
+    (group,) = page(manager).xpath('//*[@data-testid="repeat-group"]')  # the ticket kept with the group
+    assert "PRB000001" in group.xpath('string(.//*[@data-testid="problem-tickets"])')
+    assert group.xpath('.//*[@data-testid="more-tickets"]') == []
+
 
 def test_a_long_stored_group_shows_its_head_and_its_size_and_offers_every_incident(app, manager, desk):
     for _ in range(11):  # with the scenario's three: 14 repeats of one title in one group
@@ -122,3 +130,25 @@ def test_a_long_stored_group_shows_its_head_and_its_size_and_offers_every_incide
     assert group.xpath('string(.//*[@data-testid="repeat-more"])') == "本组另有 4 起事件，见 CSV。"
     assert "14" in group.xpath("string(.//h3)") and "2026-03-03 15:00" in group.xpath("string(.//h3)")
     assert len(group.xpath('.//input[@name="incident"]')) == 14  # the ticket still covers the whole group
+
+
+def tickets_of(doc) -> tuple[list[str], str]:
+    (group,) = doc.xpath('//*[@data-testid="repeat-group"]')
+    badges = group.xpath('.//*[@data-testid="problem-tickets"]/span[@class="badge status-resolved"]')
+    more = group.xpath('string(.//*[@data-testid="more-tickets"])')
+    return [badge.text_content().split()[-1] for badge in badges], more
+
+
+def test_a_group_names_its_first_five_tickets_stored_or_not(app, manager, scenario, db):
+    with db.transaction() as session:  # seven tickets of the group's incidents (e.g. raised from the incidents)
+        session.add_all(ProblemTicket(incident_id=incident, title=f"根因 {n}", created_by="incident_manager user")
+                        for n, incident in enumerate([scenario.a] * 4 + [scenario.c] * 3))  # fmt: skip
+    at_once = tickets_of(page(manager))
+    assert at_once == (["PRB000001", "PRB000002", "PRB000003", "PRB000004", "PRB000005"], "本组另有 2 个问题单")
+    app.config["REPEATS_INLINE_LIMIT"] = 0
+    page(manager)
+    compute_requested(db, SHANGHAI)
+    assert tickets_of(page(manager)) == at_once
+    with db.transaction() as session:  # one more, after the grouping
+        session.add(ProblemTicket(incident_id=scenario.b, title="根因 8", created_by="incident_manager user"))
+    assert tickets_of(page(manager)) == (at_once[0], "本组另有 3 个问题单")
