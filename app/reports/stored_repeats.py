@@ -242,6 +242,8 @@ def compute(db: Database, analysis_id: int, flt: ReportFilter, tz: tzinfo) -> in
             "group_tickets": len(tickets), "group_first_tickets": ",".join(map(str, tickets[:KEPT_TICKETS])),
         })  # fmt: skip
     with db.transaction() as session:
+        # two timer workers storing the same analysis take turns (PostgreSQL; SQLite writers are serialized)
+        session.execute(select(RepeatAnalysis.id).where(RepeatAnalysis.id == analysis_id).with_for_update())
         session.execute(delete(RepeatAnalysisRow).where(RepeatAnalysisRow.analysis_id == analysis_id))
         if rows:
             session.execute(insert(RepeatAnalysisRow), rows)
