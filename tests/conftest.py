@@ -17,12 +17,14 @@ from app import create_app
 from app.alarms import models as alarm_models  # noqa: F401 — every table on the metadata (tests empty them all)
 from app.api import models as api_models  # noqa: F401
 from app.audit import SYSTEM
-from app.db import Database
+from app.db import Base, Database
 from app.incidents.service import IncidentService
+from app.models import utcnow
 from app.process import versions
 from app.users import ROLES, actor_of, create_user
 from tests import databases
 from tests.driver import Desk
+from tests.seeds import Seed
 
 FAST_HASH = "pbkdf2:sha256:1"  # tests create many accounts; production uses scrypt
 AUDIT_KEY = "test-audit-key"  # the audit log's HMAC key in every test (the app's and the `db` fixture's)
@@ -31,6 +33,13 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 # Database tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL names one (.ci/run sets it).
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def pytest_collection_modifyitems(items):
+    """The long tests (`@pytest.mark.long`) first. Under -n with --dist worksteal (pyproject.toml) they
+    start at once, and the workers that finish their share take short tests from the others' ends: a long
+    test collected last would otherwise run alone at the end while the other worker idles."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 # Each backend's database is prepared (made, migrated) once per test process, whatever order the tests
@@ -63,22 +72,37 @@ def clock():
         yield frozen
 
 
-@pytest.fixture
-def service(db, clock) -> IncidentService:
+def _publish(db: Database) -> None:
     with db.transaction() as session:
         versions.publish_bundled_if_none(session, SYSTEM)
-    return IncidentService(db)
 
 
-@pytest.fixture
-def actors(db):
-    """One actor per role, named after it (actors["service_desk"], ...)."""
+def _accounts(db: Database) -> dict:
     result = {}
     with db.transaction() as session:
         for role in ROLES:
             user = create_user(session, role, "password123", [role], f"{role} user", hash_method=FAST_HASH)
             result[role] = actor_of(user)
     return result
+
+
+# Written for real by the first test of each process and database, copied into the others (tests/seeds.py).
+ACCOUNT_TABLES = frozenset({"users", "user_roles"})
+PUBLISHED = Seed(_publish, other_tables=ACCOUNT_TABLES, key=utcnow)  # the clock's time is in the audit row's hash
+ACCOUNTS = Seed(_accounts, other_tables=frozenset(t for t in Base.metadata.tables if t not in ACCOUNT_TABLES),
+                fresh={"users.created_at": utcnow})  # fmt: skip
+
+
+@pytest.fixture
+def service(db, clock) -> IncidentService:
+    PUBLISHED(db)
+    return IncidentService(db)
+
+
+@pytest.fixture
+def actors(db):
+    """One actor per role, named after it (actors["service_desk"], ...)."""
+    return ACCOUNTS(db)
 
 
 class _CompiledTemplates(BytecodeCache):
