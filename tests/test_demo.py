@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app import audit
@@ -17,6 +18,7 @@ from app.web.reports import today as reports_today
 from tests.web.conftest import Client
 
 
+@pytest.mark.long
 def test_demo_load_gives_every_state_and_working_accounts(app, db):
     cli = app.test_cli_runner()
     result = cli.invoke(args=["demo", "load"])

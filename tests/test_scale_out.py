@@ -177,6 +177,7 @@ def cluster(db, actors, database_url, tmp_path):
         assert not failed, "a process failed:\n" + "\n".join(failed)
 
 
+@pytest.mark.long
 def test_two_servers_and_two_workers_lose_nothing_and_do_nothing_twice(cluster, db):
     began = time.monotonic()
     servers, checkpoints = cluster

@@ -52,6 +52,7 @@ def test_the_browsable_page_is_served_from_here(live_api):
     assert requests.get(f"{live_api}/static/vendor/swagger-ui/swagger-ui-bundle.js", timeout=10).status_code == 200
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("role", ["service_desk", "requester"])
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(live_api, app, db, actors, role):
     desk = Desk(app.extensions["incidents"], db, actors)

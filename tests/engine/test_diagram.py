@@ -9,6 +9,7 @@ from functools import cache
 from itertools import combinations
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from tests.engine.bpmnlint_cli import run_bpmnlint
@@ -203,6 +204,7 @@ def test_ids_are_english_identifiers():
     assert bad == []
 
 
+@pytest.mark.long
 def test_bpmnlint_recommended_rules_pass(tmp_path):
     result = run_bpmnlint([BPMN_FILE], tmp_path)
     output = result.stdout + result.stderr

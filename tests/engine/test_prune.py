@@ -105,6 +105,7 @@ def test_every_path_of_the_diagram_behaves_the_same_pruned(model):
         assert twins.pruned.workflow.is_completed()
 
 
+@pytest.mark.long
 def test_a_long_incident_keeps_the_same_state_size(model):
     with freeze_time(T0):
         run = Run.start(model, operations.Context(utcnow()), RAISED_WITH)

@@ -166,6 +166,7 @@ def test_several_workers_at_once_send_each_message_once(db, reachable, tmp_path)
         assert len(set(session.scalars(select(DeliveryAttempt.worker)))) > 1
 
 
+@pytest.mark.long
 def test_a_worker_killed_mid_delivery_and_restarted_sends_each_message_once(
     db, database_url, reachable, smtp_server, tmp_path
 ):

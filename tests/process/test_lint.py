@@ -439,6 +439,7 @@ def bpmnlint_errors(files: list[Path], cwd: Path) -> dict[str, set[tuple[str, st
     return errors
 
 
+@pytest.mark.long
 def test_bpmnlint_reports_the_same_errors(tmp_path):
     files, expected = [], {}
     for param in [*VARIANTS, *CLEAN]:

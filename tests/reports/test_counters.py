@@ -140,6 +140,7 @@ def _random_history(desk, service, actors, clock, db, rng: random.Random) -> lis
     return incidents
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_histories_keep_counters_equal_to_a_rebuild_and_figures_equal_to_the_reference(
     db, desk, service, actors, clock, seed

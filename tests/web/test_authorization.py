@@ -229,6 +229,7 @@ def changes(session) -> int:
     return session.scalar(query)
 
 
+@pytest.mark.long
 def test_every_route_for_every_role(app, db, world, clients):
     with db.read() as session:
         audit_rows_before = changes(session)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.fuzzing import Fuzzer, check_integrity, populate
 
 REQUESTS = int(os.environ.get("FUZZ_REQUESTS", "1200"))
 SEED = int(os.environ.get("FUZZ_SEED", "10"))
 
 
+@pytest.mark.long
 def test_no_request_fails_and_nothing_is_half_written(app, db, service):
     populate(service, db)
     fuzzer = Fuzzer(app, db, seed=SEED)
