@@ -19,6 +19,7 @@ from app.audit.verification import check_chain, verify
 from app.models import AuditEvent, utcnow
 from tests.conftest import AUDIT_KEY
 from tests.driver import pass_on, registration
+from tests.replays import replayed
 
 KEY = AUDIT_KEY.encode()
 
@@ -47,8 +48,12 @@ def chain_rows(db, chain: str) -> list[AuditEvent]:
 
 
 @pytest.fixture
-def two(desk):
+def two(desk, clock):
     """Two incidents, one handed on to the first line (so it has more rows)."""
+    return replayed(desk.db, clock, lambda: _two(desk))
+
+
+def _two(desk) -> tuple[int, int]:
     first = desk.register(registration(complaints=20))
     desk.complete("service_desk", first, "initial_support", pass_on("first_line"))
     second = desk.register(registration(complaints=3))

@@ -14,6 +14,7 @@ from app.models import utcnow
 from app.users import ROLES
 from tests.api.conftest import ApiClient, make_token
 from tests.driver import registration, resolved
+from tests.replays import replayed
 
 HANDLERS = {"service_desk", "first_line", "second_line_dev", "second_line_test", "second_line_is", "incident_manager"}
 READERS = HANDLERS | {"leadership", "auditor"}
@@ -83,7 +84,11 @@ BODIES = {"/incidents/{incident}/notes": {"kind": "comment", "text": "补充：�
 
 
 @pytest.fixture
-def world(desk, db):
+def world(desk, db, clock):
+    return replayed(db, clock, lambda: _world(desk, db))
+
+
+def _world(desk, db) -> dict:
     incident_id = desk.register(registration("request"))  # raised by the `requester` account
     desk.complete("service_desk", incident_id, "initial_support", resolved())
     with db.transaction() as session:  # a cleared alarm's confirm-recovery check on it

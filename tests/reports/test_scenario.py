@@ -25,6 +25,7 @@ from app.reports import (
     workload_by_person,
 )
 from tests.conftest import T0
+from tests.replays import replayed
 from tests.reports.scenario import three_faults
 
 H = timedelta(hours=1)
@@ -33,7 +34,7 @@ PERIOD = ReportFilter(T0, T0 + 48 * H)
 
 @pytest.fixture
 def scenario(desk, service, actors, clock):
-    return three_faults(desk, service, actors, clock)
+    return replayed(desk.db, clock, lambda: three_faults(desk, service, actors, clock))
 
 
 @pytest.fixture

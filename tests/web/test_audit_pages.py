@@ -25,6 +25,7 @@ from app.process import versions
 from app.web.i18n import content
 from tests.conftest import AUDIT_KEY, T0
 from tests.driver import number, pass_on, registration, resolved
+from tests.replays import replayed
 
 NOTIFICATION = {"channels": ["sms"], "recipients": "省公司值班", "content": "计费接口故障通报"}
 AUDIT_ROUTES = [
@@ -54,6 +55,10 @@ def _registration(type_: str, title: str, system: str | None = None, **facts) ->
 
 @pytest.fixture
 def story(desk, service, actors, clock) -> Story:
+    return replayed(desk.db, clock, lambda: _story(desk, service, actors, clock))
+
+
+def _story(desk, service, actors, clock) -> Story:
     billing = desk.register(_registration("fault", "计费接口超时", complaints=20))  # minor, 24 h
     roaming = desk.register(_registration("request", "开通国际漫游"))  # 24 h
     desk.complete("service_desk", billing, "initial_support", pass_on("first_line"))

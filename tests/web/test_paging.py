@@ -11,6 +11,7 @@ import pytest
 
 from app.web.paging import COUNT_CAP, Page
 from tests.driver import number, registration
+from tests.replays import replayed
 from tests.sql import statements
 
 REQUESTS, FAULTS = 52, 3  # 55 incidents: the 52 requests fill one page and two rows of the next
@@ -19,6 +20,10 @@ REQUESTS, FAULTS = 52, 3  # 55 incidents: the 52 requests fill one page and two 
 @pytest.fixture
 def registered(desk, clock):
     """55 incidents registered a minute apart (the oldest first): each waits in the desk's inbox."""
+    return replayed(desk.db, clock, lambda: _register(desk, clock))
+
+
+def _register(desk, clock) -> list[int]:
     ids = []
     for n in range(REQUESTS + FAULTS):
         ids.append(desk.register(registration("request" if n < REQUESTS else "fault", customer_demand=True)))

@@ -19,6 +19,7 @@ from app.audit.verification import verify
 from app.models import AuditEvent, ProblemTicket
 from app.web.reports import CSV_TABLES
 from tests.driver import registration
+from tests.replays import replayed
 from tests.reports.scenario import three_faults
 
 TITLE = "重复事件：计费接口超时（3 起，03-02）"
@@ -27,7 +28,7 @@ OTHER_ROLES = ("requester", "service_desk", "first_line", "second_line_dev", "au
 
 @pytest.fixture
 def scenario(desk, service, actors, clock):
-    return three_faults(desk, service, actors, clock)
+    return replayed(desk.db, clock, lambda: three_faults(desk, service, actors, clock))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from app.comments import service as comments
 from app.comments.models import COMMENT, WORK_NOTE
 from app.incidents import visibility
 from tests.driver import pass_on, resolved
+from tests.replays import replayed
 from tests.web.conftest import Client
 from tests.web.test_authorization import PARAMETER, routes
 
@@ -90,7 +91,11 @@ def story(desk, actors, *, close: bool) -> int:
 
 
 @pytest.fixture
-def world(desk, actors) -> World:
+def world(desk, actors, clock) -> World:
+    return replayed(desk.db, clock, lambda: _world(desk, actors))
+
+
+def _world(desk, actors) -> World:
     closed, waiting = story(desk, actors, close=True), story(desk, actors, close=False)
     return World(closed, waiting, desk.task(waiting, "confirm_resolution").id)
 
