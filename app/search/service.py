@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session, raiseload
 
 from app.db import NEEDS_TRANSACTION
@@ -85,8 +85,11 @@ def _sqlite(session: Session, terms: list[str]) -> list[tuple]:
 
 
 def _postgresql(session: Session, terms: list[str]) -> list[tuple]:
-    params = {f"t{i}": _like(term) for i, term in enumerate(terms)}
-    params.update({f"w{i}": term for i, term in enumerate(terms)})
+    params = {f"w{i}": term for i, term in enumerate(terms)}
+    # the patterns are written into the statement: once psycopg prepares a statement run often, PostgreSQL may
+    # plan it for any pattern, and that generic plan reads every trigram match from the index (0.6 s at 100,000
+    # incidents for two common words) where the plan for the actual words walks the newest ids (10 ms)
+    patterns = [bindparam(f"t{i}", _like(term), literal_execute=True) for i, term in enumerate(terms)]
     likes = " AND ".join(f"d.body ILIKE :t{i}" for i in range(len(terms)))
     score = " + ".join(f"word_similarity(:w{i}, d.body)" for i in range(len(terms)))
     # ranked among the newest RECENT matching texts: ranking every match (tens of thousands for a
@@ -97,7 +100,7 @@ def _postgresql(session: Session, terms: list[str]) -> list[tuple]:
         f"d.body FROM search_documents d WHERE {likes} ORDER BY d.id DESC LIMIT {RECENT}) d "
         f"ORDER BY score DESC, d.id DESC LIMIT {CANDIDATES}"
     )
-    return list(session.execute(text(sql), params))
+    return list(session.execute(text(sql).bindparams(*patterns), params))
 
 
 def _ranked(rows: Sequence[tuple]) -> list[tuple[int, tuple[float, str, str]]]:

@@ -65,6 +65,16 @@ def test_like_characters_are_taken_literally(desk, db):
     assert found(db, "%") == [(percent, "title")]
 
 
+def test_quotes_and_backslashes_are_searched_as_text(desk, db):
+    """On PostgreSQL the patterns are written into the statement (app/search/service.py): they stay data."""
+    quoted = incident(desk, "路径 C:\\bss\\log 里有 O'Brien 的记录", "无")
+    incident(desk, "路径 C:bsslog 里有 OBrien 的记录", "无")
+    assert found(db, "C:\\bss\\log") == [(quoted, "title")]
+    assert found(db, "O'Brien") == [(quoted, "title")]
+    assert found(db, "O'Brien C:\\bss") == [(quoted, "title")]
+    assert found(db, "'; DROP TABLE incidents; --") == []
+
+
 def test_similar_incidents_as_the_desk_types(desk, db):
     same = incident(desk, "营业厅缴费后余额不更新", "东城区三个营业厅")
     near = incident(desk, "缴费后余额显示错误", "西城区")
