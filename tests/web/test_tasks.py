@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from tests.driver import number, pass_on, registration, resolved
 from tests.web.pages import row_of, section
@@ -113,12 +114,17 @@ def test_contradicting_facts_are_explained_in_chinese(as_role, desk):
 
 def test_the_menu_badge_counts_the_inbox(desk, as_role):
     for _ in range(3):
-        desk.register(registration(complaints=20))
+        incident_id = desk.register(registration(complaints=20))
     client = as_role("service_desk")
     page = client.get("/inbox?type=fault").get_data(as_text=True)
     assert 'data-poll="15">3</span>' in page  # the live badge (docs/live.md)
     assert page.count('href="/tasks/') == 3
     assert client.get("/inbox?type=request").get_data(as_text=True).count('href="/tasks/') == 0
+    # the filters are written into the statement on PostgreSQL (app/web/queries.py): a quote stays data
+    odd = client.get("/inbox?type=fault'--&level=" + quote("x' OR '1'='1"))
+    assert odd.status_code == 200 and odd.get_data(as_text=True).count('href="/tasks/') == 0
+    level = desk.incident(incident_id).level
+    assert client.get(f"/inbox?type=fault&level={level}").get_data(as_text=True).count('href="/tasks/') == 3
 
 
 def test_the_fault_notification_shows_its_own_window_first(desk, as_role, clock):
