@@ -77,3 +77,18 @@ def test_a_read_session_refuses_to_write(db, actors):
         assert session.scalar(select(User.display_name).where(User.id == actors["first_line"].user_id)) == (
             "first_line user"
         )
+
+
+def test_statements_planned_for_their_values_in_that_session_only(postgresql):
+    """app.db.plan_for_the_values (the reports): the setting lasts for the session, and the pooled
+    connection goes back to the server's default for the next one (an action, a page)."""
+    with postgresql.read() as session:
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
+        app_db.plan_for_the_values(session)
+        assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    with postgresql.read() as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) == pid  # the same pooled connection
+        assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    with postgresql.transaction() as session:
+        assert session.scalar(text("SHOW plan_cache_mode")) == "auto"

@@ -15,6 +15,7 @@ from app.api import problems, schemas
 from app.api.auth import requires, roles_required
 from app.api.blueprint import bp, spec
 from app.api.tokens import READ
+from app.db import plan_for_the_values
 from app.web import database
 from app.web.reports import CSV_TABLES, READERS, selection, today
 
@@ -61,6 +62,7 @@ def report(name: str):
     sel = selection(request.args, today())
     table, _row_type = CSV_TABLES[name]
     with database().read() as session:
+        plan_for_the_values(session)
         rows = table(session, sel)
     return schemas.ReportOut(
         name=name,

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.db import plan_for_the_values
 from app.engine.lanes import INCIDENT_MANAGER
 from app.links.models import is_child
 from app.models import Incident, ProblemTicket, utcnow
@@ -359,6 +360,7 @@ def _charts(sel: Selection, data: dict[str, Any]) -> dict[str, Chart]:
 def index():
     sel = selection(request.args, today())
     with database().read() as session:
+        plan_for_the_values(session)
         data = _report(session, sel)
     if data["repeats_found"].wanted:
         ask(database(), sel.report_filter())
@@ -407,6 +409,7 @@ def download(name: str):
 
     def lines():  # streamed: the rows are written as they are read, whatever their number
         with database().read() as session:
+            plan_for_the_values(session)
             yield from csv_lines(name, table(session, sel), row_type)
 
     filename = f"{name}_{sel.first.isoformat()}_{sel.last.isoformat()}.csv"
