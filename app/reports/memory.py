@@ -19,11 +19,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from app.reports.events import AuditRow
 from app.reports.filters import NONE, REGISTRATION, support_group
 from app.reports.models import BREACH, CHANGE_WAIT, FIRST_STEP, REOPEN, ReportEvent, ReportTaskSpan
-from app.reports.workload import ASSIGNMENT_KINDS, TAKEN_KINDS, TRIGGERS, signatures, span_of
+from app.reports.workload import ASSIGNMENT_KINDS, TAKEN_KINDS, TRIGGERS, TaskSpan, signatures, span_of
 
 HANDLING_STEPS = frozenset(("initial_support", "first_line_handling", "second_line_handling", "coordinate_emergency"))
 FIRST_ACTIONS = ("task_claimed", "task_completed")
@@ -43,6 +44,21 @@ def is_first_step(row: AuditRow) -> bool:
 
 def _at(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def report_event(row: AuditRow, kind: str, **values) -> ReportEvent:
+    """The roll-up event `row` gives."""
+    return ReportEvent(audit_id=row.id, incident_id=row.incident_id, kind=kind, at=row.at, **values)
+
+
+def span_row(row: AuditRow, span: TaskSpan) -> ReportTaskSpan:
+    """The roll-up row of the task `row` completes."""
+    return ReportTaskSpan(
+        audit_id=row.id, incident_id=row.incident_id, spec_id=span.spec_id, actor_id=span.actor_id,
+        actor_name=span.actor_name, roles=span.roles, ready_at=span.ready_at, taken_at=span.taken_at,
+        completed_at=span.completed_at, waiting_seconds=span.waiting_hours * 3600,
+        working_seconds=span.working_hours * 3600,
+    )  # fmt: skip
 
 
 @dataclass
@@ -71,17 +87,9 @@ class ChainMemory:
     def facts(self, row: AuditRow) -> Iterator[ReportTaskSpan | ReportEvent]:
         """The roll-up rows of `row`, the chain's next row after those folded in."""
 
-        def event_row(kind: str, **values) -> ReportEvent:
-            return ReportEvent(audit_id=row.id, incident_id=row.incident_id, kind=kind, at=row.at, **values)
-
+        event_row = partial(report_event, row)
         if row.kind == "task_completed":
-            span = span_of(row, *self._ready_and_taken(row))
-            yield ReportTaskSpan(
-                audit_id=row.id, incident_id=row.incident_id, spec_id=span.spec_id, actor_id=span.actor_id,
-                actor_name=span.actor_name, roles=span.roles, ready_at=span.ready_at, taken_at=span.taken_at,
-                completed_at=span.completed_at, waiting_seconds=span.waiting_hours * 3600,
-                working_seconds=span.working_hours * 3600,
-            )  # fmt: skip
+            yield span_row(row, span_of(row, *self._ready_and_taken(row)))
         if is_first_step(row) and not self.first_step:
             yield event_row(FIRST_STEP)
         if row.kind == BREACH:

@@ -51,8 +51,22 @@ class RepeatCandidate:
         return incident_number(self.id)
 
 
+class GroupSpan:
+    """When a group's first and last incidents were registered (`incidents` in registration order)."""
+
+    incidents: tuple[RepeatCandidate, ...]
+
+    @property
+    def first_at(self) -> datetime:
+        return self.incidents[0].registered_at
+
+    @property
+    def last_at(self) -> datetime:
+        return self.incidents[-1].registered_at
+
+
 @dataclass(frozen=True)
-class RepeatGroup:
+class RepeatGroup(GroupSpan):
     incidents: tuple[RepeatCandidate, ...]  # registration order
     has_problem_ticket: bool  # any of them already has a problem ticket
     suggested_title: str  # for a problem ticket (问题单)
@@ -64,14 +78,6 @@ class RepeatGroup:
     @property
     def ids(self) -> tuple[int, ...]:
         return tuple(incident.id for incident in self.incidents)
-
-    @property
-    def first_at(self) -> datetime:
-        return self.incidents[0].registered_at
-
-    @property
-    def last_at(self) -> datetime:
-        return self.incidents[-1].registered_at
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ used (docs/reports.md). `rebuild` writes them all again from the audit log (migr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from sqlalchemy import bindparam, delete, event, insert, select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from app.models import AuditEvent, Incident
 from app.reports import counters, keeping
 from app.reports.events import AuditRow, by_incident, row_of, select_rows
 from app.reports.filters import NONE, REGISTRATION, support_group
-from app.reports.memory import FIRST_ACTIONS, ChainMemory, is_first_step
+from app.reports.memory import FIRST_ACTIONS, ChainMemory, is_first_step, report_event, span_row
 from app.reports.models import (
     BREACH,
     CHANGE_WAIT,
@@ -49,17 +50,9 @@ def facts_at(rows: list[AuditRow], index: int) -> Iterator[ReportTaskSpan | Repo
     """The roll-up rows of rows[index], given the incident's chain up to it (`rows`, in chain order)."""
     row = rows[index]
 
-    def event_row(kind: str, **values) -> ReportEvent:
-        return ReportEvent(audit_id=row.id, incident_id=row.incident_id, kind=kind, at=row.at, **values)
-
+    event_row = partial(report_event, row)
     if row.kind == "task_completed":
-        span = span_at(rows, index)
-        yield ReportTaskSpan(
-            audit_id=row.id, incident_id=row.incident_id, spec_id=span.spec_id, actor_id=span.actor_id,
-            actor_name=span.actor_name, roles=span.roles, ready_at=span.ready_at, taken_at=span.taken_at,
-            completed_at=span.completed_at, waiting_seconds=span.waiting_hours * 3600,
-            working_seconds=span.working_hours * 3600,
-        )  # fmt: skip
+        yield span_row(row, span_at(rows, index))
     if is_first_step(row) and not any(is_first_step(earlier) for earlier in rows[:index]):
         yield event_row(FIRST_STEP)
     if row.kind == BREACH:

@@ -22,14 +22,14 @@ from app.db import Database
 from app.models import Incident, ProblemTicket, utcnow
 from app.reports.filters import ReportFilter, incident_number
 from app.reports.models import RepeatAnalysis, RepeatAnalysisRow
-from app.reports.repeats import RepeatCandidate, RepeatRow, candidates, repeat_rows, repeats
+from app.reports.repeats import GroupSpan, RepeatCandidate, RepeatRow, candidates, repeat_rows, repeats
 
 KEPT = timedelta(days=1)  # an analysis no page asked for in this long is deleted
 KEPT_TICKETS = 5  # a stored group names its first problem tickets (by id), at most this many
 
 
 @dataclass(frozen=True)
-class StoredGroup:
+class StoredGroup(GroupSpan):
     """A stored group as a page shows it: its first incidents and its last, its size, and every
     incident id when it is small enough for one problem ticket."""
 
@@ -38,14 +38,6 @@ class StoredGroup:
     has_problem_ticket: bool  # as of the analysis
     suggested_title: str
     ids: tuple[int, ...]  # empty when the group has more than the `ids_up_to` of `repeat_result`
-
-    @property
-    def first_at(self) -> datetime:
-        return self.incidents[0].registered_at
-
-    @property
-    def last_at(self) -> datetime:
-        return self.incidents[-1].registered_at
 
 
 @dataclass(frozen=True)
