@@ -8,13 +8,12 @@ import json
 
 from flask import current_app, g
 from flask_babel import gettext as _
-from spectree import Response
 
 from app.alarms import mapping, recovery
 from app.alarms.service import AlarmService, alarms_of
 from app.api import problems, schemas
 from app.api.auth import requires
-from app.api.blueprint import bp, spec
+from app.api.blueprint import answers, bp, spec
 from app.api.tokens import ALARMS, COMPLETE_TASKS, READ
 from app.engine.lanes import SERVICE_DESK
 from app.incidents import visibility
@@ -22,7 +21,7 @@ from app.models import Incident, utcnow
 from app.web import HANDLERS, database
 
 TAGS = ("alarms",)
-RECEIVED = Response(HTTP_200=schemas.AlarmOutcomes, HTTP_403=schemas.Problem)
+RECEIVED = answers(403, HTTP_200=schemas.AlarmOutcomes)
 
 
 def _service() -> AlarmService:
@@ -54,7 +53,7 @@ def generic(json: schemas.GenericAlarm):
 
 @bp.get("/incidents/<int:incident_id>/alarms")
 @requires(READ)
-@spec.validate(resp=Response(HTTP_200=schemas.AlarmList, HTTP_404=schemas.Problem), tags=("incidents", *TAGS))
+@spec.validate(resp=answers(404, HTTP_200=schemas.AlarmList), tags=("incidents", *TAGS))
 def incident_alarms(incident_id: int):
     """The alarms an incident received (and, for a storm's parent, its children's), newest first.
     Internal: the requester does not read them."""
@@ -75,7 +74,7 @@ def incident_alarms(incident_id: int):
 @requires(COMPLETE_TASKS, roles=HANDLERS)
 @spec.validate(
     json=schemas.RecoveryConfirmation,
-    resp=Response(HTTP_200=schemas.Done, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem),
+    resp=answers(403, 404, 409, HTTP_200=schemas.Done),
     tags=("tasks", *TAGS),
 )
 def confirm_recovery(check_id: int, json: schemas.RecoveryConfirmation):

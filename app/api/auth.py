@@ -13,10 +13,9 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
-from spectree import Response
 
 from app.api import problems, schemas, tokens
-from app.api.blueprint import bp, spec
+from app.api.blueprint import answers, bp, spec
 from app.api.models import ApiToken
 from app.models import utcnow
 from app.users import actor_of
@@ -98,7 +97,7 @@ def roles_required(*roles: str) -> None:
 
 
 @bp.get("/token")
-@spec.validate(resp=Response(HTTP_200=schemas.TokenOut), tags=("tokens",))
+@spec.validate(resp=answers(HTTP_200=schemas.TokenOut), tags=("tokens",))
 def this_token():
     """The token this call is made with (any scope): its name, scopes, last use, and the account it
     acts as with that account's roles — to check a token before using it."""

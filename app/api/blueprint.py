@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask_babel import gettext as _
-from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from werkzeug.exceptions import HTTPException
 
 from app.api import problems
@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 URL_PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
 BEARER = "bearer"
+
+
+def answers(*errors: int, **bodies: Any) -> Response:
+    """What a route answers, for its contract: its success bodies (`HTTP_200=Model`) and, for each
+    error code, a problem+json body (RFC 9457)."""
+    return Response(**bodies, **{f"HTTP_{code}": Problem for code in errors})
 
 
 def _refuse_invalid(_request, _response, error, _instance, _adapter) -> None:

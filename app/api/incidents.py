@@ -9,12 +9,11 @@ from datetime import datetime
 
 from flask import g, request
 from flask_babel import gettext as _
-from spectree import Response
 
 from app import forms
 from app.api import paging, problems, representation, schemas
 from app.api.auth import requires, roles_required
-from app.api.blueprint import bp, spec
+from app.api.blueprint import answers, bp, spec
 from app.api.tokens import READ, WRITE_INCIDENTS
 from app.comments import service as comments
 from app.engine.lanes import REQUESTER, SERVICE_DESK
@@ -28,7 +27,7 @@ from app.web.portal import SOURCE as PORTAL_SOURCE
 from app.web.portal import portal_form
 
 TAGS = ("incidents",)
-NOT_FOUND = Response(HTTP_401=schemas.Problem, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem)
+NOT_FOUND = answers(401, 403, 404)
 
 
 def handler_action(body: type) -> Callable[[Callable], Callable]:
@@ -37,9 +36,7 @@ def handler_action(body: type) -> Callable[[Callable], Callable]:
     allowed = requires(WRITE_INCIDENTS, roles=HANDLERS)
     validated = spec.validate(
         json=body,
-        resp=Response(
-            HTTP_200=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem, HTTP_409=schemas.Problem
-        ),
+        resp=answers(403, 404, 409, HTTP_200=schemas.IncidentOut),
         tags=TAGS,
     )
     return lambda view: allowed(validated(view))
@@ -58,7 +55,7 @@ def read_incident(incident_id: int) -> schemas.IncidentOut:
 @requires(READ)
 @spec.validate(
     query=schemas.IncidentQuery,
-    resp=Response(HTTP_200=schemas.IncidentPage, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem),
+    resp=answers(401, 403, HTTP_200=schemas.IncidentPage),
     tags=TAGS,
 )
 def list_incidents(query: schemas.IncidentQuery):
@@ -98,9 +95,7 @@ def list_incidents(query: schemas.IncidentQuery):
 @requires(WRITE_INCIDENTS)
 @spec.validate(
     json=schemas.IncidentCreate,
-    resp=Response(
-        HTTP_201=schemas.IncidentOut, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem, HTTP_409=schemas.Problem
-    ),
+    resp=answers(401, 403, 409, HTTP_201=schemas.IncidentOut),
     tags=TAGS,
 )
 def create_incident(json: schemas.IncidentCreate):
@@ -130,7 +125,7 @@ def create_incident(json: schemas.IncidentCreate):
 
 @bp.get("/incidents/form")
 @requires(READ)
-@spec.validate(resp=Response(HTTP_200=schemas.FormOut, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem), tags=TAGS)
+@spec.validate(resp=answers(401, 403, HTTP_200=schemas.FormOut), tags=TAGS)
 def registration_form():
     """The form POST /incidents reads: the current registration form (the service desk's), or the
     portal's short form for a requester account. JSON Schema 2020-12, with its UI schema."""
@@ -144,9 +139,7 @@ def registration_form():
 
 @bp.get("/incidents/<int:incident_id>")
 @requires(READ)
-@spec.validate(
-    resp=Response(HTTP_200=schemas.IncidentOut, HTTP_401=schemas.Problem, HTTP_404=schemas.Problem), tags=TAGS
-)
+@spec.validate(resp=answers(401, 404, HTTP_200=schemas.IncidentOut), tags=TAGS)
 def get_incident(incident_id: int):
     """One incident as the caller may read it: the whole record for handlers, leadership and
     auditors; the requester-side record for the person who raised it; 404 for anyone else."""
@@ -157,13 +150,7 @@ def get_incident(incident_id: int):
 @requires(WRITE_INCIDENTS, roles=HANDLERS)
 @spec.validate(
     json=schemas.Facts,
-    resp=Response(
-        HTTP_200=schemas.FactsAdded,
-        HTTP_401=schemas.Problem,
-        HTTP_403=schemas.Problem,
-        HTTP_404=schemas.Problem,
-        HTTP_409=schemas.Problem,
-    ),
+    resp=answers(401, 403, 404, 409, HTTP_200=schemas.FactsAdded),
     tags=TAGS,
 )
 def add_facts(incident_id: int, json: schemas.Facts):
@@ -190,7 +177,7 @@ def set_ops_ticket(incident_id: int, json: schemas.OpsTicket):
 @requires(WRITE_INCIDENTS)
 @spec.validate(
     json=schemas.NoteIn,
-    resp=Response(HTTP_201=schemas.NoteOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem),
+    resp=answers(403, 404, HTTP_201=schemas.NoteOut),
     tags=TAGS,
 )
 def add_note(incident_id: int, json: schemas.NoteIn):
@@ -204,7 +191,7 @@ def add_note(incident_id: int, json: schemas.NoteIn):
 @requires(WRITE_INCIDENTS, roles=HANDLERS)
 @spec.validate(
     json=schemas.LinkIn,
-    resp=Response(HTTP_201=schemas.IncidentOut, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem),
+    resp=answers(403, 404, HTTP_201=schemas.IncidentOut),
     tags=TAGS,
 )
 def link_incident(incident_id: int, json: schemas.LinkIn):

@@ -9,11 +9,10 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from spectree import Response
 
 from app.api import problems, schemas
 from app.api.auth import requires, roles_required
-from app.api.blueprint import bp, spec
+from app.api.blueprint import answers, bp, spec
 from app.api.tokens import READ
 from app.db import plan_for_the_values
 from app.web import database
@@ -37,7 +36,7 @@ def plain(value: Any) -> Any:
 
 @bp.get("/reports")
 @requires(READ)
-@spec.validate(resp=Response(HTTP_200=list[str], HTTP_401=schemas.Problem, HTTP_403=schemas.Problem), tags=TAGS)
+@spec.validate(resp=answers(401, 403, HTTP_200=list[str]), tags=TAGS)
 def report_names():
     """The names of the reports (the tables of the reports page)."""
     roles_required(*READERS)
@@ -48,9 +47,7 @@ def report_names():
 @requires(READ)
 @spec.validate(
     query=schemas.ReportQuery,
-    resp=Response(
-        HTTP_200=schemas.ReportOut, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem, HTTP_404=schemas.Problem
-    ),
+    resp=answers(401, 403, 404, HTTP_200=schemas.ReportOut),
     tags=TAGS,
 )
 def report(name: str):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from flask import g
 from flask_babel import gettext as _
-from spectree import Response
 from sqlalchemy import ColumnElement, and_, or_, tuple_
 from sqlalchemy.orm import joinedload
 
@@ -16,7 +15,7 @@ from app.alarms import recovery
 from app.alarms.models import RecoveryCheck
 from app.api import paging, problems, representation, schemas
 from app.api.auth import requires, roles_required
-from app.api.blueprint import bp, spec
+from app.api.blueprint import answers, bp, spec
 from app.api.tokens import COMPLETE_TASKS, READ
 from app.engine.lanes import REQUESTER
 from app.incidents import permissions, visibility
@@ -27,14 +26,14 @@ from app.web import HANDLERS, database, incident_service, queries
 
 TAGS = ("tasks",)
 TASK_PATH = "/tasks/<int:incident_id>/<task_id>"
-ERRORS = {f"HTTP_{code}": schemas.Problem for code in (401, 403, 404, 409)}
+ERRORS = (401, 403, 404, 409)
 
 
 @bp.get("/tasks")
 @requires(READ)
 @spec.validate(
     query=schemas.TaskQuery,
-    resp=Response(HTTP_200=schemas.TaskList, HTTP_401=schemas.Problem, HTTP_403=schemas.Problem),
+    resp=answers(401, 403, HTTP_200=schemas.TaskList),
     tags=TAGS,
 )
 def my_tasks(query: schemas.TaskQuery):
@@ -141,7 +140,7 @@ def _form(row: OpenTask):
 
 @bp.get(TASK_PATH + "/form")
 @requires(READ)
-@spec.validate(resp=Response(HTTP_200=schemas.FormOut, **ERRORS), tags=TAGS)
+@spec.validate(resp=answers(*ERRORS, HTTP_200=schemas.FormOut), tags=TAGS)
 def task_form(incident_id: int, task_id: str):
     """The task's form: its JSON Schema, UI schema, and the answers it starts from."""
     _form_row, schema, ui = _form(_task(incident_id, task_id))
@@ -150,7 +149,7 @@ def task_form(incident_id: int, task_id: str):
 
 @bp.post(TASK_PATH + "/claim")
 @requires(COMPLETE_TASKS)
-@spec.validate(resp=Response(HTTP_200=schemas.Done, **ERRORS), tags=TAGS)
+@spec.validate(resp=answers(*ERRORS, HTTP_200=schemas.Done), tags=TAGS)
 def claim(incident_id: int, task_id: str):
     """Claim the task: it is mine until I complete or release it."""
     incident_service().claim(g.actor, incident_id, _task(incident_id, task_id).id)
@@ -159,7 +158,7 @@ def claim(incident_id: int, task_id: str):
 
 @bp.post(TASK_PATH + "/release")
 @requires(COMPLETE_TASKS)
-@spec.validate(resp=Response(HTTP_200=schemas.Done, **ERRORS), tags=TAGS)
+@spec.validate(resp=answers(*ERRORS, HTTP_200=schemas.Done), tags=TAGS)
 def release(incident_id: int, task_id: str):
     """Give the task back to its group's inbox."""
     incident_service().release(g.actor, incident_id, _task(incident_id, task_id).id)
@@ -168,7 +167,7 @@ def release(incident_id: int, task_id: str):
 
 @bp.post(TASK_PATH + "/complete")
 @requires(COMPLETE_TASKS)
-@spec.validate(json=schemas.Answers, resp=Response(HTTP_200=schemas.Done, **ERRORS), tags=TAGS)
+@spec.validate(json=schemas.Answers, resp=answers(*ERRORS, HTTP_200=schemas.Done), tags=TAGS)
 def complete(incident_id: int, task_id: str, json: schemas.Answers):
     """Complete the task with its form's answers (GET …/form), checked against the form's JSON Schema
     with the same messages the form shows."""
