@@ -20,12 +20,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from freezegun.api import FrozenDateTimeFactory
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.db import Base, Database
-from tests import databases
-from tests.seeds import SEQUENCES
+from tests import databases, seeds
 
 T = TypeVar("T")
 
@@ -53,34 +52,18 @@ def replayed(db: Database, clock: FrozenDateTimeFactory, build: Callable[[], T])
         return copy.deepcopy(state.result)
     result = build()
     with db.engine.connect() as connection:
-        rows, sequences = _rows(connection), _sequences(connection)
-    _REPLAYS[key] = _State(rows, sequences, clock.time_to_freeze, copy.deepcopy(result))
+        rows, at = seeds.table_rows(connection, Base.metadata.sorted_tables), seeds.sequences(connection)
+    _REPLAYS[key] = _State(rows, at, clock.time_to_freeze, copy.deepcopy(result))
     return result
-
-
-def _rows(connection: Connection) -> dict[str, list[dict[str, Any]]]:
-    rows = {}
-    for table in Base.metadata.sorted_tables:
-        found = [dict(row) for row in connection.execute(select(table).order_by(*table.primary_key)).mappings()]
-        if found:
-            rows[table.name] = found
-    return rows
 
 
 def _fingerprint(connection: Connection, time: datetime) -> str:
     """Every row of every table, where the sequences stand (PostgreSQL), and the clock."""
     digest = hashlib.sha256(repr(time).encode())
-    for name, found in _rows(connection).items():
+    for name, found in seeds.table_rows(connection, Base.metadata.sorted_tables).items():
         digest.update(repr((name, found)).encode())
-    digest.update(repr(sorted(_sequences(connection).items())).encode())
+    digest.update(repr(sorted(seeds.sequences(connection).items())).encode())
     return digest.hexdigest()
-
-
-def _sequences(connection: Connection) -> dict[str, int]:
-    """PostgreSQL: the sequences that gave out a value since they were last set back; SQLite has none."""
-    if connection.dialect.name != "postgresql":
-        return {}
-    return {row.name: row.last_value for row in connection.execute(SEQUENCES) if row.last_value is not None}
 
 
 def _restore(connection: Connection, state: _State) -> None:
@@ -91,9 +74,6 @@ def _restore(connection: Connection, state: _State) -> None:
     else:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
-    for table in Base.metadata.sorted_tables:  # parents before children
-        if state.rows.get(table.name):
-            connection.execute(table.insert(), state.rows[table.name])
+    seeds.insert_rows(connection, state.rows)
     if state.sequences:
-        values = ", ".join(f"setval('{name}', {value}, true)" for name, value in state.sequences.items())
-        connection.execute(text(f"SELECT {values}"))
+        connection.execute(seeds.set_sequences(state.sequences))

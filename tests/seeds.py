@@ -37,15 +37,52 @@ SEQUENCES = text(
 )
 
 
+Rows = dict[str, list[dict[str, Any]]]  # table → its rows
+
+
+def table_rows(connection: Connection, tables: list[Table]) -> Rows:
+    """The rows of those of `tables` that have any, each table's in the order of its primary key."""
+    rows = {}
+    for table in tables:
+        found = [dict(row) for row in connection.execute(select(table).order_by(*table.primary_key)).mappings()]
+        if found:
+            rows[table.name] = found
+    return rows
+
+
+def insert_rows(connection: Connection, rows: Rows, fresh: dict[str, Callable[[], Any]] | None = None) -> None:
+    """`rows` inserted, parents before children; `fresh` ("table.column" → a value maker) set anew in each."""
+    fresh = fresh or {}
+    for table in Base.metadata.sorted_tables:
+        if rows.get(table.name):
+            again = {column.split(".")[1]: value() for column, value in fresh.items()
+                     if column.split(".")[0] == table.name}  # fmt: skip
+            connection.execute(table.insert(), [{**row, **again} for row in rows[table.name]])
+
+
+def sequences(connection: Connection, other_tables: frozenset[str] = frozenset()) -> dict[str, int]:
+    """PostgreSQL: the sequences (but those of `other_tables`) that gave out a value since they were last set
+    back, with their last value. SQLite has none: a new row's id follows the largest."""
+    if connection.dialect.name != "postgresql":
+        return {}
+    found = connection.execute(SEQUENCES)
+    return {row.name: row.last_value for row in found if row.last_value is not None and row.owner not in other_tables}
+
+
+def set_sequences(sequences: dict[str, int]) -> TextClause:
+    """The statement that puts each sequence where `sequences` says (PostgreSQL)."""
+    return text("SELECT " + ", ".join(f"setval('{name}', {value}, true)" for name, value in sequences.items()))
+
+
 @dataclass
 class _Snapshot:
-    rows: dict[str, list[dict[str, Any]]]  # table → the rows the seed wrote
+    rows: Rows  # the rows the seed wrote
     sequences: dict[str, int]  # sequence → its last value after the seed (PostgreSQL)
     result: Any
 
     @functools.cached_property
     def set_sequences(self) -> TextClause:
-        return text("SELECT " + ", ".join(f"setval('{name}', {value}, true)" for name, value in self.sequences.items()))
+        return set_sequences(self.sequences)
 
 
 @dataclass
@@ -102,19 +139,12 @@ class Seed:
             if _counts(connection, self.other_tables) != others:
                 self._snapshots[key] = None  # it wrote where it should not: always run for real
                 return result
-            rows = {table.name: [dict(row) for row in connection.execute(select(table)).mappings()]
-                    for table in self._watched()}  # fmt: skip
-            rows = {name: found for name, found in rows.items() if found}
-            self._snapshots[key] = _Snapshot(rows, _sequences(connection, self.other_tables), result)
+            rows = table_rows(connection, self._watched())
+            self._snapshots[key] = _Snapshot(rows, sequences(connection, self.other_tables), result)
         return result
 
     def _copy(self, connection: Connection, snapshot: _Snapshot) -> None:
-        for table in Base.metadata.sorted_tables:  # parents before children
-            rows = snapshot.rows.get(table.name)
-            if rows:
-                fresh = {column.split(".")[1]: value() for column, value in self.fresh.items()
-                         if column.split(".")[0] == table.name}  # fmt: skip
-                connection.execute(table.insert(), [{**row, **fresh} for row in rows])
+        insert_rows(connection, snapshot.rows, self.fresh)
         if snapshot.sequences:
             connection.execute(snapshot.set_sequences)
 
@@ -122,12 +152,3 @@ class Seed:
 def _counts(connection: Connection, names: frozenset[str]) -> list[int]:
     tables = [table for table in Base.metadata.sorted_tables if table.name in names]
     return [connection.scalar(select(func.count()).select_from(table)) for table in tables]
-
-
-def _sequences(connection: Connection, other_tables: frozenset[str]) -> dict[str, int]:
-    """PostgreSQL: the sequences (but those of `other_tables`) that gave out a value since they were last set
-    back, with their last value. SQLite has none: a new row's id follows the largest."""
-    if connection.dialect.name != "postgresql":
-        return {}
-    found = connection.execute(SEQUENCES)
-    return {row.name: row.last_value for row in found if row.last_value is not None and row.owner not in other_tables}
