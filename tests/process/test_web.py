@@ -22,6 +22,7 @@ from app.process.validation import MAX_BPMN_BYTES
 from app.process.versions import BUNDLED_DIAGRAM
 from app.users import ROLES
 from tests.driver import pass_on, registration
+from tests.engine.bpmn_edit import variant
 
 XML = BUNDLED_DIAGRAM.read_text(encoding="utf-8")
 RELABELLED = XML.replace('name="初始支持"', 'name="初始支持（运维）"')
@@ -69,12 +70,6 @@ def published_versions(db) -> list[int]:
 def open_task_names(db, incident_id: int) -> list[str]:
     with db.read() as session:
         return list(session.scalars(select(OpenTask.name).where(OpenTask.incident_id == incident_id)))
-
-
-def variant(mutate) -> bytes:
-    root = etree.fromstring(XML.encode())
-    mutate(root)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def as_script_task(root) -> None:
