@@ -8,6 +8,7 @@ rejects → first line resolves …, so clients never conflict and the load neve
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import socket
@@ -79,10 +80,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1:`port` running wsgi:app against `url`; returns once it answers."""
+def serve(url: str, port: int, workers: int, threads: int, **settings: str) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:`port` running wsgi:app against `url` (and app `settings`); returns once it answers."""
     env = dict(
         os.environ,
+        **settings,
         DATABASE_URL=url,
         SECRET_KEY="bench",
         PASSWORD_HASH_METHOD=FAST_HASH,
@@ -174,3 +176,19 @@ class Client:
         status, page = self.post(f"/tasks/{incident_id}/{task_id}", {**FORMS[spec_id], "spec_id": spec_id})
         if status != 302:
             raise RuntimeError(f"posting {spec_id} of {incident_id} answered {status}: {page[:300]}")
+
+
+class ApiClient:
+    """One API caller (`Authorization: Bearer`) on a keep-alive connection."""
+
+    def __init__(self, port: int, token: str):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def complete(self, incident_id: int, task_id: str, answers: dict) -> None:
+        path = f"/api/v1/tasks/{incident_id}/{task_id}/complete"
+        self.connection.request("POST", path, body=json.dumps(answers), headers=self.headers)
+        response = self.connection.getresponse()
+        text = response.read().decode()
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}: {text[:300]}")

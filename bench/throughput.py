@@ -1,17 +1,22 @@
 """Task completions per second through the web app under gunicorn, against the bare engine on the same cores.
 
-Run (PostgreSQL, a database the bench may fill; loopback only):
+Run (PostgreSQL, an empty database the bench may fill; loopback only):
 `.venv/bin/python bench/throughput.py --database postgresql://postgres@127.0.0.1:5432/bench [--clients 1,2,4,8]
- [--seconds 10] [--workers 4] [--threads 1] [--post-only]`
+ [--modes post,api,browser] [--rounds 3] [--seconds 4] [--workers 4] [--threads 1]`
 
-1. The bare engine: one process per core, each looping SpiffWorkflow 3.2 through the same two tasks
-   the clients complete (deserialize, run the task, engine steps, serialize), for `--seconds`.
-2. The app: gunicorn (`--workers` sync workers by default) on 127.0.0.1; for each client count,
-   that many client processes complete tasks for `--seconds` the way a browser does — open the
-   incident, open the task, post the form (or, with `--post-only`, the form POST alone; the client
-   then reads the next task's id from the database). Each client works its own incidents, looping
-   first line resolves → the requester rejects, so nothing conflicts and nothing runs out.
-Prints completions/s for each client count and its ratio to the bare engine (target ≥ 0.5).
+The bare engine and the app take turns in short rounds, so that both see the same load from whatever
+else runs on the machine: for each client count, `--rounds` times, first the bare engine (one process
+per core, each looping SpiffWorkflow 3.2 through the same two tasks the clients complete: deserialize,
+run the task, engine steps, serialize), then the app in each mode, `--seconds` each. The app is
+gunicorn (`--workers` sync workers) on 127.0.0.1, and that many client processes each complete tasks
+on their own incidents, looping first line resolves → the requester rejects, so nothing conflicts and
+nothing runs out. Modes:
+- `post`: the form POST alone (the client reads the next task's id from the database);
+- `api`: `POST /api/v1/tasks/{incident}/{task}/complete` with a bearer token (the id read likewise);
+- `browser`: as a browser does — open the incident, open the task, post the form.
+Prints every round (with the 1-minute load average when it began) and, per mode and client count, the
+median completions/s, the ratio of the app's median to the bare engine's (target ≥ 0.5), and the
+spread: the lowest and highest ratio of a round to the bare round of its own turn.
 """
 
 from __future__ import annotations
@@ -19,17 +24,24 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import statistics
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app runs from the checkout
 
 from app import forms  # noqa: E402
+from app.api import tokens  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.forms import read_form_files  # noqa: E402
 from app.incidents.service import IncidentService  # noqa: E402
+from app.models import User  # noqa: E402
 from app.process import validation, versions  # noqa: E402
+from app.users import actor_of  # noqa: E402
 from bench.action_cost import (  # noqa: E402
     AUDIT_KEY,  # noqa: E402
     PATH,
@@ -38,102 +50,165 @@ from bench.action_cost import (  # noqa: E402
     RESOLVED,
     Bare,
 )
-from bench.http_load import NEXT, Client, free_port, next_task, prepare, serve, stop  # noqa: E402
+from bench.http_load import NEXT, ApiClient, Client, free_port, next_task, prepare, serve, stop  # noqa: E402
 
-BARE_DATA = {"first_line_handling": RESOLVED, "confirm_resolution": REJECTED}
-
-
+ANSWERS = {"first_line_handling": RESOLVED, "confirm_resolution": REJECTED}  # the bare engine's and the API's
+MODES = ("post", "api", "browser")
 BARE_ROUND = 10  # completions on one bare instance before a fresh one: unpruned, its tree only grows
 
 
-def bare_worker(args: tuple[bool, float]) -> float:
-    """Completions per second of one process of bare engine, over `seconds` of its own time."""
-    stock, seconds = args
+class Team:
+    """Processes that live through the whole run and each do a timed round when told (so that a client
+    signs in and the bare engine parses its model once, not every round)."""
+
+    def __init__(self, size: int, work: Callable[..., None], *setup: object):
+        context = multiprocessing.get_context("fork")
+        self.pipes: list[Connection] = []
+        self.processes = []
+        for index in range(size):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=work, args=(theirs, index, *setup), daemon=True)
+            process.start()
+            self.pipes.append(ours)
+            self.processes.append(process)
+        for pipe in self.pipes:
+            pipe.recv()  # ready
+
+    def round(self, size: int, *order: object) -> list[float]:
+        for pipe in self.pipes[:size]:
+            pipe.send(order)
+        return [pipe.recv() for pipe in self.pipes[:size]]
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send(None)
+        for process in self.processes:
+            process.join(timeout=30)
+
+
+def bare_process(pipe: Connection, _index: int) -> None:
+    """Answers each order (seconds) with its completions per second over that much of its own time."""
     model = validation.load(versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files())
-    data = {spec: forms.validate(model.form(spec)[0], value) for spec, value in BARE_DATA.items()}
+    data = {spec: forms.validate(model.form(spec)[0], value) for spec, value in ANSWERS.items()}
     registration = forms.validate(model.form("register_incident")[0], REGISTRATION)
     pass_on = forms.validate(model.form("initial_support")[0], PATH[0][2])
-    spent, done = 0.0, 0
-    while spent < seconds:
-        bare, spec = Bare(model, stock=stock), "first_line_handling"
-        bare.start(registration)  # not timed: the clients work on incidents made beforehand too
-        bare.act("initial_support", pass_on)
-        for _ in range(BARE_ROUND):
-            start = time.perf_counter()
-            bare.act(spec, data[spec])
-            spent += time.perf_counter() - start
-            spec, done = NEXT[spec], done + 1
-    return done / spent
+    pipe.send("ready")
+    while (order := pipe.recv()) is not None:
+        (seconds,) = order
+        spent, done = 0.0, 0
+        while spent < seconds:
+            bare, spec = Bare(model, stock=False), "first_line_handling"
+            bare.start(registration)  # not timed: the clients work on incidents made beforehand too
+            bare.act("initial_support", pass_on)
+            for _ in range(BARE_ROUND):
+                start = time.perf_counter()
+                bare.act(spec, data[spec])
+                spent += time.perf_counter() - start
+                spec, done = NEXT[spec], done + 1
+        pipe.send(done / spent)
 
 
-def bare_rate(stock: bool, seconds: float) -> float:
-    cores = os.cpu_count() or 1
-    with multiprocessing.get_context("fork").Pool(cores) as pool:
-        return sum(pool.map(bare_worker, [(stock, seconds)] * cores))
-
-
-def client_worker(args: tuple) -> int:
-    port, username, incidents, url, post_only, start_at, seconds, at_least = args
-    client = Client(port, username)
+def client_process(
+    pipe: Connection, index: int, port: int, owned: list[list[int]], url: str, secrets: list[str]
+) -> None:
+    """Client `index`, signed in once (browser and API); answers each order (mode, start_at, seconds,
+    at_least) with its number of completions from `start_at` for `seconds` (and on to `at_least`)."""
+    browser, api, incidents = Client(port, f"bench{index}"), ApiClient(port, secrets[index]), owned[index]
     db = Database(url, audit_key=AUDIT_KEY)
-    spec = {incident_id: next_task(db, incident_id)[1] for incident_id in incidents}  # where earlier runs left them
-    while time.time() < start_at:  # every client starts together, signed in already
-        time.sleep(0.01)
-    done, turn = 0, 0
-    deadline = start_at + seconds
-    while time.time() < deadline or done < at_least:
-        incident_id = incidents[turn % len(incidents)]
-        task_id = next_task(db, incident_id)[0] if post_only else ""
-        client.complete(incident_id, task_id, spec[incident_id], browse=not post_only)
-        spec[incident_id] = NEXT[spec[incident_id]]
-        done, turn = done + 1, turn + 1
-    return done
+    pipe.send("ready")
+    while (order := pipe.recv()) is not None:
+        mode, start_at, seconds, at_least = order
+        spec = {incident_id: next_task(db, incident_id)[1] for incident_id in incidents}  # where the last round left
+        while time.time() < start_at:  # every client starts together
+            time.sleep(0.01)
+        done, deadline = 0, start_at + seconds
+        while time.time() < deadline or done < at_least:
+            incident_id = incidents[done % len(incidents)]
+            task_id = "" if mode == "browser" else next_task(db, incident_id)[0]
+            if mode == "api":
+                api.complete(incident_id, task_id, ANSWERS[spec[incident_id]])
+            else:
+                browser.complete(incident_id, task_id, spec[incident_id], browse=mode == "browser")
+            spec[incident_id] = NEXT[spec[incident_id]]
+            done += 1
+        pipe.send(done)
 
 
-def http_rate(
-    port: int, owned: list[list[int]], clients: int, url: str, post_only: bool, seconds: float, at_least: int = 0
-) -> float:
-    """Completions per second of `clients` clients over `seconds` (each goes on to `at_least` completions)."""
-    start_at = time.time() + 3
-    jobs = [(port, f"bench{n}", owned[n], url, post_only, start_at, seconds, at_least) for n in range(clients)]
-    with multiprocessing.get_context("fork").Pool(clients) as pool:
-        done = pool.map(client_worker, jobs)
-    return sum(done) / seconds
+def api_tokens(db: Database, count: int) -> list[str]:
+    """An API token (read, complete tasks) for each bench account."""
+    with db.transaction() as session:
+        users = [session.query(User).filter_by(username=f"bench{n}").one() for n in range(count)]
+        now = datetime.now(UTC)
+        scopes = [tokens.READ, tokens.COMPLETE_TASKS]
+        return [tokens.create(session, actor_of(user), user, "bench", scopes, now).secret for user in users]
+
+
+def timed(clients: Team, size: int, mode: str, seconds: float, at_least: int = 0) -> float:
+    """Completions per second of the first `size` clients in `mode` over `seconds`."""
+    return sum(clients.round(size, mode, time.time() + 0.5, seconds, at_least)) / seconds
+
+
+def summary(rounds: list[dict], modes: list[str]) -> None:
+    print(f"\n{'mode':>8}{'clients':>8}{'median/s':>10}{'bare/s':>8}{'÷ bare':>8}{'spread':>13}{'load':>11}")
+    counts = sorted({row["clients"] for row in rounds})
+    for mode in modes:
+        for count in counts:
+            rows = [row for row in rounds if row["clients"] == count]
+            rate, bare = statistics.median(row[mode] for row in rows), statistics.median(row["bare"] for row in rows)
+            ratios = [row[mode] / row["bare"] for row in rows]
+            loads = [row["load"] for row in rows]
+            print(f"{mode:>8}{count:>8}{rate:>10.1f}{bare:>8.0f}{rate / bare:>8.2f}"
+                  f"{min(ratios):>7.2f}–{max(ratios):.2f}{min(loads):>6.1f}–{max(loads):.1f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True, help="PostgreSQL URL of a database the bench may fill")
+    parser.add_argument("--database", required=True, help="PostgreSQL URL of an empty database the bench may fill")
     parser.add_argument("--clients", default="1,2,4,8")
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--modes", default=",".join(MODES), help="of post, api, browser")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of bare engine and app per client count")
+    parser.add_argument("--seconds", type=float, default=4, help="length of each round")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread when > 1)")
-    parser.add_argument("--post-only", action="store_true", help="time the form POST alone")
     args = parser.parse_args()
     counts = [int(n) for n in args.clients.split(",")]
+    modes = [mode for mode in args.modes.split(",") if mode]
+    if not set(modes) <= set(MODES):
+        parser.error(f"--modes: of {', '.join(MODES)}")
 
     db, owned = prepare(args.database, max(counts), per_client=4)
     IncidentService(db)  # the schema and data are ready before gunicorn imports the app
+    secrets = api_tokens(db, max(counts))
     db.dispose()
-    bare = {stock: bare_rate(stock, args.seconds) for stock in (False, True)}
+    cores = os.cpu_count() or 1
+    bare = Team(cores, bare_process)
     port = free_port()
-    server = serve(args.database, port, args.workers, args.threads)
+    # the API's per-token limit would stop the clients: counted all the same, far above what they reach
+    server = serve(args.database, port, args.workers, args.threads, API_RATE_LIMIT="1000000 per minute")
+    rounds = []
     try:
+        clients = Team(max(counts), client_process, port, owned, args.database, secrets)
+        print(f"{cores} cores; gunicorn {args.workers} workers × {args.threads} threads; {args.seconds:g} s rounds; "
+              f"completions/s (bare engine: {cores} processes restoring around the parsed spec)")  # fmt: skip
         # warm-up: every worker parses the model and compiles the templates before anything is timed (a
         # worker's first incident page takes seconds on a loaded machine: a number of completions, not a time)
-        http_rate(port, owned, min(args.workers, max(counts)), args.database, args.post_only, 2, at_least=4)
-        rates = {clients: http_rate(port, owned, clients, args.database, args.post_only, args.seconds)
-                 for clients in counts}  # fmt: skip
+        for mode in modes:
+            timed(clients, min(args.workers, max(counts)), mode, 1, at_least=4)
+        print(f"{'clients':>8}{'round':>6}{'load':>6}{'bare':>7}" + "".join(f"{mode:>9}" for mode in modes))
+        for count in counts:
+            for turn in range(args.rounds):
+                row = {"clients": count, "load": os.getloadavg()[0]}
+                row["bare"] = sum(bare.round(cores, args.seconds))
+                for mode in modes:
+                    row[mode] = timed(clients, count, mode, args.seconds)
+                rounds.append(row)
+                print(f"{count:>8}{turn + 1:>6}{row['load']:>6.1f}{row['bare']:>7.0f}"
+                      + "".join(f"{row[mode]:>9.1f}" for mode in modes), flush=True)  # fmt: skip
+        clients.close()
     finally:
         stop(server)
-    cores = os.cpu_count()
-    mode = "form POST alone" if args.post_only else "incident page + task page + form POST"
-    print(f"{cores} cores; gunicorn {args.workers} workers × {args.threads} threads; {mode}; {args.seconds:g} s each")
-    print(f"bare engine, {cores} processes: {bare[False]:.0f}/s restoring around the parsed spec, "
-          f"{bare[True]:.0f}/s with the stock serializer")  # fmt: skip
-    print(f"{'clients':>8}{'completions/s':>15}{'÷ bare':>9}{'÷ bare stock':>14}")
-    for clients, rate in rates.items():
-        print(f"{clients:>8}{rate:>15.1f}{rate / bare[False]:>9.2f}{rate / bare[True]:>14.2f}")
+        bare.close()
+    summary(rounds, modes)
 
 
 if __name__ == "__main__":
