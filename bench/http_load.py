@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from app import migrate
-from app.audit import SYSTEM
+from app.audit import SYSTEM, Actor
 from app.db import Database
 from app.incidents.service import IncidentService
 from app.models import OpenTask
@@ -56,16 +56,15 @@ def prepare(url: str, clients: int, per_client: int) -> tuple[Database, list[lis
                                  hash_method=FAST_HASH))
             for n in range(clients)
         ]  # fmt: skip
-    owned = []
-    for worker in workers:
-        ids = []
-        for _ in range(per_client):
-            incident_id = service.start(desk, requester_id=worker.user_id, registration=REGISTRATION)
-            task = next_task(db, incident_id)
-            service.complete_task(desk, incident_id, task[0], PATH[0][2])
-            ids.append(incident_id)
-        owned.append(ids)
+    owned = [[new_incident(service, desk, worker.user_id) for _ in range(per_client)] for worker in workers]
     return db, owned
+
+
+def new_incident(service: IncidentService, desk: Actor, requester_id: int) -> int:
+    """An incident of `requester_id`'s, registered by `desk` and passed on: waiting at first-line handling."""
+    incident_id = service.start(desk, requester_id=requester_id, registration=REGISTRATION)
+    service.complete_task(desk, incident_id, next_task(service.db, incident_id)[0], PATH[0][2])
+    return incident_id
 
 
 def next_task(db: Database, incident_id: int) -> tuple[str, str]:

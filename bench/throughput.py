@@ -9,8 +9,8 @@ else runs on the machine: for each client count, `--rounds` times, first the bar
 per core, each looping SpiffWorkflow 3.2 through the same two tasks the clients complete: deserialize,
 run the task, engine steps, serialize), then the app in each mode, `--seconds` each. The app is
 gunicorn (`--workers` sync workers) on 127.0.0.1, and that many client processes each complete tasks
-on their own incidents, looping first line resolves → the requester rejects, so nothing conflicts and
-nothing runs out. Modes:
+on their own incidents, looping first line resolves → the requester rejects, so nothing conflicts; each
+incident for 10 completions, then a fresh one (made between rounds), as the bare engine does. Modes:
 - `post`: the form POST alone (the client reads the next task's id from the database);
 - `api`: `POST /api/v1/tasks/{incident}/{task}/complete` with a bearer token (the id read likewise);
 - `browser`: as a browser does — open the incident, open the task, post the form.
@@ -22,6 +22,7 @@ spread: the lowest and highest ratio of a round to the bare round of its own tur
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import statistics
@@ -50,11 +51,22 @@ from bench.action_cost import (  # noqa: E402
     RESOLVED,
     Bare,
 )
-from bench.http_load import NEXT, ApiClient, Client, free_port, next_task, prepare, serve, stop  # noqa: E402
+from bench.http_load import (  # noqa: E402
+    NEXT,
+    ApiClient,
+    Client,
+    free_port,
+    new_incident,
+    next_task,
+    prepare,
+    serve,
+    stop,
+)
 
 ANSWERS = {"first_line_handling": RESOLVED, "confirm_resolution": REJECTED}  # the bare engine's and the API's
 MODES = ("post", "api", "browser")
 BARE_ROUND = 10  # completions on one bare instance before a fresh one: unpruned, its tree only grows
+LIFE = BARE_ROUND  # completions on one incident before a fresh one (Worked)
 
 
 class Team:
@@ -71,8 +83,7 @@ class Team:
             process.start()
             self.pipes.append(ours)
             self.processes.append(process)
-        for pipe in self.pipes:
-            pipe.recv()  # ready
+            ours.recv()  # ready: one after the other (sign-ins at the same instant from one address are throttled)
 
     def round(self, size: int, *order: object) -> list[float]:
         for pipe in self.pipes[:size]:
@@ -108,29 +119,66 @@ def bare_process(pipe: Connection, _index: int) -> None:
         pipe.send(done / spent)
 
 
+class Worked:
+    """A client's incidents: each worked for `LIFE` completions, then left for a fresh one, as the bare
+    engine takes a fresh instance (an incident's pages show its whole history: worked on for ever, its
+    pages would grow with the length of the run)."""
+
+    def __init__(self, db: Database, username: str, incidents: list[int]):
+        self.service = IncidentService(db)
+        with db.read() as session:
+            self.desk = actor_of(session.query(User).filter_by(username="bench_desk").one())
+            self.requester_id = session.query(User).filter_by(username=username).one().id
+        self.waiting = list(incidents)  # at first-line handling, never worked
+        self.current, self.spec, self.done = self.waiting.pop(0), "first_line_handling", 0
+        self.most: dict[str, int] = {}  # completions of a round, the most so far, by mode
+
+    def top_up(self, mode: str, default: int) -> None:
+        """Enough fresh incidents made (not timed) for twice the most this client did in a round of `mode`."""
+        need = math.ceil(2 * self.most.get(mode, default) / LIFE) + 1
+        while len(self.waiting) < need:
+            self.waiting.append(new_incident(self.service, self.desk, self.requester_id))
+
+    def next(self) -> tuple[int, str]:
+        """The incident to complete a task of, and that task's kind."""
+        if self.done == LIFE:
+            self.done, self.spec = 0, "first_line_handling"
+            waiting = self.waiting.pop(0) if self.waiting else None  # none left: made in the round, rarely
+            self.current = waiting or new_incident(self.service, self.desk, self.requester_id)
+        return self.current, self.spec
+
+    def completed(self) -> None:
+        self.spec, self.done = NEXT[self.spec], self.done + 1
+
+
 def client_process(
     pipe: Connection, index: int, port: int, owned: list[list[int]], url: str, secrets: list[str]
 ) -> None:
-    """Client `index`, signed in once (browser and API); answers each order (mode, start_at, seconds,
-    at_least) with its number of completions from `start_at` for `seconds` (and on to `at_least`)."""
-    browser, api, incidents = Client(port, f"bench{index}"), ApiClient(port, secrets[index]), owned[index]
+    """Client `index`, signed in once (browser and API). Orders: (mode, seconds), answered once its
+    incidents are topped up; then (start_at, at_least), answered with its completions from `start_at`
+    for `seconds` (and on to `at_least`)."""
+    browser, api = Client(port, f"bench{index}"), ApiClient(port, secrets[index])
     db = Database(url, audit_key=AUDIT_KEY)
+    worked = Worked(db, f"bench{index}", owned[index])
     pipe.send("ready")
     while (order := pipe.recv()) is not None:
-        mode, start_at, seconds, at_least = order
-        spec = {incident_id: next_task(db, incident_id)[1] for incident_id in incidents}  # where the last round left
+        mode, seconds = order
+        worked.top_up(mode, default=int(20 * seconds))
+        pipe.send("ready")
+        start_at, at_least = pipe.recv()
         while time.time() < start_at:  # every client starts together
             time.sleep(0.01)
         done, deadline = 0, start_at + seconds
         while time.time() < deadline or done < at_least:
-            incident_id = incidents[done % len(incidents)]
+            incident_id, spec = worked.next()
             task_id = "" if mode == "browser" else next_task(db, incident_id)[0]
             if mode == "api":
-                api.complete(incident_id, task_id, ANSWERS[spec[incident_id]])
+                api.complete(incident_id, task_id, ANSWERS[spec])
             else:
-                browser.complete(incident_id, task_id, spec[incident_id], browse=mode == "browser")
-            spec[incident_id] = NEXT[spec[incident_id]]
+                browser.complete(incident_id, task_id, spec, browse=mode == "browser")
+            worked.completed()
             done += 1
+        worked.most[mode] = max(worked.most.get(mode, 0), done)
         pipe.send(done)
 
 
@@ -145,7 +193,8 @@ def api_tokens(db: Database, count: int) -> list[str]:
 
 def timed(clients: Team, size: int, mode: str, seconds: float, at_least: int = 0) -> float:
     """Completions per second of the first `size` clients in `mode` over `seconds`."""
-    return sum(clients.round(size, mode, time.time() + 0.5, seconds, at_least)) / seconds
+    clients.round(size, mode, seconds)
+    return sum(clients.round(size, time.time() + 0.2, at_least)) / seconds
 
 
 def summary(rounds: list[dict], modes: list[str]) -> None:
