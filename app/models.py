@@ -5,6 +5,7 @@ on one instance or to show one task's form."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -120,12 +121,26 @@ class ProcessVersion(Base):
     published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+def open_with(flag: str, value: bool = True) -> dict[str, Any]:
+    """The predicate of a partial index over open incidents with `flag` set to `value`, as each database
+    writes the statements that use it (`emergency IS true` / `IS 1`): the console's and the overview's
+    lists and counts read such an index in their order and stop at the page or the cap (migration 0032)."""
+    return {
+        "postgresql_where": text(f"status = 'open' AND {flag} IS {str(value).lower()}"),
+        "sqlite_where": text(f"status = 'open' AND {flag} IS {int(value)}"),
+    }
+
+
 class Incident(Base):
     """One process instance of the incident process, with the columns every list needs."""
 
     __tablename__ = "incidents"
     __table_args__ = (
         Index("ix_incidents_status_due", "status", "due_at"),
+        Index("ix_incidents_open_emergency", "due_at", "id", **open_with("emergency")),
+        Index("ix_incidents_open_core_unconfirmed", "due_at", "id", **open_with("core_impact_unconfirmed")),
+        Index("ix_incidents_open_breached", "due_at", "id", **open_with("breached")),  # past a deadline moved later
+        Index("ix_incidents_open_warned", "warn_at", "due_at", "id", **open_with("breached", False)),  # close to it
         Index("ix_incidents_next_timer_due", "next_timer_due"),
         Index("ix_incidents_requester_created", "requester_id", "created_at"),  # the portal, newest first
         # the auditors' search and export by registration date (a portal incident is not registered yet)
@@ -217,12 +232,30 @@ class OpenTask(Base):
         # the parts an inbox is read and counted in (app.web.queries._inbox_parts), each from its own
         # index in the inbox's order (deadline, created, id; migration 0030), counted from the index alone
         Index("ix_open_tasks_assignee_due", "assignee_id", *INBOX_KEY),
-        Index("ix_open_tasks_unclaimed_role", "candidate_role", *INBOX_KEY, postgresql_where=UNCLAIMED,
-              sqlite_where=UNCLAIMED),  # fmt: skip
-        Index("ix_open_tasks_unclaimed_spec", "spec_id", *INBOX_KEY, "candidate_role", postgresql_where=UNCLAIMED,
-              sqlite_where=UNCLAIMED),  # fmt: skip
-        Index("ix_open_tasks_unclaimed_lane", "lane", *INBOX_KEY, "candidate_role", "spec_id",
-              postgresql_where=UNCLAIMED, sqlite_where=UNCLAIMED),  # fmt: skip
+        Index(
+            "ix_open_tasks_unclaimed_role",
+            "candidate_role",
+            *INBOX_KEY,
+            postgresql_where=UNCLAIMED,
+            sqlite_where=UNCLAIMED,
+        ),  # fmt: skip
+        Index(
+            "ix_open_tasks_unclaimed_spec",
+            "spec_id",
+            *INBOX_KEY,
+            "candidate_role",
+            postgresql_where=UNCLAIMED,
+            sqlite_where=UNCLAIMED,
+        ),  # fmt: skip
+        Index(
+            "ix_open_tasks_unclaimed_lane",
+            "lane",
+            *INBOX_KEY,
+            "candidate_role",
+            "spec_id",
+            postgresql_where=UNCLAIMED,
+            sqlite_where=UNCLAIMED,
+        ),  # fmt: skip
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task id
@@ -307,6 +340,8 @@ class WorkerHeartbeat(Base):
 
 class ProblemTicket(Base):
     __tablename__ = "problem_tickets"
+    # the list's order, open tickets first, newest first within (app.problems.service.listing_query)
+    __table_args__ = (Index("ix_problem_tickets_listing", text("(status = 'closed')"), text("id DESC")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -335,6 +370,7 @@ class ProblemLink(Base):
 
 class Announcement(Base):
     __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_published", "published_at", "id"),)  # the console's newest
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)

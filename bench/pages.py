@@ -50,8 +50,6 @@ from app.users import actor_of  # noqa: E402
 from bench.action_cost import AUDIT_KEY  # noqa: E402
 from bench.http_load import FAST_HASH, Client, free_port, rss_mb, serve, stop, worker_pids  # noqa: E402
 
-SLOWEST = 3  # statements explained per page
-
 
 @dataclass(frozen=True)
 class Page:
@@ -264,7 +262,7 @@ def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
         in_sql = sum(ms for ms, _s, _p in sent)
         print(f"\n=== {page.name}: {page.path} → {response.status_code}, {total:.0f} ms, "
               f"{len(sent)} statements, {in_sql:.0f} ms in the database driver")  # fmt: skip
-        for ms, statement, params in sorted(sent, key=lambda item: -item[0])[:SLOWEST]:
+        for ms, statement, params in sorted(sent, key=lambda item: -item[0])[: args.slowest]:
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
             print(f"--- {ms:.1f} ms: {' '.join(statement.split())[:300]}")
@@ -282,7 +280,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", required=True, help="a database filled by bench/fill.py")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
-    parser.add_argument("--only", default="", help="only pages whose name or path contains this")
+    parser.add_argument(
+        "--only", default="", help="only pages whose name or path contains this; several, comma-separated"
+    )
     parser.add_argument(
         "--skip",
         default="",
@@ -290,6 +290,7 @@ def main() -> None:
         "(e.g. 'reports,30 days' leaves the reports side out)",
     )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statements")
+    parser.add_argument("--slowest", type=int, default=3, help="with --explain: how many statements per page")
     parser.add_argument("--cpu", action="store_true", help="CPU and wall time per request, in this process")
     parser.add_argument("--save", default="", help="with --cpu: write each page's answer into this directory")
     args = parser.parse_args()
@@ -298,7 +299,8 @@ def main() -> None:
         counts = session.execute(text("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM audit_events)"))
         incidents, audit_rows = counts.one()
     print(f"{incidents} incidents, {audit_rows} audit rows")
-    chosen = [page for page in pages(db) if args.only in page.name or args.only in page.path]
+    wanted = [part.strip() for part in args.only.split(",") if part.strip()] or [""]
+    chosen = [page for page in pages(db) if any(part in page.name or part in page.path for part in wanted)]
     skipped = [part.strip() for part in args.skip.split(",") if part.strip()]
     chosen = [page for page in chosen if not any(part in page.name for part in skipped)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from app.engine.lanes import INCIDENT_MANAGER
 from app.incidents.announcements import COORDINATION
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
-from app.models import Incident, OpenTask, utcnow
+from app.models import Incident, utcnow
 from app.web import database, incident_service, paging, queries, reading
 from app.web.i18n import translate
 from app.web.labels import STATUSES, label
@@ -35,16 +35,17 @@ def index():
             session, queries.emergencies_query(), param="emergencies", per_page=paging.SECTION_ROWS
         )
         at_risk, risk_page = paging.page_of(
-            session, queries.at_risk_query(now), param="at_risk", per_page=paging.SECTION_ROWS
-        )
+            session, queries.at_risk_query(now), count=queries.at_risk_rows(now), param="at_risk",
+            per_page=paging.SECTION_ROWS,
+        )  # fmt: skip
         to_confirm, confirm_page = paging.page_of(
             session, queries.core_impact_query(), param="to_confirm", per_page=paging.SECTION_ROWS
         )
         tasks, task_page = paging.page_of(session, role_tasks, param="tasks", per_page=paging.SECTION_ROWS)
-        overdue = queries.overdue_count(session, now)
+        overdue = queries.capped_count(session, queries.at_risk_rows(now, breached_only=True))
+        close = queries.capped_count(session, queries.at_risk_rows(now, close_only=True))
         shown = {incident.id for incident in emergencies + at_risk}
-        # the manager's tasks on the incidents shown, wherever they fall in the list of tasks
-        theirs = list(session.scalars(role_tasks.where(OpenTask.incident_id.in_(shown))).unique()) if shown else []
+        theirs = queries.tasks_on(session, INCIDENT_MANAGER, queries.MANAGER_TASKS, shown)
         latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
         announcements = queries.recent_announcements(session)
     by_incident: dict[int, list] = {}
@@ -59,6 +60,7 @@ def index():
         to_confirm=to_confirm,
         confirm_page=confirm_page,
         overdue=overdue,
+        close=close,
         tasks=tasks,
         task_page=task_page,
         tasks_of=lambda incident_id: by_incident.get(incident_id, []),

@@ -31,8 +31,10 @@ def index():
             session, queries.emergencies_query(), param="emergencies", per_page=paging.SECTION_ROWS
         )
         latest = queries.latest_announcements(session, [incident.id for incident in emergencies])
+        past = queries.at_risk_query(now, breached_only=True)
+        counted = queries.at_risk_rows(now, breached_only=True)
         breaches, breach_page = paging.page_of(
-            session, queries.at_risk_query(now, breached_only=True), param="breaches", per_page=paging.SECTION_ROWS
+            session, past, count=counted, param="breaches", per_page=paging.SECTION_ROWS
         )
         by_level = queries.count_by(session, Incident.level, Incident.status == OPEN)
         by_type = queries.count_by(session, Incident.type, Incident.status == OPEN)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, raiseload
 
 from app import audit
@@ -238,7 +238,6 @@ def count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]:
 
 # ---------------------------------------------------------------- portal, incident manager, overview, admin
 
-OPEN = "open"
 MANAGER_TASKS = ("track_incident", "follow_up_warning", "follow_up_breach", "notify_fault", "coordinate_emergency")
 
 
@@ -253,32 +252,73 @@ def requester_task_query(user_id: int) -> Select:
     )
 
 
+# 'open' written into the statement: a partial index over open incidents (migration 0032) serves a statement
+# only when PostgreSQL sees the value, which the generic plan of a prepared statement does not
+IS_OPEN = Incident.status == literal_column("'open'")
+DEADLINE_ORDER = (Incident.due_at.asc().nulls_last(), Incident.id)
+
+
 def _by_deadline(query: Select) -> Select:
-    return query.options(*LIST_OPTIONS).order_by(Incident.due_at.asc().nulls_last(), Incident.id)
+    return query.options(*LIST_OPTIONS).order_by(*DEADLINE_ORDER)
 
 
 def emergencies_query() -> Select:
-    return _by_deadline(select(Incident).where(Incident.status == OPEN, Incident.emergency.is_(True)))
+    return _by_deadline(select(Incident).where(IS_OPEN, Incident.emergency.is_(True)))
 
 
 def core_impact_query() -> Select:
     """Open incidents registered with "core business affected?" 不确定 and not confirmed since."""
-    return _by_deadline(select(Incident).where(Incident.status == OPEN, Incident.core_impact_unconfirmed.is_(True)))
+    return _by_deadline(select(Incident).where(IS_OPEN, Incident.core_impact_unconfirmed.is_(True)))
 
 
-def _overdue(now: Any) -> Any:
-    return or_(Incident.breached.is_(True), Incident.due_at <= now)
+def _deadline_parts(now: Any, *, close: bool) -> list[list[Any]]:
+    """Open incidents past their deadline (or marked breached) and, with `close`, those past their warning
+    time only, as disjoint parts that each an index finds (migration 0032): due by now (the deadline index),
+    marked breached with a later deadline or none, and — not in deadline order: the incidents past their
+    warning time and not marked breached, a few unless the timers lag — close to it. One OR walked every
+    open incident in deadline order, and a count every one past its deadline (docs/bench.md)."""
+    breached, unmarked = Incident.breached.is_(True), Incident.breached.is_(False)
+    parts = [
+        [IS_OPEN, Incident.due_at <= now],
+        [IS_OPEN, breached, Incident.due_at > now],
+        [IS_OPEN, breached, Incident.due_at.is_(None)],
+    ]
+    if close:
+        later = or_(Incident.due_at > now, Incident.due_at.is_(None))
+        parts.append([IS_OPEN, unmarked, Incident.warn_at <= now, later])
+    return parts
 
 
-def at_risk_query(now: Any, *, breached_only: bool = False) -> Select:
+def at_risk_query(now: Any, *, breached_only: bool = False) -> Callable[[int, int], Select]:
     """Open incidents past their deadline (or marked breached), and, unless `breached_only`, those
-    past their warning time; the nearest deadline first."""
-    condition = _overdue(now) if breached_only else or_(_overdue(now), Incident.warn_at <= now)
-    return _by_deadline(select(Incident).where(Incident.status == OPEN, condition))
+    past their warning time; the nearest deadline first. For app.web.paging: a page's rows from its
+    offset and length, each part read in deadline order and cut at the page's last row, then merged."""
+    parts = _deadline_parts(now, close=not breached_only)
+
+    def page(offset: int, limit: int) -> Select:
+        cut = [select(Incident.id, Incident.due_at).where(*part).order_by(*DEADLINE_ORDER).limit(offset + limit)
+               .subquery() for part in parts]  # fmt: skip
+        merged = union_all(*(select(part.c.id, part.c.due_at) for part in cut)).subquery()
+        ids = select(merged.c.id).order_by(merged.c.due_at.asc().nulls_last(), merged.c.id).limit(limit).offset(offset)
+        return _by_deadline(select(Incident).where(Incident.id.in_(ids)))
+
+    return page
 
 
-def overdue_count(session: Session, now: Any) -> int:
-    return session.scalar(select(func.count()).select_from(Incident).where(Incident.status == OPEN, _overdue(now)))
+def at_risk_rows(now: Any, *, breached_only: bool = False, close_only: bool = False) -> CompoundSelect:
+    """What counts `at_risk_query`'s incidents (or, `close_only`, those past their warning time only): each
+    part cut at COUNT_CAP + 1, from its index alone (app.web.paging caps the sum again)."""
+    parts = _deadline_parts(now, close=not breached_only)
+    parts = parts[-1:] if close_only else parts
+    cut = [select(literal(1).label("one")).select_from(Incident).where(*part).limit(COUNT_CAP + 1).subquery()
+           for part in parts]  # fmt: skip
+    return union_all(*(select(part.c.one) for part in cut))
+
+
+def capped_count(session: Session, rows: CompoundSelect) -> int:
+    """How many rows, up to COUNT_CAP + 1 (shown as "1000+")."""
+    counted = rows.limit(COUNT_CAP + 1).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
 
 
 def role_tasks_query(role: str, spec_ids: Iterable[str]) -> Select:
@@ -290,6 +330,21 @@ def role_tasks_query(role: str, spec_ids: Iterable[str]) -> Select:
         .options(contains_eager(OpenTask.incident).raiseload(Incident.process_version), ASSIGNEE_NAME)
         .order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.created_at, OpenTask.id)
     )
+
+
+def tasks_on(session: Session, role: str, spec_ids: Iterable[str], incident_ids: Iterable[int]) -> list[OpenTask]:
+    """Open tasks of these kinds for a role on these incidents (the console's rows), by the incident's
+    index: no join, nothing more than the task (joined to every account, the plan hashed all of them)."""
+    ids = list(incident_ids)
+    if not ids:
+        return []
+    query = (
+        select(OpenTask)
+        .where(OpenTask.incident_id.in_(ids), OpenTask.candidate_role == role, OpenTask.spec_id.in_(list(spec_ids)))
+        .options(lazyload(OpenTask.assignee), raiseload(OpenTask.incident))
+        .order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.created_at, OpenTask.id)
+    )
+    return list(session.scalars(query))
 
 
 def latest_announcements(session: Session, incident_ids: Iterable[int]) -> dict[int, Announcement]:
@@ -306,6 +361,7 @@ def latest_announcements(session: Session, incident_ids: Iterable[int]) -> dict[
 
 
 def recent_announcements(session: Session, limit: int = 20) -> list[tuple[Announcement, Incident]]:
+    """The newest announcements, read from their index newest first (migration 0032)."""
     query = (
         select(Announcement, Incident)
         .join(Incident, Incident.id == Announcement.incident_id)
