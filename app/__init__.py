@@ -71,12 +71,14 @@ def periodic_jobs(app: Flask) -> list:
     from app.audit.jobs import PeriodicCheck
     from app.observability.heartbeats import Heartbeat
     from app.reports.stored_repeats import ComputeRequested
+    from app.tallies.service import PeriodicTally
 
     db, checkpoints = app.extensions["db"], Path(app.config["AUDIT_CHECKPOINT_DIR"])
     return [
         Heartbeat(db, "timer"),
         PeriodicCheck(db, checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"])),
         ComputeRequested(db, ZoneInfo(app.config["TIMEZONE"])),
+        PeriodicTally(db, float(app.config["TALLY_SECONDS"])),
     ]
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, render_template
+from sqlalchemy import literal, select
 
 from app.engine.lanes import INCIDENT_MANAGER
 from app.incidents.projection import STATUSES
 from app.models import Incident, utcnow
+from app.tallies import service as tallies
 from app.users import LEADERSHIP
 from app.web import database, paging, queries
 from app.web.security import roles_required
@@ -18,7 +20,6 @@ bp = Blueprint("overview", __name__, url_prefix="/overview")
 
 LEVELS = ("black", "red", "orange", "yellow", "minor")
 TYPES = ("fault", "complaint", "request", "consultation", "security")
-OPEN = "open"
 
 
 @bp.route("/")
@@ -36,9 +37,8 @@ def index():
         breaches, breach_page = paging.page_of(
             session, past, count=counted, param="breaches", per_page=paging.SECTION_ROWS
         )
-        by_level = queries.count_by(session, Incident.level, Incident.status == OPEN)
-        by_type = queries.count_by(session, Incident.type, Incident.status == OPEN)
-        by_status = queries.count_by(session, Incident.status)
+        open_total = queries.capped_count(session, select(literal(1)).select_from(Incident).where(queries.IS_OPEN))
+        tally = tallies.latest(session)  # counted by the timer worker: counting here read every incident
         today, today_page = paging.page_of(
             session, queries.created_between_query(day_start, day_end), param="today", per_page=paging.SECTION_ROWS
         )
@@ -49,10 +49,11 @@ def index():
         latest=latest,
         breaches=breaches,
         breach_page=breach_page,
-        open_total=by_status.get(OPEN, 0),
-        by_level=_ordered(by_level, LEVELS),
-        by_type=_ordered(by_type, TYPES),
-        by_status=_ordered(by_status, STATUSES),
+        open_total=open_total,
+        tally=tally,
+        by_level=_ordered(tally.open_by_level, LEVELS) if tally else [],
+        by_type=_ordered(tally.open_by_type, TYPES) if tally else [],
+        by_status=_ordered(tally.by_status, STATUSES) if tally else [],
         today=today,
         today_page=today_page,
         day=day_start,

@@ -231,11 +231,6 @@ def assignable_users(session: Session, roles: Iterable[str]) -> list[User]:
     return list(session.scalars(query))
 
 
-def count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]:
-    query = select(column, func.count()).where(*conditions).group_by(column)
-    return dict(session.execute(query).all())
-
-
 # ---------------------------------------------------------------- portal, incident manager, overview, admin
 
 MANAGER_TASKS = ("track_incident", "follow_up_warning", "follow_up_breach", "notify_fault", "coordinate_emergency")
@@ -315,7 +310,7 @@ def at_risk_rows(now: Any, *, breached_only: bool = False, close_only: bool = Fa
     return union_all(*(select(part.c.one) for part in cut))
 
 
-def capped_count(session: Session, rows: CompoundSelect) -> int:
+def capped_count(session: Session, rows: Select | CompoundSelect) -> int:
     """How many rows, up to COUNT_CAP + 1 (shown as "1000+")."""
     counted = rows.limit(COUNT_CAP + 1).subquery()
     return session.scalar(select(func.count()).select_from(counted)) or 0

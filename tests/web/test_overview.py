@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
+from app.tallies import service as tallies
+from app.tallies.service import PeriodicTally
 from tests.driver import number, registration
 from tests.web.pages import section
 
@@ -24,7 +28,7 @@ def portal_incident(service, actors) -> int:
     return service.start(requester, incident=fields, requester_id=requester.user_id)
 
 
-def test_figures_equal_the_data(desk, service, actors, clock, as_role):
+def test_figures_equal_the_data(desk, service, actors, clock, as_role, db):
     yesterday = desk.register(registration(complaints=50))  # open fault, yellow
     clock.tick(timedelta(hours=26))  # its deadline has passed, and its fault notification is late: orange (E1)
     service.fire_due_timers()
@@ -36,6 +40,7 @@ def test_figures_equal_the_data(desk, service, actors, clock, as_role):
     desk.complete("incident_manager", emergency, "coordinate_emergency",
                   {"handling": {"outcome": "announce", "announcement": ANNOUNCEMENT}})  # fmt: skip
 
+    tallies.count(db)  # what the timer worker does every TALLY_SECONDS
     for role in ("leadership", "incident_manager"):
         response = as_role(role).get("/overview/")
         assert response.status_code == 200
@@ -76,3 +81,36 @@ def test_empty_overview_and_read_only(as_role):
     assert 'method="post"' not in page.split("<main", 1)[1]  # nothing to change here
     for role in ("requester", "first_line", "auditor", "admin"):
         assert as_role(role).get("/overview/").status_code == 403
+
+
+def test_the_breakdowns_are_those_of_the_last_count_and_say_when_it_was_made(desk, db, clock, as_role, app):
+    client = as_role("leadership")
+    assert "还没有统计" in section(client.get("/overview/").get_data(as_text=True), "tally")
+    desk.register(registration(complaints=20))  # open fault, minor
+    clock.move_to("2026-03-02T02:00:00+00:00")  # 10:00 in Shanghai
+    PeriodicTally(db, app.config["TALLY_SECONDS"])()  # the timer worker's job: no count yet, so it counts
+    desk.register(registration("request"))  # raised after the count: not in it yet
+    page = client.get("/overview/").get_data(as_text=True)
+    assert "统计于 2026-03-02 10:00" in section(page, "tally")
+    assert figures(page, "by-type")["fault"] == 1 and figures(page, "by-type")["request"] == 0
+    assert figures(page, "by-status")["open"] == 1
+    assert figures(page, "headline")["open"] == 2  # the headline counts now
+
+    clock.tick(timedelta(seconds=app.config["TALLY_SECONDS"] - 1))
+    PeriodicTally(db, app.config["TALLY_SECONDS"])()  # not yet: the last count is younger than that
+    assert figures(client.get("/overview/").get_data(as_text=True), "by-status")["open"] == 1
+    clock.tick(timedelta(seconds=1))
+    PeriodicTally(db, app.config["TALLY_SECONDS"])()
+    page = client.get("/overview/").get_data(as_text=True)
+    assert figures(page, "by-type") == {"fault": 1, "complaint": 0, "request": 1, "consultation": 0, "security": 0}
+    assert figures(page, "by-status")["open"] == 2 and "统计于 2026-03-02 10:01" in section(page, "tally")
+
+
+@pytest.mark.parametrize("times", [1, 2])
+def test_a_count_replaces_the_one_before(desk, db, times):
+    desk.register(registration(complaints=20))
+    for _ in range(times):  # the same moment twice: the tests' clock stands still
+        tallies.count(db)
+    with db.read() as session:
+        tally = tallies.latest(session)
+    assert tally.by_status == {"open": 1} and tally.open_by_level == {"minor": 1}
