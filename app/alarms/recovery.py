@@ -118,10 +118,9 @@ def pending(
     return [Pending(*row) for row in rows]
 
 
-def pending_count(session: Session, actor: Actor) -> int:
-    """For the menu's badge."""
-    query = _with_holder(select(func.count()).select_from(RecoveryCheck))
-    return session.scalar(query.where(UNSETTLED, _theirs(actor))) or 0
+def pending_count_query(actor: Actor) -> Select:
+    """For the menu's badge (app.live.service): the count of the checks waiting for this person."""
+    return _with_holder(select(func.count()).select_from(RecoveryCheck)).where(UNSETTLED, _theirs(actor))
 
 
 def may_confirm(actor: Actor, holder_id: int | None, role: str) -> bool:

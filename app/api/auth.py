@@ -55,12 +55,15 @@ def authenticate() -> None:
     from app.web import database
 
     now = utcnow()
-    with database().transaction() as session:
+    with database().read() as session:  # written only when its last use is a minute old: no transaction per call
         token = tokens.authenticate(session, secret, now)
-        if token is None:
-            raise _unauthorized(_("The token is unknown, revoked, or its account is disabled."))
-        g.user, g.api_token_id, g.api_scopes = token.user, token.id, token.scope_set
-        g.actor = actor_of(token.user)
+    if token is None:
+        raise _unauthorized(_("The token is unknown, revoked, or its account is disabled."))
+    if tokens.last_used_stale(token, now):
+        with database().transaction() as session:
+            tokens.used(session, token.id, now)
+    g.user, g.api_token_id, g.api_scopes = token.user, token.id, token.scope_set
+    g.actor = actor_of(token.user)
 
 
 def _unauthorized(detail: str) -> problems.ApiProblem:

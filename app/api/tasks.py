@@ -118,7 +118,8 @@ def _checks_after(key: list) -> ColumnElement[bool] | None:
 
 def _task(incident_id: int, task_id: str) -> OpenTask:
     with database().read() as session:
-        row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident)]) if len(task_id) <= 36 else None
+        options = [joinedload(OpenTask.incident), queries.ASSIGNEE_NAME]
+        row = session.get(OpenTask, task_id, options=options) if len(task_id) <= 36 else None
         if row is None or row.incident_id != incident_id:
             raise problems.ApiProblem(
                 404, _("Not found"), _("This task has already been completed, or no longer exists.")
@@ -126,12 +127,14 @@ def _task(incident_id: int, task_id: str) -> OpenTask:
         return row
 
 
-def _form(row: OpenTask):
-    """The task's form as this caller fills it in (the requester's without its internal fields)."""
+def _form(row: OpenTask, *, posted: bool = False):
+    """The task's form as this caller fills it in (the requester's without its internal fields). What is
+    `posted` is read against the version's parsed model: its completion checks that the task is ready."""
     actor = g.actor
     if not permissions.may_work(actor, row, row.incident) and not actor.roles & set(HANDLERS):
         raise problems.ApiProblem(403, _("Not allowed"), _("You cannot work on this task."), type_=problems.REFUSED)
-    form = incident_service().task_form(row.incident_id, row.id)
+    service = incident_service()
+    form = service.submitted_form(row) if posted else service.task_form(row.incident_id, row.id)
     if visibility.audience(actor, row.incident) == visibility.REQUESTER_SIDE:
         schema, ui = visibility.requester_form(form.schema, form.ui)
         return form, schema, ui
@@ -174,7 +177,7 @@ def complete(incident_id: int, task_id: str, json: schemas.Answers):
     row = _task(incident_id, task_id)
     if not permissions.may_work(g.actor, row, row.incident):  # refused before its answers are read
         raise problems.ApiProblem(403, _("Not allowed"), _("You cannot work on this task."), type_=problems.REFUSED)
-    _form_row, schema, _ui = _form(row)
+    _form_row, schema, _ui = _form(row, posted=True)
     data = dict(json.model_extra or {})
     try:
         forms.validate(schema, data)  # the requester's own form: no internal field can be sent

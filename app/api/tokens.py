@@ -9,8 +9,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.api.models import ApiToken
@@ -101,15 +101,21 @@ def listed(session: Session, user_id: int | None = None) -> list[ApiToken]:
 
 
 def authenticate(session: Session, secret: str, now: datetime) -> ApiToken | None:
-    """The live token with this secret (its account active), its last use updated; None otherwise."""
+    """The live token with this secret (its account active, with its roles: one statement); None otherwise."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
-    if token is None or not token.active:
-        return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP:
-        token.last_used_at = now
-    return token
+    query = select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
+    token = session.scalars(query.options(joinedload(ApiToken.user).joinedload(User.role_rows))).unique().first()
+    return token if token is not None and token.active else None
+
+
+def last_used_stale(token: ApiToken, now: datetime) -> bool:
+    """Its last use is old enough to be written again (`used`): at most once a LAST_USED_STEP, not every call."""
+    return token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP
+
+
+def used(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def _audit(session: Session, kind: str, actor: Actor, now: datetime, token: ApiToken) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app import audit, notifications
@@ -166,8 +166,12 @@ def unread(session: Session, user_id: int, limit: int = 100) -> list[Unread]:
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    query = select(func.count()).select_from(Mention).where(Mention.user_id == user_id, Mention.read_at.is_(None))
-    return session.scalar(query) or 0
+    return session.scalar(unread_query(user_id)) or 0
+
+
+def unread_query(user_id: int) -> Select:
+    """The count of one's unread mentions (the menu's badge counts it with others: app.live.service)."""
+    return select(func.count()).select_from(Mention).where(Mention.user_id == user_id, Mention.read_at.is_(None))
 
 
 def mark_read(incidents: IncidentService, actor: Actor, mention_ids: Iterable[int]) -> int:

@@ -4,7 +4,9 @@ the incident (or of any incident) tells whether its page is stale."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.alarms import recovery
@@ -12,6 +14,7 @@ from app.audit import Actor
 from app.comments import service as mentions
 from app.incidents import visibility
 from app.models import AuditEvent
+from app.notifications import centre
 from app.web import queries
 from app.web.paging import COUNT_CAP
 
@@ -35,11 +38,28 @@ def badge(session: Session, actor: Actor) -> int:
     """The menu's count: open tasks one may work, mentions not yet read, recovery checks not yet ticked.
     The tasks are counted up to COUNT_CAP + 1, so that every page's menu costs the same whatever the
     backlog: `badge_text` then says "1000+"."""
-    return (
-        queries.inbox_count(session, actor)
-        + mentions.unread_count(session, actor.user_id)
-        + recovery.pending_count(session, actor)
-    )
+    return _badge(session.execute(select(*_scalars(_badge_parts(actor)))).one())
+
+
+def top_bar(session: Session, actor: Actor, *, with_badge: bool) -> tuple[int, int]:
+    """What every page's top bar counts, in one statement: the menu's badge (`with_badge`, else 0) and
+    the bell's unread notifications."""
+    parts = [*(_badge_parts(actor) if with_badge else []), centre.unread_query(actor.user_id)]
+    *counts, unread = session.execute(select(*_scalars(parts))).one()
+    return _badge(counts) if with_badge else 0, unread
+
+
+def _badge_parts(actor: Actor) -> list[Select]:
+    return [queries.inbox_count_query(actor), mentions.unread_query(actor.user_id), recovery.pending_count_query(actor)]
+
+
+def _badge(counts: Sequence[int]) -> int:
+    tasks, unread_mentions, checks = counts
+    return min(tasks, COUNT_CAP + 1) + unread_mentions + checks
+
+
+def _scalars(parts: list[Select]) -> list[ScalarSelect]:
+    return [part.scalar_subquery() for part in parts]
 
 
 def badge_text(count: int) -> str:

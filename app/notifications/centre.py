@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from app.notifications.messages import Site, render
@@ -32,7 +32,12 @@ def _mine(user_id: int):
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).where(*_mine(user_id), Notification.read_at.is_(None))) or 0
+    return session.scalar(unread_query(user_id)) or 0
+
+
+def unread_query(user_id: int) -> Select:
+    """The count of one's unread notifications, to read alone or with other counts (app.live.service)."""
+    return select(func.count()).where(*_mine(user_id), Notification.read_at.is_(None))
 
 
 def latest(session: Session, user_id: int, locale: str, site: Site, limit: int = PAGE) -> list[Item]:

@@ -175,7 +175,9 @@ def read_all():
 
 @bp.app_template_global()
 def unread_notifications() -> int:
-    """For the bell in the top bar of every page."""
+    """For the bell in the top bar of every page: read with the menu (app.web.navigation), else here."""
+    if "unread_notifications" in g:
+        return g.unread_notifications
     with database().read() as session:
         return centre.unread_count(session, g.user.id)
 

@@ -96,7 +96,7 @@ class NavItem:
 
 def navigation() -> list[NavItem]:
     """The areas the signed-in user may open, in working order."""
-    from app.live.service import badge
+    from app.live.service import top_bar
     from app.web.security import has_role
 
     items = []
@@ -109,9 +109,11 @@ def navigation() -> list[NavItem]:
             active = endpoint == endpoint_name or same_area
             items.append(NavItem(label, url_for(endpoint_name), active, count))
 
-    if has_role(*HANDLERS):  # counted only when a page draws the menu
-        with database().read() as session:
-            add(_("My tasks"), "inbox.index", *HANDLERS, count=badge(session, g.actor))
+    handler = has_role(*HANDLERS)
+    with database().read() as session:  # counted only when a page draws the menu; the bell's count with it
+        count, g.unread_notifications = top_bar(session, g.actor, with_badge=handler)
+    if handler:
+        add(_("My tasks"), "inbox.index", *HANDLERS, count=count)
     add(_("Register"), "incidents.new", *REGISTRARS)
     add(_("Import tickets"), "imports.index", "service_desk")
     add(_("Incidents"), "incidents.index", *HANDLERS, "leadership", "auditor")

@@ -81,11 +81,11 @@ def inbox_rows(actor: Actor, filters: InboxFilter = InboxFilter()) -> CompoundSe
     return _capped_parts(actor, filters, COUNT_CAP)
 
 
-def inbox_count(session: Session, actor: Actor) -> int:
+def inbox_count_query(actor: Actor) -> Select:
     """The menu's badge, on every page: a count, not the tasks, up to COUNT_CAP + 1 (the badge then
-    says "more than")."""
+    says "more than"; app.live.service caps the sum of the parts again)."""
     counted = _capped_parts(actor, InboxFilter(), COUNT_CAP).subquery()
-    return min(session.scalar(select(func.count()).select_from(counted)) or 0, COUNT_CAP + 1)
+    return select(func.count()).select_from(counted)
 
 
 def _capped_parts(actor: Actor, filters: InboxFilter, cap: int) -> CompoundSelect:
