@@ -1,17 +1,20 @@
 """Reading the per-day counters (`app.reports.counters`) for a report's period.
 
-A period is cut into whole local days, read from the counters (one row per day and key), and the
-ragged ends before the first and after the last local midnight, which are worked out from the
-incidents there by the same facts (a part of one day each). Both add up to exactly what adding
-the facts of every incident of the period would give.
+A period is cut into whole local days, read from the counters, and the ragged ends before the first
+and after the last local midnight, which are worked out from the incidents there by the same facts
+(a part of one day each). The whole local months among those days are read from the month counters
+(one row per month and key), the days before and after them from the day counters, all in one
+statement. Together they add up to exactly what adding the facts of every incident of the period
+would give.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import Incident
@@ -25,17 +28,20 @@ from app.reports.counters import (
     TO_REGISTER,
     TO_REGISTER_SECONDS,
     TOTAL,
+    VALUE_COLUMNS,
     ZONE,
     centi_hours,
     facts,
     incident_facts,
     local_day,
+    month_of,
     seconds_bucket,
 )
 from app.reports.filters import ReportFilter
-from app.reports.models import ReportDayCount, ReportTaskSpan
+from app.reports.models import ReportDayCount, ReportMonthCount, ReportTaskSpan
 
 DIMENSIONS = ("type", "level", "grp", "person")
+Per = Literal["day", "month"] | None  # what `counted` adds up per, besides its dimensions
 # The incident instant each metric's facts fall on (for the ragged ends of a period).
 _INSTANT = {
     RESOLVED: Incident.resolved_at,
@@ -73,16 +79,17 @@ def counted(
     metric: str,
     dims: tuple[str, ...],
     *,
-    by_day: bool = False,
+    per: Per = None,
     histogram: bool = False,
     level: bool = True,
 ) -> dict[tuple, list[int]]:
     """The facts of `metric` in the period (of the filter's type and, when `level`, current level),
-    added up per `dims` (of "type", "level", "grp", "person"), then per local day (`by_day`) and
-    per histogram bar (`histogram`: the key's last element is the bar, `TOTAL` for the totals) →
-    [n, timely, us, us2]; keys that count nothing are left out."""
+    added up per `dims` (of "type", "level", "grp", "person"), then per local day or month (`per`: its
+    first day) and per histogram bar (`histogram`: the key's last element is the bar, `TOTAL` for the
+    totals) → [n, timely, us, us2]; keys that count nothing are left out."""
     days, ragged = split(flt.start, flt.end)
     found: dict[tuple, list[int]] = {}
+    when = {None: lambda day: (), "day": lambda day: (day,), "month": lambda day: (month_of(day),)}[per]
 
     def add(key: tuple, values: Iterable[int]) -> None:
         total = found.setdefault(key, [0, 0, 0, 0])
@@ -90,35 +97,50 @@ def counted(
             total[i] += int(value or 0)  # PostgreSQL sums bigints as numeric
 
     if days is not None:
-        columns = [getattr(ReportDayCount, dim) for dim in dims]
-        if by_day:
-            columns.append(ReportDayCount.day)
-        if histogram:
-            columns.append(ReportDayCount.bucket)
-        criteria = [ReportDayCount.metric == metric, ReportDayCount.day >= days[0], ReportDayCount.day < days[1]]
-        if not histogram:
-            criteria.append(ReportDayCount.bucket == TOTAL)
-        if flt.type is not None:
-            criteria.append(ReportDayCount.type == flt.type)
-        if level and flt.level is not None:
-            criteria.append(ReportDayCount.level == flt.level)
-        sums = [func.sum(getattr(ReportDayCount, name)) for name in ("n", "timely", "us", "us2")]
-        query = select(*columns, *sums).where(*criteria).group_by(*columns)
-        for row in session.execute(query):
-            add(tuple(row[: len(columns)]), row[len(columns) :])
+        parts = []
+        for table, first, last in _parts(*days, by_month=per != "day"):
+            on = table.day if table is ReportDayCount else table.month
+            columns = [getattr(table, dim) for dim in dims] + ([on] if per else [])
+            if histogram:
+                columns.append(table.bucket)
+            criteria = [table.metric == metric, on >= first, on < last]
+            if not histogram:
+                criteria.append(table.bucket == TOTAL)
+            if flt.type is not None:
+                criteria.append(table.type == flt.type)
+            if level and flt.level is not None:
+                criteria.append(table.level == flt.level)
+            sums = [func.sum(getattr(table, name)) for name in VALUE_COLUMNS]
+            parts.append(select(*columns, *sums).where(*criteria).group_by(*columns))
+        width = len(dims) + (1 if per else 0) + (1 if histogram else 0)
+        for row in session.execute(parts[0] if len(parts) == 1 else union_all(*parts)):
+            head = tuple(row[: len(dims)]) + (when(row[len(dims)]) if per else ())
+            add(head + tuple(row[len(head) : width]), row[width:])
     for start, end in ragged:
         for fact in _ragged_facts(session, metric, start, end):
             if flt.type is not None and fact.type != flt.type:
                 continue
             if level and flt.level is not None and fact.level != flt.level:
                 continue
-            head = tuple(getattr(fact, dim) for dim in dims) + ((local_day(fact.at),) if by_day else ())
+            head = tuple(getattr(fact, dim) for dim in dims) + when(local_day(fact.at))
             if not histogram:
                 add(head, (1, int(fact.timely), fact.us, fact.us2))
                 continue
             add((*head, TOTAL), (1, int(fact.timely), fact.us, fact.us2))
             add((*head, seconds_bucket(fact.us) if metric == TO_REGISTER_SECONDS else centi_hours(fact.us)), (1,))
     return {key: values for key, values in found.items() if values[0]}  # counters taken back to 0 count nothing
+
+
+def _parts(first: date, last: date, *, by_month: bool) -> list[tuple[type, date, date]]:
+    """The whole local days [first, last) as the counters that hold them: the whole months in it from the
+    month counters (unless each day is wanted), the days before and after them from the day counters."""
+    start = month_of(first) if first.day == 1 else month_of(month_of(first) + timedelta(days=31))
+    end = month_of(last)
+    if not by_month or start >= end:
+        return [(ReportDayCount, first, last)]
+    parts = [(ReportDayCount, first, start)] if first < start else []
+    parts.append((ReportMonthCount, start, end))
+    return parts + ([(ReportDayCount, end, last)] if end < last else [])
 
 
 def _ragged_facts(session: Session, metric: str, start: datetime, end: datetime):

@@ -15,7 +15,8 @@ The counters are a function of the incident row, its roll-up rows and whether it
 major incident, so they are kept by recomputing an incident's contributions whenever one of those
 changes (`app.reports.keeping`: once per transaction at commit, whoever changed it) and applying
 the difference from what it contributed before (`report_incident_counts` keeps that per incident).
-`rebuild` writes them all again (migration 0022, `flask reports rebuild`).
+`rebuild` writes them all again (migrations 0022 and 0034, `flask reports rebuild`). Each day's counters are
+added up per month as well (`report_month_counts`, in the same upsert): a year reads twelve months.
 """
 
 from __future__ import annotations
@@ -26,14 +27,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Date, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app import writes
 from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports.filters import NONE, SHANGHAI, key_or_none, support_group
-from app.reports.models import FIRST_STEP, ReportDayCount, ReportEvent, ReportIncidentCounts, ReportTaskSpan
+from app.reports.models import (
+    FIRST_STEP,
+    ReportDayCount,
+    ReportEvent,
+    ReportIncidentCounts,
+    ReportMonthCount,
+    ReportTaskSpan,
+)
+from app.users import REQUESTER
 
 ZONE = SHANGHAI  # the days counters are cut in (docs/reports.md: days are Beijing time)
 TOTAL = -1  # the `bucket` of a key's totals row; histogram rows have bucket ≥ 0
@@ -48,9 +57,11 @@ TO_FIRST_STEP = "to_first_step"  # raised → first handling step, on the regist
 TASK = "task"  # a completed task: group = roles label, person = actor; us = working, us2 = waiting
 DURATIONS = (RESOLUTION_TIME, TO_REGISTER, TO_FIRST_STEP)
 MAX_SECONDS_BUCKET = 7 * 86400  # waits for registration longer than a week share one seconds bucket
+NOT_STAFF = ("", REQUESTER)  # roles labels of completions that are not the team's work: not counted
 
 
 KEY_COLUMNS = ("metric", "day", "type", "level", "grp", "person", "bucket")
+MONTH_KEY_COLUMNS = ("metric", "month", *KEY_COLUMNS[2:])
 VALUE_COLUMNS = ("n", "timely", "us", "us2")
 Key = tuple[str, str, str, str, str, int, int]  # day as ISO text (JSON-friendly)
 Values = tuple[int, int, int, int]
@@ -127,12 +138,23 @@ def facts(item: IncidentFacts) -> Iterator[Fact]:
         if item.first_step_at is not None:
             yield Fact(TO_FIRST_STEP, item.registered_at, kind, level, us=micro(item.first_step_at - item.created_at))
     for completed_at, roles, actor_id, waiting, working in item.spans:
+        if not is_staff(roles):  # no report counts them
+            continue
         yield Fact(TASK, datetime.fromisoformat(completed_at), kind, level, roles, actor_id or 0,
                    us=round(working * 1e6), us2=round(waiting * 1e6))  # fmt: skip
 
 
+def is_staff(roles_label: str | None) -> bool:
+    """The team's work, not the requesters': a requester confirming their own incident is not workload."""
+    return (roles_label or "") not in NOT_STAFF
+
+
 def local_day(moment: datetime) -> date:
     return moment.astimezone(ZONE).date()
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
 
 
 def counts_of(found: Iterable[Fact]) -> dict[Key, Values]:
@@ -234,11 +256,21 @@ def _row(key: Key, values: Values) -> dict:
 
 
 def _add(session: Session, deltas: dict[Key, Values]) -> None:
-    """Add the deltas to the counters: one upsert of every key, in key order (two transactions touching
-    the same days take their row locks in the same order: no deadlock), with the action's other writes
-    when they are batched (app.writes)."""
+    """Add the deltas to the day counters and to their months': one upsert of every key of each, in key
+    order (two transactions touching the same days take their row locks in the same order: no deadlock),
+    with the action's other writes when they are batched (app.writes)."""
     rows = [_row(key, deltas[key]) for key in sorted(deltas)]
     writes.add_rows(session, ReportDayCount.__table__, rows, key=KEY_COLUMNS, summed=VALUE_COLUMNS)
+    months: dict[tuple, list[int]] = {}
+    for row in rows:
+        total = months.setdefault((row["metric"], month_of(row["day"]), *(row[c] for c in KEY_COLUMNS[2:])), [0] * 4)
+        for i, column in enumerate(VALUE_COLUMNS):
+            total[i] += row[column]
+    month_rows = [
+        dict(zip((*MONTH_KEY_COLUMNS, *VALUE_COLUMNS), (*key, *values), strict=True))
+        for key, values in sorted(months.items()) if any(values)
+    ]  # fmt: skip
+    writes.add_rows(session, ReportMonthCount.__table__, month_rows, key=MONTH_KEY_COLUMNS, summed=VALUE_COLUMNS)
 
 
 @dataclass
@@ -323,8 +355,30 @@ def refresh(session: Session, changes: dict[int, Change]) -> None:
         writes.upsert_row(session, table, {"incident_id": incident_id}, {"material": material})
 
 
-def rebuild(session: Session, batch: int = 2000) -> int:
-    """Write every counter again from the incidents and the roll-up rows; the number of counter rows."""
+def rebuild(session: Session) -> int:
+    """Write every counter again from the incidents and the roll-up rows; the number of day counter rows."""
+    written = rebuild_days(session)
+    rebuild_months(session)
+    return written
+
+
+def rebuild_months(session: Session) -> None:
+    """Write the month counters again from the day counters (migration 0034 too)."""
+    session.execute(delete(ReportMonthCount))
+    day = ReportDayCount.day
+    month = (
+        cast(func.date_trunc("month", day), Date)
+        if session.get_bind().dialect.name == "postgresql"
+        else func.date(day, "start of month")
+    )
+    keys = [ReportDayCount.metric, month, *(getattr(ReportDayCount, column) for column in KEY_COLUMNS[2:])]
+    sums = [func.sum(getattr(ReportDayCount, column)) for column in VALUE_COLUMNS]
+    query = select(*keys, *sums).group_by(*keys).having(or_(*(sum_ != 0 for sum_ in sums)))
+    session.execute(insert(ReportMonthCount).from_select([*MONTH_KEY_COLUMNS, *VALUE_COLUMNS], query))
+
+
+def rebuild_days(session: Session, batch: int = 2000) -> int:
+    """The day counters (and what each incident contributes) written again; the number of counter rows."""
     session.execute(delete(ReportDayCount))
     session.execute(delete(ReportIncidentCounts))
     ids = sorted(session.scalars(select(Incident.id)))

@@ -69,14 +69,12 @@ class ReportEvent(Base):
     seconds: Mapped[float | None] = mapped_column(Float)
 
 
-class ReportDayCount(Base):
-    """One key's counts on one local day: totals (`bucket` −1) or a histogram bar (`bucket` ≥ 0:
-    hundredths of an hour, or whole seconds for `to_register_s`)."""
+class _Counts:
+    """One key's counts on one local day or month: totals (`bucket` −1) or a histogram bar (`bucket` ≥ 0:
+    hundredths of an hour, or whole seconds for `to_register_s`). The primary key: the metric, the day or
+    month (`sort_order`: second, so that a period is one index range per metric), then the other keys."""
 
-    __tablename__ = "report_day_counts"
-
-    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True, sort_order=-2)
     type: Mapped[str] = mapped_column(String(20), primary_key=True)
     level: Mapped[str] = mapped_column(String(10), primary_key=True)
     grp: Mapped[str] = mapped_column(String(400), primary_key=True)
@@ -86,6 +84,21 @@ class ReportDayCount(Base):
     timely: Mapped[int] = mapped_column(Integer, default=0)
     us: Mapped[int] = mapped_column(BigInteger, default=0)  # a duration's sum, microseconds
     us2: Mapped[int] = mapped_column(BigInteger, default=0)  # a second duration (a task's waiting)
+
+
+class ReportDayCount(_Counts, Base):
+    __tablename__ = "report_day_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
+
+
+class ReportMonthCount(_Counts, Base):
+    """The `report_day_counts` of one local month added up (`month`: its first day), kept with them in
+    the same upsert: a period reads its whole months here and only the days at its ends there."""
+
+    __tablename__ = "report_month_counts"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
 
 
 class ReportIncidentCounts(Base):

@@ -110,7 +110,7 @@ def timeliness_by_period(
         return []
     if tz != ZONE:
         return _by_period_from_incidents(session, flt, ends)
-    found = counted(session, flt, RESOLVED, ("grp",), by_day=True)
+    found = counted(session, flt, RESOLVED, ("grp",), per="month" if period == "month" else "day")
     noon = time(12)
     counts = [
         (bucket_key(datetime.combine(day, noon, tzinfo=ZONE), period, tz), n, t)

@@ -69,7 +69,7 @@ from app.reports.repeats import RepeatCandidate, find_repeats
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
 from app.reports.stored_repeats import ask, repeat_result, repeat_table, wanted
-from app.reports.workload import open_tasks
+from app.reports.workload import open_tasks, task_counts
 from app.users import LEADERSHIP
 from app.web import charts, database
 from app.web.inputs import id_value
@@ -279,7 +279,7 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
     )  # fmt: skip
     rates = timeliness_by_all(session, flt)
     durations = resolution_time_by_all(session, flt)
-    open_now = open_tasks(session, flt)  # read once for both workload tables
+    open_now, done = open_tasks(session, flt), task_counts(session, flt)  # read once for both workload tables
     return {
         "overall": rates["all"][0],
         "by_period": timeliness_by_period(session, flt, sel.bucket, zone()),
@@ -293,8 +293,8 @@ def _report(session: Session, sel: Selection) -> dict[str, Any]:
         "breaches": breaches(session, flt),
         "reopens": reopens(session, flt),
         "reopened": reopened_incidents(session, flt, limit=REOPENED_SHOWN + 1),
-        "people": workload_by_person(session, flt, open_now),
-        "groups": workload_by_group(session, flt, open_now),
+        "people": workload_by_person(session, flt, open_now, done),
+        "groups": workload_by_group(session, flt, open_now, done),
         "children": session.scalar(
             select(func.count()).select_from(Incident).where(is_child(Incident.id), Incident.created_at < flt.end)
         ),

@@ -47,7 +47,7 @@ def _backfill() -> None:
 
     from app.reports import counters
 
-    counters.rebuild(Session(bind=op.get_bind()))
+    counters.rebuild_days(Session(bind=op.get_bind()))  # the months: 0034
 
 
 def downgrade() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Incident
 from app.reports.backlog import _OPEN_AFTER, Backlog, CountRow, ReopenRow, _counts, summarize_backlog
+from app.reports.counters import is_staff
 from app.reports.events import AuditRow, by_incident, select_rows
 from app.reports.filters import (
     ALL,
@@ -36,7 +37,7 @@ from app.reports.memory import FIRST_ACTIONS, HANDLING_STEPS
 from app.reports.response_time import ResponseTimes
 from app.reports.stats import DurationRow
 from app.reports.timeliness import RateRow, rate_rows
-from app.reports.workload import TaskSpan, Totals, is_staff, span_at
+from app.reports.workload import TaskSpan, Totals, span_at
 
 # ---------------------------------------------------------------------------------- rates, durations
 

@@ -1,13 +1,14 @@
 """The per-day counters (app/reports/counters.py): what the actions keep equals a rebuild from the
-incidents and roll-ups (what migration 0022 writes), and the figures read from them equal the old
-Python path (tests/reports/reference.py) — for the scripted scenario and for random histories driven
-through the real process across local midnights: resolutions in and out of time, hand-overs to
-second line, reopens, closures, breaches, and incidents that become part of a major incident."""
+incidents and roll-ups (what migration 0022 writes), each month's counters are its days' added up,
+and the figures read from them equal the old Python path (tests/reports/reference.py) — for the
+scripted scenario and for random histories driven through the real process across local midnights
+and the end of a month: resolutions in and out of time, hand-overs to second line, reopens, closures,
+breaches, and incidents that become part of a major incident."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from alembic import command
@@ -18,8 +19,9 @@ from app.links.models import PART_OF
 from app.migrate import alembic_config
 from app.reports import ReportFilter, timeliness_by_all, timeliness_by_period
 from app.reports.closures import closures
+from app.reports.counted import midnight
 from app.reports.counters import rebuild
-from app.reports.models import ReportDayCount, ReportIncidentCounts
+from app.reports.models import ReportDayCount, ReportIncidentCounts, ReportMonthCount
 from app.reports.resolution_time import resolution_time
 from app.reports.response_time import response_times
 from app.reports.workload import group_rows, workload_by_group
@@ -32,15 +34,25 @@ H = timedelta(hours=1)
 TARGET = timedelta(minutes=15)
 
 
-def _counters(session):
-    rows = session.scalars(select(ReportDayCount).order_by(*ReportDayCount.__table__.primary_key.columns))
-    kept = {
-        (r.metric, r.day, r.type, r.level, r.grp, r.person, r.bucket): (r.n, r.timely, r.us, r.us2)
+def _rows(session, model, when):
+    rows = session.scalars(select(model))
+    return {
+        (r.metric, getattr(r, when), r.type, r.level, r.grp, r.person, r.bucket): (r.n, r.timely, r.us, r.us2)
         for r in rows
         if r.n or r.timely or r.us or r.us2  # a counter taken back to zero is the same as none
     }
+
+
+def _counters(session):
+    days, months = _rows(session, ReportDayCount, "day"), _rows(session, ReportMonthCount, "month")
+    added_up: dict[tuple, list[int]] = {}
+    for (metric, day, *key), values in days.items():
+        total = added_up.setdefault((metric, day.replace(day=1), *key), [0, 0, 0, 0])
+        for i, value in enumerate(values):
+            total[i] += value
+    assert months == {key: tuple(values) for key, values in added_up.items() if any(values)}  # each month: its days
     snapshots = dict(session.execute(select(ReportIncidentCounts.incident_id, ReportIncidentCounts.material)).all())
-    return kept, snapshots
+    return days, months, snapshots
 
 
 def _kept_equals_rebuild(db):
@@ -73,9 +85,11 @@ def _figures_equal_the_reference(db, filters):
 
 
 def test_the_counters_the_actions_kept_equal_a_rebuild(db, busy):  # noqa: F811
-    kept, snapshots = _kept_equals_rebuild(db)
+    kept, months, snapshots = _kept_equals_rebuild(db)
     assert {key[0] for key in kept} >= {"resolved", "resolution_time", "closed", "to_first_step", "task"}
+    assert {key[0] for key in months} == {key[0] for key in kept}
     assert len(snapshots) >= 5
+    assert not [key for key in kept if key[0] == "task" and key[4] in ("", "requester")]  # no report counts them
 
 
 def test_upgrading_from_0021_with_incidents_present_writes_the_counters_a_rebuild_writes(db, database_url, busy):  # noqa: F811
@@ -89,14 +103,14 @@ def test_upgrading_from_0021_with_incidents_present_writes_the_counters_a_rebuil
         assert closures(session, ReportFilter(T0, T0 + 72 * H))[0].count == 1  # A, closed as resolved
 
 
-def _random_history(desk, service, actors, clock, db, rng: random.Random) -> list[int]:
+def _random_history(desk, service, actors, clock, db, rng: random.Random, start=T0) -> list[int]:
     """About a dozen incidents over four days (09:00 Shanghai on day one → across three midnights),
     each moved a random number of steps along the process at random times."""
     incidents: list[int] = []
     hours = 0.0
     for _ in range(rng.randrange(8, 14)):
         hours += rng.choice([0.5, 1, 3, 7, 11])
-        clock.move_to(T0 + hours * H)
+        clock.move_to(start + hours * H)
         kind = rng.choice(["fault", "fault", "request", "complaint"])
         facts = {"complaints": rng.choice([0, 20, 200])} if kind == "fault" else {}
         data = registration(kind, solved=rng.random() < 0.2, **facts)
@@ -116,7 +130,7 @@ def _random_history(desk, service, actors, clock, db, rng: random.Random) -> lis
             desk.complete("service_desk", incident, "initial_support", target)
     for incident in incidents:  # a second round: resolve, confirm or reject, close
         hours += rng.choice([0.5, 2, 5])
-        clock.move_to(T0 + hours * H)
+        clock.move_to(start + hours * H)
         service.fire_due_timers()
         specs = desk.open_specs(incident)
         for spec in ("first_line_handling", "second_line_handling"):
@@ -156,5 +170,29 @@ def test_random_histories_keep_counters_equal_to_a_rebuild_and_figures_equal_to_
         ReportFilter(T0, T0 + 120 * H, level="none"),
         ReportFilter(T0 - 9 * H, T0 + 111 * H, group="second_line"),
         ReportFilter(T0 - 9 * H, T0 + 111 * H, group="initial_support"),
+    ]
+    _figures_equal_the_reference(db, filters)
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("seed", [4, 5])
+def test_histories_across_the_end_of_a_month_read_whole_months_from_the_month_counters(
+    db, desk, service, actors, clock, seed
+):
+    """From 09:00 on 30 March (Shanghai) into April: periods made of whole months and days at their ends
+    (and ragged ends) give the figures of the old Python path, also per month."""
+    start = T0 + 28 * 24 * H
+    _random_history(desk, service, actors, clock, db, random.Random(seed), start)
+    _, months, _ = _kept_equals_rebuild(db)
+    assert {key[1] for key in months} == {date(2026, 3, 1), date(2026, 4, 1)}
+    march, april, may = midnight(date(2026, 3, 1)), midnight(date(2026, 4, 1)), midnight(date(2026, 5, 1))
+    filters = [
+        ReportFilter(march, april + 48 * H),  # March from its month, 1–2 April from their days
+        ReportFilter(march - 19 * 24 * H, may),  # days of February, then March and April from their months
+        ReportFilter(start - 5 * H, may + 3 * H),  # ragged ends, days of March, April's month
+        ReportFilter(march, may, type="fault"),
+        ReportFilter(march, may, level="none"),
+        ReportFilter(march, may, group="second_line"),
+        ReportFilter(march - 24 * H, may, group="initial_support"),
     ]
     _figures_equal_the_reference(db, filters)
