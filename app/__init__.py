@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,7 @@ def periodic_jobs(app: Flask) -> list:
     from app.audit.jobs import PeriodicCheck
     from app.observability.heartbeats import Heartbeat
     from app.reports.stored_repeats import ComputeRequested
+    from app.search.similar import fold
     from app.tallies.service import PeriodicTally
 
     db, checkpoints = app.extensions["db"], Path(app.config["AUDIT_CHECKPOINT_DIR"])
@@ -79,6 +81,7 @@ def periodic_jobs(app: Flask) -> list:
         PeriodicCheck(db, checkpoints, float(app.config["AUDIT_VERIFY_SECONDS"])),
         ComputeRequested(db, ZoneInfo(app.config["TIMEZONE"])),
         PeriodicTally(db, float(app.config["TALLY_SECONDS"])),
+        partial(fold, db),  # the similar incidents' distinct texts (PostgreSQL)
     ]
 
 

@@ -46,6 +46,7 @@ from app.demo import DEMO_PASSWORD  # noqa: E402
 from app.incidents.projection import ACTIVE_STATUSES  # noqa: E402
 from app.models import AuditEvent, Incident, User, utcnow  # noqa: E402
 from app.reports.stored_repeats import compute_requested  # noqa: E402
+from app.search import similar  # noqa: E402
 from app.tallies import service as tallies  # noqa: E402
 from app.users import actor_of  # noqa: E402
 from bench.action_cost import AUDIT_KEY  # noqa: E402
@@ -305,6 +306,7 @@ def main() -> None:
     skipped = [part.strip() for part in args.skip.split(",") if part.strip()]
     chosen = [page for page in chosen if not any(part in page.name for part in skipped)]
     tallies.count(db)  # the overview's breakdowns, as the timer worker counts them every TALLY_SECONDS
+    similar.fold(db)  # the similar incidents' distinct texts, as the timer worker folds them in after each sweep
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
     (explain if args.explain else cpu if args.cpu else measure)(args, chosen, db)
 

@@ -30,8 +30,9 @@ STOCK = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 
 
 # The search index itself is database-specific and not a model (docs/search.md): the FTS5 table and
-# its shadow tables on SQLite, the GIN trigram index on PostgreSQL.
-SEARCH_INDEX = ("search_fts", "ix_search_documents_body_trgm", "ix_search_documents_similar")
+# its shadow tables on SQLite, the GIN trigram index on PostgreSQL, and the similar incidents' indexes there
+# (the distinct texts' trigram indexes, the documents' md5).
+SEARCH_INDEX = ("search_fts", "ix_search_documents_body_trgm", "ix_similar_texts_body_", "ix_search_documents_similar")
 
 
 def _not_search_index(obj, name, type_, reflected, compare_to) -> bool:
@@ -51,9 +52,13 @@ def test_the_search_index_is_there(db):
             found = connection.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
                                       {"n": SEARCH_INDEX[1]})  # fmt: skip
             assert "gin_trgm_ops" in found
-            similar = connection.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
-                                        {"n": SEARCH_INDEX[2]})  # fmt: skip
-            assert "gist_trgm_ops" in similar and "title" in similar
+            names = "indexname LIKE 'ix_similar_texts_body_%' OR indexname LIKE 'ix_search_documents_similar%'"
+            similar = dict(connection.execute(text(f"SELECT indexname, indexdef FROM pg_indexes WHERE {names}")).all())
+            assert "gin_trgm_ops" in similar["ix_similar_texts_body_trgm"]
+            assert "gist_trgm_ops" in similar["ix_similar_texts_body_nearest"]
+            md5 = similar["ix_search_documents_similar_md5"]
+            assert "md5(body)" in md5 and "title" in md5
+            assert "ix_search_documents_similar" not in similar  # the walk over every document (0024), gone
         else:
             found = connection.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'search_fts'"))
             assert "trigram" in found
@@ -164,8 +169,10 @@ def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_ur
     with engine.connect() as connection:
         closed = dict(connection.execute(text("SELECT id, closed_at FROM recovery_checks")).all())
     engine.dispose()
-    read_back = {key: value if value is None or isinstance(value, str) else f"{value:%Y-%m-%d %H:%M:%S.%f}"
-                 for key, value in closed.items()}  # SQLite gives the stored text, PostgreSQL a datetime
+    read_back = {
+        key: value if value is None or isinstance(value, str) else f"{value:%Y-%m-%d %H:%M:%S.%f}"
+        for key, value in closed.items()
+    }  # SQLite gives the stored text, PostgreSQL a datetime
     assert read_back == {1: ended, 2: None, 3: None}
 
 

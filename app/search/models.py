@@ -6,7 +6,7 @@ on SQLite the FTS5 table `search_fts` kept in step by triggers (migration 0011, 
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -24,3 +24,21 @@ class SearchDocument(Base):
     audit_id: Mapped[int] = mapped_column(index=True)  # the audit row the text comes from
     kind: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
+
+
+class SimilarText(Base):
+    """One distinct title or description (the similar-incidents box's candidates on PostgreSQL, app.search.similar):
+    its documents folded in by the timer worker, up to `newest_document_id`. A recurring incident's title is one
+    row here however many incidents carry it. Its trigram indexes are not described here (migration 0035)."""
+
+    __tablename__ = "similar_texts"
+    __table_args__ = (
+        UniqueConstraint("kind", "digest", name="uq_similar_texts_kind_digest"),
+        Index("ix_similar_texts_newest_document_id", "newest_document_id"),  # what is folded already
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(32))  # md5 of the body, as PostgreSQL's md5() writes it
+    body: Mapped[str] = mapped_column(Text)
+    newest_document_id: Mapped[int] = mapped_column(Integer)

@@ -17,8 +17,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session, raiseload
 
-from app.db import NEEDS_TRANSACTION
 from app.models import Incident
+from app.search import similar as similar_texts
 from app.search.models import DESCRIPTION, TITLE
 
 MAX_TERMS = 8
@@ -157,7 +157,12 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
     if len(wanted) < 2:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        rows = _similar_postgresql(session, typed)
+
+        def boosted(kind: str, body: str) -> float:  # as _ranked weighs a text; 0 below the threshold
+            share = len(wanted & trigrams(body)) / len(wanted)
+            return share * (TITLE_BOOST if kind == TITLE else 1.0) if share >= threshold else 0.0
+
+        rows = similar_texts.candidates(session, typed, boosted, limit)
     else:
         match = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in sorted(wanted)[:200])
         sql = (
@@ -169,37 +174,3 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
     scored = [(incident_id, kind, body, len(wanted & trigrams(body)) / len(wanted)) for incident_id, kind, body in rows]
     kept = [(incident_id, kind, body, score) for incident_id, kind, body, score in scored if score >= threshold]
     return _hits(session, _ranked(kept)[:limit], [])
-
-
-# Every title or description at least 0.1 similar to the typed text, from the GIN index (the kinds
-# filtered after it, so that the planner does not take the GiST index below), at most CANDIDATES + 1.
-SIMILAR_ALL = (
-    "SELECT d.incident_id, d.kind, d.body FROM (SELECT incident_id, kind, body FROM search_documents "
-    f"WHERE body % :typed OFFSET 0) d WHERE d.kind IN ('{TITLE}', '{DESCRIPTION}') LIMIT {CANDIDATES + 1}"
-)
-# The CANDIDATES nearest, from the GiST index over titles and descriptions (migration 0024): `<->` is
-# 1 - similarity, so these are the same candidates as ORDER BY similarity DESC, without collecting and
-# sorting every text `%` matches (hundreds of ms at 100,000 incidents).
-SIMILAR_NEAREST = (
-    "SELECT d.incident_id, d.kind, d.body FROM search_documents d "
-    f"WHERE d.kind IN ('{TITLE}', '{DESCRIPTION}') "  # constants, as in the index's predicate
-    f"AND d.body % :typed ORDER BY d.body <-> :typed LIMIT {CANDIDATES}"
-)
-
-
-def _similar_postgresql(session: Session, typed: str) -> list[tuple]:
-    """The candidates: every text `%` matches when there are at most CANDIDATES of them (then the
-    nearest CANDIDATES are all of them), else the nearest CANDIDATES. A text like no other is answered
-    by the GIN index in a millisecond, where the GiST walk visited nearly its whole index to find that
-    nothing is near (its default signature cannot rule pages out: 50–80 ms at 100,000 incidents,
-    linear); a common one walks the GiST index nearest first (docs/bench.md)."""
-    run = {NEEDS_TRANSACTION: True}
-    session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.1"), execution_options=run)
-    # a sequential scan computing the similarity of every text stops early for a common text and reads
-    # the whole table for a rare one, which the planner cannot tell apart: the GIN index, always
-    session.execute(text("SET LOCAL enable_seqscan = off"), execution_options=run)
-    rows = session.execute(text(SIMILAR_ALL), {"typed": typed}).all()
-    session.execute(text("SET LOCAL enable_seqscan = on"), execution_options=run)
-    if len(rows) <= CANDIDATES:
-        return rows
-    return session.execute(text(SIMILAR_NEAREST), {"typed": typed}).all()

@@ -3,11 +3,13 @@ kind of text, all terms required, ranked, the match marked; and similar incident
 
 from __future__ import annotations
 
-import pytest
+from sqlalchemy import select
 
 from app.comments import service as comments
 from app.comments.models import COMMENT, WORK_NOTE
 from app.search import service as search
+from app.search import similar as similar_texts
+from app.search.models import SearchDocument, SimilarText
 from tests.driver import resolved
 
 
@@ -86,19 +88,45 @@ def test_similar_incidents_as_the_desk_types(desk, db):
     assert hits[0].score > hits[1].score >= 0.25
 
 
-def test_similar_candidates_all_matches_are_the_nearest_when_few(desk, db):
-    """On PostgreSQL the candidates are every text `%` matches (GIN) when there are at most CANDIDATES,
-    else the nearest CANDIDATES (GiST): with few matches both give the same texts."""
-    for title, description in (("营业厅缴费后余额不更新", "东城区三个营业厅"), ("缴费后余额显示错误", "西城区"),
-                               ("短信网关告警", "短信发送失败率升高"), ("余额不更新", "缴费后余额不更新")):  # fmt: skip
-        incident(desk, title, description)
+def _every_text_scored(db, typed: str) -> list[tuple[int, float]]:
+    """The five best incidents by scoring every title and description: what the candidates must give."""
+    wanted = search.trigrams(typed)
     with db.read() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("SQLite reads its candidates from FTS5")
-        for typed in ("营业厅缴费后余额没有更新", "短信网关", "完全无关的内容"):
-            every = search._similar_postgresql(session, typed)
-            nearest = session.execute(search.text(search.SIMILAR_NEAREST), {"typed": typed}).all()
-            assert len(every) <= search.CANDIDATES
-            assert sorted(map(tuple, every)) == sorted(map(tuple, nearest)), typed
-        assert search._similar_postgresql(session, "完全无关的内容") == []
-        assert len(search._similar_postgresql(session, "营业厅缴费后余额没有更新")) >= 2
+        docs = session.scalars(select(SearchDocument).where(SearchDocument.kind.in_(["title", "description"])))
+        scored = [(d.incident_id, d.kind, d.body, len(wanted & search.trigrams(d.body)) / len(wanted)) for d in docs]
+    return [(incident_id, best[0]) for incident_id, best in search._ranked([r for r in scored if r[3] >= 0.25])[:5]]
+
+
+def _similar(db, typed: str) -> list[tuple[int, float]]:
+    with db.read() as session:
+        return [(hit.incident.id, hit.score) for hit in search.similar(session, typed)]
+
+
+TYPED = ("营业厅缴费后余额没有更新", "余额不更新", "短信网关", "完全无关的内容")
+
+
+def test_similar_incidents_are_those_of_scoring_every_text_folded_or_not(desk, db):
+    """On PostgreSQL the candidates are the distinct titles and descriptions the timer worker folded in, each
+    one's newest incidents, and the documents written since: the same five hits as scoring every document,
+    before the first fold, after it, and with incidents raised after it (copies of one title among them)."""
+    for n in range(7):
+        incident(desk, "余额不更新", f"缴费后余额不更新 {n}")  # one title on seven incidents: the newest five count
+    incident(desk, "营业厅缴费后余额不更新", "东城区三个营业厅")
+    incident(desk, "短信网关告警", "短信发送失败率升高")
+    for typed in TYPED:
+        assert _similar(db, typed) == _every_text_scored(db, typed), typed
+    similar_texts.fold(db)
+    if db.is_postgresql:
+        with db.read() as session:
+            texts = session.scalars(select(SimilarText.body).where(SimilarText.kind == "title")).all()
+        assert sorted(texts) == sorted(["余额不更新", "短信网关告警", "营业厅缴费后余额不更新"])  # once each
+    for typed in TYPED:
+        assert _similar(db, typed) == _every_text_scored(db, typed), typed
+    newer = [incident(desk, "余额不更新", "西城区") for _ in range(2)]  # not folded yet: read by id
+    assert [incident_id for incident_id, _score in _similar(db, "余额不更新")][:2] == newer[::-1]
+    for typed in TYPED:
+        assert _similar(db, typed) == _every_text_scored(db, typed), typed
+    similar_texts.fold(db)
+    similar_texts.fold(db)  # again: nothing changes
+    for typed in TYPED:
+        assert _similar(db, typed) == _every_text_scored(db, typed), typed
