@@ -27,7 +27,6 @@ from sqlalchemy import Table, and_, delete, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 _BATCH = "write_batch"  # in a session's `info`: the writes held back until the block ends
 
@@ -137,15 +136,16 @@ def before_object_written(hook: Callable[[Session, Any], None]) -> Callable[[Ses
 def write_objects(session: Session, changed: Sequence[Any], new: Sequence[Any], gone: Sequence[Any]) -> None:
     """Write ORM objects of one class past the session's flush, which then finds nothing to write for
     them: UPDATE the columns of the `changed` objects that changed since they were loaded (with the
-    version counter), INSERT the `new` ones (every column), DELETE the `gone` ones. Only for rows
-    nothing in the block reads back from the database (the objects stay readable)."""
+    version counter), INSERT the `new` ones (every column), DELETE the `gone` ones. Columns only: a
+    relationship is written by the foreign-key column its object sets. Only for rows nothing in the
+    block reads back from the database (the objects stay readable, held by the session as written)."""
     for obj in changed:
         _update_object(session, obj)
     if new:
         mapper = inspect(new[0]).mapper
         rows = [{prop.columns[0].name: getattr(obj, prop.key) for prop in mapper.column_attrs} for obj in new]
         insert_rows(session, mapper.local_table, rows)
-        for obj in new:  # held by the session as loaded from the database
+        for obj in new:  # as if loaded from the database
             session.expunge(obj)
             make_transient_to_detached(obj)
             session.add(obj)
@@ -159,21 +159,21 @@ def write_objects(session: Session, changed: Sequence[Any], new: Sequence[Any], 
 
 def _update_object(session: Session, obj: Any) -> None:
     state = inspect(obj)
-    mapper = state.mapper
-    props = [prop for prop in mapper.column_attrs if state.attrs[prop.key].history.has_changes()]
-    if not props:
-        return
-    for hook in _object_watchers:
-        hook(session, obj)
-    if mapper.version_id_col is not None:
-        version = mapper.get_property_by_column(mapper.version_id_col)
-        setattr(obj, version.key, getattr(obj, version.key) + 1)
-        props.append(version)
-    values = {prop.columns[0].name: getattr(obj, prop.key) for prop in props}
-    key = dict(zip((column.name for column in mapper.primary_key), state.identity, strict=True))
-    update_row(session, mapper.local_table, key, values)
-    for prop in props:
-        set_committed_value(obj, prop.key, getattr(obj, prop.key))
+    mapper, columns = state.mapper, state.mapper.column_attrs
+    props = [columns[key] for key in state.committed_state if key in columns and state.attrs[key].history.has_changes()]
+    if props:
+        for hook in _object_watchers:
+            hook(session, obj)
+        if mapper.version_id_col is not None:
+            version = mapper.get_property_by_column(mapper.version_id_col)
+            setattr(obj, version.key, getattr(obj, version.key) + 1)
+            props.append(version)
+        values = {prop.columns[0].name: getattr(obj, prop.key) for prop in props}
+        key = dict(zip((column.name for column in mapper.primary_key), state.identity, strict=True))
+        update_row(session, mapper.local_table, key, values)
+    # Held as written, relationships too (what a flush does after writing): no public call does this
+    # for a persistent object, and a flush that finds it still "modified" works through it for nothing.
+    state._commit_all(state.dict, session.identity_map)
 
 
 def _add(session: Session, write: _Write) -> None:

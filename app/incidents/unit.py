@@ -325,10 +325,9 @@ def _write_rows(session: Session, incident: Incident, removed: list[OpenTask]) -
     and notifications read these objects), and on PostgreSQL that is three round trips fewer."""
     tasks = list(incident.open_tasks)
     new = [task for task in tasks if inspect(task).pending]
-    writes.write_objects(session, [incident], (), ())
+    writes.write_objects(session, [incident], (), ())  # its list of open tasks held as it is now
     gone = [task for task in removed if inspect(task).persistent]
     writes.write_objects(session, [task for task in tasks if task not in new], new, gone)
-    set_committed_value(incident, "open_tasks", tasks)  # as written: the flush has nothing left to do
 
 
 def _assignees(incident: Incident) -> frozenset[int]:
