@@ -4,21 +4,23 @@ back with their handling group when the change was reported done (docs/reports.m
 The wait is the change's own duration: transfer → return, for the incidents that came back in the
 period (a second transfer of the same incident is a second wait). It does not count against the
 incident's deadline, which moves by as much; the timely resolution rate then judges the handling
-as for any incident. Each wait is worked out when the return is written (`app.reports.rollup`).
+as for any incident. Each wait is worked out when the return is written (`app.reports.rollup`) and
+counted on the return's local day (`app.reports.counters`), so a period reads counters, not waits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.incidents.projection import WAITING_CHANGE
 from app.models import Incident
+from app.reports.counted import counted, histograms
+from app.reports.counters import CHANGE_WAITED
 from app.reports.filters import ReportFilter
-from app.reports.models import CHANGE_WAIT, ReportEvent
-from app.reports.stats import DurationRow, duration_stats
+from app.reports.stats import DurationRow, histogram_row
 
 WAITED = "waited_for_change"
 
@@ -30,13 +32,10 @@ class ChangeWaits:
 
 
 def change_waits(session: Session, flt: ReportFilter) -> ChangeWaits:
-    returned = select(literal(WAITED), ReportEvent.seconds).where(
-        ReportEvent.kind == CHANGE_WAIT,
-        ReportEvent.at >= flt.start,
-        ReportEvent.at < flt.end,
-        *flt.of_incidents(ReportEvent.incident_id),
-    )
+    """The waits that ended in the period, from the counters (incidents of the filter's type and current
+    level; the group filter does not apply), and the incidents waiting now."""
+    found = histograms(counted(session, flt, CHANGE_WAITED, (), histogram=True), lambda dims: WAITED)
     waiting = (
         select(func.count()).select_from(Incident).where(Incident.status == WAITING_CHANGE, *flt.incident_criteria())
     )
-    return ChangeWaits(duration_stats(session, returned, (WAITED,))[0], session.scalar(waiting) or 0)
+    return ChangeWaits(histogram_row(WAITED, *found.get(WAITED, (0, 0, {}))), session.scalar(waiting) or 0)

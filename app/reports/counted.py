@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Incident
 from app.reports.counters import (
+    CHANGE_WAITED,
     CLOSED,
     DURATIONS,
     RESOLUTION_TIME,
@@ -38,7 +39,7 @@ from app.reports.counters import (
     seconds_bucket,
 )
 from app.reports.filters import ReportFilter
-from app.reports.models import ReportDayCount, ReportMonthCount, ReportTaskSpan
+from app.reports.models import CHANGE_WAIT, ReportDayCount, ReportEvent, ReportMonthCount, ReportTaskSpan
 
 DIMENSIONS = ("type", "level", "grp", "person")
 Per = Literal["day", "month"] | None  # what `counted` adds up per, besides its dimensions
@@ -148,6 +149,10 @@ def _ragged_facts(session: Session, metric: str, start: datetime, end: datetime)
     if metric == TASK:
         ids_query = select(ReportTaskSpan.incident_id).where(
             ReportTaskSpan.completed_at >= start, ReportTaskSpan.completed_at < end
+        )
+    elif metric == CHANGE_WAITED:
+        ids_query = select(ReportEvent.incident_id).where(
+            ReportEvent.kind == CHANGE_WAIT, ReportEvent.at >= start, ReportEvent.at < end
         )
     else:
         instant = _INSTANT[metric]

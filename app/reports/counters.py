@@ -35,6 +35,7 @@ from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports.filters import NONE, SHANGHAI, key_or_none, support_group
 from app.reports.models import (
+    CHANGE_WAIT,
     FIRST_STEP,
     ReportDayCount,
     ReportEvent,
@@ -54,8 +55,9 @@ CLOSED = "closed"  # group: the closure code
 TO_REGISTER = "to_register"  # portal submission → registration (raised in the portal)
 TO_REGISTER_SECONDS = "to_register_s"  # the same, histogram in whole seconds (rounded up): "within the target"
 TO_FIRST_STEP = "to_first_step"  # raised → first handling step, on the registration day
+CHANGE_WAITED = "change_wait"  # transfer → the change done (the incident's return), on the return's day
 TASK = "task"  # a completed task: group = roles label, person = actor; us = working, us2 = waiting
-DURATIONS = (RESOLUTION_TIME, TO_REGISTER, TO_FIRST_STEP)
+DURATIONS = (RESOLUTION_TIME, TO_REGISTER, TO_FIRST_STEP, CHANGE_WAITED)
 MAX_SECONDS_BUCKET = 7 * 86400  # waits for registration longer than a week share one seconds bucket
 NOT_STAFF = ("", REQUESTER)  # roles labels of completions that are not the team's work: not counted
 
@@ -100,6 +102,7 @@ class IncidentFacts:
     # text as stored, so that an incident's hundreds of spans are neither parsed nor formatted again
     # when an action adds one (ISO texts of UTC instants sort as the instants do)
     spans: tuple[tuple[str, str, int | None, float, float], ...] = ()
+    waits: tuple[tuple[str, float], ...] = ()  # each wait for a change: (returned at as ISO text, seconds), in order
 
 
 def _span_order(span: tuple) -> tuple:
@@ -142,6 +145,8 @@ def facts(item: IncidentFacts) -> Iterator[Fact]:
             continue
         yield Fact(TASK, datetime.fromisoformat(completed_at), kind, level, roles, actor_id or 0,
                    us=round(working * 1e6), us2=round(waiting * 1e6))  # fmt: skip
+    for returned_at, seconds in item.waits:
+        yield Fact(CHANGE_WAITED, datetime.fromisoformat(returned_at), kind, level, us=round(seconds * 1e6))
 
 
 def is_staff(roles_label: str | None) -> bool:
@@ -182,11 +187,21 @@ def counts_of(found: Iterable[Fact]) -> dict[Key, Values]:
 # ---------------------------------------------------------------------------------- reading incidents
 
 
-def _first_steps(session: Session, ids: list[int]) -> dict[int, datetime]:
-    query = select(ReportEvent.incident_id, ReportEvent.at).where(
-        ReportEvent.kind == FIRST_STEP, ReportEvent.incident_id.in_(ids)
+def _events(session: Session, ids: list[int]) -> tuple[dict[int, datetime], dict[int, list[tuple[str, float]]]]:
+    """The incidents' first handling steps, and their waits for a change in order."""
+    query = (
+        select(ReportEvent.incident_id, ReportEvent.kind, ReportEvent.at, ReportEvent.seconds)
+        .where(ReportEvent.kind.in_((FIRST_STEP, CHANGE_WAIT)), ReportEvent.incident_id.in_(ids))
+        .order_by(ReportEvent.at, ReportEvent.audit_id)
     )
-    return dict(session.execute(query).all())
+    firsts: dict[int, datetime] = {}
+    waits: dict[int, list[tuple[str, float]]] = {}
+    for incident_id, kind, at, seconds in session.execute(query):
+        if kind == FIRST_STEP:
+            firsts[incident_id] = at
+        else:
+            waits.setdefault(incident_id, []).append((at.isoformat(), seconds))
+    return firsts, waits
 
 
 def _children(session: Session, ids: list[int]) -> set[int]:
@@ -216,12 +231,13 @@ def incident_facts(session: Session, ids: list[int]) -> dict[int, IncidentFacts]
     """The facts' material of the given incidents, from the database (four queries for any number)."""
     if not ids:
         return {}
-    firsts, children, spans = _first_steps(session, ids), _children(session, ids), _spans(session, ids)
+    (firsts, waits), children, spans = _events(session, ids), _children(session, ids), _spans(session, ids)
     found = {}
     for incident_id, *row in session.execute(select(*INCIDENT_COLUMNS).where(Incident.id.in_(ids))):
         found[incident_id] = IncidentFacts(
             *row, child=incident_id in children, first_step_at=firsts.get(incident_id),
             spans=tuple(sorted(spans.get(incident_id, ()), key=_span_order)),
+            waits=tuple(sorted(waits.get(incident_id, ()))),
         )  # fmt: skip
     return found
 
@@ -235,7 +251,7 @@ def _dump(item: IncidentFacts) -> str:
 
     values = [item.type, item.level, text(item.created_at), text(item.registered_at), text(item.resolved_at),
               item.resolved_in_time, item.resolved_stage, item.current_group, text(item.closed_at), item.closure_code,
-              item.child, text(item.first_step_at), item.spans]  # fmt: skip
+              item.child, text(item.first_step_at), item.spans, item.waits]  # fmt: skip
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -244,9 +260,9 @@ def _load(text: str) -> IncidentFacts:
         return None if value is None else datetime.fromisoformat(value)
 
     v = json.loads(text)
-    spans = tuple(map(tuple, v[12]))
+    spans, waits = tuple(map(tuple, v[12])), tuple(map(tuple, v[13]))
     return IncidentFacts(v[0], v[1], moment(v[2]), moment(v[3]), moment(v[4]), v[5], v[6], v[7], moment(v[8]), v[9],
-                         v[10], moment(v[11]), spans)  # type: ignore[arg-type]  # fmt: skip
+                         v[10], moment(v[11]), spans, waits)  # type: ignore[arg-type]  # fmt: skip
 
 
 def _row(key: Key, values: Values) -> dict:
@@ -276,11 +292,13 @@ def _add(session: Session, deltas: dict[Key, Values]) -> None:
 @dataclass
 class Change:
     """What a transaction added to an incident's material besides its row: completed tasks' spans, its
-    first handling step, becoming (True) or ceasing to be (False) a child of a major incident."""
+    first handling step, waits for a change, becoming (True) or ceasing to be (False) a child of a major
+    incident."""
 
     spans: list[tuple] = field(default_factory=list)
     first_step_at: datetime | None = None
     child: bool | None = None
+    waits: list[tuple[str, float]] = field(default_factory=list)
 
 
 def _current(session: Session, incident_id: int, old: IncidentFacts | None, change: Change) -> IncidentFacts | None:
@@ -302,7 +320,8 @@ def _current(session: Session, incident_id: int, old: IncidentFacts | None, chan
         spans = (*spans, *added)
     first = change.first_step_at or (old.first_step_at if old else None)
     child = change.child if change.child is not None else (old.child if old else False)
-    return IncidentFacts(*row, child=child, first_step_at=first, spans=spans)
+    waits = tuple(sorted((*(old.waits if old else ()), *change.waits)))
+    return IncidentFacts(*row, child=child, first_step_at=first, spans=spans, waits=waits)
 
 
 READ = "report_counts_read"  # in a session's `info`: incident id → its stored material (None: none), read ahead

@@ -12,7 +12,7 @@ from app import writes
 from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports import counters
-from app.reports.models import FIRST_STEP, ReportEvent, ReportTaskSpan
+from app.reports.models import CHANGE_WAIT, FIRST_STEP, ReportEvent, ReportTaskSpan
 
 COUNTED = "report_counts_changes"  # incident id → what changed of its material besides its row
 NEW = "report_new_incidents"  # incidents created in the transaction (their ids come with the flush)
@@ -41,14 +41,8 @@ def _note(session: Session, _context, _instances) -> None:
         if isinstance(obj, IncidentLink) and obj.kind == PART_OF:
             changes.setdefault(obj.from_id, counters.Change()).child = False
     for obj in session.dirty:
-        _note_changed(session, obj)
-
-
-@writes.before_object_written
-def _note_changed(session: Session, obj: object) -> None:
-    """An incident whose facts' columns change, in a flush or past it (app.writes.write_objects)."""
-    if isinstance(obj, Incident) and obj.id is not None and _changed(obj, FACT_COLUMNS):
-        _changes(session).setdefault(obj.id, counters.Change())
+        if isinstance(obj, Incident) and obj.id is not None and _changed(obj, FACT_COLUMNS):
+            changes.setdefault(obj.id, counters.Change())
 
 
 def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -> None:
@@ -61,6 +55,8 @@ def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -
             changes.setdefault(obj.incident_id, counters.Change()).spans.append(span)
         elif obj.kind == FIRST_STEP:
             changes.setdefault(obj.incident_id, counters.Change()).first_step_at = obj.at
+        elif obj.kind == CHANGE_WAIT:
+            changes.setdefault(obj.incident_id, counters.Change()).waits.append((obj.at.isoformat(), obj.seconds))
 
 
 def _flush(session: Session) -> None:

@@ -1,21 +1,13 @@
-"""Durations summarized by the database: count, mean, nearest-rank median and p90, maximum per key.
+"""Durations summarized: count, mean, nearest-rank median and p90, maximum per key.
 
 Nearest rank (docs/reports.md): of n values in ascending order, the p-th percentile is the value at
-rank ⌈p/100 · n⌉, so every figure is the time of a real incident. The database numbers the values
-of each key in order (a window function, on SQLite as on PostgreSQL) and hands back only the values
-at those ranks: one row per key, whatever the number of incidents (used for the few rows of the
-waits for a change). The period reports read their durations from the per-day counters'
-histograms instead (`histogram_row`).
+rank ⌈p/100 · n⌉, so every figure is the time of a real incident. The period reports read their
+durations from the counters' histograms (`histogram_row`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import Session
 
 PERCENTILES = (50, 90)
 
@@ -28,44 +20,6 @@ class DurationRow:
     median_hours: float | None
     p90_hours: float | None
     max_hours: float | None
-
-
-def _at_rank(rank: Any, count: Any, percent: int) -> ColumnElement[bool]:
-    """rank = ⌈percent/100 · count⌉, in integers: (rank − 1)·100 < percent·count ≤ rank·100."""
-    return ((rank - 1) * 100 < count * percent) & (count * percent <= rank * 100)
-
-
-def duration_stats(session: Session, values: Select, order: Sequence[str] = ()) -> list[DurationRow]:
-    """`values` selects (key, seconds) per incident → one row per key, in hours rounded to 0.01 h: keys
-    in `order` first (also when empty), then the others alphabetically."""
-    source = values.subquery()
-    key, seconds = source.c[0], source.c[1]
-    ranked = select(
-        key.label("key"),
-        seconds.label("seconds"),
-        func.row_number().over(partition_by=key, order_by=seconds).label("rank"),
-        func.count().over(partition_by=key).label("n"),
-    ).subquery()
-    query = select(
-        ranked.c.key,
-        func.count(),
-        func.sum(ranked.c.seconds),
-        *(func.max(case((_at_rank(ranked.c.rank, ranked.c.n, p), ranked.c.seconds))) for p in PERCENTILES),
-        func.max(ranked.c.seconds),
-    ).group_by(ranked.c.key)
-    found = {row[0]: row[1:] for row in session.execute(query)}
-    first = list(dict.fromkeys(order))
-    rows = []
-    for name in first + sorted(set(found) - set(first)):
-        if name not in found:
-            rows.append(DurationRow(name, 0, None, None, None, None))
-            continue
-        rows.append(_row(name, *found[name]))
-    return rows
-
-
-def _row(key: str, count: int, total: float, median: float, p90: float, longest: float) -> DurationRow:
-    return DurationRow(key, count, _hours(total / count), _hours(median), _hours(p90), _hours(longest))
 
 
 def _hours(seconds: float) -> float:

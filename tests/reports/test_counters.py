@@ -18,6 +18,7 @@ from app.links import service as links
 from app.links.models import PART_OF
 from app.migrate import alembic_config
 from app.reports import ReportFilter, timeliness_by_all, timeliness_by_period
+from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.counted import midnight
 from app.reports.counters import rebuild
@@ -69,6 +70,7 @@ def _figures_equal_the_reference(db, filters):
     with db.read() as session:
         for flt in filters:
             assert response_times(session, flt, TARGET) == reference.response_times(session, flt, TARGET), flt
+            assert change_waits(session, flt).returned == reference.change_waits(session, flt), flt
             for by in ("all", "type", "level", "group"):
                 assert resolution_time(session, flt, by) == reference.resolution_time(session, flt, by), (flt, by)
             for bucket in ("day", "week", "month"):
@@ -86,7 +88,7 @@ def _figures_equal_the_reference(db, filters):
 
 def test_the_counters_the_actions_kept_equal_a_rebuild(db, busy):  # noqa: F811
     kept, months, snapshots = _kept_equals_rebuild(db)
-    assert {key[0] for key in kept} >= {"resolved", "resolution_time", "closed", "to_first_step", "task"}
+    assert {key[0] for key in kept} >= {"resolved", "resolution_time", "closed", "to_first_step", "task", "change_wait"}
     assert {key[0] for key in months} == {key[0] for key in kept}
     assert len(snapshots) >= 5
     assert not [key for key in kept if key[0] == "task" and key[4] in ("", "requester")]  # no report counts them

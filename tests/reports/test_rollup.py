@@ -37,6 +37,8 @@ H = timedelta(hours=1)
 CHANGE = {"handling": {"outcome": "change", "change_kind": "requirement", "change_reference": "REQ-77"}}
 FILTERS = [
     ReportFilter(T0, T0 + 72 * H),
+    ReportFilter(T0 - 45 * 24 * H, T0 + 45 * 24 * H),  # February and March from the month counters
+    ReportFilter(T0 - 45 * 24 * H, T0 + 45 * 24 * H, level="none"),
     ReportFilter(T0 + 3 * H, T0 + 30 * H),
     ReportFilter(T0, T0 + 72 * H, type="fault"),
     ReportFilter(T0, T0 + 72 * H, level="none"),
