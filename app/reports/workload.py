@@ -319,27 +319,33 @@ def task_counts(session: Session, flt: ReportFilter) -> TaskCounts:
 
 def _person_totals(session: Session, flt: ReportFilter, done: TaskCounts) -> dict[int | None, tuple[str, str, Totals]]:
     """Per person: the totals (counters), then the name and roles of their latest completion (one
-    indexed look-up per person; ties go to the later incident and row)."""
+    indexed look-up per person, all in one statement; ties go to the later incident and row)."""
     per_person: dict[int | None, list[int]] = {}
     for (_, person), (n, _, working, waiting) in done.items():
         total = per_person.setdefault(person or None, [0, 0, 0])
         total[0] += n
         total[1] += waiting
         total[2] += working
+    people = [actor_id for actor_id, (count, _, _) in per_person.items() if count]
+    if not people:
+        return {}
     criteria = _completed_in(flt)
+    latest = [
+        select(ReportTaskSpan.actor_id, ReportTaskSpan.actor_name, ReportTaskSpan.roles)
+        .where(*criteria, ReportTaskSpan.actor_id.is_(None) if actor_id is None
+               else ReportTaskSpan.actor_id == actor_id)
+        .order_by(ReportTaskSpan.completed_at.desc(), ReportTaskSpan.incident_id.desc(),
+                  ReportTaskSpan.audit_id.desc())
+        .limit(1)
+        .subquery()  # a part of a UNION with its own ORDER BY and LIMIT (SQLite wants it in a subquery)
+        for actor_id in people
+    ]  # fmt: skip
+    parts = [select(*part.c) for part in latest]
+    found = {row[0]: row[1:] for row in session.execute(parts[0] if len(parts) == 1 else union_all(*parts))}
     result = {}
-    for actor_id, (count, waiting, working) in per_person.items():
-        if not count:
-            continue
-        latest = (
-            select(ReportTaskSpan.actor_name, ReportTaskSpan.roles)
-            .where(*criteria, ReportTaskSpan.actor_id.is_(None) if actor_id is None
-                   else ReportTaskSpan.actor_id == actor_id)
-            .order_by(ReportTaskSpan.completed_at.desc(), ReportTaskSpan.incident_id.desc(),
-                      ReportTaskSpan.audit_id.desc())
-            .limit(1)
-        )  # fmt: skip
-        name, roles = session.execute(latest).one()
+    for actor_id in people:
+        count, waiting, working = per_person[actor_id]
+        name, roles = found[actor_id]
         result[actor_id] = (name, roles, Totals(count, waiting / 3.6e9, working / 3.6e9))
     return result
 
