@@ -7,22 +7,26 @@ every one of them once, referenced or not), elsewhere one by one. Outside a bloc
 
 On PostgreSQL the batch is SQL text built here, not a SQLAlchemy expression: a statement with a
 varying number of rows (a multi-row VALUES) is not cacheable, and compiling it on every action cost
-more CPU than the round trips it saved. Rows go in as one array per column (`unnest`), so the text
-depends only on the tables and columns written and is built once per shape.
+more CPU than the round trips it saved. An insert's rows go in as one JSON parameter
+(`json_populate_recordset`), so the text depends only on the tables and columns written, is built
+once per shape, and has few enough parameters for psycopg to keep its parsed form (it parses again
+every query of more than 50 parameters or 4,096 characters; one array per column went over both).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, and_, insert, update
+from sqlalchemy import Table, and_, delete, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 _BATCH = "write_batch"  # in a session's `info`: the writes held back until the block ends
 
@@ -49,8 +53,16 @@ class _Upsert:
     values: Mapping[str, Any]  # INSERT the row, or UPDATE these columns of the one there
 
 
-_Write = _Insert | _Update | _Upsert
+@dataclass(frozen=True)
+class _Delete:
+    table: Table
+    column: str
+    values: Sequence[Any]  # DELETE … WHERE column IN (values)
+
+
+_Write = _Insert | _Update | _Upsert | _Delete
 _last_writers: list[Callable[[Session], None]] = []
+_object_watchers: list[Callable[[Session, Any], None]] = []
 
 
 def at_batch_end(hook: Callable[[Session], None]) -> Callable[[Session], None]:
@@ -108,6 +120,62 @@ def upsert_row(session: Session, table: Table, key: Mapping[str, Any], values: M
     _add(session, _Upsert(table, key, values))
 
 
+def delete_rows(session: Session, table: Table, column: str, values: Sequence[Any]) -> None:
+    """DELETE the rows of `table` whose `column` is one of `values`."""
+    if values:
+        _add(session, _Delete(table, column, tuple(values)))
+
+
+def before_object_written(hook: Callable[[Session, Any], None]) -> Callable[[Session, Any], None]:
+    """Call `hook(session, obj)` before the changes of an ORM object are written past the session's
+    flush (`write_objects`): what a before_flush listener would have seen of it, history and all."""
+    _object_watchers.append(hook)
+    return hook
+
+
+def write_objects(session: Session, changed: Sequence[Any], new: Sequence[Any], gone: Sequence[Any]) -> None:
+    """Write ORM objects of one class past the session's flush, which then finds nothing to write for
+    them: UPDATE the columns of the `changed` objects that changed since they were loaded (with the
+    version counter), INSERT the `new` ones (every column), DELETE the `gone` ones. Columns only: a
+    relationship is written by the foreign-key column its object sets. Only for rows nothing in the
+    block reads back from the database (the objects stay readable, held by the session as written)."""
+    for obj in changed:
+        _update_object(session, obj)
+    if new:
+        mapper = inspect(new[0]).mapper
+        rows = [{prop.columns[0].name: getattr(obj, prop.key) for prop in mapper.column_attrs} for obj in new]
+        insert_rows(session, mapper.local_table, rows)
+        for obj in new:  # as if loaded from the database
+            session.expunge(obj)
+            make_transient_to_detached(obj)
+            session.add(obj)
+    if gone:
+        mapper = inspect(gone[0]).mapper
+        (key,) = mapper.primary_key
+        delete_rows(session, mapper.local_table, key.name, [inspect(obj).identity[0] for obj in gone])
+        for obj in gone:
+            session.expunge(obj)
+
+
+def _update_object(session: Session, obj: Any) -> None:
+    state = inspect(obj)
+    mapper, columns = state.mapper, state.mapper.column_attrs
+    props = [columns[key] for key in state.committed_state if key in columns and state.attrs[key].history.has_changes()]
+    if props:
+        for hook in _object_watchers:
+            hook(session, obj)
+        if mapper.version_id_col is not None:
+            version = mapper.get_property_by_column(mapper.version_id_col)
+            setattr(obj, version.key, getattr(obj, version.key) + 1)
+            props.append(version)
+        values = {prop.columns[0].name: getattr(obj, prop.key) for prop in props}
+        key = dict(zip((column.name for column in mapper.primary_key), state.identity, strict=True))
+        update_row(session, mapper.local_table, key, values)
+    # Held as written, relationships too (what a flush does after writing): no public call does this
+    # for a persistent object, and a flush that finds it still "modified" works through it for nothing.
+    state._commit_all(state.dict, session.identity_map)
+
+
 def _add(session: Session, write: _Write) -> None:
     batch = session.info.get(_BATCH)
     if batch is None:
@@ -142,7 +210,9 @@ def _execute_core(connection: Connection, write: _Write) -> None:
     """One write as a (cached) SQLAlchemy Core statement: an executemany for several rows."""
     table = write.table
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    if isinstance(write, _Upsert):
+    if isinstance(write, _Delete):
+        connection.execute(delete(table).where(table.c[write.column].in_(write.values)))
+    elif isinstance(write, _Upsert):
         statement = dialect.insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=list(write.key), set_={name: statement.excluded[name] for name in write.values}
@@ -166,6 +236,8 @@ def _execute_core(connection: Connection, write: _Write) -> None:
 
 
 def _shape(write: _Write) -> tuple:
+    if isinstance(write, _Delete):
+        return ("delete", write.table.name, (write.column,), ())
     if isinstance(write, _Upsert):
         return ("upsert", write.table.name, tuple(write.key), tuple(write.values))
     if isinstance(write, _Update):
@@ -183,6 +255,9 @@ def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
     quote = dialect.identifier_preparer.quote
     kind, name, first, second, *summed = shape
     typed = {column: table.c[column].type.compile(dialect=dialect) for column in (*first, *second)}
+    if kind == "delete":
+        (column,) = first
+        return f"DELETE FROM {quote(name)} WHERE {quote(column)} = ANY(%(k_{column})s::{typed[column]}[])"
     if kind == "update":
         sets = ", ".join(f"{quote(column)} = %(v_{column})s::{typed[column]}" for column in second)
         where = " AND ".join(f"{quote(column)} = %(k_{column})s::{typed[column]}" for column in first)
@@ -197,8 +272,8 @@ def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
         keys = ", ".join(quote(column) for column in first)
         return f"INSERT INTO {quote(name)} ({columns}) VALUES ({values}) ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     columns = ", ".join(quote(column) for column in first)
-    arrays = ", ".join(f"%(a_{column})s::{typed[column]}[]" for column in first)
-    sql = f"INSERT INTO {quote(name)} ({columns}) SELECT * FROM unnest({arrays})"
+    rows = f"json_populate_recordset(NULL::{quote(name)}, %(rows)s::json)"
+    sql = f"INSERT INTO {quote(name)} ({columns}) SELECT {columns} FROM {rows}"
     if second:
         sql += f" ON CONFLICT ({', '.join(quote(column) for column in second)})"
         adds = ", ".join(
@@ -210,15 +285,29 @@ def _template(dialect: Dialect, table: Table, shape: tuple) -> str:
 
 def _params(dialect: Dialect, write: _Write, prefix: str) -> dict[str, Any]:
     """The values as the driver takes them: each column type's own conversion applied (as SQLAlchemy
-    would), an insert's rows as one list per column."""
+    would), an insert's rows as one JSON array of objects."""
     table = write.table
+    if isinstance(write, _Delete):
+        return {f"{prefix}k_{write.column}": [_bind(dialect, table, write.column, value) for value in write.values]}
     if isinstance(write, _Update | _Upsert):
         params = {f"{prefix}k_{name}": _bind(dialect, table, name, value) for name, value in write.key.items()}
         params.update({f"{prefix}v_{name}": _bind(dialect, table, name, value) for name, value in write.values.items()})
         return params
-    return {
-        f"{prefix}a_{name}": [_bind(dialect, table, name, row[name]) for row in write.rows] for name in write.rows[0]
-    }
+    names = list(write.rows[0])
+    rows = [{name: _json_value(dialect, table, name, row[name]) for name in names} for row in write.rows]
+    return {f"{prefix}rows": _JSON.encode(rows)}
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_value(dialect: Dialect, table: Table, name: str, value: Any) -> Any:
+    """A value as json_populate_recordset reads it into its column: bytes as bytea's hex text, times
+    (after their column type's conversion) as ISO 8601."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    value = _bind(dialect, table, name, value)
+    return value.isoformat() if isinstance(value, date) else value  # a datetime is a date too
 
 
 def _bind(dialect: Dialect, table: Table, name: str, value: Any) -> Any:

@@ -15,6 +15,10 @@ the median CPU time (`time.process_time`) and wall time per request: what the co
 loaded machine's queue does not change much. `--save DIR` writes each page's last answer there (to
 compare the HTML of two checkouts on the same database).
 
+`--sql` instead requests each page `--requests` times in this process and prints the median of the server's
+execution time of its SELECTs (each run again under EXPLAIN ANALYZE on a second cursor of its transaction):
+the database's work per page, which a loaded machine changes little.
+
 `--explain` instead requests each page once in this process (Flask test client) while recording
 its SQL, then prints EXPLAIN (ANALYZE, BUFFERS) of the page's slowest statements (PostgreSQL).
 """
@@ -238,6 +242,44 @@ def cpu(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 
+def sql_time(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
+    """Each page `--requests` times in this process: the median over requests of the server's execution time
+    of the page's SELECTs, each run again under EXPLAIN ANALYZE on a second cursor of its transaction (so its
+    SET LOCALs apply) — the database's work, which a loaded machine's queue changes little."""
+    app, secrets = in_process(args), {}
+    spent: list[float] = []
+    busy = [False]
+
+    def after(connection, _cursor, statement, params, _context, _many):
+        if busy[0] or not statement.lstrip().upper().startswith(("SELECT", "(SELECT")):
+            return
+        busy[0] = True
+        try:
+            cursor = connection.connection.dbapi_connection.cursor()
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params)
+            spent.append(cursor.fetchone()[0][0]["Execution Time"])
+            cursor.close()
+        finally:
+            busy[0] = False
+
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'page':<30} {'status':>6} {'SQL ms':>8} {'SELECTs':>8}")
+    for page in chosen:
+        client, headers = signed_in(app, db, page, secrets)
+        client.get(page.path, headers=headers)  # warm-up
+        grouping(db)
+        event.listen(Engine, "after_cursor_execute", after)
+        totals = []
+        for _ in range(args.requests):
+            spent.clear()
+            response = client.get(page.path, headers=headers, buffered=True)
+            totals.append(sum(spent))
+        event.remove(Engine, "after_cursor_execute", after)
+        median = statistics.median(totals)
+        print(f"{page.name:<30} {response.status_code:>6} {median:>8.2f} {len(spent):>8}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
     """Each page once in this process; EXPLAIN ANALYZE of its slowest statements."""
     app = in_process(args)
@@ -294,6 +336,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statements")
     parser.add_argument("--slowest", type=int, default=3, help="with --explain: how many statements per page")
     parser.add_argument("--cpu", action="store_true", help="CPU and wall time per request, in this process")
+    parser.add_argument("--sql", action="store_true", help="the server's execution time of each page's SELECTs")
     parser.add_argument("--save", default="", help="with --cpu: write each page's answer into this directory")
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)
@@ -308,7 +351,7 @@ def main() -> None:
     tallies.count(db)  # the overview's breakdowns, as the timer worker counts them every TALLY_SECONDS
     similar.fold(db)  # the similar incidents' distinct texts, as the timer worker folds them in after each sweep
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
-    (explain if args.explain else cpu if args.cpu else measure)(args, chosen, db)
+    (explain if args.explain else cpu if args.cpu else sql_time if args.sql else measure)(args, chosen, db)
 
 
 if __name__ == "__main__":

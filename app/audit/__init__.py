@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, insert, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
-from app.audit.chain import GENESIS, HASHED_FIELDS, canonical_json, chain_of, lock_key, mac
+from app.audit.chain import GENESIS, HASHED_FIELDS, canonical_json, chain_of, incident_chain, lock_key, mac
 from app.models import AuditEvent
 
-__all__ = ["GENESIS", "SYSTEM", "Actor", "Entry", "append", "append_all", "canonical_json", "data_of", "events_of",
-           "on_append"]  # fmt: skip
+__all__ = ["GENESIS", "LOCKED_HEAD", "SYSTEM", "Actor", "Entry", "append", "append_all", "canonical_json", "data_of",
+           "events_of", "hold_head", "incident_chain", "locked_head_params", "on_append"]  # fmt: skip
 
 # The request (or job) whose actions are being audited: set by the web layer per request, carried
 # into every row so a row can be matched to the request's log lines.
@@ -92,6 +92,13 @@ def on_append(follower: Callable[[Session, list[AuditEvent]], None]) -> Callable
 _INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id, sort_by_parameter_order=True)
 # PostgreSQL: the chain's advisory lock and its head in one round trip (migration 0026 says why a function).
 _LOCKED_HEAD = text("SELECT seq, hash FROM audit_locked_head(:space, :key, :chain)")
+# … the same as a table to join into a statement of one's own (an action reads its open tasks with it):
+# its read still comes after the lock, in the function; hand what it gives to `hold_head`.
+LOCKED_HEAD = (
+    func.audit_locked_head(bindparam("space"), bindparam("key"), bindparam("chain"))
+    .table_valued("seq", "hash")
+    .alias("head")
+)
 # SQLite: every write transaction already holds the database's one write lock (BEGIN IMMEDIATE).
 _HEAD = (
     select(AuditEvent.seq, AuditEvent.hash)
@@ -110,7 +117,9 @@ def append_all(session: Session, entries: list[Entry]) -> list[AuditEvent]:
     key = audit_key(session)
     session.flush()  # what the action changed goes first: the rows below are written past the ORM
     chains = [chain_of(entry.incident_id, entry.kind) for entry in entries]
-    heads = {chain: _locked_head(session, chain) for chain in sorted(set(chains))}
+    heads = session.info.setdefault(_HEADS, {})
+    for chain in sorted(set(chains) - heads.keys()):
+        heads[chain] = _locked_head(session, chain)
     rows = []
     request = request_id.get()
     for entry, chain in zip(entries, chains, strict=True):
@@ -141,11 +150,34 @@ def append_all(session: Session, entries: list[Entry]) -> list[AuditEvent]:
     return events
 
 
+# In a session's `info`: chain → (seq, hash) of the chains this transaction holds locked, as its own
+# appends left them: no other writer can append to them before it ends, so they are not read again.
+_HEADS = "audit_heads"
+
+
+def locked_head_params(chain: str) -> dict[str, Any]:
+    """The parameters of `LOCKED_HEAD` for `chain`."""
+    return {**lock_key(chain), "chain": chain}
+
+
+def hold_head(session: Session, chain: str, seq: int | None, hash_: str | None) -> None:
+    """The head `LOCKED_HEAD` gave for `chain` (None, None: an empty chain), for this transaction's appends."""
+    session.info.setdefault(_HEADS, {})[chain] = (seq, hash_) if seq is not None else (0, GENESIS)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    """The locks end with the transaction; a savepoint's end may have undone rows (a flush's own
+    subtransaction changes nothing)."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEADS, None)
+
+
 def _locked_head(session: Session, chain: str) -> tuple[int, str]:
     """The chain's last position and hash, with the chain locked until the transaction ends."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        last = connection.execute(_LOCKED_HEAD, {**lock_key(chain), "chain": chain}).first()
+        last = connection.execute(_LOCKED_HEAD, locked_head_params(chain)).first()
     else:
         last = connection.execute(_HEAD, {"chain": chain}).first()
     return (last.seq, last.hash) if last else (0, GENESIS)

@@ -56,8 +56,12 @@ def canonical_json(data: Any) -> str:
 
 def chain_of(incident_id: int | None, kind: str) -> str:
     if incident_id is not None:
-        return f"{INCIDENT_PREFIX}{incident_id}"
+        return incident_chain(incident_id)
     return _CHAIN_OF_KIND.get(kind, OTHER_CHAIN)
+
+
+def incident_chain(incident_id: int) -> str:
+    return f"{INCIDENT_PREFIX}{incident_id}"
 
 
 def incident_of(chain: str) -> int | None:

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.audit import SYSTEM, Actor
 from app.engine.operations import Event
 from app.incidents import permissions, projection
 from app.models import AuditEvent, Incident, OpenTask, User
+from app.notifications.outbox import accounts
 
 # Why a task changed hands without anyone claiming it (`reason` of the audit row).
 REOPENED = "reopened"
@@ -24,17 +25,14 @@ ACCOUNT_DISABLED = "account_disabled"
 ROLE_REMOVED = "role_removed"
 
 
-def summarize(session: Session, incident: Incident) -> list[User]:
-    """The incident's list column of who holds its open tasks; returns their accounts.
+def summarize(session: Session, incident: Incident) -> None:
+    """The incident's list column of who holds its open tasks.
 
-    Accounts, not only names: the action's notifications go to the same people next and find them in
-    the session instead of reading them again (app/notifications/outbox.person) — as long as the caller
-    holds on to them (the session keeps only weak references)."""
+    Their accounts are read with their roles and notification choices: the action's notifications go
+    to the same people next, and read neither again (app/notifications/outbox.accounts)."""
     ids = {task.assignee_id for task in incident.open_tasks if task.assignee_id}
-    query = select(User).where(User.id.in_(ids)).options(lazyload(User.role_rows))
-    holders = list(session.scalars(query)) if ids else []
+    holders = accounts(session, User.id.in_(ids)) if ids else []
     projection.summarize_assignees(incident, {user.id: user.display_name for user in holders})
-    return holders
 
 
 def withdrawals(

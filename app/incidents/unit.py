@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import select
-from sqlalchemy.orm import Session, defaultload, raiseload
+from sqlalchemy import bindparam, inspect, literal, select, true
+from sqlalchemy.orm import Session, defaultload, lazyload, raiseload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, forms, notifications, writes
@@ -40,6 +41,17 @@ log = logging.getLogger(__name__)
 # An action needs the version's parsed model (cached by id), never the version row with its diagram;
 # and its open tasks' assignee ids, not their accounts (joined, with each account's roles, for pages).
 ACTION_LOADING = (raiseload(Incident.process_version), defaultload(Incident.open_tasks).lazyload(OpenTask.assignee))
+# PostgreSQL: an action's open tasks (read after the incident's lock, which guards them) and its audit
+# chain locked with its head, in one round trip instead of two; a row even when there are no tasks.
+_ONE = select(literal(1).label("one")).subquery("one")
+_OPEN_TASKS_AND_HEAD = (
+    select(OpenTask, audit.LOCKED_HEAD.c.seq, audit.LOCKED_HEAD.c.hash)
+    .select_from(_ONE)
+    .outerjoin(audit.LOCKED_HEAD, true())
+    .outerjoin(OpenTask, OpenTask.incident_id == bindparam("incident_id"))
+    .options(lazyload(OpenTask.assignee))
+    .order_by(OpenTask.created_at)
+)
 
 
 @dataclass
@@ -169,9 +181,21 @@ class UnitOfWork:
     def _load(self, session: Session, incident: Incident, actor: Actor, stored: bytes | None = None) -> _Unit:
         ctx = operations.Context(now=self.clock(), settings=self.settings, raised_at=incident.created_at)
         stored = stored or state.read(session, incident.id).state
+        self._open_tasks_and_head(session, incident)
         run = Run.load(self._model(session, incident.process_version_id), state.decode(stored), ctx)
         self._engine(run.advance)  # timers that fell due fire before anything else happens
         return _Unit(session, incident, run, ctx, actor, len(ctx.events), False, _assignees(incident))
+
+    def _open_tasks_and_head(self, session: Session, incident: Incident) -> None:
+        """On PostgreSQL, the incident's open tasks read with its audit chain's lock and head (which the
+        action's audit rows then need no round trip for); elsewhere the tasks load when first used."""
+        if not self.db.is_postgresql:
+            return
+        chain = audit.incident_chain(incident.id)
+        params = {"incident_id": incident.id, **audit.locked_head_params(chain)}
+        rows = session.execute(_OPEN_TASKS_AND_HEAD, params).all()
+        set_committed_value(incident, "open_tasks", [task for task, _seq, _hash in rows if task is not None])
+        audit.hold_head(session, chain, rows[0].seq, rows[0].hash)
 
     def _model(self, session: Session, version_id: int) -> ProcessModel:
         return self.models.get_by_id(session, version_id)
@@ -271,13 +295,12 @@ class UnitOfWork:
             state.write(session, incident.id, unit.run.dump(), new=unit.new)
             incident.next_timer_due = unit.run.next_timer_due()
             incident.updated_at = now
-            # the accounts the list column names, held until the notifications (which go to them too)
-            # are written: the session keeps only weak references, and would read them again
-            holders = assignments.summarize(session, incident) if _assignees(incident) != unit.assignees else []
+            if _assignees(incident) != unit.assignees:
+                assignments.summarize(session, incident)
+            _write_rows(session, incident, removed)
         audit.append_all(session, entries)
         session.flush()
         notifications.emit(session, incident, unit.ctx.events, actor=unit.actor, now=now, removed=removed)
-        del holders
         return follow_ups
 
     def _registration_due(self, incident: Incident) -> datetime | None:
@@ -294,6 +317,17 @@ class UnitOfWork:
             "system": original.system,
         }
         self._start(session, actor, fields, original.requester_id, None, parent_id=original.id)
+
+
+def _write_rows(session: Session, incident: Incident, removed: list[OpenTask]) -> None:
+    """The incident row and its open-task rows go with the action's batch of writes (app.writes), not
+    the ORM's flush: nothing in the action reads them back from the database (the audit rows, roll-ups
+    and notifications read these objects), and on PostgreSQL that is three round trips fewer."""
+    tasks = list(incident.open_tasks)
+    new = [task for task in tasks if inspect(task).pending]
+    writes.write_objects(session, [incident], (), ())  # its list of open tasks held as it is now
+    gone = [task for task in removed if inspect(task).persistent]
+    writes.write_objects(session, [task for task in tasks if task not in new], new, gone)
 
 
 def _assignees(incident: Incident) -> frozenset[int]:

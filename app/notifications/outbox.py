@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import null, select, union_all
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import ColumnElement, event, null, select, union_all
+from sqlalchemy.orm import Session, SessionTransaction, lazyload
 
 from app import writes
 from app.models import User, UserRole
@@ -36,34 +36,69 @@ def address(user: User, channel: str) -> str | None:
 
 def members(session: Session, *roles: str) -> list[User]:
     """The active accounts holding any of `roles`."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))))
-            .options(lazyload(User.role_rows))  # their roles are read with their preferences, for all at once
-            .order_by(User.id)
-        )
-    )
+    holding = select(UserRole.user_id).where(UserRole.role.in_(roles))
+    return accounts(session, User.active.is_(True), User.id.in_(holding))
 
 
 def person(session: Session, user_id: int) -> User | None:
-    """One account to notify, without its roles: `Outbox.flush` reads every recipient's roles at once."""
-    return session.get(User, user_id, options=[lazyload(User.role_rows)])
+    """One account to notify (none read again that an earlier read brought with its roles and choices)."""
+    if user_id in session.info.get(_KNOWN, {}):
+        return session.info[_KNOWN][user_id][0]
+    found = accounts(session, User.id == user_id)
+    return found[0] if found else None
 
 
-def _roles_and_choices(session: Session, ids: set[int]) -> tuple[dict[int, set[str]], dict[tuple[int, str], str]]:
-    """The recipients' roles, and the channels they chose per kind, in one round trip: a role row
-    has no channels (NULL), a choice row always has some ("" = in the app only)."""
-    role_rows = select(UserRole.user_id, UserRole.role, null()).where(UserRole.user_id.in_(ids))
-    choice_rows = select(Preference.user_id, Preference.kind, Preference.channels).where(Preference.user_id.in_(ids))
-    roles: dict[int, set[str]] = {}
-    chosen: dict[tuple[int, str], str] = {}
-    for user_id, name, channels in session.execute(union_all(role_rows, choice_rows)):
-        if channels is None:
-            roles.setdefault(user_id, set()).add(name)
-        else:
-            chosen[(user_id, name)] = channels
-    return roles, chosen
+# In a session's `info`: user id → (account, roles, {kind: channels chosen}) of the accounts `accounts`
+# read, which `Outbox.flush` then needs no statement for (held here: the session itself keeps only weak
+# references, and would read an account again).
+_KNOWN = "notification_recipients"
+
+
+def accounts(session: Session, *where: ColumnElement[bool]) -> list[User]:
+    """The accounts matching `where`, by id, with their roles and notification choices in the same
+    statement (kept for `Outbox.flush`, which reads them for every recipient): a role row has no
+    channels (NULL), a choice row always has some ("" = in the app only)."""
+    query = (
+        select(User, _EXTRA.c.name, _EXTRA.c.channels)
+        .outerjoin(_EXTRA, _EXTRA.c.user_id == User.id)
+        .where(*where)
+        .options(lazyload(User.role_rows))  # the roles come as rows of their own, above
+        .order_by(User.id)
+    )
+    known = session.info.setdefault(_KNOWN, {})
+    found: dict[int, User] = {}
+    for user, name, channels in session.execute(query):
+        if user.id not in found:
+            found[user.id] = user
+            known[user.id] = (user, set(), {})
+        if name is not None:
+            _user, roles, chosen = known[user.id]
+            if channels is None:
+                roles.add(name)
+            else:
+                chosen[name] = channels
+    return list(found.values())
+
+
+_EXTRA = union_all(
+    select(UserRole.user_id, UserRole.role.label("name"), null().label("channels")),
+    select(Preference.user_id, Preference.kind, Preference.channels),
+).subquery("extra")
+
+
+def _roles_and_choices(session: Session, ids: set[int]) -> dict[int, tuple[User, set[str], dict[str, str]]]:
+    """The recipients' roles and the channels they chose per kind: those `accounts` read, and the
+    others' in one statement."""
+    known = session.info.setdefault(_KNOWN, {})
+    if ids - known.keys():
+        accounts(session, User.id.in_(ids - known.keys()))
+    return known
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_known(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # roles and choices may change between transactions
+        session.info.pop(_KNOWN, None)
 
 
 @dataclass(frozen=True)
@@ -150,11 +185,12 @@ class Outbox:
     def _rows(self) -> list[dict[str, Any]]:
         if not self.wanted:
             return []
-        roles, chosen = _roles_and_choices(self.session, {wanted.user.id for wanted in self.wanted})
+        known = _roles_and_choices(self.session, {wanted.user.id for wanted in self.wanted})
         rows = []
         for wanted in self.wanted:
             user = wanted.user
-            external = preferences.channels(wanted.kind, roles.get(user.id, ()), chosen.get((user.id, wanted.kind)))
+            _user, roles, chosen = known.get(user.id, (user, (), {}))
+            external = preferences.channels(wanted.kind, roles, chosen.get(wanted.kind))
             for channel in (INAPP, *external):
                 to = address(user, channel)
                 if channel != INAPP and not to:

@@ -41,8 +41,14 @@ def _note(session: Session, _context, _instances) -> None:
         if isinstance(obj, IncidentLink) and obj.kind == PART_OF:
             changes.setdefault(obj.from_id, counters.Change()).child = False
     for obj in session.dirty:
-        if isinstance(obj, Incident) and obj.id is not None and _changed(obj, FACT_COLUMNS):
-            changes.setdefault(obj.id, counters.Change())
+        _note_changed(session, obj)
+
+
+@writes.before_object_written
+def _note_changed(session: Session, obj: object) -> None:
+    """An incident whose facts' columns change, in a flush or past it (app.writes.write_objects)."""
+    if isinstance(obj, Incident) and obj.id is not None and _changed(obj, FACT_COLUMNS):
+        _changes(session).setdefault(obj.id, counters.Change())
 
 
 def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -> None:

@@ -48,7 +48,8 @@ def test_posting_a_task_reads_the_state_once_and_never_the_version_row(desk, db,
     assert len(touching(sent, "SELECT", "incident_states")) == 1  # in the action, not again to read the form
     assert touching(sent, "SELECT", "process_versions") == []
     # the session, the task, the action (docs/engine-state.md: its writes nothing reads back, the
-    # report counters per day and per month among them, are one batch on PostgreSQL, app/writes.py)
-    assert len(sent) <= (13 if db.is_postgresql else 24), "\n".join(sent)
+    # incident row, its open tasks and the report counters per day and per month among them, are one
+    # batch on PostgreSQL, app/writes.py)
+    assert len(sent) <= (8 if db.is_postgresql else 23), "\n".join(sent)
     page = handler.get(response.location).get_data(as_text=True)
     assert "一线尝试解决" in page
