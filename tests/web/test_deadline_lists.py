@@ -107,3 +107,4 @@ def test_past_the_cap_the_tiles_say_more_than(desk, db, as_role, cap_of_two):
     assert tiles["overdue"] == "2+" and tiles["close"] == "2" and tiles["emergencies"] == "1"  # 5, 2 and 1
     overview = as_role("leadership").get("/overview/").get_data(as_text=True)
     assert _tiles(overview)["breaches"] == "2+" and _tiles(overview)["emergencies"] == "1"
+    assert _tiles(overview)["open"] == "2+"  # nine open: counted to the cap, as every tile
