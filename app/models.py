@@ -185,6 +185,9 @@ class Incident(Base):
     resolved_in_time: Mapped[bool | None] = mapped_column(Boolean)
     resolution_kind: Mapped[str | None] = mapped_column(String(20))
     resolved_stage: Mapped[str | None] = mapped_column(String(30))
+    # who resolved it last (an account id, as the audit rows' actor_id; none: the system), kept through a
+    # reopen: the step that comes back goes to them (app/incidents/assignments.after_reopen)
+    resolver_id: Mapped[int | None] = mapped_column(Integer)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     closure_code: Mapped[str | None] = mapped_column(String(30))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -176,6 +176,56 @@ def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_ur
     assert read_back == {1: ended, 2: None, 3: None}
 
 
+def test_0037_keeps_who_resolved_each_incident_last(blank_url):
+    """0037: the handler of an incident's last resolution, from its audit rows (none if it never was)."""
+    config = alembic_config(blank_url)
+    command.upgrade(config, "0036")
+    now = "2026-03-02 01:00:00.000000"
+    engine = create_engine(blank_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO process_versions (id, process_id, version, bpmn_xml, forms_json, content_hash, comment,"
+                " published_by, published_at) VALUES (1, 'p', 1, '', '{}', 'x', '', 'test', :now)"
+            ),
+            {"now": now},
+        )
+        for incident_id in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (id, process_version_id, lock_version, status, title, emergency, warned,"
+                    " breached, current_lanes, current_assignees, created_at, updated_at, reopen_count,"
+                    " core_impact_unconfirmed) VALUES (:id, 1, 1, 'open', 't', false, false, false, '', '', :now,"
+                    " :now, 1, false)"
+                ),
+                {"id": incident_id, "now": now},
+            )
+        # incident 1 resolved by account 7, reopened, resolved by account 9; incident 2 only started by 7
+        rows = [(1, "started", 7), (1, "resolved", 7), (1, "reopened", None), (1, "resolved", 9), (1, "reopened", 7),
+                (2, "started", 7)]  # fmt: skip
+        for seq, (incident_id, kind, actor_id) in enumerate(rows, 1):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (chain, seq, incident_id, at, actor_id, actor_name, actor_role, kind,"
+                    " data, prev_hash, hash) VALUES (:chain, :seq, :incident, :now, :actor, 'a', 'r', :kind, '{}',"
+                    " 'p', 'h')"
+                ),
+                {
+                    "chain": f"incident:{incident_id}",
+                    "seq": seq,
+                    "incident": incident_id,
+                    "now": now,
+                    "actor": actor_id,
+                    "kind": kind,
+                },
+            )
+    command.upgrade(config, "0037")
+    with engine.connect() as connection:
+        resolvers = dict(connection.execute(text("SELECT id, resolver_id FROM incidents")).all())
+    engine.dispose()
+    assert resolvers == {1: 9, 2: None}
+
+
 REVISION = re.compile(r"""^revision = ["'](\w+)["']""", re.M)
 
 

@@ -16,8 +16,8 @@ from app import audit
 from app.audit import SYSTEM, Actor
 from app.engine.operations import Event
 from app.incidents import permissions, projection
-from app.models import AuditEvent, Incident, OpenTask, User
-from app.notifications.outbox import accounts
+from app.models import Incident, OpenTask, User
+from app.notifications.outbox import accounts_by_id, roles_of
 
 # Why a task changed hands without anyone claiming it (`reason` of the audit row).
 REOPENED = "reopened"
@@ -31,7 +31,7 @@ def summarize(session: Session, incident: Incident) -> None:
     Their accounts are read with their roles and notification choices: the action's notifications go
     to the same people next, and read neither again (app/notifications/outbox.accounts)."""
     ids = {task.assignee_id for task in incident.open_tasks if task.assignee_id}
-    holders = accounts(session, User.id.in_(ids)) if ids else []
+    holders = accounts_by_id(session, ids)
     projection.summarize_assignees(incident, {user.id: user.display_name for user in holders})
 
 
@@ -61,21 +61,17 @@ def withdrawals(
 
 def after_reopen(session: Session, incident: Incident, events: Sequence[Event], now: datetime) -> list[audit.Entry]:
     """A reopened incident's step goes back to the handler who resolved it, when they still may work it."""
-    if not any(event.kind == "reopened" for event in events):
+    if not any(event.kind == "reopened" for event in events) or incident.resolver_id is None:
         return []
-    resolver_id = session.scalar(
-        select(AuditEvent.actor_id)
-        .where(AuditEvent.incident_id == incident.id, AuditEvent.kind == "resolved")
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
-    resolver = session.get(User, resolver_id) if resolver_id is not None else None
+    found = accounts_by_id(session, [incident.resolver_id])
+    resolver = found[0] if found else None
     if resolver is None or not resolver.active:
         return []
+    roles = roles_of(session, resolver)
     entries = []
     for task in incident.open_tasks:
         fresh = task.created_at == now and task.assignee_id is None
-        if fresh and permissions.may_receive(resolver.roles, resolver.id, task, incident):
+        if fresh and permissions.may_receive(roles, resolver.id, task, incident):
             task.assignee_id, task.claimed_at = resolver.id, now
             entries.append(_entry("task_assigned", task, None, resolver.id, REOPENED, SYSTEM, now))
     return entries

@@ -261,6 +261,8 @@ class UnitOfWork:
                 if event.kind == "task_completed" and isinstance(data["data"].get("incident"), Mapping):
                     projection.apply_incident_fields(incident, data["data"]["incident"])
                 projection.apply_event(incident, event.kind, data, now)
+                if event.kind == "resolved":
+                    incident.resolver_id = actor.user_id
                 if event.kind == "announced":
                     session.add(
                         Announcement(

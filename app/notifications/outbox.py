@@ -8,7 +8,7 @@ the app and those the person's preferences (or their roles' defaults) name and t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,11 +41,18 @@ def members(session: Session, *roles: str) -> list[User]:
 
 
 def person(session: Session, user_id: int) -> User | None:
-    """One account to notify (none read again that an earlier read brought with its roles and choices)."""
-    if user_id in session.info.get(_KNOWN, {}):
-        return session.info[_KNOWN][user_id][0]
-    found = accounts(session, User.id == user_id)
+    """One account to notify."""
+    found = accounts_by_id(session, [user_id])
     return found[0] if found else None
+
+
+def accounts_by_id(session: Session, ids: Collection[int]) -> list[User]:
+    """The accounts with these ids, with their roles and notification choices (`accounts`): those
+    read before in this transaction are not read again."""
+    known = session.info.setdefault(_KNOWN, {})
+    if missing := set(ids) - known.keys():
+        accounts(session, User.id.in_(missing))
+    return [known[user_id][0] for user_id in dict.fromkeys(ids) if user_id in known]
 
 
 # In a session's `info`: user id → (account, roles, {kind: channels chosen}) of the accounts `accounts`
@@ -80,19 +87,15 @@ def accounts(session: Session, *where: ColumnElement[bool]) -> list[User]:
     return list(found.values())
 
 
+def roles_of(session: Session, user: User) -> frozenset[str]:
+    """The roles of an account `accounts` read (without reading its role rows again)."""
+    return frozenset(session.info[_KNOWN][user.id][1])
+
+
 _EXTRA = union_all(
     select(UserRole.user_id, UserRole.role.label("name"), null().label("channels")),
     select(Preference.user_id, Preference.kind, Preference.channels),
 ).subquery("extra")
-
-
-def _roles_and_choices(session: Session, ids: set[int]) -> dict[int, tuple[User, set[str], dict[str, str]]]:
-    """The recipients' roles and the channels they chose per kind: those `accounts` read, and the
-    others' in one statement."""
-    known = session.info.setdefault(_KNOWN, {})
-    if ids - known.keys():
-        accounts(session, User.id.in_(ids - known.keys()))
-    return known
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -185,7 +188,8 @@ class Outbox:
     def _rows(self) -> list[dict[str, Any]]:
         if not self.wanted:
             return []
-        known = _roles_and_choices(self.session, {wanted.user.id for wanted in self.wanted})
+        accounts_by_id(self.session, {wanted.user.id for wanted in self.wanted})  # with their roles and choices
+        known = self.session.info[_KNOWN]
         rows = []
         for wanted in self.wanted:
             user = wanted.user
