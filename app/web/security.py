@@ -52,6 +52,9 @@ def init(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=sessions.MAX_SESSION,
+        # the cookie lasts MAX_SESSION from sign-in, as its server-side session does (app.accounts.sessions):
+        # signed again on every answer, it went on 12 hours past the last request for nothing
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address (for sign-in throttling) is then taken from X-Forwarded-For
