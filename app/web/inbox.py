@@ -82,9 +82,11 @@ def task(incident_id: int, task_id: str):
 
 def _render(row, incident, form, sets, errors, message, status):
     actor = current_actor()
+    may_assign = permissions.may_assign(actor, row, incident)
     with database().read() as session:
         found = reading.read(session, incident.id, actor, request.args.get("timeline"))
-        colleagues = queries.assignable_users(session, [row.candidate_role]) if row.candidate_role else []
+        passable = may_assign and row.candidate_role  # the colleagues to pass it to, read only then
+        colleagues = queries.assignable_users(session, [row.candidate_role]) if passable else []
     if found is None:
         abort(403)
     submit = (form.ui.get("ui:submitButtonOptions") or {}).get("submitText")
@@ -101,7 +103,7 @@ def _render(row, incident, form, sets, errors, message, status):
             may_work=permissions.may_work(actor, row, incident),
             may_claim=permissions.may_claim(actor, row, incident),
             may_release=permissions.may_release(actor, row),
-            may_assign=permissions.may_assign(actor, row, incident),
+            may_assign=may_assign,
             colleagues=colleagues,
         ),
         status,
