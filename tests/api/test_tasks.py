@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.models import OpenTask
 from tests.driver import pass_on, registration, resolved
+from tests.sql import statements, touching
 
 
 def test_list_claim_release_and_complete_like_the_inbox(api, desk):
@@ -96,3 +97,17 @@ def test_my_tasks_come_in_cursor_pages_by_deadline(api, desk, db, clock):
     bad = client.get("/api/v1/tasks", query_string={"cursor": "WyJ4Il0"})
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "cursor"
     assert client.get("/api/v1/tasks", query_string={"limit": 201}).status_code == 422
+
+
+def test_completing_reads_the_state_only_in_the_action_and_the_token_once(api, desk):
+    incident_id = desk.register(registration(complaints=20))
+    task = desk.task(incident_id, "initial_support")
+    client = api("service_desk")
+    assert client.get("/api/v1/token").status_code == 200  # its last use is written now, not again this minute
+    with statements() as sent:
+        done = client.post(f"/api/v1/tasks/{incident_id}/{task.id}/complete", json=pass_on("first_line"))
+    assert done.status_code == 200
+    assert desk.task(incident_id, "first_line_handling")
+    assert len(touching(sent, "SELECT", "incident_states")) == 1  # the form comes from the parsed model
+    assert len(touching(sent, "SELECT", "api_tokens")) == 1  # with its account and roles
+    assert touching(sent, "UPDATE", "api_tokens") == []
