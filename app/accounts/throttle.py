@@ -66,6 +66,13 @@ def delay(kind: str, failures: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(over, 20)), CAP)
 
 
+def _not_before(kind: str, failures: int, now: datetime) -> datetime | None:
+    """When the key is heard again; None within its free allowance (a time then, however near, turned away
+    an attempt from the same address that began a moment before it was written: answered 429)."""
+    wait = delay(kind, failures)
+    return now + wait if wait else None
+
+
 def wait(session: Session, keys: list[Key], now: datetime) -> timedelta:
     """How long until every key may try again (zero: now)."""
     rows = session.scalars(select(SignInThrottle).where(tuple_(SignInThrottle.kind, SignInThrottle.key).in_(keys)))
@@ -89,7 +96,7 @@ def count(session: Session, keys: list[Key], now: datetime) -> None:
         ).scalar_one()
         row.failures = 1 if _forgotten(row, now) else row.failures + 1
         row.last_failure_at = now
-        row.not_before = now + delay(kind, row.failures)
+        row.not_before = _not_before(kind, row.failures, now)
     session.flush()
 
 
@@ -102,7 +109,7 @@ def succeeded(session: Session, keys: list[Key], now: datetime) -> None:
             continue
         if kind == ADDRESS:
             row.failures = max(row.failures - 1, 0)
-            row.not_before = now + delay(kind, row.failures) if row.failures else None
+            row.not_before = _not_before(kind, row.failures, now)
         else:
             session.delete(row)
     session.flush()
