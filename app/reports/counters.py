@@ -271,12 +271,13 @@ def _row(key: Key, values: Values) -> dict:
     return {**row, **dict(zip(VALUE_COLUMNS, values, strict=True))}
 
 
-def _add(session: Session, deltas: dict[Key, Values]) -> None:
+def add_deltas(session: Session, deltas: dict[Key, Values]) -> None:
     """Add the deltas to the day counters and to their months': one upsert of every key of each, in key
-    order (two transactions touching the same days take their row locks in the same order: no deadlock),
-    with the action's other writes when they are batched (app.writes)."""
+    order, with the action's other writes when they are batched (app.writes). Both upserts always go in
+    one batched statement, alone when no batch is open: two transactions touching the same days then take
+    their row locks in the same order, whichever path writes them (PostgreSQL runs a statement's CTEs in
+    an order of its own, so the days then the months in two statements would lock in another: deadlock)."""
     rows = [_row(key, deltas[key]) for key in sorted(deltas)]
-    writes.add_rows(session, ReportDayCount.__table__, rows, key=KEY_COLUMNS, summed=VALUE_COLUMNS)
     months: dict[tuple, list[int]] = {}
     for row in rows:
         total = months.setdefault((row["metric"], month_of(row["day"]), *(row[c] for c in KEY_COLUMNS[2:])), [0] * 4)
@@ -286,7 +287,9 @@ def _add(session: Session, deltas: dict[Key, Values]) -> None:
         dict(zip((*MONTH_KEY_COLUMNS, *VALUE_COLUMNS), (*key, *values), strict=True))
         for key, values in sorted(months.items()) if any(values)
     ]  # fmt: skip
-    writes.add_rows(session, ReportMonthCount.__table__, month_rows, key=MONTH_KEY_COLUMNS, summed=VALUE_COLUMNS)
+    with writes.batched(session):
+        writes.add_rows(session, ReportDayCount.__table__, rows, key=KEY_COLUMNS, summed=VALUE_COLUMNS)
+        writes.add_rows(session, ReportMonthCount.__table__, month_rows, key=MONTH_KEY_COLUMNS, summed=VALUE_COLUMNS)
 
 
 @dataclass
@@ -369,7 +372,7 @@ def refresh(session: Session, changes: dict[int, Change]) -> None:
                 for i, (x, y) in enumerate(zip(a, b, strict=True)):
                     total[i] += y - x
         written.append((incident_id, _dump(now)))
-    _add(session, {key: tuple(values) for key, values in deltas.items() if any(values)})  # type: ignore[misc]
+    add_deltas(session, {key: tuple(values) for key, values in deltas.items() if any(values)})  # type: ignore[misc]
     for incident_id, material in written:
         writes.upsert_row(session, table, {"incident_id": incident_id}, {"material": material})
 
