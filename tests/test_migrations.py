@@ -123,6 +123,17 @@ def blank_url(request, tmp_path) -> str:
     return databases.blank_postgresql(os.environ["TEST_DATABASE_URL"], "migrations")
 
 
+def _version_1(connection, now: str) -> None:
+    """A published process version (id 1) for the incidents an old schema's test writes."""
+    connection.execute(
+        text(
+            "INSERT INTO process_versions (id, process_id, version, bpmn_xml, forms_json, content_hash, comment,"
+            " published_by, published_at) VALUES (1, 'p', 1, '', '{}', 'x', '', 'test', :now)"
+        ),
+        {"now": now},
+    )
+
+
 def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_url):
     """0021: a check left open on an incident that had already ended is closed at the incident's end;
     ticked checks, and checks of active incidents, stay as they were."""
@@ -132,13 +143,7 @@ def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_ur
     ended, now = "2026-03-02 03:00:00.000000", "2026-03-02 01:00:00.000000"
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO process_versions (id, process_id, version, bpmn_xml, forms_json, content_hash, comment,"
-                " published_by, published_at) VALUES (1, 'p', 1, '', '{}', 'x', '', 'test', :now)"
-            ),
-            {"now": now},
-        )
+        _version_1(connection, now)
         for incident_id, status in ((1, "closed"), (2, "open"), (3, "closed")):
             connection.execute(
                 text(
@@ -183,13 +188,7 @@ def test_0037_keeps_who_resolved_each_incident_last(blank_url):
     now = "2026-03-02 01:00:00.000000"
     engine = create_engine(blank_url)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO process_versions (id, process_id, version, bpmn_xml, forms_json, content_hash, comment,"
-                " published_by, published_at) VALUES (1, 'p', 1, '', '{}', 'x', '', 'test', :now)"
-            ),
-            {"now": now},
-        )
+        _version_1(connection, now)
         for incident_id in (1, 2):
             connection.execute(
                 text(
