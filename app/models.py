@@ -241,7 +241,7 @@ class OpenTask(Base):
             *INBOX_KEY,
             postgresql_where=UNCLAIMED,
             sqlite_where=UNCLAIMED,
-        ),  # fmt: skip
+        ),
         Index(
             "ix_open_tasks_unclaimed_spec",
             "spec_id",
@@ -249,7 +249,7 @@ class OpenTask(Base):
             "candidate_role",
             postgresql_where=UNCLAIMED,
             sqlite_where=UNCLAIMED,
-        ),  # fmt: skip
+        ),
         Index(
             "ix_open_tasks_unclaimed_lane",
             "lane",
@@ -258,7 +258,7 @@ class OpenTask(Base):
             "spec_id",
             postgresql_where=UNCLAIMED,
             sqlite_where=UNCLAIMED,
-        ),  # fmt: skip
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task id
