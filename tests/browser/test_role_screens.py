@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from playwright.sync_api import Page, expect
 
 from app.incidents.service import IncidentService
+from app.tallies import service as tallies
 from tests.browser.steps import TASK_FORM, choose, field, inbox_row
 from tests.driver import Desk, noted, number, pass_on, resolved
 
@@ -82,9 +83,15 @@ def test_leadership_reads_the_overview_demands_urgent_handling_and_writes_to_the
     first_line = desk.task(incident_id, "first_line_handling")
     desk.service.claim(actors["first_line"], incident_id, first_line.id)
 
+    tallies.count(desk.db)  # what the timer worker does every TALLY_SECONDS
+
     leader = open_as("leadership")
     leader.goto(f"{live_server}/overview/")
     expect(leader.get_by_test_id("headline").locator('[data-stat="open"] .value')).to_have_text("1")
+    # the breakdowns, and when they were counted (a count of the timer worker, not of this request)
+    expect(leader.get_by_test_id("counted-at")).to_contain_text("统计于")
+    expect(leader.get_by_test_id("by-level").locator('[data-stat="minor"] .value')).to_have_text("1")
+    expect(leader.get_by_test_id("by-status").locator('[data-stat="open"] .value')).to_have_text("1")
     expect(leader.get_by_test_id("today")).to_contain_text(TITLE)
     leader.get_by_test_id("today").get_by_role("link", name=number(incident_id)).click()
     reads_the_incident(leader, level="轻微", holder="first_line user", previous=DESK_NOTES)
