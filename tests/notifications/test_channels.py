@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, User
+from app.notifications.channels import Outgoing
 from app.notifications.channels.email import MailSink, SmtpChannel
 from app.notifications.channels.http import DingTalkRobot, SignedJson, WeComRobot
-from app.notifications.messages import Site
+from app.notifications.messages import Rendered, Site
 from app.notifications.worker import Policy, Worker
 from tests.driver import number, pass_on, registration, resolved
 from tests.notifications import receivers
@@ -146,3 +147,18 @@ def test_fallback_to_the_next_channel_when_the_only_one_fails(desk, db, servers)
     assert rows["email"].status == "failed" and rows["wecom"].status == "sent"
     [(_, _, _, body)] = wecom.received
     assert body["text"]["mentioned_list"] == ["zhangwei"] and number(incident_id) in body["text"]["content"]
+
+
+def test_the_mail_sink_delivers_into_a_folder_another_worker_has_just_made(tmp_path):
+    """A second notification worker starting at the same moment finds the sink's folder made but not yet
+    its tmp/, new/ and cur/ (Maildir(create=True) makes them only with a new folder): it still delivers."""
+    (tmp_path / "mail").mkdir()
+    sink = MailSink(tmp_path / "mail", "incidents@example.com")
+    message = Rendered(
+        "新任务：INC000001",
+        "请处理。\n\nhttps://incidents.example.com/incidents/1\n",
+        "https://incidents.example.com/incidents/1",
+    )
+    sink.send(Outgoing("k1", "task_ready", "task_ready", "desk@example.com", "desk user", message))
+    (read,) = sink.messages()
+    assert "请处理" in read.body

@@ -92,8 +92,11 @@ class MailSink:
     def send(self, outgoing: Outgoing) -> None:
         if not outgoing.address:
             raise DeliveryError("no e-mail address", permanent=True)
-        box = mailbox.Maildir(self.path, create=True)
-        box.add(build(outgoing, self.sender))
+        # the Maildir's folders made here, each if missing: Maildir(create=True) makes them only when the
+        # folder itself is new, so a second worker starting at the same moment found no tmp/ and failed
+        for folder in ("tmp", "new", "cur"):
+            (self.path / folder).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.path, create=False).add(build(outgoing, self.sender))
 
     def messages(self, limit: int = 200) -> list[SinkMessage]:
         """The newest messages first."""
