@@ -224,6 +224,8 @@ class IncidentState(Base):
 
 UNCLAIMED = text("assignee_id IS NULL")
 INBOX_KEY = ("due_at", "created_at", "id")
+# the inbox's filters, last in each part's index: a filtered inbox reads them there, not each task's incident
+FILTERED = ("incident_type", "incident_level", "emergency")
 
 
 class OpenTask(Base):
@@ -234,11 +236,12 @@ class OpenTask(Base):
         Index("ix_open_tasks_role_due", "candidate_role", "due_at"),  # the console's lists, by deadline
         # the parts an inbox is read and counted in (app.web.queries._inbox_parts), each from its own
         # index in the inbox's order (deadline, created, id; migration 0030), counted from the index alone
-        Index("ix_open_tasks_assignee_due", "assignee_id", *INBOX_KEY),
+        Index("ix_open_tasks_assignee_due", "assignee_id", *INBOX_KEY, *FILTERED),
         Index(
             "ix_open_tasks_unclaimed_role",
             "candidate_role",
             *INBOX_KEY,
+            *FILTERED,
             postgresql_where=UNCLAIMED,
             sqlite_where=UNCLAIMED,
         ),
@@ -247,6 +250,7 @@ class OpenTask(Base):
             "spec_id",
             *INBOX_KEY,
             "candidate_role",
+            *FILTERED,
             postgresql_where=UNCLAIMED,
             sqlite_where=UNCLAIMED,
         ),
@@ -256,6 +260,7 @@ class OpenTask(Base):
             *INBOX_KEY,
             "candidate_role",
             "spec_id",
+            *FILTERED,
             postgresql_where=UNCLAIMED,
             sqlite_where=UNCLAIMED,
         ),
@@ -271,6 +276,10 @@ class OpenTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the incident's, as of its last action (app.incidents.projection.sync_open_tasks): what the inbox filters on
+    incident_type: Mapped[str | None] = mapped_column(String(20))
+    incident_level: Mapped[str | None] = mapped_column(String(10))
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     incident: Mapped[Incident] = relationship(back_populates="open_tasks")
     assignee: Mapped[User | None] = relationship(lazy="joined")

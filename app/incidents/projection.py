@@ -130,7 +130,7 @@ def sync_open_tasks(
     """Make the open-task rows match the ready tasks; returns the rows that were removed.
 
     A task is due when its incident is; before registration (a portal incident) the registration
-    is due at `registration_due`.
+    is due at `registration_due`. Each carries its incident's type, level and emergency flag (the inbox's filters).
 
     A task that comes back in the same operation (re-created after re-classification or an
     announcement) keeps the person who worked it, if they are still a candidate.
@@ -164,6 +164,7 @@ def sync_open_tasks(
     incident_due = {OPEN: incident.due_at, NEW: registration_due}.get(incident.status)
     for task in incident.open_tasks:
         task.due_at = ready_by_id[task.id].due or incident_due
+        task.incident_type, task.incident_level, task.emergency = incident.type, incident.level, incident.emergency
     incident.current_lanes = ",".join(sorted({task.lane for task in incident.open_tasks}))
     return removed
 

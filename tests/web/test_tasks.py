@@ -127,6 +127,31 @@ def test_the_menu_badge_counts_the_inbox(desk, as_role):
     assert client.get(f"/inbox?type=fault&level={level}").get_data(as_text=True).count('href="/tasks/') == 3
 
 
+def test_the_inbox_filters_follow_a_reclassification_of_an_open_task(desk, service, actors, as_role):
+    # the filters read the incident's type, level and flag as copied onto its tasks (migration 0042): a task
+    # that stays open through a reclassification (the manager's tracking) is filtered by what the incident is now
+    incident_id = desk.register(registration(complaints=20))  # minor
+    other = desk.register(registration(complaints=20))
+    for each in (incident_id, other):
+        desk.complete("service_desk", each, "initial_support", pass_on("first_line"))
+        service.forward_for_tracking(actors["first_line"], each, "涉及多个省份，请事件经理跟踪")
+    tracking = desk.task(incident_id, "track_incident")
+    client = as_role("incident_manager")
+
+    def listed(query: str) -> set[str]:
+        page = client.get("/inbox?" + query).get_data(as_text=True)
+        return {f"INC{each:06d}" for each in (incident_id, other) if f"INC{each:06d}" in page}
+
+    assert listed("type=fault&level=minor") == {f"INC{incident_id:06d}", f"INC{other:06d}"}
+    service.add_facts(actors["first_line"], incident_id, {"note": "客户投诉到副总", "vp_complaint": True})
+    assert desk.task(incident_id, "track_incident").id == tracking.id  # the same task, still open
+    assert listed("type=fault&level=minor") == {f"INC{other:06d}"}
+    assert listed("level=yellow") == {f"INC{incident_id:06d}"}
+    assert listed("type=request") == set() and listed("emergency=1") == set()
+    service.add_facts(actors["first_line"], other, {"note": "核心业务受影响", "core_business_impact": "yes"})
+    assert listed("emergency=1") == {f"INC{other:06d}"}
+
+
 def test_the_fault_notification_shows_its_own_window_first(desk, as_role, clock):
     incident_id = desk.register(registration(complaints=50))  # yellow: notify within 30 minutes
     client = as_role("incident_manager")
