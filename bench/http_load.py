@@ -184,10 +184,12 @@ class ApiClient:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def complete(self, incident_id: int, task_id: str, answers: dict) -> None:
+    def complete(self, incident_id: int, task_id: str, answers: dict) -> str | None:
+        """Complete a task; the id of the next one this caller may work, as the answer lists it."""
         path = f"/api/v1/tasks/{incident_id}/{task_id}/complete"
         self.connection.request("POST", path, body=json.dumps(answers), headers=self.headers)
         response = self.connection.getresponse()
         text = response.read().decode()
         if response.status != 200:
             raise RuntimeError(f"{path} answered {response.status}: {text[:300]}")
+        return next((task["id"] for task in json.loads(text)["open_tasks"] if task["may_work"]), None)

@@ -12,7 +12,8 @@ gunicorn (`--workers` sync workers) on 127.0.0.1, and that many client processes
 on their own incidents, looping first line resolves → the requester rejects, so nothing conflicts; each
 incident for 10 completions, then a fresh one (made between rounds), as the bare engine does. Modes:
 - `post`: the form POST alone (the client reads the next task's id from the database);
-- `api`: `POST /api/v1/tasks/{incident}/{task}/complete` with a bearer token (the id read likewise);
+- `api`: `POST /api/v1/tasks/{incident}/{task}/complete` with a bearer token, the next task's id taken from
+  its answer (the incident's open tasks; read from the database for a fresh incident);
 - `browser`: as a browser does — open the incident, open the task, post the form.
 Prints every round (with the 1-minute load average when it began) and, per mode and client count, the
 median completions/s, the ratio of the app's median to the bare engine's (target ≥ 0.5), and the
@@ -131,6 +132,7 @@ class Worked:
             self.requester_id = session.query(User).filter_by(username=username).one().id
         self.waiting = list(incidents)  # at first-line handling, never worked
         self.current, self.spec, self.done = self.waiting.pop(0), "first_line_handling", 0
+        self.following: str | None = None  # the next task's id, when an API answer gave it
         self.most: dict[str, int] = {}  # completions of a round, the most so far, by mode
 
     def top_up(self, mode: str, default: int) -> None:
@@ -142,13 +144,13 @@ class Worked:
     def next(self) -> tuple[int, str]:
         """The incident to complete a task of, and that task's kind."""
         if self.done == LIFE:
-            self.done, self.spec = 0, "first_line_handling"
+            self.done, self.spec, self.following = 0, "first_line_handling", None
             waiting = self.waiting.pop(0) if self.waiting else None  # none left: made in the round, rarely
             self.current = waiting or new_incident(self.service, self.desk, self.requester_id)
         return self.current, self.spec
 
-    def completed(self) -> None:
-        self.spec, self.done = NEXT[self.spec], self.done + 1
+    def completed(self, following: str | None = None) -> None:
+        self.spec, self.done, self.following = NEXT[self.spec], self.done + 1, following
 
 
 def client_process(
@@ -171,12 +173,12 @@ def client_process(
         done, deadline = 0, start_at + seconds
         while time.time() < deadline or done < at_least:
             incident_id, spec = worked.next()
-            task_id = "" if mode == "browser" else next_task(db, incident_id)[0]
+            task_id = "" if mode == "browser" else worked.following or next_task(db, incident_id)[0]
             if mode == "api":
-                api.complete(incident_id, task_id, ANSWERS[spec])
+                worked.completed(api.complete(incident_id, task_id, ANSWERS[spec]))
             else:
                 browser.complete(incident_id, task_id, spec, browse=mode == "browser")
-            worked.completed()
+                worked.completed()
             done += 1
         worked.most[mode] = max(worked.most.get(mode, 0), done)
         pipe.send(done)

@@ -21,7 +21,7 @@ from app.engine.lanes import REQUESTER
 from app.incidents import permissions, visibility
 from app.incidents.service import InvalidInput
 from app.messages import N_, Message
-from app.models import OpenTask
+from app.models import Incident, OpenTask
 from app.web import HANDLERS, database, incident_service, queries
 
 TAGS = ("tasks",)
@@ -170,10 +170,10 @@ def release(incident_id: int, task_id: str):
 
 @bp.post(TASK_PATH + "/complete")
 @requires(COMPLETE_TASKS)
-@spec.validate(json=schemas.Answers, resp=answers(*ERRORS, HTTP_200=schemas.Done), tags=TAGS)
+@spec.validate(json=schemas.Answers, resp=answers(*ERRORS, HTTP_200=schemas.Completed), tags=TAGS)
 def complete(incident_id: int, task_id: str, json: schemas.Answers):
     """Complete the task with its form's answers (GET …/form), checked against the form's JSON Schema
-    with the same messages the form shows."""
+    with the same messages the form shows. The answer lists the incident's open tasks after the step."""
     row = _task(incident_id, task_id)
     if not permissions.may_work(g.actor, row, row.incident):  # refused before its answers are read
         raise problems.ApiProblem(403, _("Not allowed"), _("You cannot work on this task."), type_=problems.REFUSED)
@@ -184,4 +184,14 @@ def complete(incident_id: int, task_id: str, json: schemas.Answers):
     except forms.FormErrors as error:
         raise InvalidInput(error.errors) from None
     incident_service().complete_task(g.actor, incident_id, row.id, data)
-    return schemas.Done(incident_id=incident_id)
+    return schemas.Completed(incident_id=incident_id, open_tasks=_open_tasks(row.incident))
+
+
+def _open_tasks(incident: Incident) -> list[schemas.TaskOut]:
+    """The incident's open tasks as the caller reads it (its requester_id, which `may_work` needs, is
+    not changed by completing a task)."""
+    with database().read() as session:
+        rows = queries.open_tasks(session, incident.id)
+    if visibility.audience(g.actor, incident) == visibility.REQUESTER_SIDE:
+        rows = [row for row in rows if visibility.requester_sees_task(row)]
+    return [representation.task(row, g.actor, incident) for row in rows]

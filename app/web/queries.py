@@ -190,18 +190,10 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
     timeline = audit.events_of(session, incident_id)
     classifications = (audit.data_of(e) for e in reversed(timeline) if e.kind in ("classified", "reclassified"))
     assessment = next((data["assessment"] for data in classifications if "assessment" in data), None)
-    tasks = list(
-        session.scalars(
-            select(OpenTask)
-            .where(OpenTask.incident_id == incident_id)
-            .options(ASSIGNEE_NAME)
-            .order_by(OpenTask.created_at)
-        )
-    )
     return IncidentView(
         incident=incident,
         assessment=assessment,
-        open_tasks=tasks,
+        open_tasks=open_tasks(session, incident_id),
         timeline=timeline,
         announcements=_of(session, Announcement, incident_id, Announcement.published_at.desc()),
         problem_tickets=tickets_of_incident(session, incident_id),  # raised from it or linked to it
@@ -209,6 +201,12 @@ def incident_view(session: Session, incident_id: int) -> IncidentView | None:
         follow_ups=list(session.scalars(select(Incident).where(Incident.parent_id == incident_id))),
         requester=session.get(User, incident.requester_id) if incident.requester_id else None,
     )
+
+
+def open_tasks(session: Session, incident_id: int) -> list[OpenTask]:
+    """The incident's open tasks, oldest first, with their holders' names."""
+    query = select(OpenTask).where(OpenTask.incident_id == incident_id).options(ASSIGNEE_NAME)
+    return list(session.scalars(query.order_by(OpenTask.created_at)))
 
 
 def _incident(session: Session, incident_id: int) -> Incident | None:

@@ -29,8 +29,17 @@ def test_list_claim_release_and_complete_like_the_inbox(api, desk):
     fields = {error["field"] for error in bad.json["errors"]}
     assert {"handling.solution_kind", "handling.solution"} <= fields
     done = client.post(base + "/complete", json=pass_on("first_line"))
-    assert done.status_code == 200 and done.json == {"ok": True, "incident_id": incident_id}
+    assert done.status_code == 200 and done.json["ok"] and done.json["incident_id"] == incident_id
     assert desk.open_specs(incident_id) == ["first_line_handling"]
+    (following,) = done.json["open_tasks"]  # what is next, without a second call
+    assert following["id"] == desk.task(incident_id, "first_line_handling").id
+    assert (following["kind"], following["spec_id"], following["candidate_role"]) == ("task", "first_line_handling",
+                                                                                       "first_line")  # fmt: skip
+    assert following["may_work"] is False  # the service desk passed it on
+    handled = api("first_line").post(f"/api/v1/tasks/{incident_id}/{following['id']}/complete", json=resolved())
+    assert [(task["spec_id"], task["may_work"]) for task in handled.json["open_tasks"]] == [
+        ("confirm_resolution", False)
+    ]
     again = client.post(base + "/complete", json=pass_on("first_line"))
     assert again.status_code == 404  # completed: the task is gone
 
@@ -60,9 +69,11 @@ def test_the_requester_confirms_without_the_internal_fields(api, desk):
     form = requester.get(base + "/form").json["json_schema"]
     internal = requester.post(base + "/complete", json={"confirmation": {"resolved": True, "on_behalf": True}})
     assert internal.status_code == 422
-    assert requester.post(base + "/complete", json={"confirmation": {"resolved": True}}).status_code == 200
+    confirmed = requester.post(base + "/complete", json={"confirmation": {"resolved": True}})
+    assert confirmed.status_code == 200
     assert "confirmation" in form["properties"]
     assert desk.open_specs(incident_id) == ["close_incident"]
+    assert confirmed.json["open_tasks"] == []  # the service desk's closing is not the requester's to read
 
 
 def test_my_tasks_come_in_cursor_pages_by_deadline(api, desk, db, clock):
