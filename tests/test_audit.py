@@ -263,6 +263,32 @@ def test_a_writer_on_one_incident_never_waits_for_another(desk, db, two):
     assert waited < 2 and whole_check(db).ok
 
 
+def test_an_actions_rows_past_the_ids_it_reserved_still_rise_along_its_chain(desk, db, two):
+    """PostgreSQL: an action takes a few ids with its chain's head (the rows then go with its batch of
+    writes); its rows past those get theirs from the database after another chain's writer took some:
+    ids still rise along each chain, those reserved and not used are a gap, and the whole log verifies."""
+    if not db.is_postgresql:
+        pytest.skip("the ids are reserved with PostgreSQL's chain lock; SQLite inserts them with the rows")
+    first, second = two
+    actor, chain = Actor(None, "load", frozenset({"system"})), audit.incident_chain(first)
+    head = audit.LOCKED_HEAD
+    entries = [audit.Entry(kind="probe", actor=actor, at=utcnow(), data={"n": n}, incident_id=first)
+               for n in range(audit.RESERVED_IDS + 2)]  # fmt: skip
+    with db.transaction() as session:
+        held = session.execute(select(head.c.seq, head.c.hash, head.c.ids), audit.locked_head_params(chain)).one()
+        audit.hold_head(session, chain, *held)
+        with db.transaction() as other:  # another incident's writer meanwhile
+            audit.append(other, kind="probe", actor=actor, at=utcnow(), data={}, incident_id=second)
+        audit.append_all(session, entries[:1])
+        audit.append_all(session, entries[1:])
+    rows = chain_rows(db, chain)[-len(entries) :]
+    assert [audit.data_of(row)["n"] for row in rows] == list(range(len(entries)))
+    assert [row.id for row in rows[: audit.RESERVED_IDS]] == sorted(held.ids)
+    other_row = chain_rows(db, audit.incident_chain(second))[-1]
+    assert held.ids[-1] < other_row.id < rows[audit.RESERVED_IDS].id < rows[-1].id
+    assert whole_check(db).ok
+
+
 # ----------------------------------------------------------------------------------------- helpers
 
 _COLUMNS = ("id", "chain", "seq", "incident_id", "at", "actor_id", "actor_name", "actor_role", "kind", "task_id",

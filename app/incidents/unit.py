@@ -9,6 +9,7 @@ instance at once: one wins, the other gets `Conflict` (optimistic lock on the in
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import bindparam, inspect, literal, select, true
+from sqlalchemy import Select, bindparam, inspect, literal, select, true
 from sqlalchemy.orm import Session, defaultload, lazyload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,16 +43,22 @@ log = logging.getLogger(__name__)
 # and its open tasks' assignee ids, not their accounts (joined, with each account's roles, for pages).
 ACTION_LOADING = (raiseload(Incident.process_version), defaultload(Incident.open_tasks).lazyload(OpenTask.assignee))
 # PostgreSQL: an action's open tasks (read after the incident's lock, which guards them) and its audit
-# chain locked with its head, in one round trip instead of two; a row even when there are no tasks.
+# chain locked with its head, the ids of the rows it will append and what the audit's followers read of
+# the incident with them (`audit.read_with_head`), in one round trip; a row even when there are no tasks.
 _ONE = select(literal(1).label("one")).subquery("one")
-_OPEN_TASKS_AND_HEAD = (
-    select(OpenTask, audit.LOCKED_HEAD.c.seq, audit.LOCKED_HEAD.c.hash)
-    .select_from(_ONE)
-    .outerjoin(audit.LOCKED_HEAD, true())
-    .outerjoin(OpenTask, OpenTask.incident_id == bindparam("incident_id"))
-    .options(lazyload(OpenTask.assignee))
-    .order_by(OpenTask.created_at)
-)
+
+
+@functools.cache
+def _tasks_and_head_query(reads: tuple[audit.HeadRead, ...]) -> Select:
+    head = audit.LOCKED_HEAD
+    return (
+        select(OpenTask, head.c.seq, head.c.hash, head.c.ids, *(column for read in reads for column in read.columns))
+        .select_from(_ONE)
+        .outerjoin(head, true())
+        .outerjoin(OpenTask, OpenTask.incident_id == bindparam("incident_id"))
+        .options(lazyload(OpenTask.assignee))
+        .order_by(OpenTask.created_at)
+    )
 
 
 @dataclass
@@ -187,15 +194,18 @@ class UnitOfWork:
         return _Unit(session, incident, run, ctx, actor, len(ctx.events), False, _assignees(incident))
 
     def _open_tasks_and_head(self, session: Session, incident: Incident) -> None:
-        """On PostgreSQL, the incident's open tasks read with its audit chain's lock and head (which the
-        action's audit rows then need no round trip for); elsewhere the tasks load when first used."""
+        """On PostgreSQL, the incident's open tasks read with its audit chain's lock, head and reserved ids
+        (which the action's audit rows then need no round trip for) and the followers' reads; elsewhere
+        the tasks load when first used."""
         if not self.db.is_postgresql:
             return
-        chain = audit.incident_chain(incident.id)
+        chain, reads = audit.incident_chain(incident.id), audit.head_reads()
         params = {"incident_id": incident.id, **audit.locked_head_params(chain)}
-        rows = session.execute(_OPEN_TASKS_AND_HEAD, params).all()
-        set_committed_value(incident, "open_tasks", [task for task, _seq, _hash in rows if task is not None])
-        audit.hold_head(session, chain, rows[0].seq, rows[0].hash)
+        rows = session.execute(_tasks_and_head_query(reads), params).all()
+        set_committed_value(incident, "open_tasks", [row[0] for row in rows if row[0] is not None])
+        _task, seq, hash_, ids, *read = rows[0]
+        audit.hold_head(session, chain, seq, hash_, ids)
+        audit.keep_head_reads(session, incident.id, reads, tuple(read))
 
     def _model(self, session: Session, version_id: int) -> ProcessModel:
         return self.models.get_by_id(session, version_id)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, event, insert, select
 from sqlalchemy.orm import Session
 
 from app import writes
-from app.audit import on_append
+from app.audit import on_append, read_with_head
 from app.models import AuditEvent, Incident
 from app.reports import counters, keeping
 from app.reports.events import AuditRow, by_incident, row_of, select_rows
@@ -130,13 +131,34 @@ def _roll_up(session: Session, appended: list[AuditEvent]) -> None:
 
 
 # the incident's chain memory, and what its per-day counters are made of, which `keeping` then does
-# not read again: one round trip (the incident row, locked by the action, is there to join them on)
+# not read again: one round trip (the incident row, locked by the action, is there to join them on) …
 _MEMORY_OF = (
     select(ReportChainMemory.seq, ReportChainMemory.memory, ReportIncidentCounts.material)
     .select_from(Incident)
     .outerjoin(ReportChainMemory, ReportChainMemory.incident_id == Incident.id)
     .outerjoin(ReportIncidentCounts, ReportIncidentCounts.incident_id == Incident.id)
     .where(Incident.id == bindparam("incident_id"))
+)
+_READ = "report_chain_memory_read"  # in a session's `info`: incident id → the same, read with its audit head
+
+
+class _Stored(NamedTuple):
+    seq: int | None
+    memory: str | None
+    material: str | None
+
+
+def _read_with_head(session: Session, incident_id: int, values: tuple) -> None:
+    session.info.setdefault(_READ, {})[incident_id] = _Stored(*values)
+
+
+# … or none, when the action read them with its chain's head (app.audit.read_with_head; on PostgreSQL)
+read_with_head(
+    tuple(
+        select(column).where(column.table.c.incident_id == bindparam("incident_id")).scalar_subquery()
+        for column in (ReportChainMemory.seq, ReportChainMemory.memory, ReportIncidentCounts.material)
+    ),
+    _read_with_head,
 )
 
 
@@ -147,7 +169,7 @@ def _memory(session: Session, incident_id: int, first: AuditEvent) -> ChainMemor
     kept = session.info.setdefault(_MEMORY, {})
     memory = kept.get(incident_id)
     if memory is None or memory.seq != first.seq - 1:
-        stored = session.execute(_MEMORY_OF, {"incident_id": incident_id}).first() if first.seq > 1 else None
+        stored = _stored(session, incident_id) if first.seq > 1 else None
         if stored is not None:
             counters.read_ahead(session, incident_id, stored.material)
         memory = ChainMemory.loads(stored.memory) if stored is not None and stored.memory else ChainMemory()
@@ -162,10 +184,18 @@ def _memory(session: Session, incident_id: int, first: AuditEvent) -> ChainMemor
     return memory
 
 
+def _stored(session: Session, incident_id: int) -> _Stored | None:
+    if (read := session.info.get(_READ, {}).pop(incident_id, None)) is not None:
+        return read
+    found = session.execute(_MEMORY_OF, {"incident_id": incident_id}).first()
+    return None if found is None else _Stored(*found)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_MEMORY, None)
+    session.info.pop(_READ, None)
 
 
 def _values(fact: ReportTaskSpan | ReportEvent) -> dict:

@@ -5,14 +5,14 @@ filtered by a type and level that kept no task read every task of each part and 
 that level (7 ms at 100,000 incidents against 1.5 at 10,000).
 
 Revision ID: 0042
-Revises: 0038
+Revises: 0040
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0042"
-down_revision = "0038"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 

@@ -50,6 +50,6 @@ def test_posting_a_task_reads_the_state_once_and_never_the_version_row(desk, db,
     # the session, the task, the action (docs/engine-state.md: its writes nothing reads back, the
     # incident row, its open tasks and the report counters per day and per month among them, are one
     # batch on PostgreSQL, app/writes.py)
-    assert len(sent) <= (8 if db.is_postgresql else 23), "\n".join(sent)
+    assert len(sent) <= (6 if db.is_postgresql else 23), "\n".join(sent)
     page = handler.get(response.location).get_data(as_text=True)
     assert "一线尝试解决" in page
