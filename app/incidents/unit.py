@@ -42,6 +42,20 @@ log = logging.getLogger(__name__)
 # An action needs the version's parsed model (cached by id), never the version row with its diagram;
 # and its open tasks' assignee ids, not their accounts (joined, with each account's roles, for pages).
 ACTION_LOADING = (raiseload(Incident.process_version), defaultload(Incident.open_tasks).lazyload(OpenTask.assignee))
+# Built once: building a statement and working out its cache key cost more CPU than running it.
+_LOCKED = (
+    select(Incident)
+    .options(*ACTION_LOADING)
+    .where(Incident.id == bindparam("incident_id"))
+    .with_for_update(of=Incident)
+)
+_LOCKED_WITH_STATE = (
+    select(Incident, IncidentState.state)
+    .join(IncidentState, IncidentState.incident_id == Incident.id)
+    .options(*ACTION_LOADING)
+    .where(Incident.id == bindparam("incident_id"))
+    .with_for_update(of=(Incident, IncidentState))
+)
 # PostgreSQL: an action's open tasks (read after the incident's lock, which guards them) and its audit
 # chain locked with its head, the ids of the rows it will append and what the audit's followers read of
 # the incident with them (`audit.read_with_head`), in one round trip; a row even when there are no tasks.
@@ -150,8 +164,7 @@ class UnitOfWork:
 
     def _locked_incident(self, session: Session, incident_id: int) -> Incident:
         """Writers lock the incident row first (then the audit head), so they queue instead of deadlocking."""
-        query = select(Incident).options(*ACTION_LOADING).where(Incident.id == incident_id)
-        incident = session.scalar(query.with_for_update(of=Incident))
+        incident = session.scalar(_LOCKED, {"incident_id": incident_id})
         if incident is None:
             raise NotFound(N_("There is no such incident."))
         return incident
@@ -164,14 +177,7 @@ class UnitOfWork:
         an unlocked state row would come from before that commit, and the action would be applied
         twice). The open-task rows are read by the next statement, after the lock, for the same reason.
         """
-        query = (
-            select(Incident, IncidentState.state)
-            .join(IncidentState, IncidentState.incident_id == Incident.id)
-            .options(*ACTION_LOADING)
-            .where(Incident.id == incident_id)
-            .with_for_update(of=(Incident, IncidentState))
-        )
-        found = session.execute(query).first()
+        found = session.execute(_LOCKED_WITH_STATE, {"incident_id": incident_id}).first()
         if found is None:
             raise NotFound(N_("There is no such incident."))
         return found[0], found[1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, null, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, event, null, select, union_all
 from sqlalchemy.orm import Session, SessionTransaction, lazyload
 
 from app import writes
@@ -36,8 +36,7 @@ def address(user: User, channel: str) -> str | None:
 
 def members(session: Session, *roles: str) -> list[User]:
     """The active accounts holding any of `roles`."""
-    holding = select(UserRole.user_id).where(UserRole.role.in_(roles))
-    return accounts(session, User.active.is_(True), User.id.in_(holding))
+    return accounts(session, _HOLDING, {"roles": list(roles)})
 
 
 def person(session: Session, user_id: int) -> User | None:
@@ -51,7 +50,7 @@ def accounts_by_id(session: Session, ids: Collection[int]) -> list[User]:
     read before in this transaction are not read again."""
     known = session.info.setdefault(_KNOWN, {})
     if missing := set(ids) - known.keys():
-        accounts(session, User.id.in_(missing))
+        accounts(session, _BY_ID, {"ids": sorted(missing)})
     return [known[user_id][0] for user_id in dict.fromkeys(ids) if user_id in known]
 
 
@@ -61,20 +60,13 @@ def accounts_by_id(session: Session, ids: Collection[int]) -> list[User]:
 _KNOWN = "notification_recipients"
 
 
-def accounts(session: Session, *where: ColumnElement[bool]) -> list[User]:
-    """The accounts matching `where`, by id, with their roles and notification choices in the same
-    statement (kept for `Outbox.flush`, which reads them for every recipient): a role row has no
-    channels (NULL), a choice row always has some ("" = in the app only)."""
-    query = (
-        select(User, _EXTRA.c.name, _EXTRA.c.channels)
-        .outerjoin(_EXTRA, _EXTRA.c.user_id == User.id)
-        .where(*where)
-        .options(lazyload(User.role_rows))  # the roles come as rows of their own, above
-        .order_by(User.id)
-    )
+def accounts(session: Session, query: Select, params: Mapping[str, Any]) -> list[User]:
+    """The accounts `query` (`_BY_ID`, `_HOLDING`) finds with `params`, by id, with their roles and
+    notification choices in the same statement (kept for `Outbox.flush`, which reads them for every
+    recipient): a role row has no channels (NULL), a choice row always has some ("" = in the app only)."""
     known = session.info.setdefault(_KNOWN, {})
     found: dict[int, User] = {}
-    for user, name, channels in session.execute(query):
+    for user, name, channels in session.execute(query, params):
         if user.id not in found:
             found[user.id] = user
             known[user.id] = (user, set(), {})
@@ -96,6 +88,25 @@ _EXTRA = union_all(
     select(UserRole.user_id, UserRole.role.label("name"), null().label("channels")),
     select(Preference.user_id, Preference.kind, Preference.channels),
 ).subquery("extra")
+
+
+def _accounts_where(*where: ColumnElement[bool]) -> Select:
+    return (
+        select(User, _EXTRA.c.name, _EXTRA.c.channels)
+        .outerjoin(_EXTRA, _EXTRA.c.user_id == User.id)
+        .where(*where)
+        .options(lazyload(User.role_rows))  # the roles come as rows of their own, above
+        .order_by(User.id)
+    )
+
+
+# Built once (an action reads its recipients with one of them): building a statement and working out its
+# cache key cost more CPU than running it.
+_BY_ID = _accounts_where(User.id.in_(bindparam("ids", expanding=True)))
+_HOLDING = _accounts_where(
+    User.active.is_(True),
+    User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(bindparam("roles", expanding=True)))),
+)
 
 
 @event.listens_for(Session, "after_transaction_end")
