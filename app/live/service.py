@@ -5,8 +5,9 @@ the incident (or of any incident) tells whether its page is stale."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from sqlalchemy import ScalarSelect, Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.alarms import recovery
@@ -38,15 +39,26 @@ def badge(session: Session, actor: Actor) -> int:
     """The menu's count: open tasks one may work, mentions not yet read, recovery checks not yet ticked.
     The tasks are counted up to COUNT_CAP + 1, so that every page's menu costs the same whatever the
     backlog: `badge_text` then says "1000+"."""
-    return _badge(session.execute(select(*_scalars(_badge_parts(actor)))).one())
+    return _badge(session.execute(_counts(actor.roles, badge=True, bell=False), {READER: actor.user_id}).one())
 
 
 def top_bar(session: Session, actor: Actor, *, with_badge: bool) -> tuple[int, int]:
     """What every page's top bar counts, in one statement: the menu's badge (`with_badge`, else 0) and
     the bell's unread notifications."""
-    parts = [*(_badge_parts(actor) if with_badge else []), centre.unread_query(actor.user_id)]
-    *counts, unread = session.execute(select(*_scalars(parts))).one()
+    *counts, unread = session.execute(_counts(actor.roles, badge=with_badge, bell=True), {READER: actor.user_id}).one()
     return _badge(counts) if with_badge else 0, unread
+
+
+READER = "reader_id"
+
+
+@lru_cache(maxsize=256)
+def _counts(roles: frozenset[str], *, badge: bool, bell: bool) -> Select:
+    """The counts' statement for anyone with these roles, the reader's id bound when it runs: built on
+    every page, the statement (a union per role) and its cache key cost more than running it."""
+    anyone = Actor(bindparam(READER, type_=Integer), "", roles)  # type: ignore[arg-type]
+    parts = [*(_badge_parts(anyone) if badge else []), *([centre.unread_query(anyone.user_id)] if bell else [])]
+    return select(*(part.scalar_subquery() for part in parts))
 
 
 def _badge_parts(actor: Actor) -> list[Select]:
@@ -56,10 +68,6 @@ def _badge_parts(actor: Actor) -> list[Select]:
 def _badge(counts: Sequence[int]) -> int:
     tasks, unread_mentions, checks = counts
     return min(tasks, COUNT_CAP + 1) + unread_mentions + checks
-
-
-def _scalars(parts: list[Select]) -> list[ScalarSelect]:
-    return [part.scalar_subquery() for part in parts]
 
 
 def badge_text(count: int) -> str:

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from app.engine.lanes import ALSO_WORKED_BY, LANES, SERVICE_DESK
 from app.live import service as live
 from app.models import OpenTask
+from app.users import actor_of, create_user
 from app.web import queries
 from app.web.paging import COUNT_CAP
+from tests.conftest import FAST_HASH
 from tests.driver import registration, resolved
 
 ALL = queries.InboxFilter()
@@ -110,3 +112,20 @@ def test_the_badge_says_more_than_the_cap(as_role, app):
     with app.app_context():
         assert badge_text(COUNT_CAP) == str(COUNT_CAP)
         assert badge_text(COUNT_CAP + 1) == f"{COUNT_CAP}+"
+
+
+def test_the_top_bar_counts_its_own_readers_tasks_among_accounts_of_the_same_roles(desk, service, db, actors):
+    """Its statement is built once per set of roles, the reader bound when it runs: a task one desk
+    account claimed counts for them only, whoever's menu was drawn first."""
+    incident_id = desk.register(registration(complaints=20))
+    with db.transaction() as session:
+        colleague = actor_of(
+            create_user(session, "desk2", "password123", ["service_desk"], "服务台二", hash_method=FAST_HASH)
+        )
+    with db.read() as session:
+        assert live.top_bar(session, colleague, with_badge=True) == (1, 0)  # the unclaimed initial support
+    service.claim(actors["service_desk"], incident_id, desk.task(incident_id, "initial_support").id)
+    with db.read() as session:
+        assert live.top_bar(session, colleague, with_badge=True) == (0, 0)
+        assert live.top_bar(session, actors["service_desk"], with_badge=True) == (1, 0)
+        assert live.badge(session, actors["service_desk"]) == 1 and live.badge(session, colleague) == 0
