@@ -84,7 +84,9 @@ def _render(row, incident, form, sets, errors, message, status):
     actor = current_actor()
     may_assign = permissions.may_assign(actor, row, incident)
     with database().read() as session:
-        found = reading.read(session, incident.id, actor, request.args.get("timeline"))
+        # a GET's incident was read with its task a moment ago; after a refused POST it is read as it is now
+        just_read = incident if request.method == "GET" else None
+        found = reading.read(session, incident.id, actor, request.args.get("timeline"), just_read)
         passable = may_assign and row.candidate_role  # the colleagues to pass it to, read only then
         colleagues = queries.assignable_users(session, [row.candidate_role]) if passable else []
     if found is None:

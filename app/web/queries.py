@@ -182,9 +182,10 @@ class IncidentView:
     requester: User | None
 
 
-def incident_view(session: Session, incident_id: int) -> IncidentView | None:
-    """Everything the incident page shows; the stored workflow text is not even read."""
-    incident = _incident(session, incident_id)
+def incident_view(session: Session, incident_id: int, incident: Incident | None = None) -> IncidentView | None:
+    """Everything the incident page shows; the stored workflow text is not even read. `incident`: its row,
+    when the caller has just read it (a task page, with its task)."""
+    incident = incident or _incident(session, incident_id)
     if incident is None:
         return None
     timeline = audit.events_of(session, incident_id)

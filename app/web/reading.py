@@ -20,7 +20,7 @@ from app.incidents.answers import CHOICE, NUMBER, TIME, YES_NO, Answer
 from app.incidents.permissions import HANDLER_ROLES
 from app.links import service as relations
 from app.messages import N_, Message
-from app.models import User
+from app.models import Incident, User
 from app.web import incident_service, labels, queries
 from app.web.i18n import content, translate
 from app.web.timefmt import local
@@ -70,9 +70,12 @@ def version_model(session: Session, version_id: int) -> ProcessModel | None:
         return None
 
 
-def read(session: Session, incident_id: int, actor: Actor, category: str | None = None) -> Reading | None:
-    """The incident as `actor` may read it; None when they may not (or it does not exist)."""
-    view = queries.incident_view(session, incident_id)
+def read(
+    session: Session, incident_id: int, actor: Actor, category: str | None = None, incident: Incident | None = None
+) -> Reading | None:
+    """The incident as `actor` may read it; None when they may not (or it does not exist). `incident`: its
+    row, if just read."""
+    view = queries.incident_view(session, incident_id, incident)
     if view is None:
         return None
     audience = visibility.audience(actor, view.incident)

@@ -31,9 +31,13 @@ def test_the_task_page_reads_the_state_once_and_never_the_version_row(desk, db, 
     handler.get(f"/tasks/{incident_id}/{task.id}")  # the first reading of a version parses it
     with statements() as sent:
         page = handler.get(f"/tasks/{incident_id}/{task.id}")
-    assert page.status_code == 200 and "初始支持" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "初始支持" in text and "计费接口超时" in text  # the task and its incident
     assert len(touching(sent, "SELECT", "incident_states")) == 1
     assert touching(sent, "SELECT", "process_versions") == []  # its parsed model is cached by id
+    # the incident comes with its task (a join) and its version with the state, not read a third time
+    by_id = [statement for statement in touching(sent, "SELECT", "incidents") if "WHERE incidents.id =" in statement]
+    assert len(by_id) == 1 and "incident_states" in by_id[0]
 
 
 def test_posting_a_task_reads_the_state_once_and_never_the_version_row(desk, db, as_role):
