@@ -17,7 +17,12 @@ incident for 10 completions, then a fresh one (made between rounds), as the bare
 - `browser`: as a browser does — open the incident, open the task, post the form.
 Prints every round (with the 1-minute load average when it began) and, per mode and client count, the
 median completions/s, the ratio of the app's median to the bare engine's (target ≥ 0.5), and the
-spread: the lowest and highest ratio of a round to the bare round of its own turn.
+spread: the lowest and highest ratio of a round to the bare round of its own turn. Then where the CPU of
+a completion went (medians of the rounds, from /proc): the gunicorn workers, the database's PostgreSQL
+processes and the clients, against the bare engine's CPU per action. Their quotient is the ratio the app
+would reach with every core busy and the machine to itself; it moves much less with the neighbours' load
+than the rates do (docs/bench.md).
+The server's log (a JSON line per request) goes to a file, named at the start.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import math
 import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -56,12 +63,15 @@ from bench.http_load import (  # noqa: E402
     NEXT,
     ApiClient,
     Client,
+    NextTasks,
+    backend_pids,
+    cpu_seconds,
     free_port,
     new_incident,
-    next_task,
     prepare,
     serve,
     stop,
+    worker_pids,
 )
 
 ANSWERS = {"first_line_handling": RESOLVED, "confirm_resolution": REJECTED}  # the bare engine's and the API's
@@ -99,7 +109,8 @@ class Team:
 
 
 def bare_process(pipe: Connection, _index: int) -> None:
-    """Answers each order (seconds) with its completions per second over that much of its own time."""
+    """Answers each order (seconds) with its completions per second over that much of its own time, and
+    the CPU milliseconds of one (less than its time when the machine is shared)."""
     model = validation.load(versions.BUNDLED_DIAGRAM.read_text(encoding="utf-8"), read_form_files())
     data = {spec: forms.validate(model.form(spec)[0], value) for spec, value in ANSWERS.items()}
     registration = forms.validate(model.form("register_incident")[0], REGISTRATION)
@@ -107,17 +118,17 @@ def bare_process(pipe: Connection, _index: int) -> None:
     pipe.send("ready")
     while (order := pipe.recv()) is not None:
         (seconds,) = order
-        spent, done = 0.0, 0
+        spent, cpu, done = 0.0, 0.0, 0
         while spent < seconds:
             bare, spec = Bare(model, stock=False), "first_line_handling"
             bare.start(registration)  # not timed: the clients work on incidents made beforehand too
             bare.act("initial_support", pass_on)
             for _ in range(BARE_ROUND):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 bare.act(spec, data[spec])
-                spent += time.perf_counter() - start
+                spent, cpu = spent + time.perf_counter() - start, cpu + time.process_time() - start_cpu
                 spec, done = NEXT[spec], done + 1
-        pipe.send(done / spent)
+        pipe.send((done / spent, 1000 * cpu / done))
 
 
 class Worked:
@@ -159,9 +170,8 @@ def client_process(
     """Client `index`, signed in once (browser and API). Orders: (mode, seconds), answered once its
     incidents are topped up; then (start_at, at_least), answered with its completions from `start_at`
     for `seconds` (and on to `at_least`)."""
-    browser, api = Client(port, f"bench{index}"), ApiClient(port, secrets[index])
-    db = Database(url, audit_key=AUDIT_KEY)
-    worked = Worked(db, f"bench{index}", owned[index])
+    browser, api, next_task = Client(port, f"bench{index}"), ApiClient(port, secrets[index]), NextTasks(url)
+    worked = Worked(Database(url, audit_key=AUDIT_KEY), f"bench{index}", owned[index])
     pipe.send("ready")
     while (order := pipe.recv()) is not None:
         mode, seconds = order
@@ -173,7 +183,7 @@ def client_process(
         done, deadline = 0, start_at + seconds
         while time.time() < deadline or done < at_least:
             incident_id, spec = worked.next()
-            task_id = "" if mode == "browser" else worked.following or next_task(db, incident_id)[0]
+            task_id = "" if mode == "browser" else worked.following or next_task(incident_id)
             if mode == "api":
                 worked.completed(api.complete(incident_id, task_id, ANSWERS[spec]))
             else:
@@ -193,10 +203,32 @@ def api_tokens(db: Database, count: int) -> list[str]:
         return [tokens.create(session, actor_of(user), user, "bench", scopes, now).secret for user in users]
 
 
-def timed(clients: Team, size: int, mode: str, seconds: float, at_least: int = 0) -> float:
-    """Completions per second of the first `size` clients in `mode` over `seconds`."""
-    clients.round(size, mode, seconds)
-    return sum(clients.round(size, time.time() + 0.2, at_least)) / seconds
+class Machine:
+    """CPU seconds used so far by the gunicorn workers, the database's PostgreSQL processes and the clients."""
+
+    PARTS = ("workers", "postgres", "clients")
+
+    def __init__(self, server: subprocess.Popen, db: Database, clients: Team):
+        self.server, self.db, self.clients = server, db, [process.pid for process in clients.processes]
+
+    def used(self) -> dict[str, dict[int, float]]:
+        pids = {"workers": worker_pids(self.server), "postgres": backend_pids(self.db), "clients": self.clients}
+        return {part: {pid: cpu_seconds([pid]) for pid in pids[part]} for part in self.PARTS}
+
+    @staticmethod
+    def per_completion(before: dict, after: dict, completions: float) -> dict[str, float]:
+        """ms of CPU per completion by part (a process that began in between counts from nothing)."""
+        spent = {part: sum(used - before[part].get(pid, 0.0) for pid, used in after[part].items()) for part in after}
+        return {part: 1000 * seconds / max(completions, 1) for part, seconds in spent.items()}
+
+
+def timed(clients: Team, size: int, mode: str, seconds: float, at_least: int = 0, machine: Machine | None = None):
+    """Completions per second of the first `size` clients in `mode` over `seconds`, and with a `machine`,
+    the CPU of a completion by part."""
+    clients.round(size, mode, seconds)  # incidents topped up
+    before = machine.used() if machine else {}
+    completions = sum(clients.round(size, time.time() + 0.2, at_least))
+    return completions / seconds, machine.per_completion(before, machine.used(), completions) if machine else {}
 
 
 def summary(rounds: list[dict], modes: list[str]) -> None:
@@ -210,6 +242,15 @@ def summary(rounds: list[dict], modes: list[str]) -> None:
             loads = [row["load"] for row in rows]
             print(f"{mode:>8}{count:>8}{rate:>10.1f}{bare:>8.0f}{rate / bare:>8.2f}"
                   f"{min(ratios):>7.2f}–{max(ratios):.2f}{min(loads):>6.1f}–{max(loads):.1f}")  # fmt: skip
+    print(f"\nCPU ms per completion{'':>6}" + "".join(f"{part:>10}" for part in Machine.PARTS)
+          + f"{'total':>8}{'bare':>7}{'bare ÷ total':>14}")  # fmt: skip
+    for mode in modes:
+        for count in counts:
+            rows = [row for row in rounds if row["clients"] == count]
+            parts = [statistics.median(row["cpu"][mode][part] for row in rows) for part in Machine.PARTS]
+            bare = statistics.median(row["bare_cpu"] for row in rows)
+            print(f"{mode:>8}{count:>4} clients{'':>6}" + "".join(f"{ms:>10.1f}" for ms in parts)
+                  + f"{sum(parts):>8.1f}{bare:>7.1f}{bare / sum(parts):>14.2f}")  # fmt: skip
 
 
 def main() -> None:
@@ -234,11 +275,14 @@ def main() -> None:
     cores = os.cpu_count() or 1
     bare = Team(cores, bare_process)
     port = free_port()
+    log = tempfile.NamedTemporaryFile("w", prefix="throughput-", suffix=".log", delete=False)  # noqa: SIM115
+    print(f"server log: {log.name}")
     # the API's per-token limit would stop the clients: counted all the same, far above what they reach
-    server = serve(args.database, port, args.workers, args.threads, API_RATE_LIMIT="1000000 per minute")
+    server = serve(args.database, port, args.workers, args.threads, log, API_RATE_LIMIT="1000000 per minute")
     rounds = []
     try:
         clients = Team(max(counts), client_process, port, owned, args.database, secrets)
+        machine = Machine(server, db, clients)
         print(f"{cores} cores; gunicorn {args.workers} workers × {args.threads} threads; {args.seconds:g} s rounds; "
               f"completions/s (bare engine: {cores} processes restoring around the parsed spec)")  # fmt: skip
         # warm-up: every worker parses the model and compiles the templates before anything is timed (a
@@ -248,10 +292,11 @@ def main() -> None:
         print(f"{'clients':>8}{'round':>6}{'load':>6}{'bare':>7}" + "".join(f"{mode:>9}" for mode in modes))
         for count in counts:
             for turn in range(args.rounds):
-                row = {"clients": count, "load": os.getloadavg()[0]}
-                row["bare"] = sum(bare.round(cores, args.seconds))
+                row = {"clients": count, "load": os.getloadavg()[0], "cpu": {}}
+                rates, cpu = zip(*bare.round(cores, args.seconds), strict=True)
+                row["bare"], row["bare_cpu"] = sum(rates), statistics.mean(cpu)
                 for mode in modes:
-                    row[mode] = timed(clients, count, mode, args.seconds)
+                    row[mode], row["cpu"][mode] = timed(clients, count, mode, args.seconds, machine=machine)
                 rounds.append(row)
                 print(f"{count:>8}{turn + 1:>6}{row['load']:>6.1f}{row['bare']:>7.0f}"
                       + "".join(f"{row[mode]:>9.1f}" for mode in modes), flush=True)  # fmt: skip
@@ -259,6 +304,8 @@ def main() -> None:
     finally:
         stop(server)
         bare.close()
+        db.dispose()
+        log.close()
     summary(rounds, modes)
 
 
