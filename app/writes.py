@@ -172,7 +172,10 @@ def _update_object(session: Session, obj: Any) -> None:
         key = dict(zip((column.name for column in mapper.primary_key), state.identity, strict=True))
         update_row(session, mapper.local_table, key, values)
     # Held as written, relationships too (what a flush does after writing): no public call does this
-    # for a persistent object, and a flush that finds it still "modified" works through it for nothing.
+    # for a persistent object. `set_committed_value` for each changed attribute leaves it "modified", and
+    # the next flush works through it for nothing (~0.6 ms of CPU for an incident against 0.03, measured
+    # 2026-12-01); expunging it and making it transient and detached again expires what was not loaded
+    # (its raiseload'ed process version would load instead of raising) and cascades to its open tasks.
     state._commit_all(state.dict, session.identity_map)
 
 
