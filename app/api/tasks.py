@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, or_, tuple_
-from sqlalchemy.orm import joinedload
 
 from app import forms
 from app.alarms import recovery
@@ -118,13 +117,10 @@ def _checks_after(key: list) -> ColumnElement[bool] | None:
 
 def _task(incident_id: int, task_id: str) -> OpenTask:
     with database().read() as session:
-        options = [joinedload(OpenTask.incident), queries.ASSIGNEE_NAME]
-        row = session.get(OpenTask, task_id, options=options) if len(task_id) <= 36 else None
-        if row is None or row.incident_id != incident_id:
-            raise problems.ApiProblem(
-                404, _("Not found"), _("This task has already been completed, or no longer exists.")
-            )
-        return row
+        row = queries.task_of(session, incident_id, task_id)
+    if row is None:
+        raise problems.ApiProblem(404, _("Not found"), _("This task has already been completed, or no longer exists."))
+    return row
 
 
 def _form(row: OpenTask, *, posted: bool = False):

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app import audit
@@ -100,12 +100,19 @@ def listed(session: Session, user_id: int | None = None) -> list[ApiToken]:
     return list(session.scalars(query))
 
 
+# Built once, the hash bound when it runs (as app.accounts.sessions.CURRENT: every call reads it)
+BY_HASH = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+    .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+)
+
+
 def authenticate(session: Session, secret: str, now: datetime) -> ApiToken | None:
     """The live token with this secret (its account active, with its roles: one statement); None otherwise."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    query = select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
-    token = session.scalars(query.options(joinedload(ApiToken.user).joinedload(User.role_rows))).unique().first()
+    token = session.scalars(BY_HASH, {"token_hash": hash_secret(secret)}).unique().first()
     return token if token is not None and token.active else None
 
 

@@ -114,8 +114,7 @@ def _render(row, incident, form, sets, errors, message, status):
 
 def _task_row(incident_id: int, task_id: str) -> OpenTask | None:
     with database().read() as session:
-        row = session.get(OpenTask, task_id, options=[joinedload(OpenTask.incident), queries.ASSIGNEE_NAME])
-        return row if row is not None and row.incident_id == incident_id else None
+        return queries.task_of(session, incident_id, task_id)
 
 
 def _successor(incident_id: int, spec_id: str | None) -> OpenTask | None:

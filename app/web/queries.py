@@ -204,10 +204,30 @@ def incident_view(session: Session, incident_id: int, incident: Incident | None 
     )
 
 
+# Statements every task page, task POST, API completion or incident page runs, built once and bound when
+# they run (app.accounts.sessions.CURRENT says why)
+_OPEN_TASKS = (
+    select(OpenTask)
+    .where(OpenTask.incident_id == bindparam("incident_id"))
+    .options(ASSIGNEE_NAME)
+    .order_by(OpenTask.created_at)
+)
+_TASK = (
+    select(OpenTask).where(OpenTask.id == bindparam("task_id")).options(joinedload(OpenTask.incident), ASSIGNEE_NAME)
+)
+
+
 def open_tasks(session: Session, incident_id: int) -> list[OpenTask]:
     """The incident's open tasks, oldest first, with their holders' names."""
-    query = select(OpenTask).where(OpenTask.incident_id == incident_id).options(ASSIGNEE_NAME)
-    return list(session.scalars(query.order_by(OpenTask.created_at)))
+    return list(session.scalars(_OPEN_TASKS, {"incident_id": incident_id}))
+
+
+def task_of(session: Session, incident_id: int, task_id: str) -> OpenTask | None:
+    """An open task of the incident with the incident and its holder's name; None for an id that is not one."""
+    if len(task_id) > 36:  # a task id is a UUID: anything longer is not one, and not worth a statement
+        return None
+    row = session.scalars(_TASK, {"task_id": task_id}).first()
+    return row if row is not None and row.incident_id == incident_id else None
 
 
 def _incident(session: Session, incident_id: int) -> Incident | None:
