@@ -234,6 +234,8 @@ class OpenTask(Base):
     __tablename__ = "open_tasks"
     __table_args__ = (
         Index("ix_open_tasks_role_due", "candidate_role", "due_at"),  # the console's lists, by deadline
+        # the reports' open tasks per role and assignee, counted from the index alone (migration 0039)
+        Index("ix_open_tasks_role_assignee", "candidate_role", "assignee_id"),
         # the parts an inbox is read and counted in (app.web.queries._inbox_parts), each from its own
         # index in the inbox's order (deadline, created, id; migration 0030), counted from the index alone
         Index("ix_open_tasks_assignee_due", "assignee_id", *INBOX_KEY, *FILTERED),
@@ -271,7 +273,7 @@ class OpenTask(Base):
     spec_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(50))
-    candidate_role: Mapped[str | None] = mapped_column(String(40), index=True)
+    candidate_role: Mapped[str | None] = mapped_column(String(40))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -225,6 +225,41 @@ def test_0037_keeps_who_resolved_each_incident_last(blank_url):
     assert resolvers == {1: 9, 2: None}
 
 
+def test_0039_marks_each_breach_of_an_incident_that_breached_before(blank_url):
+    """0039: a breach says whether its incident had one before (in chain order); other events say no."""
+    config = alembic_config(blank_url)
+    command.upgrade(config, "0038")
+    now = "2026-03-02 01:00:00.000000"
+    engine = create_engine(blank_url)
+    with engine.begin() as connection:
+        _version_1(connection, now)
+        for incident_id in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (id, process_version_id, lock_version, status, title, emergency, warned,"
+                    " breached, current_lanes, current_assignees, created_at, updated_at, reopen_count,"
+                    " core_impact_unconfirmed) VALUES (:id, 1, 1, 'open', 't', false, false, true, '', '', :now,"
+                    " :now, 0, false)"
+                ),
+                {"id": incident_id, "now": now},
+            )
+        # incident 1: breached, reopened, breached twice more; incident 2: breached once
+        events = [(10, 1, "deadline_breach"), (11, 1, "reopened"), (12, 1, "deadline_breach"),
+                  (13, 2, "deadline_breach"), (14, 1, "deadline_breach")]  # fmt: skip
+        for audit_id, incident_id, kind in events:
+            connection.execute(
+                text(
+                    "INSERT INTO report_events (audit_id, incident_id, kind, at) VALUES (:audit, :incident, :kind, :t)"
+                ),
+                {"audit": audit_id, "incident": incident_id, "kind": kind, "t": now},
+            )
+    command.upgrade(config, "0039")
+    with engine.connect() as connection:
+        flags = dict(connection.execute(text("SELECT audit_id, breached_before FROM report_events")).all())
+    engine.dispose()
+    assert flags == {10: False, 11: False, 12: True, 13: False, 14: True}
+
+
 REVISION = re.compile(r"""^revision = ["'](\w+)["']""", re.M)
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from app.incidents.projection import WAITING_CHANGE
 from app.models import Incident
-from app.reports.counted import counted, histograms
+from app.reports.counted import Request, counted_of, histograms
 from app.reports.counters import CHANGE_WAITED
 from app.reports.filters import ReportFilter
 from app.reports.stats import DurationRow, histogram_row
 
 WAITED = "waited_for_change"
+WAITS: Request = (CHANGE_WAITED, (), None, True, True)  # the counters `change_waits` reads
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ChangeWaits:
 def change_waits(session: Session, flt: ReportFilter) -> ChangeWaits:
     """The waits that ended in the period, from the counters (incidents of the filter's type and current
     level; the group filter does not apply), and the incidents waiting now."""
-    found = histograms(counted(session, flt, CHANGE_WAITED, (), histogram=True), lambda dims: WAITED)
+    found = histograms(counted_of(session, flt, WAITS), lambda dims: WAITED)
     waiting = (
         select(func.count()).select_from(Incident).where(Incident.status == WAITING_CHANGE, *flt.incident_criteria())
     )

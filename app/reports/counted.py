@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Select, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import Incident
@@ -74,6 +74,10 @@ def split(start: datetime, end: datetime) -> tuple[tuple[date, date] | None, lis
     return (first, last), ragged
 
 
+Request = tuple[str, tuple[str, ...], Per, bool, bool]  # `counted`'s metric, dims, per, histogram, level
+_READ = "report_counted"  # in a session's `info`: (filter, request) → what `read_together` read for it
+
+
 def counted(
     session: Session,
     flt: ReportFilter,
@@ -87,48 +91,119 @@ def counted(
     """The facts of `metric` in the period (of the filter's type and, when `level`, current level),
     added up per `dims` (of "type", "level", "grp", "person"), then per local day or month (`per`: its
     first day) and per histogram bar (`histogram`: the key's last element is the bar, `TOTAL` for the
-    totals) → [n, timely, us, us2]; keys that count nothing are left out."""
+    totals) → [n, timely, us, us2]; keys that count nothing are left out. Read by `read_together`
+    already when it was asked for (once)."""
+    return counted_of(session, flt, (metric, dims, per, histogram, level))
+
+
+def counted_of(session: Session, flt: ReportFilter, request: Request) -> dict[tuple, list[int]]:
+    """`counted` of a request (metric, dims, per, histogram, level), which `read_together` can read ahead."""
+    metric, dims, per, histogram, level = request
+    ready = session.info.get(_READ, {}).pop((flt, request), None)
+    if ready is not None:
+        return ready
     days, ragged = split(flt.start, flt.end)
     found: dict[tuple, list[int]] = {}
-    when = {None: lambda day: (), "day": lambda day: (day,), "month": lambda day: (month_of(day),)}[per]
-
-    def add(key: tuple, values: Iterable[int]) -> None:
-        total = found.setdefault(key, [0, 0, 0, 0])
-        for i, value in enumerate(values):
-            total[i] += int(value or 0)  # PostgreSQL sums bigints as numeric
-
     if days is not None:
-        parts = []
-        for table, first, last in _parts(*days, by_month=per != "day"):
-            on = table.day if table is ReportDayCount else table.month
-            columns = [getattr(table, dim) for dim in dims] + ([on] if per else [])
-            if histogram:
-                columns.append(table.bucket)
-            criteria = [table.metric == metric, on >= first, on < last]
-            if not histogram:
-                criteria.append(table.bucket == TOTAL)
-            if flt.type is not None:
-                criteria.append(table.type == flt.type)
-            if level and flt.level is not None:
-                criteria.append(table.level == flt.level)
-            sums = [func.sum(getattr(table, name)) for name in VALUE_COLUMNS]
-            parts.append(select(*columns, *sums).where(*criteria).group_by(*columns))
-        width = len(dims) + (1 if per else 0) + (1 if histogram else 0)
-        for row in session.execute(parts[0] if len(parts) == 1 else union_all(*parts)):
-            head = tuple(row[: len(dims)]) + (when(row[len(dims)]) if per else ())
-            add(head + tuple(row[len(head) : width]), row[width:])
+        parts = _selects(flt, days, request)
+        _add_rows(found, request, session.execute(parts[0] if len(parts) == 1 else union_all(*parts)))
     for start, end in ragged:
         for fact in _ragged_facts(session, metric, start, end):
             if flt.type is not None and fact.type != flt.type:
                 continue
             if level and flt.level is not None and fact.level != flt.level:
                 continue
-            head = tuple(getattr(fact, dim) for dim in dims) + when(local_day(fact.at))
+            head = tuple(getattr(fact, dim) for dim in dims) + _when(per, local_day(fact.at))
             if not histogram:
-                add(head, (1, int(fact.timely), fact.us, fact.us2))
+                _add(found, head, (1, int(fact.timely), fact.us, fact.us2))
                 continue
-            add((*head, TOTAL), (1, int(fact.timely), fact.us, fact.us2))
-            add((*head, seconds_bucket(fact.us) if metric == TO_REGISTER_SECONDS else centi_hours(fact.us)), (1,))
+            _add(found, (*head, TOTAL), (1, int(fact.timely), fact.us, fact.us2))
+            _add(
+                found, (*head, seconds_bucket(fact.us) if metric == TO_REGISTER_SECONDS else centi_hours(fact.us)), (1,)
+            )
+    return _counting(found)
+
+
+def read_together(session: Session, flt: ReportFilter, requests: Iterable[Request]) -> None:
+    """Read the counters of several `counted` calls of a page (`requests`) in one statement, for a period
+    of whole local days (the others are read by each call): one round trip and one plan instead of one
+    per call. Each request's rows are its own parts, as `counted` would read them, with every dimension in
+    its own column (NULL where the request does not group by it)."""
+    days, ragged = split(flt.start, flt.end)
+    requests = list(dict.fromkeys(requests))
+    if days is None or ragged or not requests:
+        return
+    parts = []
+    for number, request in enumerate(requests):
+        _metric, dims, per, histogram, _level = request
+        for part in _selects(flt, days, request):
+            values = list(part.selected_columns)
+            named = dict(zip(dims, values, strict=False))
+            rest = values[len(dims) :]
+            on = [rest.pop(0)] if per else [_none(ReportDayCount.day)]
+            bar = [rest.pop(0)] if histogram else [_none(ReportDayCount.bucket)]
+            dim_columns = (named.get(dim, _none(getattr(ReportDayCount, dim))) for dim in DIMENSIONS)
+            columns = [literal(number), *dim_columns, *on, *bar, *rest]
+            parts.append(part.with_only_columns(*columns, maintain_column_froms=True))
+    found: list[dict[tuple, list[int]]] = [{} for _ in requests]
+    rows: list[list[tuple]] = [[] for _ in requests]
+    for number, *values in session.execute(union_all(*parts)):
+        rows[number].append(values)
+    kept = session.info.setdefault(_READ, {})
+    for number, request in enumerate(requests):
+        _metric, dims, per, histogram, _level = request
+        picked = [DIMENSIONS.index(dim) for dim in dims] + ([4] if per else []) + ([5] if histogram else [])
+        _add_rows(found[number], request, ([row[i] for i in picked] + row[6:] for row in rows[number]))
+        kept[flt, request] = _counting(found[number])
+
+
+def _none(column: Any) -> Any:
+    """NULL of the column's type: PostgreSQL types a UNION's columns from its first parts."""
+    return cast(null(), column.type)
+
+
+def _selects(flt: ReportFilter, days: tuple[date, date], request: Request) -> list[Select]:
+    """The statements of `counted`'s whole days: one per counters table part (`_parts`), each grouped per
+    its dims, then its day or month (`per`), then its bar (`histogram`), with the sums."""
+    metric, dims, per, histogram, level = request
+    parts = []
+    for table, first, last in _parts(*days, by_month=per != "day"):
+        on = table.day if table is ReportDayCount else table.month
+        columns = [getattr(table, dim) for dim in dims] + ([on] if per else [])
+        if histogram:
+            columns.append(table.bucket)
+        criteria = [table.metric == metric, on >= first, on < last]
+        if not histogram:
+            criteria.append(table.bucket == TOTAL)
+        if flt.type is not None:
+            criteria.append(table.type == flt.type)
+        if level and flt.level is not None:
+            criteria.append(table.level == flt.level)
+        sums = [func.sum(getattr(table, name)) for name in VALUE_COLUMNS]
+        parts.append(select(*columns, *sums).where(*criteria).group_by(*columns))
+    return parts
+
+
+def _when(per: Per, day: date) -> tuple:
+    return {None: (), "day": (day,), "month": (month_of(day),)}[per]
+
+
+def _add(found: dict[tuple, list[int]], key: tuple, values: Iterable[int]) -> None:
+    total = found.setdefault(key, [0, 0, 0, 0])
+    for i, value in enumerate(values):
+        total[i] += int(value or 0)  # PostgreSQL sums bigints as numeric
+
+
+def _add_rows(found: dict[tuple, list[int]], request: Request, rows: Iterable) -> None:
+    """Rows of `_selects` (dims, day or month, bar, sums) added into `found` under their keys."""
+    _metric, dims, per, histogram, _level = request
+    width = len(dims) + (1 if per else 0) + (1 if histogram else 0)
+    for row in rows:
+        head = tuple(row[: len(dims)]) + (_when(per, row[len(dims)]) if per else ())
+        _add(found, head + tuple(row[len(head) : width]), row[width:])
+
+
+def _counting(found: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
     return {key: values for key, values in found.items() if values[0]}  # counters taken back to 0 count nothing
 
 
@@ -198,4 +273,4 @@ def histograms(
     return {name: (n, us, bars) for name, (n, us, bars) in result.items()}
 
 
-__all__ = ["DURATIONS", "counted", "histograms", "split", "totals"]
+__all__ = ["DURATIONS", "counted", "counted_of", "histograms", "read_together", "split", "totals"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -190,38 +190,42 @@ def bucket_key(moment: datetime, period: Period = "day", tz: tzinfo = SHANGHAI) 
     raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
 
 
+def _day_key(day: date, period: Period) -> str:
+    """`bucket_key` of any instant of the local day `day`."""
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
 def bucket_keys(start: datetime, end: datetime, period: Period = "day", tz: tzinfo = SHANGHAI) -> list[str]:
     """Every bucket the half-open period [start, end) touches, in order (none for an empty period)."""
-    if end <= start:
-        return []
-    day = start.astimezone(tz).date()
-    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
-    keys: list[str] = []
-    while day <= last:
-        noon = datetime(day.year, day.month, day.day, 12, tzinfo=tz)  # any instant of that local day
-        key = bucket_key(noon, period, tz)
-        if not keys or keys[-1] != key:
-            keys.append(key)
-        day += timedelta(days=1)
-    return keys
+    return [key for key, _ in bucket_ends(start, end, period, tz)]
 
 
 def bucket_ends(
     start: datetime, end: datetime, period: Period = "day", tz: tzinfo = SHANGHAI
 ) -> list[tuple[str, datetime]]:
-    """`bucket_keys` with where each bucket ends inside [start, end): (key, the next local midnight
-    that starts another bucket, or `end`) — so that the database can put an instant in its bucket."""
-    keys = bucket_keys(start, end, period, tz)
-    ends: list[tuple[str, datetime]] = []
+    """Every bucket the half-open period [start, end) touches, in order, with where each ends inside it:
+    (key, the next local midnight that starts another bucket, or `end`) — so that the database can put
+    an instant in its bucket."""
+    if end <= start:
+        return []
     day = start.astimezone(tz).date()
-    for key in keys[1:]:
-        while True:
-            day += timedelta(days=1)
-            midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
-            if bucket_key(midnight + timedelta(hours=12), period, tz) == key:
-                break
-        ends.append((keys[len(ends)], midnight.astimezone(UTC)))
-    return [*ends, (keys[-1], end)] if keys else []
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    ends: list[tuple[str, datetime]] = []
+    key = _day_key(day, period)
+    while day < last:  # one key per local day, compared as dates: no instant is converted but at a change
+        day += timedelta(days=1)
+        following = _day_key(day, period)
+        if following != key:
+            ends.append((key, datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)))
+            key = following
+    return [*ends, (key, end)]
 
 
 ALL = "all"  # the key of the row over everything

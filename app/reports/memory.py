@@ -48,7 +48,9 @@ def _at(text: str | None) -> datetime | None:
 
 def report_event(row: AuditRow, kind: str, **values) -> ReportEvent:
     """The roll-up event `row` gives."""
-    return ReportEvent(audit_id=row.id, incident_id=row.incident_id, kind=kind, at=row.at, **values)
+    return ReportEvent(
+        audit_id=row.id, incident_id=row.incident_id, kind=kind, at=row.at, **{"breached_before": False, **values}
+    )
 
 
 def span_row(row: AuditRow, span: TaskSpan) -> ReportTaskSpan:
@@ -92,9 +94,10 @@ class ChainMemory:
             yield span_row(row, span_of(row, *self._ready_and_taken(row)))
         if is_first_step(row) and not self.first_step:
             yield event_row(FIRST_STEP)
-        if row.kind == BREACH:
+        if row.kind == BREACH:  # an earlier breach is the last row of its signature (it makes a task ready)
             group = support_group(*self.dispatch) if self.dispatch else None
-            yield event_row(BREACH, level=row.level, support_group=group or REGISTRATION)
+            before = BREACH in self.last
+            yield event_row(BREACH, level=row.level, support_group=group or REGISTRATION, breached_before=before)
         elif row.kind == REOPEN:
             dispatched = self.dispatch[1] if self.dispatch else None
             group = NONE if self.resolution is None else support_group(self.resolution[0], dispatched)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,13 +54,22 @@ BREACH, REOPEN, CHANGE_WAIT, FIRST_STEP = "deadline_breach", "reopened", "change
 
 class ReportEvent(Base):
     """One event a report counts, with what it needs from the chain before it:
-    - deadline_breach: the level breached, the support group that had the incident then;
+    - deadline_breach: the level breached, the support group that had the incident then, and whether the
+      incident had a breach before (`breached_before`: most have none, and are then first in any period);
     - reopened: the support group whose resolution the requester rejected;
     - change_returned: the wait since the transfer (seconds);
     - first_step: the incident's first claim or completion of a handling step (one per incident)."""
 
     __tablename__ = "report_events"
-    __table_args__ = (Index("ix_report_events_kind_at", "kind", "at"),)
+    # the reports count a period's events from the index alone on PostgreSQL (migration 0039)
+    __table_args__ = (
+        Index(
+            "ix_report_events_kind_at",
+            "kind",
+            "at",
+            postgresql_include=["incident_id", "audit_id", "level", "support_group", "breached_before"],
+        ),
+    )
 
     audit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -68,6 +78,7 @@ class ReportEvent(Base):
     level: Mapped[str | None] = mapped_column(String(10))
     support_group: Mapped[str | None] = mapped_column(String(40))
     seconds: Mapped[float | None] = mapped_column(Float)
+    breached_before: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class _Counts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.reports.counted import counted, histograms
+from app.reports.counted import Request, counted_of, histograms
 from app.reports.counters import RESOLUTION_TIME
 from app.reports.filters import (
     ALL,
@@ -27,6 +27,8 @@ from app.reports.stats import DurationRow, histogram_row
 
 __all__ = ["DurationRow", "resolution_time", "resolution_time_by_all"]
 
+DURATIONS: Request = (RESOLUTION_TIME, ("type", "level", "grp"), None, True, True)  # what the breakdowns read
+
 
 def resolution_time(session: Session, flt: ReportFilter, by: Dimension = "all") -> list[DurationRow]:
     """Resolution-time figures of the incidents resolved in the period, overall or per type, level or
@@ -38,7 +40,7 @@ def resolution_time_by_all(
     session: Session, flt: ReportFilter, breakdowns: tuple[Dimension, ...] = ("all", "type", "level", "group")
 ) -> dict[str, list[DurationRow]]:
     """`resolution_time` for each of `breakdowns`, from one read of the counters."""
-    found = counted(session, flt, RESOLUTION_TIME, ("type", "level", "grp"), histogram=True)
+    found = counted_of(session, flt, DURATIONS)
     keys = {
         "all": lambda dims: ALL,
         "type": lambda dims: dims[0],

@@ -57,7 +57,8 @@ def facts_at(rows: list[AuditRow], index: int) -> Iterator[ReportTaskSpan | Repo
     if is_first_step(row) and not any(is_first_step(earlier) for earlier in rows[:index]):
         yield event_row(FIRST_STEP)
     if row.kind == BREACH:
-        yield event_row(BREACH, level=row.level, support_group=_group_before(rows, index))
+        before = any(earlier.kind == BREACH for earlier in rows[:index])
+        yield event_row(BREACH, level=row.level, support_group=_group_before(rows, index), breached_before=before)
     elif row.kind == REOPEN:
         resolution, dispatch = _last(rows, index, "resolved"), _last(rows, index, "dispatched")
         group = NONE if resolution is None else support_group(resolution.stage, dispatch.group if dispatch else None)

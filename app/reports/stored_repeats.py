@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from operator import itemgetter
 
 from sqlalchemy import String, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -90,26 +91,29 @@ def repeat_result(
     row = RepeatAnalysisRow
     of_analysis = row.analysis_id == analysis.id
     # each condition below is one index range of one group (its first rows, its last): never every row of a
-    # year's groups (with `position` inside an OR, the index gave every row of the group to a filter: 98,045)
-    firsts = (of_analysis, row.group_no.in_(range(1, shown + 1)), row.position == 1)
-    sizes = dict(session.execute(select(row.group_no, row.group_size).where(*firsts)).all())
+    # year's groups (with `position` inside an OR, the index gave every row of the group to a filter: 98,045;
+    # `position == 1` alone, the rows of every group to a filter: each group's first row carries its size and
+    # kept tickets, read with its first rows)
+    columns = (row.group_no, row.position, row.group_size, row.group_has_problem_ticket, row.suggested_title,
+               row.incident_id, row.title, row.registered_at, row.has_problem_ticket, row.group_tickets,
+               row.group_first_tickets)  # fmt: skip
+    firsts = select(*columns).where(of_analysis, row.group_no.in_(range(1, shown + 1)), row.position <= rows)
+    found = session.execute(firsts.order_by(row.group_no, row.position)).all()
+    sizes = {number: size for number, position, size, *_ in found if position == 1}
+    lasts = [and_(row.group_no == number, row.position == size) for number, size in sizes.items() if size > rows]
+    if lasts:
+        found += session.execute(select(*columns).where(of_analysis, or_(*lasts)).order_by(row.group_no)).all()
     members: dict[int, list[RepeatCandidate]] = {}
     heads: dict[int, tuple] = {}
-    query = (
-        select(row.group_no, row.group_size, row.group_has_problem_ticket, row.suggested_title, row.incident_id,
-               row.title, row.registered_at, row.has_problem_ticket)
-        .where(of_analysis, or_(False, *(and_(row.group_no == number, position)
-                                         for number, size in sizes.items()
-                                         for position in (row.position <= rows, row.position == size))))
-        .order_by(row.group_no, row.position)
-    )  # fmt: skip
-    for number, size, has_ticket, title, *incident in session.execute(query):
-        heads.setdefault(number, (size, has_ticket, title))
+    kept: dict[int, tuple[int, str]] = {}
+    for number, position, size, has_ticket, title, *incident, tickets, first_ids in sorted(found, key=itemgetter(0)):
+        if position == 1:
+            heads[number], kept[number] = (size, has_ticket, title), (tickets, first_ids)
         incident_id, incident_title, registered_at, had_ticket = incident
         members.setdefault(number, []).append(
             RepeatCandidate(incident_id, incident_title, None, None, None, registered_at, had_ticket)
         )
-    small = [number for number, size in sizes.items() if size <= ids_up_to]
+    small = [number for number, (size, _, _) in heads.items() if size <= ids_up_to]
     ids = dict(session.execute(
         select(row.group_no, func.aggregate_strings(cast(row.incident_id, String), ","))
         .where(of_analysis, row.group_no.in_(small))
@@ -119,29 +123,25 @@ def repeat_result(
         StoredGroup(tuple(members[number]), *heads[number], tuple(int(i) for i in ids.get(number, "").split(",") if i))
         for number in members
     ]
-    tickets = _tickets(session, analysis, sizes, min(first_tickets, KEPT_TICKETS))
+    tickets = _tickets(session, analysis, kept, min(first_tickets, KEPT_TICKETS))
     asking = _wanted(analysis, max_age)
     pending = analysis.requested_at > analysis.as_of
     return RepeatResult(groups, analysis.groups, tickets, analysis.as_of, asking, pending or asking)
 
 
 def _tickets(
-    session: Session, analysis: RepeatAnalysis, sizes: dict[int, int], first: int
+    session: Session, analysis: RepeatAnalysis, kept: dict[int, tuple[int, str]], first: int
 ) -> dict[int, tuple[list[ProblemTicket], int]]:
     """The first problem tickets (by id, at most `KEPT_TICKETS`) of each shown group and how many it
-    has, now: those the analysis kept (one row per group) and those raised since (ids above the last
-    it read, by incident)."""
+    has, now: those the analysis kept (`kept`: group → how many, their first ids comma-joined) and those
+    raised since (ids above the last it read, by incident)."""
     row = RepeatAnalysisRow
-    of_shown = (row.analysis_id == analysis.id, row.group_no.in_(sizes))
-    kept = session.execute(
-        select(row.group_no, row.group_tickets, row.group_first_tickets).where(*of_shown, row.position == 1)
-    ).all()
-    counts = {number: count for number, count, _ids in kept}
-    ids = {number: [int(i) for i in listed.split(",") if i] for number, _count, listed in kept}
+    counts = {number: count for number, (count, _ids) in kept.items()}
+    ids = {number: [int(i) for i in listed.split(",") if i] for number, (_count, listed) in kept.items()}
     since = session.execute(
         select(row.group_no, ProblemTicket.id)
         .join(ProblemTicket, ProblemTicket.incident_id == row.incident_id)
-        .where(*of_shown, ProblemTicket.id > analysis.tickets_up_to)
+        .where(row.analysis_id == analysis.id, row.group_no.in_(kept), ProblemTicket.id > analysis.tickets_up_to)
     ).all()
     for number, ticket_id in since:
         ids[number].append(ticket_id)
@@ -149,7 +149,7 @@ def _tickets(
     named = {number: sorted(listed)[:first] for number, listed in ids.items()}
     wanted = [ticket_id for listed in named.values() for ticket_id in listed]
     query = select(ProblemTicket).where(ProblemTicket.id.in_(wanted))
-    loaded = {ticket.id: ticket for ticket in session.scalars(query)}
+    loaded = {ticket.id: ticket for ticket in session.scalars(query)} if wanted else {}
     return {
         number: ([loaded[i] for i in listed if i in loaded], counts[number])
         for number, listed in named.items()

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident
-from app.reports.counted import counted
+from app.reports.counted import Request, counted_of
 from app.reports.counters import RESOLVED, ZONE
 from app.reports.filters import (
     ALL,
@@ -61,6 +61,13 @@ def rate_rows(counts: Iterable[tuple[str, int, int]], order: Sequence[str] = ())
 
 # ---------------------------------------------------------------------------------- queries
 
+RATES: Request = (RESOLVED, ("type", "level", "grp"), None, False, True)  # the counters `timeliness_by_all` reads
+
+
+def per_period(period: Period) -> Request:
+    """The counters `timeliness_by_period` reads (in the counters' zone)."""
+    return (RESOLVED, ("grp",), "month" if period == "month" else "day", False, True)
+
 
 def _resolved_in(flt: ReportFilter):
     return [
@@ -89,7 +96,7 @@ def timeliness_by_all(session: Session, flt: ReportFilter) -> dict[str, list[Rat
     The support group is the stage that resolved the incident (`resolved_stage`) and, for second
     line, the group it was dispatched to (`current_group`, which resolution does not change).
     """
-    found = counted(session, flt, RESOLVED, ("type", "level", "grp"))
+    found = counted_of(session, flt, RATES)
     rows = [(type_, level, group, n, t) for (type_, level, group), (n, t, _, _) in found.items()
             if flt.group_matches(group)]  # fmt: skip
     result = {ALL: rate_rows([(ALL, sum(row[3] for row in rows), sum(row[4] for row in rows))])}
@@ -110,7 +117,7 @@ def timeliness_by_period(
         return []
     if tz != ZONE:
         return _by_period_from_incidents(session, flt, ends)
-    found = counted(session, flt, RESOLVED, ("grp",), per="month" if period == "month" else "day")
+    found = counted_of(session, flt, per_period(period))
     noon = time(12)
     counts = [
         (bucket_key(datetime.combine(day, noon, tzinfo=ZONE), period, tz), n, t)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.links.models import is_child
 from app.models import OpenTask, User, UserRole
-from app.reports.counted import counted
+from app.reports.counted import Request, counted_of
 from app.reports.counters import NOT_STAFF, TASK
 from app.reports.events import AuditRow
 from app.reports.filters import ReportFilter
@@ -278,6 +278,7 @@ def completed_tasks(session: Session, flt: ReportFilter) -> list[TaskSpan]:
     ]
 
 
+TASKS: Request = (TASK, ("grp", "person"), None, False, True)  # the counters `task_counts` reads
 OpenTasks = list[tuple[str | None, int | None, int]]  # (candidate role, assignee, open tasks)
 TaskCounts = dict[tuple[str, int], list[int]]  # (roles label, person) → [n, _, working µs, waiting µs]
 
@@ -306,7 +307,7 @@ def task_counts(session: Session, flt: ReportFilter) -> TaskCounts:
     """The counters of the tasks completed in the period (`_completed_in`) per (roles label, person):
     what both workload tables read (read it once for both)."""
     roles = flt.roles()
-    found = counted(session, flt, TASK, ("grp", "person"))
+    found = counted_of(session, flt, TASKS)
     return {
         (label, person): values for (label, person), values in found.items()
         if roles is None or set(label.split(",")) & set(roles)
@@ -405,12 +406,14 @@ def workload_by_group(
 
 def _headcounts(session: Session, labels: Iterable[str]) -> dict[str, int]:
     """Roles label → active accounts holding every role of it."""
+    wanted = {label: [role for role in label.split(",") if role] for label in labels}
+    named = {role for roles in wanted.values() for role in roles}
     holders: dict[str, set[int]] = {}
-    query = select(UserRole.role, UserRole.user_id).join(User, User.id == UserRole.user_id).where(User.active.is_(True))
-    for role, user_id in session.execute(query):
-        holders.setdefault(role, set()).add(user_id)
-    counts = {}
-    for label in labels:
-        roles = [role for role in label.split(",") if role]
-        counts[label] = len(set.intersection(*(holders.get(role, set()) for role in roles))) if roles else 0
-    return counts
+    if named:  # the labels' roles only: not the requesters, who are most accounts
+        query = select(UserRole.role, UserRole.user_id).join(User, User.id == UserRole.user_id)
+        for role, user_id in session.execute(query.where(User.active.is_(True), UserRole.role.in_(named))):
+            holders.setdefault(role, set()).add(user_id)
+    return {
+        label: len(set.intersection(*(holders.get(role, set()) for role in roles))) if roles else 0
+        for label, roles in wanted.items()
+    }

@@ -65,6 +65,7 @@ from app.reports import (
 from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.filters import LEVEL_ORDER, NONE, SUPPORT_GROUPS, TYPE_ORDER, incident_number
+from app.reports.page import read_counters
 from app.reports.repeats import RepeatCandidate, find_repeats
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
@@ -73,7 +74,7 @@ from app.reports.workload import open_tasks, task_counts
 from app.users import LEADERSHIP
 from app.web import charts, database
 from app.web.inputs import id_value
-from app.web.report_csv import csv_lines
+from app.web.report_csv import csv_chunks
 from app.web.report_names import group_name, hours, level_name, percent, roles_name, type_name
 from app.web.security import current_actor, roles_required
 from app.web.timefmt import FIRST_DAY, LAST_DAY, zone
@@ -221,13 +222,11 @@ def _repeat_table(session: Session, sel: Selection) -> list[RepeatRow]:
     return repeat_table(session, sel.report_filter(), inline_limit=_inline_limit(), tz=zone())
 
 
-def _inline_limit() -> int:
-    """A period with more candidates than this shows the repeat groups the timer worker stored."""
+def _inline_limit() -> int:  # a period with more candidates shows the repeat groups the timer worker stored
     return int(current_app.config["REPEATS_INLINE_LIMIT"])
 
 
-def _max_age() -> timedelta:
-    """Stored repeat groups older than this are asked for again."""
+def _max_age() -> timedelta:  # stored repeat groups older than this are asked for again
     return timedelta(seconds=float(current_app.config["REPEATS_MAX_AGE_SECONDS"]))
 
 
@@ -264,19 +263,19 @@ class RepeatView:
 
 
 def _repeat_view(number: int, group: Any, tickets: dict[int, tuple[list[ProblemTicket], int]]) -> RepeatView:
-    """A group as the page lists it: a year's group can hold thousands of incidents with hundreds of
-    tickets, of which the page names the first few."""
+    """A group as the page lists it: of a year's group's hundreds of tickets, the first few."""
     first, count = tickets.get(number, ([], 0))
     return RepeatView(number, group, first, count - len(first))
 
 
-def _report(session: Session, sel: Selection) -> dict[str, Any]:
-    """Every figure of the page, read in one session."""
+def _report(session: Session, sel: Selection, can_raise: bool) -> dict[str, Any]:
+    """Every figure of the page, read in one session (repeat groups' ids only for whom `can_raise` them)."""
     flt = sel.report_filter()
     found = repeat_result(
-        session, flt, shown=REPEAT_GROUPS_SHOWN, rows=REPEAT_INCIDENTS_SHOWN, ids_up_to=MAX_GROUP,
+        session, flt, shown=REPEAT_GROUPS_SHOWN, rows=REPEAT_INCIDENTS_SHOWN, ids_up_to=MAX_GROUP if can_raise else 0,
         first_tickets=TICKETS_SHOWN, inline_limit=_inline_limit(), max_age=_max_age(), tz=zone(),
     )  # fmt: skip
+    read_counters(session, flt, sel.bucket, zone())  # what the figures below read of the counters, at once
     rates = timeliness_by_all(session, flt)
     durations = resolution_time_by_all(session, flt)
     open_now, done = open_tasks(session, flt), task_counts(session, flt)  # read once for both workload tables
@@ -359,9 +358,10 @@ def _charts(sel: Selection, data: dict[str, Any]) -> dict[str, Chart]:
 @roles_required(*READERS)
 def index():
     sel = selection(request.args, today())
+    can_raise = INCIDENT_MANAGER in current_actor().roles
     with database().read() as session:
         plan_for_the_values(session)
-        data = _report(session, sel)
+        data = _report(session, sel, can_raise)
     if data["repeats_found"].wanted:
         ask(database(), sel.report_filter())
     query = sel.query()
@@ -386,7 +386,7 @@ def index():
         percent=percent,
         hours=hours,
         registration_minutes=f"{registration_target().total_seconds() / 60:g}",
-        can_raise=INCIDENT_MANAGER in current_actor().roles,
+        can_raise=can_raise,
         reopened_shown=REOPENED_SHOWN,
         repeat_incidents_shown=REPEAT_INCIDENTS_SHOWN,
         max_group=MAX_GROUP,
@@ -410,7 +410,7 @@ def download(name: str):
     def lines():  # streamed: the rows are written as they are read, whatever their number
         with database().read() as session:
             plan_for_the_values(session)
-            yield from csv_lines(name, table(session, sel), row_type)
+            yield from csv_chunks(name, table(session, sel), row_type)
 
     filename = f"{name}_{sel.first.isoformat()}_{sel.last.isoformat()}.csv"
     return Response(
@@ -421,9 +421,9 @@ def download(name: str):
 
 
 def _incident_ids(values: list[str]) -> list[int] | None:
-    """The posted incident ids, or None when one of them cannot name an incident."""
+    """The posted incident ids (comma-joined in a field), or None when one cannot name an incident."""
     ids: list[int] = []
-    for value in values:
+    for value in (part for posted in values for part in posted.split(",")):
         number = id_value(value)
         if number is None:
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,10 +18,11 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M", tz: tzinfo | None = None) -> str:
+    """A moment in the configured zone (`tz`: that zone, looked up once by a caller formatting many)."""
     if moment is None:
         return ""
-    return moment.astimezone(zone()).strftime(pattern)
+    return moment.astimezone(tz or zone()).strftime(pattern)
 
 
 def parse_local(text: str) -> datetime:

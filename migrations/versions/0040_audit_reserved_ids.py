@@ -9,13 +9,13 @@ Ids taken after the chain's lock rise along the chain as before; the ids an acti
 not use are never used (a gap, as a rolled-back insert leaves).
 
 Revision ID: 0040
-Revises: 0038
+Revises: 0039
 """
 
 from alembic import op
 
 revision = "0040"
-down_revision = "0038"
+down_revision = "0039"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Deadline breaches in a period: each incident counted once, under the level of its first breach in the
-period that the filter selects — also when it breached again at another level (SQLite and PostgreSQL
-count it with different statements)."""
+period that the filter selects — also when it breached again at another level. A breach of an incident
+that never breached before counts at once; the others look for an earlier one in the period."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from datetime import timedelta
 
 from app.reports import ReportFilter, breaches
 from app.reports.backlog import CountRow
+from app.reports.events import AuditRow
+from app.reports.memory import ChainMemory
 from app.reports.models import BREACH, ReportEvent
+from app.reports.rollup import facts_at
 from tests.conftest import T0
 from tests.driver import registration
 
@@ -22,7 +25,7 @@ def test_an_incident_counts_once_under_its_first_breach_that_the_filter_selects(
             ReportEvent(audit_id=900001, incident_id=twice, kind=BREACH, at=T0 + 1 * H, level="yellow",
                         support_group="first_line"),
             ReportEvent(audit_id=900003, incident_id=twice, kind=BREACH, at=T0 + 5 * H, level="orange",
-                        support_group="second_line:development"),
+                        support_group="second_line:development", breached_before=True),
             ReportEvent(audit_id=900002, incident_id=once, kind=BREACH, at=T0 + 2 * H, level="orange",
                         support_group="first_line"),
         ])  # fmt: skip
@@ -34,3 +37,23 @@ def test_an_incident_counts_once_under_its_first_breach_that_the_filter_selects(
             CountRow("orange", 1)
         ]
         assert breaches(session, ReportFilter(T0 + 6 * H, T0 + 24 * H)) == []
+
+
+def test_a_breach_says_whether_its_incident_breached_before_kept_and_rebuilt_alike():
+    """The flag the count relies on: the chain memory (what an action keeps) and a walk of the chain (what a
+    rebuild writes) give the first breach False and the later ones True, across other rows between them."""
+    rows = [AuditRow(1, 7, T0, "started")]
+    for number, kind in enumerate(
+        ("deadline_breach", "reopened", "dispatched", "deadline_breach", "deadline_breach"), 2
+    ):
+        rows.append(
+            AuditRow(number, 7, T0 + number * H, kind, 3, "某人", "first_line", level="orange", stage="first_line")
+        )
+    memory, kept, walked = ChainMemory(), [], []
+    for index, row in enumerate(rows):
+        if row.kind == BREACH:
+            kept += [event.breached_before for event in memory.facts(row)]
+            walked += [event.breached_before for event in facts_at(rows, index)]
+        memory.fold(row)
+        memory = ChainMemory.loads(memory.dumps())  # as stored between two actions
+    assert kept == walked == [False, True, True]

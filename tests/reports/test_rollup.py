@@ -23,17 +23,25 @@ from app.reports import (
     workload_by_group,
     workload_by_person,
 )
-from app.reports.changes import change_waits
+from app.reports.changes import WAITS, change_waits
+from app.reports.closures import CLOSURES
+from app.reports.counted import _READ, counted_of, midnight
+from app.reports.counters import local_day
+from app.reports.filters import SHANGHAI
 from app.reports.models import ReportChainMemory, ReportEvent, ReportTaskSpan
-from app.reports.response_time import response_times
+from app.reports.page import read_counters
+from app.reports.resolution_time import DURATIONS
+from app.reports.response_time import RESPONSES, response_times
 from app.reports.rollup import rebuild
-from app.reports.workload import group_rows, person_rows
+from app.reports.timeliness import RATES, per_period
+from app.reports.workload import TASKS, group_rows, person_rows
 from tests.conftest import T0
 from tests.driver import pass_on, registration, resolved
 from tests.reports import reference
 from tests.reports.scenario import three_faults, tick_to
 
 H = timedelta(hours=1)
+DAY = timedelta(days=1)
 CHANGE = {"handling": {"outcome": "change", "change_kind": "requirement", "change_reference": "REQ-77"}}
 FILTERS = [
     ReportFilter(T0, T0 + 72 * H),
@@ -84,6 +92,23 @@ def _busy(desk, service, actors, clock, midway):
     service.report_change_done(actors["second_line_is"], waited, "REQ-77 已上线")
     tick_to(clock, 52)
     desk.complete("second_line_is", waited, "second_line_handling", resolved())
+
+
+def test_the_page_reads_the_counters_at_once_as_each_figure_reads_them(db, busy):
+    """`read_counters` (one statement) leaves for each figure exactly what it would read itself, for the
+    filters' periods widened to whole local days (as the page asks; a ragged period each figure reads)."""
+    for ragged in FILTERS:
+        flt = replace(ragged, start=midnight(local_day(ragged.start)), end=midnight(local_day(ragged.end) + DAY))
+        for bucket in ("day", "week", "month"):
+            requests = [RATES, DURATIONS, *RESPONSES, WAITS, CLOSURES, TASKS, per_period(bucket)]
+            with db.read() as session:
+                alone = [counted_of(session, flt, request) for request in requests]
+            with db.read() as session:
+                read_counters(session, flt, bucket, SHANGHAI)
+                assert session.info[_READ]  # read ahead
+                assert [counted_of(session, flt, request) for request in requests] == alone, (flt, bucket)
+                assert not session.info[_READ]  # each taken once
+    assert any(alone)
 
 
 def test_sql_figures_equal_the_python_path(db, busy):
