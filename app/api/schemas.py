@@ -283,7 +283,7 @@ class Completed(Done):
     open_tasks: list[TaskOut] = Field(
         description="The incident's open tasks after this step, as the caller reads the incident (the requester"
         " their own): what is next — `id` to complete, `spec_id`, `candidate_role`, `may_work` — without a second"
-        " call. Empty when the process has ended or waits on a timer."
+        " call. Empty when no step is open to the caller (the process ended, or it waits)."
     )
 
 
