@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, event, insert, select
+from sqlalchemy import TableClause, bindparam, column, delete, event, insert, inspect, select, table
 from sqlalchemy.orm import Session
 
 from app import writes
@@ -84,7 +84,7 @@ def rebuild(session: Session, batch: int = 1000) -> int:
     session.execute(delete(ReportEvent))
     incidents = select(AuditEvent.incident_id).where(AuditEvent.kind.in_(SETTLING)).distinct()
     ids = sorted(session.scalars(incidents))
-    written = 0
+    written, tables = 0, {model: _as_in_database(session, model) for model in (ReportTaskSpan, ReportEvent)}
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         rows: dict[type, list[dict]] = {ReportTaskSpan: [], ReportEvent: []}
@@ -93,9 +93,18 @@ def rebuild(session: Session, batch: int = 1000) -> int:
                 rows[type(fact)].append(_values(fact))
         for model, values in rows.items():
             if values:
-                session.execute(insert(model), values)
+                kept = tables[model].c.keys()
+                session.execute(insert(tables[model]), [{key: row[key] for key in kept} for row in values])
                 written += len(values)
     return written
+
+
+def _as_in_database(session: Session, model: type) -> TableClause:
+    """`model`'s table with the columns the database has: migration 0018 rebuilds with today's code, before
+    later migrations add their columns (and fill them themselves, as 0039 does `breached_before`)."""
+    present = {found["name"] for found in inspect(session.connection()).get_columns(model.__tablename__)}
+    columns = [column(kept.name, kept.type) for kept in model.__table__.columns if kept.name in present]
+    return table(model.__tablename__, *columns)
 
 
 @on_append

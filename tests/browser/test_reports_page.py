@@ -74,7 +74,9 @@ def test_a_big_periods_repeat_groups_come_from_the_worker_with_their_time(open_a
     page = open_as("incident_manager")
     page.goto(f"{live_server}/reports/")
     section = page.get_by_test_id("repeats")
-    expect(section.get_by_test_id("repeats-freshness")).to_have_text("该期间事件较多，后台正在为其分组，请稍后刷新本页。")
+    expect(section.get_by_test_id("repeats-freshness")).to_have_text(
+        "该期间事件较多，后台正在为其分组，请稍后刷新本页。"
+    )
     expect(section.get_by_test_id("repeat-group")).to_have_count(0)
 
     compute_requested(db, SHANGHAI)  # what the timer worker does after a sweep

@@ -439,7 +439,7 @@ def test_the_instance_export_streams_its_rows_in_chunks(story, auditor, monkeypa
 
 def test_the_person_suggestions_are_the_staff_not_every_requester(story, auditor, actors):
     page = auditor.get("/audit/").get_data(as_text=True)
-    suggested = re.findall(r'<option value="([^"]*)">', page[page.index('<datalist id="audit-people">'):])
+    suggested = re.findall(r'<option value="([^"]*)">', page[page.index('<datalist id="audit-people">') :])
     assert actors["first_line"].name in suggested and actors["auditor"].name in suggested
     assert actors["requester"].name not in suggested  # still found when typed: the search reads every account
     typed = auditor.get("/audit/?person=" + actors["requester"].name).get_data(as_text=True)
