@@ -181,6 +181,20 @@ def test_unticked_recovery_checks_of_ended_incidents_are_closed_by_0021(blank_ur
     assert read_back == {1: ended, 2: None, 3: None}
 
 
+def _open_incidents(connection, now: str, *, breached: bool, reopen_count: int) -> None:
+    """Incidents 1 and 2, open, of process version 1 (`_version_1`), as the columns stood at 0036–0038."""
+    for incident_id in (1, 2):
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, process_version_id, lock_version, status, title, emergency, warned,"
+                " breached, current_lanes, current_assignees, created_at, updated_at, reopen_count,"
+                " core_impact_unconfirmed) VALUES (:id, 1, 1, 'open', 't', false, false, :breached, '', '', :now,"
+                " :now, :reopens, false)"
+            ),
+            {"id": incident_id, "now": now, "breached": breached, "reopens": reopen_count},
+        )
+
+
 def test_0037_keeps_who_resolved_each_incident_last(blank_url):
     """0037: the handler of an incident's last resolution, from its audit rows (none if it never was)."""
     config = alembic_config(blank_url)
@@ -189,16 +203,7 @@ def test_0037_keeps_who_resolved_each_incident_last(blank_url):
     engine = create_engine(blank_url)
     with engine.begin() as connection:
         _version_1(connection, now)
-        for incident_id in (1, 2):
-            connection.execute(
-                text(
-                    "INSERT INTO incidents (id, process_version_id, lock_version, status, title, emergency, warned,"
-                    " breached, current_lanes, current_assignees, created_at, updated_at, reopen_count,"
-                    " core_impact_unconfirmed) VALUES (:id, 1, 1, 'open', 't', false, false, false, '', '', :now,"
-                    " :now, 1, false)"
-                ),
-                {"id": incident_id, "now": now},
-            )
+        _open_incidents(connection, now, breached=False, reopen_count=1)
         # incident 1 resolved by account 7, reopened, resolved by account 9; incident 2 only started by 7
         rows = [(1, "started", 7), (1, "resolved", 7), (1, "reopened", None), (1, "resolved", 9), (1, "reopened", 7),
                 (2, "started", 7)]  # fmt: skip
@@ -233,16 +238,7 @@ def test_0039_marks_each_breach_of_an_incident_that_breached_before(blank_url):
     engine = create_engine(blank_url)
     with engine.begin() as connection:
         _version_1(connection, now)
-        for incident_id in (1, 2):
-            connection.execute(
-                text(
-                    "INSERT INTO incidents (id, process_version_id, lock_version, status, title, emergency, warned,"
-                    " breached, current_lanes, current_assignees, created_at, updated_at, reopen_count,"
-                    " core_impact_unconfirmed) VALUES (:id, 1, 1, 'open', 't', false, false, true, '', '', :now,"
-                    " :now, 0, false)"
-                ),
-                {"id": incident_id, "now": now},
-            )
+        _open_incidents(connection, now, breached=True, reopen_count=0)
         # incident 1: breached, reopened, breached twice more; incident 2: breached once
         events = [(10, 1, "deadline_breach"), (11, 1, "reopened"), (12, 1, "deadline_breach"),
                   (13, 2, "deadline_breach"), (14, 1, "deadline_breach")]  # fmt: skip

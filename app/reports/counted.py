@@ -43,7 +43,7 @@ from app.reports.filters import ReportFilter
 from app.reports.models import CHANGE_WAIT, ReportDayCount, ReportEvent, ReportMonthCount, ReportTaskSpan
 
 DIMENSIONS = ("type", "level", "grp", "person")
-Per = Literal["day", "month"] | None  # what `counted` adds up per, besides its dimensions
+Per = Literal["day", "month"] | None  # what `counted_of` adds up per, besides its dimensions
 # The incident instant each metric's facts fall on (for the ragged ends of a period).
 _INSTANT = {
     RESOLVED: Incident.resolved_at,
@@ -75,40 +75,22 @@ def split(start: datetime, end: datetime) -> tuple[tuple[date, date] | None, lis
     return (first, last), ragged
 
 
-Request = tuple[str, tuple[str, ...], Per, bool, bool]  # `counted`'s metric, dims, per, histogram, level
+Request = tuple[str, tuple[str, ...], Per, bool, bool]  # `counted_of`'s metric, dims, per, histogram, level
 _READ = "report_counted"  # in a session's `info`: (filter, request) → what `read_together` read for it
 
 
-def counted(
-    session: Session,
-    flt: ReportFilter,
-    metric: str,
-    dims: tuple[str, ...],
-    *,
-    per: Per = None,
-    histogram: bool = False,
-    level: bool = True,
-) -> dict[tuple, list[int]]:
-    """The facts of `metric` in the period (of the filter's type and, when `level`, current level),
-    added up per `dims` (of "type", "level", "grp", "person"), then per local day or month (`per`: its
-    first day) and per histogram bar (`histogram`: the key's last element is the bar, `TOTAL` for the
-    totals) → [n, timely, us, us2]; keys that count nothing are left out. Read by `read_together`
-    already when it was asked for (once)."""
-    return counted_of(session, flt, (metric, dims, per, histogram, level))
-
-
 def counted_of(session: Session, flt: ReportFilter, request: Request) -> dict[tuple, list[int]]:
-    """`counted` of a request (metric, dims, per, histogram, level), which `read_together` can read ahead."""
+    """The facts of the request's metric in the period (of the filter's type and, when its `level`, current
+    level), added up per its dims (of "type", "level", "grp", "person"), then per local day or month (`per`:
+    its first day) and per histogram bar (`histogram`: the key's last element is the bar, `TOTAL` for the
+    totals) → [n, timely, us, us2]; keys that count nothing are left out. Read by `read_together` already
+    when it was asked for (once)."""
     metric, dims, per, histogram, level = request
     ready = session.info.get(_READ, {}).pop((flt, request), None)
     if ready is not None:
         return ready
     days, ragged = split(flt.start, flt.end)
-    found: dict[tuple, list[int]] = {}
-    if days is not None:
-        parts = _selects(request, flt.type is not None, flt.level is not None, bound=(), days=days)
-        params = {"type": flt.type, "level": flt.level}
-        _add_rows(found, request, session.execute(parts[0] if len(parts) == 1 else union_all(*parts), params))
+    found = _read_days(session, flt, days, (request,))[0] if days is not None else {}
     for start, end in ragged:
         for fact in _ragged_facts(session, metric, start, end):
             if flt.type is not None and fact.type != flt.type:
@@ -127,41 +109,49 @@ def counted_of(session: Session, flt: ReportFilter, request: Request) -> dict[tu
 
 
 def read_together(session: Session, flt: ReportFilter, requests: Iterable[Request]) -> None:
-    """Read the counters of several `counted` calls of a page (`requests`) in one statement, for a period
+    """Read the counters of several `counted_of` calls of a page (`requests`) in one statement, for a period
     of whole local days (the others are read by each call): one round trip and one plan instead of one
-    per call. Each request's rows are its own parts, as `counted` would read them, with every dimension in
-    its own column (NULL where the request does not group by it)."""
+    per call."""
     days, ragged = split(flt.start, flt.end)
     requests = tuple(dict.fromkeys(requests))
     if days is None or ragged or not requests:
         return
+    kept = session.info.setdefault(_READ, {})
+    for request, found in zip(requests, _read_days(session, flt, days, requests), strict=True):
+        kept[flt, request] = _counting(found)
+
+
+def _read_days(
+    session: Session, flt: ReportFilter, days: tuple[date, date], requests: tuple[Request, ...]
+) -> list[dict[tuple, list[int]]]:
+    """What the counters of the whole days hold for each of `requests`, in one statement (`_together`)."""
     months = tuple(table for table, _first, _last in _parts(*days, by_month=True))
     statement = _together(requests, flt.type is not None, flt.level is not None, months)
     params: dict[str, Any] = {"type": flt.type, "level": flt.level}
     for by_month in (True, False):
         for index, (_table, first, last) in enumerate(_parts(*days, by_month=by_month)):
             params[_bound(by_month, index, "first")], params[_bound(by_month, index, "last")] = first, last
-    found: list[dict[tuple, list[int]]] = [{} for _ in requests]
     rows: list[list[tuple]] = [[] for _ in requests]
     for number, *values in session.execute(statement, params):
         rows[number].append(values)
-    kept = session.info.setdefault(_READ, {})
+    found: list[dict[tuple, list[int]]] = [{} for _ in requests]
     for number, request in enumerate(requests):
         _metric, dims, per, histogram, _level = request
         picked = [DIMENSIONS.index(dim) for dim in dims] + ([4] if per else []) + ([5] if histogram else [])
         _add_rows(found[number], request, ([row[i] for i in picked] + row[6:] for row in rows[number]))
-        kept[flt, request] = _counting(found[number])
+    return found
 
 
 @functools.lru_cache(maxsize=128)
 def _together(requests: tuple[Request, ...], by_type: bool, by_level: bool, months: tuple[type, ...]) -> CompoundSelect:
-    """`read_together`'s statement for its shape — the requests, which filters apply, the counters tables
-    the period's whole months are read from — with the dates and filters bound: building it took a third
-    of the counters' CPU on every report page."""
+    """The statement of `requests` for its shape — the requests, which filters apply, the counters tables
+    the period's whole months are read from — with the dates and filters bound (building it took a third
+    of the counters' CPU on every report page). Each request's rows are its own parts (`_selects`), with
+    every dimension in its own column (NULL where the request does not group by it)."""
     parts = []
     for number, request in enumerate(requests):
         _metric, dims, per, histogram, _level = request
-        for part in _selects(request, by_type, by_level, bound=months if per != "day" else (ReportDayCount,)):
+        for part in _selects(request, by_type, by_level, months if per != "day" else (ReportDayCount,)):
             values = list(part.selected_columns)
             named = dict(zip(dims, values, strict=False))
             rest = values[len(dims) :]
@@ -182,25 +172,21 @@ def _none(column: Any) -> Any:
     return cast(null(), column.type)
 
 
-def _selects(
-    request: Request, by_type: bool, by_level: bool, *, bound: tuple[type, ...], days: tuple[date, date] | None = None
-) -> list[Select]:
-    """The statements of `counted`'s whole days: one per counters table part (`_parts`, their tables
-    `bound`), each grouped per its dims, then its day or month (`per`), then its bar (`histogram`), with
-    the sums. The dates are `days`' or, without them, bound by `_bound`'s names; the type and level
-    filters (`by_type`, `by_level`) are bound as "type" and "level"."""
+def _selects(request: Request, by_type: bool, by_level: bool, tables: tuple[type, ...]) -> list[Select]:
+    """The statements of a request's whole days: one per counters table part (`_parts`, of `tables`), each
+    grouped per its dims, then its day or month (`per`), then its bar (`histogram`), with the sums; the
+    part's dates bound by `_bound`'s names, the type and level filters (`by_type`, `by_level`) as "type"
+    and "level"."""
     metric, dims, per, histogram, level = request
-    by_month = per != "day"
-    ends = _parts(*days, by_month=by_month) if days else [(table, None, None) for table in bound]
     parts = []
-    for index, (table, first, last) in enumerate(ends):
+    for index, table in enumerate(tables):
         on = table.day if table is ReportDayCount else table.month
         columns = [getattr(table, dim) for dim in dims] + ([on] if per else [])
         if histogram:
             columns.append(table.bucket)
-        start = first if days else bindparam(_bound(by_month, index, "first"), type_=on.type)
-        stop = last if days else bindparam(_bound(by_month, index, "last"), type_=on.type)
-        criteria = [table.metric == metric, on >= start, on < stop]
+        first = bindparam(_bound(per != "day", index, "first"), type_=on.type)
+        last = bindparam(_bound(per != "day", index, "last"), type_=on.type)
+        criteria = [table.metric == metric, on >= first, on < last]
         if not histogram:
             criteria.append(table.bucket == TOTAL)
         if by_type:
@@ -269,7 +255,7 @@ def _ragged_facts(session: Session, metric: str, start: datetime, end: datetime)
 
 
 def totals(found: dict[tuple, list[int]], key: Callable[[tuple], object | None]) -> dict[object, list[int]]:
-    """`counted` rows (without bars) added up per `key(dims)`; rows whose key is None are left out."""
+    """`counted_of` rows (without bars) added up per `key(dims)`; rows whose key is None are left out."""
     result: dict[object, list[int]] = {}
     for dims, values in found.items():
         name = key(dims)
@@ -284,7 +270,7 @@ def totals(found: dict[tuple, list[int]], key: Callable[[tuple], object | None])
 def histograms(
     found: dict[tuple, list[int]], key: Callable[[tuple], object | None]
 ) -> dict[object, tuple[int, int, dict[int, int]]]:
-    """`counted(histogram=True)` rows per `key(dims)` (the dims without the bar): (count, sum in
+    """`counted_of` rows of a histogram request per `key(dims)` (the dims without the bar): (count, sum in
     microseconds, bar → count)."""
     result: dict[object, list] = {}
     for row, values in found.items():
@@ -301,4 +287,4 @@ def histograms(
     return {name: (n, us, bars) for name, (n, us, bars) in result.items()}
 
 
-__all__ = ["DURATIONS", "counted", "counted_of", "histograms", "read_together", "split", "totals"]
+__all__ = ["DURATIONS", "counted_of", "histograms", "read_together", "split", "totals"]

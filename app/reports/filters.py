@@ -179,19 +179,11 @@ def bucket_key(moment: datetime, period: Period = "day", tz: tzinfo = SHANGHAI) 
     """The bucket of an instant: "2026-03-02" (day), "2026-W10" (ISO week), "2026-03" (month), in `tz`."""
     if moment.tzinfo is None:
         raise ValueError("bucket_key needs a time-zone-aware datetime")
-    local = moment.astimezone(tz)
-    if period == "day":
-        return local.date().isoformat()
-    if period == "week":
-        year, week, _ = local.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "month":
-        return f"{local.year:04d}-{local.month:02d}"
-    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+    return _day_key(moment.astimezone(tz).date(), period)
 
 
 def _day_key(day: date, period: Period) -> str:
-    """`bucket_key` of any instant of the local day `day`."""
+    """The bucket of any instant of the local day `day`."""
     if period == "day":
         return day.isoformat()
     if period == "week":
