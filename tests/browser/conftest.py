@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from datetime import datetime, timedelta
 
 import pytest
 
 from app.incidents.service import IncidentService
+from app.reports.filters import SHANGHAI
 from tests.driver import Desk
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,6 +26,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+MIDNIGHT_MARGIN = timedelta(minutes=2)  # far longer than any browser test takes
+
+
+@pytest.fixture(autouse=True)
+def one_local_day():
+    """Each browser test runs within one day of the configured zone: the pages' "today" and "this
+    month" are read on the real clock, and an incident raised at 23:59:59 is not today's at 00:00:00
+    (a CI run crossed Beijing midnight so). Close to midnight, wait for it to pass."""
+    now = datetime.now(SHANGHAI)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if midnight - now < MIDNIGHT_MARGIN:
+        time.sleep((midnight - now).total_seconds() + 1)
 
 
 @pytest.fixture(scope="session")
