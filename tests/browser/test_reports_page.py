@@ -88,4 +88,13 @@ def test_a_big_periods_repeat_groups_come_from_the_worker_with_their_time(open_a
     expect(group.locator("tbody tr")).to_have_count(2)
     expect(group.locator("tbody tr").first).to_contain_text(f"INC{first:06d}")
     expect(group.locator("tbody tr").last).to_contain_text(f"INC{second:06d}")
-    expect(group.get_by_test_id("raise-problem-ticket")).to_be_visible()
+    raise_ticket = group.get_by_test_id("raise-problem-ticket")
+    expect(raise_ticket).to_contain_text(f"INC{second:06d}")  # the ticket goes to the latest of the group
+    raise_ticket.get_by_role("button", name="生成问题单").click()
+    flashed = page.locator(".flash-success")
+    expect(flashed).to_contain_text("已为 2 个重复事件生成问题单 PRB")
+    ticket = re.search(r"PRB\d{6}", flashed.inner_text()).group(0)
+    # back on the report, the group shows its ticket and offers no second one
+    tickets = page.get_by_test_id("repeats").get_by_test_id("problem-tickets")
+    expect(tickets).to_contain_text(ticket)
+    expect(page.get_by_test_id("repeats").get_by_test_id("raise-problem-ticket")).to_have_count(0)
