@@ -13,7 +13,8 @@ Prints per page: status, p50 and p95 in milliseconds, the size of the answer, it
 `--cpu` instead requests each page `--requests` times in this process (Flask test client) and prints
 the median CPU time (`time.process_time`) and wall time per request: what the code costs, which a
 loaded machine's queue does not change much. `--save DIR` writes each page's last answer there (to
-compare the HTML of two checkouts on the same database).
+compare the HTML of two checkouts on the same database). `--unkept` drops the figures a worker keeps of
+the reports before each request (also with `--sql`): what the first page after a change to any incident costs.
 
 `--sql` instead requests each page `--requests` times in this process and prints the median of the server's
 execution time of its SELECTs (each run again under EXPLAIN ANALYZE on a second cursor of its transaction):
@@ -53,6 +54,7 @@ from app.reports.stored_repeats import compute_requested  # noqa: E402
 from app.search import similar  # noqa: E402
 from app.tallies import service as tallies  # noqa: E402
 from app.users import actor_of  # noqa: E402
+from app.web.report_figures import KEPT  # noqa: E402
 from bench.action_cost import AUDIT_KEY  # noqa: E402
 from bench.http_load import FAST_HASH, Client, free_port, rss_mb, serve, stop, worker_pids  # noqa: E402
 
@@ -228,6 +230,8 @@ def cpu(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
         grouping(db)
         spent, waited = [], []
         for _ in range(args.requests):
+            if args.unkept:  # as after an incident's change: the page reads all its figures
+                app.extensions.pop(KEPT, None)
             cpu_start, wall_start = time.process_time(), time.perf_counter()
             response = client.get(page.path, headers=headers, buffered=True)  # a streamed CSV read whole
             body = response.get_data()
@@ -271,6 +275,8 @@ def sql_time(args: argparse.Namespace, chosen: list[Page], db: Database) -> None
         event.listen(Engine, "after_cursor_execute", after)
         totals = []
         for _ in range(args.requests):
+            if args.unkept:
+                app.extensions.pop(KEPT, None)
             spent.clear()
             response = client.get(page.path, headers=headers, buffered=True)
             totals.append(sum(spent))
@@ -338,6 +344,12 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true", help="CPU and wall time per request, in this process")
     parser.add_argument("--sql", action="store_true", help="the server's execution time of each page's SELECTs")
     parser.add_argument("--save", default="", help="with --cpu: write each page's answer into this directory")
+    parser.add_argument(
+        "--unkept",
+        action="store_true",
+        help="with --cpu or --sql: the reports' figures a worker keeps dropped before each request, as after "
+        "an incident's change",
+    )
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)
     with db.read() as session:

@@ -14,7 +14,7 @@ from app.audit.verification import verify
 from app.demo import ACCOUNTS, DEMO_PASSWORD
 from app.models import Announcement, Incident, OpenTask, ProblemTicket
 from app.notifications.models import Notification
-from app.web.reports import today as reports_today
+from app.web.report_filter import today as reports_today
 from tests.web.conftest import Client
 
 

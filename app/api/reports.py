@@ -16,7 +16,9 @@ from app.api.blueprint import answers, bp, spec
 from app.api.tokens import READ
 from app.db import plan_for_the_values
 from app.web import database
-from app.web.reports import CSV_TABLES, READERS, selection, today
+from app.web.report_figures import CSV_TABLES
+from app.web.report_filter import selection, today
+from app.web.reports import READERS
 
 TAGS = ("reports",)
 

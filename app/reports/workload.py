@@ -314,7 +314,10 @@ def task_counts(session: Session, flt: ReportFilter) -> TaskCounts:
     }  # fmt: skip
 
 
-def _person_totals(session: Session, flt: ReportFilter, done: TaskCounts) -> dict[int | None, tuple[str, str, Totals]]:
+PersonTotals = dict[int | None, tuple[str, str, Totals]]
+
+
+def person_totals(session: Session, flt: ReportFilter, done: TaskCounts) -> PersonTotals:
     """Per person: the totals (counters), then the name and roles of their latest completion (one
     indexed look-up per person, all in one statement; ties go to the later incident and row)."""
     per_person: dict[int | None, list[int]] = {}
@@ -364,11 +367,16 @@ def _group_totals(done: TaskCounts) -> dict[str, Totals]:
 
 
 def workload_by_person(
-    session: Session, flt: ReportFilter, open_now: OpenTasks | None = None, done: TaskCounts | None = None
+    session: Session,
+    flt: ReportFilter,
+    open_now: OpenTasks | None = None,
+    done: TaskCounts | None = None,
+    totals: PersonTotals | None = None,
 ) -> list[PersonWorkload]:
     """Per person: tasks completed in the period, waiting and working hours, open tasks assigned now
     (of incidents of the filter's type and current level; the filter's group selects people by role
-    and open tasks by candidate role). `open_now`, `done`: `open_tasks`, `task_counts`, when already read."""
+    and open tasks by candidate role). `open_now`, `done`, `totals`: `open_tasks`, `task_counts`,
+    `person_totals`, when already read (the names and roles of people with open tasks are read here)."""
     open_assigned: dict[int, int] = {}
     for _, assignee_id, count in open_tasks(session, flt) if open_now is None else open_now:
         if assignee_id is not None:
@@ -382,8 +390,9 @@ def workload_by_person(
         )):  # fmt: skip
             roles.setdefault(user_id, []).append(role)
         people = {user_id: (name, ",".join(sorted(roles.get(user_id, [])))) for user_id, name in names}
-    done = task_counts(session, flt) if done is None else done
-    return person_rows(_person_totals(session, flt, done), open_assigned, people)
+    if totals is None:
+        totals = person_totals(session, flt, task_counts(session, flt) if done is None else done)
+    return person_rows(totals, open_assigned, people)
 
 
 def workload_by_group(

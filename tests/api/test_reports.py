@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.web.reports import CSV_TABLES
+from app.web.report_figures import CSV_TABLES
 from tests.driver import pass_on, registration, resolved
 
 

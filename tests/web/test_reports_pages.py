@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.audit.verification import verify
 from app.models import AuditEvent, ProblemTicket
-from app.web.reports import CSV_TABLES
+from app.web.report_figures import CSV_TABLES
 from tests.driver import registration
 from tests.replays import replayed
 from tests.reports.scenario import three_faults

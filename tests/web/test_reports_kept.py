@@ -1,0 +1,65 @@
+"""The reports page keeps a worker's figures of the incidents while no incident changes
+(`app.web.report_figures.KeptFigures`): a change shows on the next page, and what is read of the
+accounts (names, headcounts) shows at once, since changing an account changes no incident."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.users import create_user
+from app.web.report_figures import KEPT, KeptFigures
+from tests.conftest import FAST_HASH
+from tests.driver import registration
+from tests.replays import replayed
+from tests.reports.scenario import three_faults
+from tests.web.test_reports_pages import page, stats, table
+
+TABLES = ("rate-by-period", "rate-by-type", "rate-by-level", "rate-by-group", "duration-by-group",
+          "backlog-by-stage", "backlog-by-level", "breaches-by-level", "reopened-incidents",
+          "workload-people", "workload-groups")  # fmt: skip
+SECTIONS = ("timeliness", "resolution-time", "change-waits", "backlog")
+
+
+@pytest.fixture
+def manager(desk, service, actors, clock, as_role):
+    replayed(desk.db, clock, lambda: three_faults(desk, service, actors, clock))
+    return as_role("incident_manager")
+
+
+def figures(doc) -> dict:
+    return {name: table(doc, name) for name in TABLES} | {name: stats(doc, name) for name in SECTIONS}
+
+
+def test_an_incidents_change_shows_on_the_next_page_as_a_recount_gives_it(manager, desk, app):
+    before = figures(page(manager))
+    assert before["backlog"] == {"backlog": "1"}
+    assert figures(page(manager)) == before  # kept: the same figures
+
+    desk.register(registration(complaints=20))  # a new incident: the backlog grows, nothing else
+    after = figures(page(manager))
+    assert after["backlog"] == {"backlog": "2"}
+    app.extensions.pop(KEPT)  # nothing kept: every figure counted again
+    assert figures(page(manager)) == after
+
+
+def test_a_new_account_counts_in_its_group_at_once(manager, db):
+    def first_line_people() -> str:
+        return table(page(manager), "workload-groups")["first_line"][1]
+
+    before = first_line_people()
+    with db.transaction() as session:  # as `flask users create` does: no audit row, no incident changed
+        create_user(session, "newcomer", "password123", ["first_line"], "新同事", hash_method=FAST_HASH)
+    assert int(first_line_people()) == int(before) + 1
+
+
+def test_kept_figures_answer_for_their_version_only_and_drop_the_least_recently_read():
+    kept = KeptFigures(size=2)
+    kept.put("march", "v1", "figures of march")
+    assert kept.get("march", "v1") == "figures of march"
+    assert kept.get("march", "v2") is None  # an incident changed since
+    kept.put("april", "v1", "figures of april")
+    assert kept.get("march", "v1") == "figures of march"  # read last: april is the least recent
+    kept.put("may", "v1", "figures of may")
+    assert kept.get("april", "v1") is None
+    assert kept.get("march", "v1") == "figures of march"
+    assert kept.get("may", "v1") == "figures of may"
