@@ -23,8 +23,10 @@ from app.search.models import DESCRIPTION, TITLE
 
 MAX_TERMS = 8
 MAX_TERM = 100
-CANDIDATES = 500  # documents read per search, best first
-RECENT = 1000  # on PostgreSQL, the newest matching documents ranked (see _postgresql)
+# texts read per search: on PostgreSQL the newest that match, ranked; on SQLite the best by bm25. One
+# more is read to tell the page that more match (docs/search.md)
+TEXTS = 250
+CANDIDATES = 500  # on SQLite, the texts the similar incidents are chosen from, best first
 SNIPPET = 60  # characters shown each side of the first match
 TITLE_BOOST = 2.0
 
@@ -46,21 +48,28 @@ def terms_of(query: str) -> list[str]:
     return seen[:MAX_TERMS]
 
 
+@dataclass(frozen=True)
+class Found:
+    hits: list[Hit]  # the page's
+    total: int  # incidents among the texts read
+    more: bool  # more than TEXTS texts match: the rest are not read
+
+
 def search(session: Session, query: str, limit: int = 50, offset: int = 0) -> list[Hit]:
-    return search_page(session, query, limit, offset)[0]
+    return search_page(session, query, limit, offset).hits
 
 
-def search_page(session: Session, query: str, limit: int, offset: int) -> tuple[list[Hit], int]:
-    """The hits from `offset` on, and how many incidents match among the best CANDIDATES texts."""
+def search_page(session: Session, query: str, limit: int, offset: int) -> Found:
+    """The hits from `offset` on, how many incidents match among the TEXTS texts read, and whether more match."""
     terms = terms_of(query)
     if not terms:
-        return [], 0
+        return Found([], 0, False)
     if session.get_bind().dialect.name == "postgresql":
         rows = _postgresql(session, terms)
     else:
         rows = _sqlite(session, terms)
-    ranked = _ranked(rows)
-    return _hits(session, ranked[offset : offset + limit], terms), len(ranked)
+    ranked = _ranked(rows[:TEXTS])
+    return Found(_hits(session, ranked[offset : offset + limit], terms), len(ranked), len(rows) > TEXTS)
 
 
 def _like(term: str) -> str:
@@ -76,11 +85,11 @@ def _sqlite(session: Session, terms: list[str]) -> list[tuple]:
         sql = (
             "SELECT d.incident_id, d.kind, d.body, -bm25(search_fts) AS score FROM search_fts "
             "JOIN search_documents d ON d.id = search_fts.rowid "
-            f"WHERE search_fts MATCH :match AND {likes} ORDER BY bm25(search_fts) LIMIT {CANDIDATES}"
+            f"WHERE search_fts MATCH :match AND {likes} ORDER BY bm25(search_fts) LIMIT {TEXTS + 1}"
         )
     else:
         sql = f"SELECT d.incident_id, d.kind, d.body, 0.0 AS score FROM search_documents d WHERE {likes} " \
-              f"ORDER BY d.id DESC LIMIT {CANDIDATES}"  # fmt: skip
+              f"ORDER BY d.id DESC LIMIT {TEXTS + 1}"  # fmt: skip
     return list(session.execute(text(sql), params))
 
 
@@ -92,13 +101,14 @@ def _postgresql(session: Session, terms: list[str]) -> list[tuple]:
     patterns = [bindparam(f"t{i}", _like(term), literal_execute=True) for i, term in enumerate(terms)]
     likes = " AND ".join(f"d.body ILIKE :t{i}" for i in range(len(terms)))
     score = " + ".join(f"word_similarity(:w{i}, d.body)" for i in range(len(terms)))
-    # ranked among the newest RECENT matching texts: ranking every match (tens of thousands for a
-    # common word at 100,000 incidents) took seconds; the newest matches are found through the
-    # index, or walking the ids backwards when every term is short
+    # ranked among the newest TEXTS matching texts (newest first, so that the one more read is the oldest):
+    # ranking every match (tens of thousands for a common word at 100,000 incidents) took seconds, and
+    # ranking the newest 1,000 grew with the matches up to them (docs/search.md); the newest matches are
+    # found through the index, or walking the ids backwards while matches are dense. The score is computed
+    # outside the cut: in the same SELECT PostgreSQL scores every match before it sorts
     sql = (
         f"SELECT d.incident_id, d.kind, d.body, ({score}) AS score FROM (SELECT d.id, d.incident_id, d.kind, "
-        f"d.body FROM search_documents d WHERE {likes} ORDER BY d.id DESC LIMIT {RECENT}) d "
-        f"ORDER BY score DESC, d.id DESC LIMIT {CANDIDATES}"
+        f"d.body FROM search_documents d WHERE {likes} ORDER BY d.id DESC LIMIT {TEXTS + 1}) d ORDER BY d.id DESC"
     )
     return list(session.execute(text(sql).bindparams(*patterns), params))
 

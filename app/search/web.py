@@ -32,14 +32,16 @@ def init(app) -> None:
 def index():
     query = (request.args.get("q") or "").strip()
     with database().read() as session:
-        # the best CANDIDATES texts are ranked once; a page shows PER_PAGE incidents of them
+        # the TEXTS texts read are ranked once; a page shows PER_PAGE incidents of them
         wanted = paging.wanted()
         offset = (wanted - 1) * paging.PER_PAGE
-        hits, total = service.search_page(session, query, paging.PER_PAGE, offset) if query else ([], 0)
-        page = paging.Page(1, total).at(wanted)
-        if total and page.number != wanted:  # past the last page
+        found = service.search_page(session, query, paging.PER_PAGE, offset) if query else service.Found([], 0, False)
+        page = paging.Page(1, found.total).at(wanted)
+        if found.total and page.number != wanted:  # past the last page
             return redirect(page.url(page.number))
-    return render_template("search/index.html", query=query, hits=hits, page=page, terms=service.terms_of(query))
+    return render_template(
+        "search/index.html", query=query, found=found, page=page, texts=service.TEXTS, terms=service.terms_of(query)
+    )
 
 
 @bp.route("/similar")

@@ -83,9 +83,10 @@ def inbox_rows(actor: Actor, filters: InboxFilter = InboxFilter()) -> CompoundSe
 
 def inbox_count_query(actor: Actor) -> Select:
     """The menu's badge, on every page: a count, not the tasks, up to COUNT_CAP + 1 (the badge then
-    says "more than"; app.live.service caps the sum of the parts again)."""
+    says "more than"; app.live.service caps it again with the mentions and checks). The parts' union is cut
+    too, as a page's count is: a role with several parts read up to COUNT_CAP + 1 entries of each."""
     counted = _capped_parts(actor, InboxFilter(), COUNT_CAP).subquery()
-    return select(func.count()).select_from(counted)
+    return select(func.count()).select_from(select(counted.c.one).limit(COUNT_CAP + 1).subquery())
 
 
 def _capped_parts(actor: Actor, filters: InboxFilter, cap: int) -> CompoundSelect:

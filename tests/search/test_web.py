@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.comments import service as comments
 from app.comments.models import WORK_NOTE
+from app.search import service as search_service
 from tests.driver import number, registration
 
 
@@ -32,3 +33,17 @@ def test_similar_incidents_fragment_for_the_desk(desk, as_role):
     assert "暂无相似事件。" in nothing
     page = as_role("service_desk").get("/incidents/new").get_data(as_text=True)
     assert 'data-similar-url="/search/similar"' in page
+
+
+def test_the_search_page_says_when_more_texts_match_than_it_reads(desk, as_role, monkeypatch):
+    monkeypatch.setattr(search_service, "TEXTS", 2)
+    first = desk.register(registration())  # 计费接口超时 is its title, as raised and as registered: two texts
+    reader = as_role("leadership")
+    page = reader.get("/search/?q=计费接口超时").get_data(as_text=True)
+    assert "找到 1 个事件" in page and "更多结果" not in page
+    newest = [desk.register(registration()) for _ in range(2)][-1]
+    page = reader.get("/search/?q=计费接口超时").get_data(as_text=True)
+    assert "匹配的文字多于一次搜索读取的 2 条。更多结果：请缩小条件" in page
+    if desk.db.is_postgresql:  # the newest texts are read (SQLite reads the best by bm25)
+        hits = page[page.index('data-testid="hits"') : page.index("</ol>")]
+        assert number(newest) in hits and number(first) not in hits
