@@ -11,7 +11,7 @@ analyses no page asked for in a day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from operator import itemgetter
 
@@ -69,12 +69,33 @@ def _stored(session: Session, flt: ReportFilter) -> RepeatAnalysis | None:
     return session.scalars(select(RepeatAnalysis).filter_by(**_key(flt))).one_or_none()
 
 
+def stored_state(session: Session, flt: ReportFilter) -> tuple[RepeatAnalysis | None, tuple]:
+    """The period's stored analysis, and what a `repeat_result` depends on besides the incidents and the
+    clock: the analysis' id, when its incidents were read, when it was last asked for, and the newest
+    problem ticket (a group's tickets are those of its incidents, or above the analysis' last)."""
+    analysis = _stored(session, flt)
+    newest_ticket = session.scalar(select(func.max(ProblemTicket.id)))
+    if analysis is None:
+        return None, (newest_ticket,)
+    return analysis, (newest_ticket, analysis.id, analysis.as_of, analysis.requested_at)
+
+
+def as_of_now(result: RepeatResult, analysis: RepeatAnalysis | None, max_age: timedelta) -> RepeatResult:
+    """A `repeat_result` read earlier, with the stored analysis it read (the same state), as it would be
+    read now: a stored result grows old by the clock alone."""
+    if result.as_of is None or analysis is None:  # grouped in the request, or none stored: no age
+        return result
+    asking = _wanted(analysis, max_age)
+    return replace(result, wanted=asking, pending=analysis.requested_at > analysis.as_of or asking)
+
+
 def repeat_result(
     session: Session, flt: ReportFilter, *, shown: int, rows: int, ids_up_to: int, first_tickets: int,
-    inline_limit: int, max_age: timedelta, tz: tzinfo,
+    inline_limit: int, max_age: timedelta, tz: tzinfo, stored: RepeatAnalysis | None = None,
 ) -> RepeatResult:  # fmt: skip
     """The first `shown` groups of the period with, per group, its first `rows` incidents and its last,
-    every incident id of a group of at most `ids_up_to`, and its first problem tickets (by id)."""
+    every incident id of a group of at most `ids_up_to`, and its first problem tickets (by id). `stored`:
+    the period's stored analysis (`stored_state`), when already read."""
     if few_candidates(session, flt, inline_limit):
         every = repeats(session, flt, tz=tz)
         found = every[:shown]
@@ -85,7 +106,7 @@ def repeat_result(
             every_ticket.setdefault(group_of[ticket.incident_id], []).append(ticket)
         tickets = {number: (listed[:first_tickets], len(listed)) for number, listed in every_ticket.items()}
         return RepeatResult(found, len(every), tickets, None, False, False)
-    analysis = _stored(session, flt)
+    analysis = _stored(session, flt) if stored is None else stored
     if analysis is None or analysis.as_of is None:
         return RepeatResult([], 0, {}, None, analysis is None, True)
     row = RepeatAnalysisRow

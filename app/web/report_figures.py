@@ -43,7 +43,7 @@ from app.reports.closures import closures
 from app.reports.page import read_counters
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
-from app.reports.stored_repeats import repeat_result, repeat_table
+from app.reports.stored_repeats import as_of_now, repeat_result, repeat_table, stored_state
 from app.reports.workload import OpenTasks, PersonTotals, TaskCounts, open_tasks, person_totals, task_counts
 from app.web.report_filter import Selection
 from app.web.timefmt import zone
@@ -123,18 +123,19 @@ KEPT = "report_figures"  # the app's `extensions` entry of its `KeptFigures`
 
 
 class KeptFigures:
-    """A worker's last figures of the incidents per filter, each with the version of the incidents it
-    was read at (`live.service.incidents_version`: every change to an incident is an audit row of it, and
-    the roll-ups are written with that row); given again while the version is the same. A page of the
-    same filter then reads no counters, tasks or breaches: most of its statements and CPU. At most
-    `size` filters, the least recently read dropped first; gthread workers share it (a lock)."""
+    """A worker's last figures per filter, each with the version of what it was read from — the
+    incidents' (`live.service.incidents_version`: every change to an incident is an audit row of it, and
+    the roll-ups are written with that row), and for the repeat groups the stored analysis' too; given
+    again while the version is the same. A page of the same filter then reads no counters, tasks,
+    breaches or stored groups: most of its statements and CPU. At most `size` entries (two per filter),
+    the least recently read dropped first; gthread workers share it (a lock)."""
 
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, version: str) -> Any | None:
+    def get(self, key: Hashable, version: Hashable) -> Any | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != version:
@@ -142,7 +143,7 @@ class KeptFigures:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, version: str, value: Any) -> None:
+    def put(self, key: Hashable, version: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = (version, value)
             self._entries.move_to_end(key)
@@ -152,20 +153,29 @@ class KeptFigures:
 
 def read(session: Session, sel: Selection, can_raise: bool) -> dict[str, Any]:
     """Every figure of the page, read in one session (repeat groups' ids only for whom `can_raise` them).
-    The figures of the incidents come from this worker's `KeptFigures` while no incident changed."""
+    The figures of the incidents and the repeat groups come from this worker's `KeptFigures` while no
+    incident (nor the stored analysis) changed."""
     flt = sel.report_filter()
     now = utcnow()
     version = incidents_version(session)  # before the figures: a change after it is read again next time
     kept = current_app.extensions.setdefault(KEPT, KeptFigures())
-    found_kept = kept.get((flt, sel.bucket), version)
+    key = ("figures", flt, sel.bucket, registration_target())  # and what of the settings they read
+    found_kept = kept.get(key, version)
     if found_kept is None:
         found_kept = _incident_figures(session, flt, sel.bucket)
-        kept.put((flt, sel.bucket), version, found_kept)
+        kept.put(key, version, found_kept)
     figures, (open_now, done, totals) = found_kept
-    found = repeat_result(
-        session, flt, shown=REPEAT_GROUPS_SHOWN, rows=REPEAT_INCIDENTS_SHOWN, ids_up_to=MAX_GROUP if can_raise else 0,
-        first_tickets=TICKETS_SHOWN, inline_limit=inline_limit(), max_age=max_age(), tz=zone(),
-    )  # fmt: skip
+    analysis, state = stored_state(session, flt)  # stored groups come and age without an incident's change
+    key = ("repeats", flt, can_raise, inline_limit())
+    found = kept.get(key, (version, state))
+    if found is None:
+        found = repeat_result(
+            session, flt, shown=REPEAT_GROUPS_SHOWN, rows=REPEAT_INCIDENTS_SHOWN,
+            ids_up_to=MAX_GROUP if can_raise else 0, first_tickets=TICKETS_SHOWN, inline_limit=inline_limit(),
+            max_age=max_age(), tz=zone(), stored=analysis,
+        )  # fmt: skip
+        kept.put(key, (version, state), found)
+    found = as_of_now(found, analysis, max_age())  # an old stored result is asked for again
     return {
         **figures,
         "backlog": replace(figures["backlog"], at=now),  # the backlog now: nothing changed since it was counted
@@ -175,7 +185,7 @@ def read(session: Session, sel: Selection, can_raise: bool) -> dict[str, Any]:
         "groups": workload_by_group(session, flt, open_now, done),
         "repeats": [_repeat_view(n, group, found.tickets) for n, group in enumerate(found.groups, start=1)],
         "repeat_groups": found.count,
-        "repeats_found": found,  # stored groups come and age without an incident's change: read every time
+        "repeats_found": found,
         "as_of": now,
     }
 

@@ -1,11 +1,16 @@
 """The reports page keeps a worker's figures of the incidents while no incident changes
 (`app.web.report_figures.KeptFigures`): a change shows on the next page, and what is read of the
-accounts (names, headcounts) shows at once, since changing an account changes no incident."""
+accounts (names, headcounts) shows at once, since changing an account changes no incident; kept
+repeat groups the timer worker stored still grow old by the clock."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from app.reports.filters import SHANGHAI
+from app.reports.stored_repeats import compute_requested
 from app.users import create_user
 from app.web.report_figures import KEPT, KeptFigures
 from tests.conftest import FAST_HASH
@@ -63,3 +68,15 @@ def test_kept_figures_answer_for_their_version_only_and_drop_the_least_recently_
     assert kept.get("april", "v1") is None
     assert kept.get("march", "v1") == "figures of march"
     assert kept.get("may", "v1") == "figures of may"
+
+
+def test_stored_repeat_groups_kept_still_grow_old_by_the_clock(app, manager, db, clock):
+    app.config["REPEATS_INLINE_LIMIT"] = 0  # every period is grouped by the timer worker
+    page(manager)
+    assert compute_requested(db, SHANGHAI) == 1
+    fresh = page(manager).xpath('string(//*[@data-testid="repeats-freshness"])').strip()
+    assert fresh == "由后台按 2026-03-03 15:00 的数据分组（该期间事件较多）。"
+    clock.tick(timedelta(minutes=11))  # no incident changed: the groups are kept, and now too old
+    old = page(manager).xpath('string(//*[@data-testid="repeats-freshness"])').strip()
+    assert old == fresh + " 正在重新分组，请稍后刷新本页。"
+    assert compute_requested(db, SHANGHAI) == 1  # the page asked for them again
