@@ -21,7 +21,7 @@ DEFAULTS = {
     "AUDIT_HMAC_KEY": None,  # None: generated once and kept in the instance folder (development only)
     "AUDIT_CHECKPOINT_DIR": None,  # None: instance/audit-checkpoints
     "AUDIT_VERIFY_SECONDS": 300,  # the timer worker checks the whole audit log and writes a checkpoint this often
-    "TALLY_SECONDS": 60,  # the timer worker counts the incidents by status, type and level this often (the overview)
+    "TALLY_SECONDS": 60,  # the timer worker counts the incidents this often (the overview, the process versions)
     "REPEATS_INLINE_LIMIT": 500,  # a report period with more incidents shows repeat groups the timer worker keeps
     "REPEATS_MAX_AGE_SECONDS": 600,  # such a stored grouping older than this is computed again when a page asks
     "PASSWORD_HASH_METHOD": "scrypt",

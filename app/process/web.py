@@ -27,17 +27,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from app.incidents.projection import ACTIVE_STATUSES
 from app.messages import N_
-from app.models import Incident, ProcessVersion
+from app.models import ProcessVersion
 from app.process import drafts, fixes, versions
 from app.process.models import ProcessDraft
 from app.process.validation import MAX_BPMN_BYTES
+from app.tallies import service as tallies
 from app.web import database
 from app.web.i18n import content, translate
 from app.web.inputs import form_id
@@ -47,7 +47,6 @@ from app.web.timefmt import local
 bp = Blueprint("process", __name__, url_prefix="/process")
 
 OWNER = "process_owner"
-RUNNING = ACTIVE_STATUSES  # incident statuses that still run on their version
 UPLOAD_LIMIT = MAX_BPMN_BYTES + 64_000  # the diagram plus the multipart envelope
 SAVE_LIMIT = 2 * MAX_BPMN_BYTES + 64_000  # the diagram as a JSON string (quotes escaped)
 
@@ -115,7 +114,7 @@ def index():
                 .order_by(ProcessVersion.id.desc())
             )
         )
-        running = _running_counts(session)
+        running = tallies.running(session)  # counted by the timer worker: counting here read every running incident
         draft_rows = list(
             session.scalars(
                 select(ProcessDraft)
@@ -135,15 +134,6 @@ def index():
     )
 
 
-def _running_counts(session) -> dict[int, int]:
-    query = (
-        select(Incident.process_version_id, func.count())
-        .where(Incident.status.in_(RUNNING))
-        .group_by(Incident.process_version_id)
-    )
-    return dict(session.execute(query).all())
-
-
 def version_or_404(session, version_id: int) -> ProcessVersion:
     version = session.get(ProcessVersion, version_id)
     if version is None:
@@ -157,7 +147,7 @@ def version(version_id: int):
     with database().read() as session:
         shown = version_or_404(session, version_id)
         latest = versions.latest(session)
-        running = _running_counts(session).get(shown.id, 0)
+        running = tallies.running(session)
     forms = drafts.forms_of(shown)
     return render_template(
         "process/version.html",

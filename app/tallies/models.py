@@ -1,4 +1,5 @@
-"""One count of the incidents: a row per status, type and level that has incidents, all of one `counted_at`."""
+"""One count of the incidents, all rows of one `counted_at`: a row per status, type and level that has incidents,
+and a row per published process version with its running incidents (0 included)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,15 @@ class IncidentTally(Base):
     type: Mapped[str | None] = mapped_column(String(20))
     level: Mapped[str | None] = mapped_column(String(10))
     n: Mapped[int] = mapped_column(Integer)
+
+
+class VersionTally(Base):
+    """A version without a row was published after the count: not counted, rather than none running."""
+
+    __tablename__ = "version_tallies"
+    __table_args__ = (Index("ix_version_tallies_counted_at", "counted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    process_version_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a record of a moment
+    n: Mapped[int] = mapped_column(Integer)  # its running incidents

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.models import Incident, ProcessVersion
 from app.process.models import ProcessDraft
+from app.tallies import service as tallies
 from tests.browser.steps import (
     close,
     confirm,
@@ -159,10 +160,15 @@ def test_process_owner_relabels_a_task_and_publishes(open_as, live_server, db, t
     _publish_form(owner).locator("button.primary").click()
     owner.wait_for_url(VERSION_URL)
     expect(owner.locator(".flash-success")).to_be_visible()
+    tallies.count(db)  # what the timer worker does every TALLY_SECONDS
     owner.goto(f"{live_server}/process/")
     version_2 = owner.get_by_test_id("versions").locator('tr[data-version="2"]')
     expect(version_2).to_contain_text("初始支持改名为初始支持（运维）")
     expect(version_2.locator(".badge.current")).to_be_visible()
+    # the running incidents as last counted, and when: the older incident still runs on version 1
+    expect(owner.get_by_test_id("counted-at")).to_contain_text("进行中的事件统计于")
+    expect(version_2.get_by_test_id("running")).to_have_text("0")
+    expect(owner.locator('tr[data-version="1"]').get_by_test_id("running")).to_have_text("1")
     assert _version_count(db) == 2
 
     newer = register(desk, live_server, "新版本上的事件")

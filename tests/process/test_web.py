@@ -7,6 +7,7 @@ import io
 import json
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,14 @@ from lxml import etree
 from sqlalchemy import select
 
 from app import audit
+from app.audit import SYSTEM
 from app.engine.model import BPMN_NS, NS
 from app.models import AuditEvent, Incident, OpenTask, ProcessVersion
-from app.process import drafts
+from app.process import drafts, versions
 from app.process.models import ProcessDraft
 from app.process.validation import MAX_BPMN_BYTES
 from app.process.versions import BUNDLED_DIAGRAM
+from app.tallies import service as tallies
 from app.users import ROLES
 from tests.driver import pass_on, registration
 from tests.engine.bpmn_edit import variant
@@ -107,6 +110,39 @@ def test_the_versions_page_lists_version_1(owner, db):
     assert (
         "attachment" in download.headers["Content-Disposition"] and ".bpmn" in download.headers["Content-Disposition"]
     )
+
+
+def running_cells(page: str) -> dict[str, str]:
+    """Version number → what its "Running incidents" cell says."""
+    cells = re.findall(r'<tr data-version="(\d+)">.*?<td data-testid="running">(.*?)</td>', page, re.S)
+    return {number: re.sub(r"<[^>]+>", "", cell).strip() for number, cell in cells}
+
+
+def test_the_running_incidents_are_those_of_the_last_count_and_say_when_it_was_made(owner, desk, db, clock, app):
+    with db.read() as session:
+        v1 = versions.latest(session)
+    page = text(owner.get("/process/"))
+    assert "Running incidents not counted yet: the timer worker counts them every 1 minutes." in page
+    assert running_cells(page) == {"1": "not counted yet"}  # not 0: nobody counted
+    desk.register(registration(complaints=20))
+    desk.register(registration("consultation", solved=True))  # closed on the spot: not running
+    clock.move_to("2026-03-02T02:00:00+00:00")  # 10:00 in Shanghai
+    tallies.PeriodicTally(db, app.config["TALLY_SECONDS"])()  # the timer worker's job
+    with db.transaction() as session:  # published and started on after the count
+        v2, _ = versions.publish(session, RELABELLED, drafts.forms_of(versions.latest(session)), SYSTEM, "relabel")
+    desk.register(registration())
+    page = text(owner.get("/process/"))
+    assert "Running incidents counted at 2026-03-02 10:00; counted again every 1 minutes." in page
+    assert running_cells(page) == {"2": "not counted yet", "1": "1"}
+    version_page = text(owner.get(f"/process/versions/{v2.id}"))
+    assert "not counted yet" in version_page and "counted at 2026-03-02 10:00" in version_page
+
+    clock.tick(timedelta(seconds=app.config["TALLY_SECONDS"]))
+    tallies.PeriodicTally(db, app.config["TALLY_SECONDS"])()
+    page = text(owner.get("/process/"))
+    assert "Running incidents counted at 2026-03-02 10:01" in page and running_cells(page) == {"2": "1", "1": "1"}
+    shown = text(owner.get(f"/process/versions/{v1.id}"))
+    assert re.search(r'data-testid="running">1\s*<p[^>]*>Running incidents counted at 2026-03-02 10:01', shown)
 
 
 def test_publishing_a_relabelled_diagram_new_incidents_use_it_running_ones_keep_theirs(owner, desk, db):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.process import versions
 from app.tallies import service as tallies
 from app.tallies.service import PeriodicTally
 from tests.driver import number, registration
@@ -112,5 +113,6 @@ def test_a_count_replaces_the_one_before(desk, db, times):
     for _ in range(times):  # the same moment twice: the tests' clock stands still
         tallies.count(db)
     with db.read() as session:
-        tally = tallies.latest(session)
+        tally, running, version = tallies.latest(session), tallies.running(session), versions.latest(session)
     assert tally.by_status == {"open": 1} and tally.open_by_level == {"minor": 1}
+    assert running.by_version == {version.id: 1}  # the versions page's count, made with it
