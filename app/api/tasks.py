@@ -179,15 +179,13 @@ def complete(incident_id: int, task_id: str, json: schemas.Answers):
         forms.validate(schema, data)  # the requester's own form: no internal field can be sent
     except forms.FormErrors as error:
         raise InvalidInput(error.errors) from None
-    incident_service().complete_task(g.actor, incident_id, row.id, data)
-    return schemas.Completed(incident_id=incident_id, open_tasks=_open_tasks(row.incident))
+    rows = incident_service().complete_task(g.actor, incident_id, row.id, data, holders=True)
+    return schemas.Completed(incident_id=incident_id, open_tasks=_open_tasks(row.incident, rows))
 
 
-def _open_tasks(incident: Incident) -> list[schemas.TaskOut]:
+def _open_tasks(incident: Incident, rows: list[OpenTask]) -> list[schemas.TaskOut]:
     """The incident's open tasks as the caller reads it (its requester_id, which `may_work` needs, is
     not changed by completing a task)."""
-    with database().read() as session:
-        rows = queries.open_tasks(session, incident.id)
     if visibility.audience(g.actor, incident) == visibility.REQUESTER_SIDE:
         rows = [row for row in rows if visibility.requester_sees_task(row)]
     return [representation.task(row, g.actor, incident) for row in rows]

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.audit import SYSTEM, Actor
@@ -33,6 +34,15 @@ def summarize(session: Session, incident: Incident) -> None:
     ids = {task.assignee_id for task in incident.open_tasks if task.assignee_id}
     holders = accounts_by_id(session, ids)
     projection.summarize_assignees(incident, {user.id: user.display_name for user in holders})
+
+
+def load_holders(session: Session, incident: Incident) -> None:
+    """Each open task holds its holder's account, to be read after the transaction (an answer naming
+    them): those the action read already (`summarize`, its notifications) need no statement."""
+    ids = {task.assignee_id for task in incident.open_tasks if task.assignee_id}
+    holders = {user.id: user for user in accounts_by_id(session, ids)}
+    for task in incident.open_tasks:
+        set_committed_value(task, "assignee", holders.get(task.assignee_id))
 
 
 def withdrawals(

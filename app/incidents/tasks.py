@@ -35,8 +35,12 @@ class TaskForm:
 
 
 class TaskActions(UnitOfWork):
-    def complete_task(self, actor: Actor, incident_id: int, task_id: str, data: Mapping[str, Any]) -> None:
-        with self._unit(actor, incident_id) as unit:
+    def complete_task(
+        self, actor: Actor, incident_id: int, task_id: str, data: Mapping[str, Any], *, holders: bool = False
+    ) -> list[OpenTask]:
+        """Complete the task; returns the incident's open tasks after the step (with `holders`, each with
+        its holder's account, for an answer that names them)."""
+        with self._unit(actor, incident_id, holders=holders) as unit:
             row = self._task_row(unit.incident, task_id)
             if not permissions.may_work(actor, row, unit.incident):
                 raise PermissionDenied(N_("You cannot work on this task."))
@@ -47,6 +51,7 @@ class TaskActions(UnitOfWork):
             except EngineError as error:
                 raise Conflict(error.message) from None
             self._complete(unit, task, data)
+        return list(unit.incident.open_tasks)
 
     def task_form(self, incident_id: int, task_id: str) -> TaskForm:
         """What a task page shows: the task's form and the data it starts from (reads one instance)."""

@@ -155,12 +155,15 @@ class UnitOfWork:
         return incident.id
 
     @contextmanager
-    def _unit(self, actor: Actor, incident_id: int) -> Iterator[_Unit]:
+    def _unit(self, actor: Actor, incident_id: int, *, holders: bool = False) -> Iterator[_Unit]:
+        """One action; with `holders`, its open tasks hold their holders' accounts after the commit too."""
         with self._transaction() as session:
             incident, stored = self._locked_with_state(session, incident_id)
             unit = self._load(session, incident, actor, stored)
             yield unit
             self._save(unit)
+            if holders:
+                assignments.load_holders(session, incident)
 
     def _locked_incident(self, session: Session, incident_id: int) -> Incident:
         """Writers lock the incident row first (then the audit head), so they queue instead of deadlocking."""

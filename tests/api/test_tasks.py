@@ -37,8 +37,8 @@ def test_list_claim_release_and_complete_like_the_inbox(api, desk):
                                                                                        "first_line")  # fmt: skip
     assert following["may_work"] is False  # the service desk passed it on
     handled = api("first_line").post(f"/api/v1/tasks/{incident_id}/{following['id']}/complete", json=resolved())
-    assert [(task["spec_id"], task["may_work"]) for task in handled.json["open_tasks"]] == [
-        ("confirm_resolution", False)
+    assert [(task["spec_id"], task["assignee"], task["may_work"]) for task in handled.json["open_tasks"]] == [
+        ("confirm_resolution", "requester user", False)  # the requester's to answer, named
     ]
     again = client.post(base + "/complete", json=pass_on("first_line"))
     assert again.status_code == 404  # completed: the task is gone
@@ -122,3 +122,6 @@ def test_completing_reads_the_state_only_in_the_action_and_the_token_once(api, d
     assert len(touching(sent, "SELECT", "incident_states")) == 1  # the form comes from the parsed model
     assert len(touching(sent, "SELECT", "api_tokens")) == 1  # with its account and roles
     assert touching(sent, "UPDATE", "api_tokens") == []
+    # the task, then the action's own read: the answer's open tasks are the ones the action wrote
+    assert len(touching(sent, "SELECT", "open_tasks")) == 2
+    assert done.json["open_tasks"][0]["id"] == desk.task(incident_id, "first_line_handling").id
