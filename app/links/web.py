@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from app.incidents.service import Conflict, InvalidInput, PermissionDenied
 from app.links import service
 from app.messages import N_
 from app.web import HANDLERS, database, incident_service, queries
+from app.web.i18n import gettext as _
 from app.web.i18n import translate
 from app.web.inputs import id_value
 from app.web.security import current_actor, roles_required

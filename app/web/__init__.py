@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -15,6 +14,7 @@ from app.db import Database
 from app.engine.lanes import REGISTRARS
 from app.incidents.service import IncidentService, NotFound, PermissionDenied, ServiceError
 from app.web import cells, i18n, inputs, labels, security, timefmt
+from app.web.i18n import gettext as _
 from app.web.i18n import translate
 
 log = logging.getLogger(__name__)

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import Flask, current_app
-from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,13 +17,14 @@ from app.audit import Actor
 from app.engine.model import ProcessModel
 from app.incidents import assignments, timeline, visibility
 from app.incidents import record as records
-from app.incidents.answers import CHOICE, NUMBER, TIME, YES_NO, Answer
+from app.incidents.answers import CHOICE, LONG_TEXT, NUMBER, TIME, YES_NO, Answer, Section
 from app.incidents.permissions import HANDLER_ROLES
 from app.links import service as relations
 from app.messages import N_, Message
 from app.models import Incident, User
 from app.web import incident_service, labels, queries
 from app.web.i18n import content, translate
+from app.web.i18n import gettext as _
 from app.web.timefmt import local
 
 CATEGORY_NAMES = {
@@ -142,6 +144,27 @@ def answer_text(answer: Answer) -> str:
     return str(answer.value)
 
 
+# An answer and a section's answers are drawn here, not by template macros: a timeline draws dozens, and
+# a macro's call cost more than what it draws (as with the lists' cells, app/web/cells.py). Every value
+# is escaped; the markup is the macros' it replaces, whitespace included.
+def answer_html(answer: Answer) -> Markup:
+    """An answer's value as the record shows it: a long text as a block of its own."""
+    if answer.kind == LONG_TEXT:
+        return Markup(f'<div class="longtext">{escape(answer.value)}</div>')
+    return escape(answer_text(answer))
+
+
+def answers_html(section: Section, skip: Collection[str] = ()) -> Markup:
+    """A section's answers as a list of terms, each value marked with its path."""
+    rows = "".join(
+        f"\n    <dt>{escape(label_text(item.label))}</dt>"
+        f'<dd data-answer="{escape(item.path)}">{answer_html(item)}</dd>\n  '
+        for item in section.answers
+        if item.path not in skip
+    )
+    return Markup(f'<dl class="answers">\n  {rows}\n  </dl>')
+
+
 def roles_label(roles: str) -> str:
     """The role someone acted in, from an audit row's roles: a handler role before any other."""
     listed = [role for role in roles.split(",") if role]
@@ -158,6 +181,8 @@ def init(app: Flask) -> None:
     app.jinja_env.globals.update(
         label_text=label_text,
         answer_text=answer_text,
+        answer_value=answer_html,
+        answers=answers_html,
         roles_label=roles_label,
         category_name=lambda name: _(CATEGORY_NAMES[name]),
         assignment_reason=assignment_reason,

@@ -185,3 +185,17 @@ def test_the_auditor_reads_the_description_and_fields_left_empty_are_not_deletio
 def test_the_favicon_is_served(web):
     response = web.http.get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+
+
+def test_answers_show_what_people_typed_as_text_not_markup(desk, as_role):
+    """The record's answers (a long text, a short one) are escaped: markup typed into a form shows as typed."""
+    data = registration(complaints=30)
+    typed = "<b>余额</b> & <script>alert(1)</script>"
+    data["incident"].update(description=typed, system="<i>计费</i>")
+    incident_id = desk.register(data)
+    page = doc(as_role("first_line"), f"/incidents/{incident_id}")
+    (description,) = page.xpath('//*[@data-testid="raised-with"]//dd[@data-answer="incident.description"]')
+    assert description.text_content() == typed
+    (system,) = page.xpath('//*[@data-testid="raised-with"]//dd[@data-answer="incident.system"]')
+    assert system.text_content() == "<i>计费</i>"
+    assert not page.xpath("//*[@data-testid='raised-with']//b | //*[@data-testid='raised-with']//script")
