@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,7 @@ from app.web.audit_search import (
     search_query,
 )
 from app.web.i18n import content
+from app.web.i18n import gettext as _
 from app.web.security import roles_required
 from app.web.timefmt import local, zone
 
