@@ -13,8 +13,9 @@ Prints per page: status, p50 and p95 in milliseconds, the size of the answer, it
 `--cpu` instead requests each page `--requests` times in this process (Flask test client) and prints
 the median CPU time (`time.process_time`) and wall time per request: what the code costs, which a
 loaded machine's queue does not change much. `--save DIR` writes each page's last answer there (to
-compare the HTML of two checkouts on the same database). `--unkept` drops the figures a worker keeps of
-the reports before each request (also with `--sql`): what the first page after a change to any incident costs.
+compare the HTML of two checkouts on the same database). `--unkept` makes the incidents' version the
+reports' kept figures are read for (`report_figures.incidents_version`) new at each request (also with
+`--sql`), as if an incident had changed before it: what the first page after a change to any incident costs.
 
 `--sql` instead requests each page `--requests` times in this process and prints the median of the server's
 execution time of its SELECTs (each run again under EXPLAIN ANALYZE on a second cursor of its transaction):
@@ -27,6 +28,7 @@ its SQL, then prints EXPLAIN (ANALYZE, BUFFERS) of the page's slowest statements
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -54,7 +56,7 @@ from app.reports.stored_repeats import compute_requested  # noqa: E402
 from app.search import similar  # noqa: E402
 from app.tallies import service as tallies  # noqa: E402
 from app.users import actor_of  # noqa: E402
-from app.web.report_figures import KEPT  # noqa: E402
+from app.web import report_figures  # noqa: E402
 from bench.action_cost import AUDIT_KEY  # noqa: E402
 from bench.http_load import FAST_HASH, Client, free_port, rss_mb, serve, stop, worker_pids  # noqa: E402
 
@@ -199,6 +201,13 @@ def grouping(db: Database) -> None:
         print(f"  (timer worker: {done} repeat grouping(s) in {time.perf_counter() - start:.1f} s)", flush=True)
 
 
+def changing_incidents() -> None:
+    """From now on, an incident changed before each page (`--unkept`): the reports' figures a worker keeps
+    of the incidents are read again, what does not depend on them (the stored repeat groups) is not."""
+    real, changes = report_figures.incidents_version, itertools.count()
+    report_figures.incidents_version = lambda session: f"{real(session)}+{next(changes)}"
+
+
 def in_process(args: argparse.Namespace):
     from app import create_app
 
@@ -222,6 +231,8 @@ def signed_in(app, db: Database, page: Page, secrets: dict[str, str]) -> tuple[A
 def cpu(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
     """Each page `--requests` times in this process: median CPU and wall time per request."""
     app, secrets = in_process(args), {}
+    if args.unkept:
+        changing_incidents()
     print(f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'page':<30} {'status':>6} {'CPU ms':>8} {'wall ms':>8} {'KB':>8} {'rows':>6}")
     for page in chosen:
@@ -230,8 +241,6 @@ def cpu(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
         grouping(db)
         spent, waited = [], []
         for _ in range(args.requests):
-            if args.unkept:  # as after an incident's change: the page reads all its figures
-                app.extensions.pop(KEPT, None)
             cpu_start, wall_start = time.process_time(), time.perf_counter()
             response = client.get(page.path, headers=headers, buffered=True)  # a streamed CSV read whole
             body = response.get_data()
@@ -251,6 +260,8 @@ def sql_time(args: argparse.Namespace, chosen: list[Page], db: Database) -> None
     of the page's SELECTs, each run again under EXPLAIN ANALYZE on a second cursor of its transaction (so its
     SET LOCALs apply) — the database's work, which a loaded machine's queue changes little."""
     app, secrets = in_process(args), {}
+    if args.unkept:
+        changing_incidents()
     spent: list[float] = []
     busy = [False]
 
@@ -275,8 +286,6 @@ def sql_time(args: argparse.Namespace, chosen: list[Page], db: Database) -> None
         event.listen(Engine, "after_cursor_execute", after)
         totals = []
         for _ in range(args.requests):
-            if args.unkept:
-                app.extensions.pop(KEPT, None)
             spent.clear()
             response = client.get(page.path, headers=headers, buffered=True)
             totals.append(sum(spent))
@@ -347,8 +356,7 @@ def main() -> None:
     parser.add_argument(
         "--unkept",
         action="store_true",
-        help="with --cpu or --sql: the reports' figures a worker keeps dropped before each request, as after "
-        "an incident's change",
+        help="with --cpu or --sql: an incident changed before each request (the reports read their figures again)",
     )
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)

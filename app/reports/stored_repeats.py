@@ -91,12 +91,14 @@ def as_of_now(result: RepeatResult, analysis: RepeatAnalysis | None, max_age: ti
 
 def repeat_result(
     session: Session, flt: ReportFilter, *, shown: int, rows: int, ids_up_to: int, first_tickets: int,
-    inline_limit: int, max_age: timedelta, tz: tzinfo, stored: RepeatAnalysis | None = None,
+    inline_limit: int, max_age: timedelta, tz: tzinfo, stored: RepeatAnalysis | None = None, few: bool | None = None,
 ) -> RepeatResult:  # fmt: skip
     """The first `shown` groups of the period with, per group, its first `rows` incidents and its last,
     every incident id of a group of at most `ids_up_to`, and its first problem tickets (by id). `stored`:
-    the period's stored analysis (`stored_state`), when already read."""
-    if few_candidates(session, flt, inline_limit):
+    the period's stored analysis (`stored_state`), when already read; `few`: `few_candidates`, when
+    already asked. A stored result (not `few`) is a function of `stored_state` alone: its groups are
+    the analysis', and a problem ticket's shown fields never change after it is raised."""
+    if few_candidates(session, flt, inline_limit) if few is None else few:
         every = repeats(session, flt, tz=tz)
         found = every[:shown]
         group_of = {incident.id: number for number, group in enumerate(found, start=1) for incident in group.incidents}

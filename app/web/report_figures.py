@@ -43,7 +43,7 @@ from app.reports.closures import closures
 from app.reports.page import read_counters
 from app.reports.resolution_time import resolution_time_by_all
 from app.reports.response_time import response_times
-from app.reports.stored_repeats import as_of_now, repeat_result, repeat_table, stored_state
+from app.reports.stored_repeats import as_of_now, few_candidates, repeat_result, repeat_table, stored_state
 from app.reports.workload import OpenTasks, PersonTotals, TaskCounts, open_tasks, person_totals, task_counts
 from app.web.report_filter import Selection
 from app.web.timefmt import zone
@@ -167,14 +167,18 @@ def read(session: Session, sel: Selection, can_raise: bool) -> dict[str, Any]:
     figures, (open_now, done, totals) = found_kept
     analysis, state = stored_state(session, flt)  # stored groups come and age without an incident's change
     key = ("repeats", flt, can_raise, inline_limit())
-    found = kept.get(key, (version, state))
+    # groups found in the request change with any incident; the stored groups of a big period only with
+    # the stored analysis (and new problem tickets): those are kept across incidents' changes
+    few = few_candidates(session, flt, inline_limit())
+    repeats_version = (version if few else None, state)
+    found = kept.get(key, repeats_version)
     if found is None:
         found = repeat_result(
             session, flt, shown=REPEAT_GROUPS_SHOWN, rows=REPEAT_INCIDENTS_SHOWN,
             ids_up_to=MAX_GROUP if can_raise else 0, first_tickets=TICKETS_SHOWN, inline_limit=inline_limit(),
-            max_age=max_age(), tz=zone(), stored=analysis,
+            max_age=max_age(), tz=zone(), stored=analysis, few=few,
         )  # fmt: skip
-        kept.put(key, (version, state), found)
+        kept.put(key, repeats_version, found)
     found = as_of_now(found, analysis, max_age())  # an old stored result is asked for again
     return {
         **figures,

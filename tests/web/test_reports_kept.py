@@ -1,7 +1,8 @@
 """The reports page keeps a worker's figures of the incidents while no incident changes
 (`app.web.report_figures.KeptFigures`): a change shows on the next page, and what is read of the
 accounts (names, headcounts) shows at once, since changing an account changes no incident; kept
-repeat groups the timer worker stored still grow old by the clock."""
+repeat groups the timer worker stored still grow old by the clock, and are kept across incidents'
+changes until the analysis or the problem tickets change."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from tests.conftest import FAST_HASH
 from tests.driver import registration
 from tests.replays import replayed
 from tests.reports.scenario import three_faults
-from tests.web.test_reports_pages import page, stats, table
+from tests.sql import statements, touching
+from tests.web.test_reports_pages import as_data, page, raise_form, stats, table
 
 TABLES = ("rate-by-period", "rate-by-type", "rate-by-level", "rate-by-group", "duration-by-group",
           "backlog-by-stage", "backlog-by-level", "breaches-by-level", "reopened-incidents",
@@ -80,3 +82,28 @@ def test_stored_repeat_groups_kept_still_grow_old_by_the_clock(app, manager, db,
     old = page(manager).xpath('string(//*[@data-testid="repeats-freshness"])').strip()
     assert old == fresh + " 正在重新分组，请稍后刷新本页。"
     assert compute_requested(db, SHANGHAI) == 1  # the page asked for them again
+
+
+def test_stored_repeat_groups_are_kept_across_incidents_changes_until_a_problem_ticket(app, manager, desk, db):
+    def groups(doc) -> list[str]:
+        return [" ".join(group.text_content().split()) for group in doc.xpath('//*[@data-testid="repeat-group"]')]
+
+    app.config["REPEATS_INLINE_LIMIT"] = 0  # every period is grouped by the timer worker
+    page(manager)
+    assert compute_requested(db, SHANGHAI) == 1
+    before = groups(page(manager))
+    assert len(before) == 1 and "PRB" not in before[0]
+
+    desk.register(registration(complaints=20))  # an incident changes, the stored groups do not
+    with statements() as sent:
+        doc = page(manager)
+    assert touching(sent, "SELECT", "repeat_analysis_rows") == []  # kept, not read again
+    assert groups(doc) == before
+    app.extensions.pop(KEPT)  # nothing kept: the stored groups read again
+    assert groups(page(manager)) == before
+
+    assert manager.post("/reports/problem-tickets", as_data(raise_form(doc))).status_code == 302
+    (after,) = groups(page(manager))  # the new ticket shows on the kept groups' next page
+    assert "PRB000001" in after
+    app.extensions.pop(KEPT)
+    assert groups(page(manager)) == [after]
