@@ -26,7 +26,6 @@ MAX_TERM = 100
 # texts read per search: on PostgreSQL the newest that match, ranked; on SQLite the best by bm25. One
 # more is read to tell the page that more match (docs/search.md)
 TEXTS = 250
-CANDIDATES = 500  # on SQLite, the texts the similar incidents are chosen from, best first
 SNIPPET = 60  # characters shown each side of the first match
 TITLE_BOOST = 2.0
 
@@ -178,7 +177,7 @@ def similar(session: Session, typed: str, limit: int = 5, threshold: float = 0.2
         sql = (
             "SELECT d.incident_id, d.kind, d.body FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid "
             f"WHERE search_fts MATCH :match AND d.kind IN (:title, :description) ORDER BY bm25(search_fts) "
-            f"LIMIT {CANDIDATES}"
+            f"LIMIT {similar_texts.CANDIDATES}"  # as many as PostgreSQL's similar texts
         )
         rows = session.execute(text(sql), {"match": match, "title": TITLE, "description": DESCRIPTION})
     scored = [(incident_id, kind, body, len(wanted & trigrams(body)) / len(wanted)) for incident_id, kind, body in rows]
