@@ -118,8 +118,11 @@
       status.className = "status" + (state ? " " + state : "");
     }
 
+    // data-changes counts the model's changes: a text field's edit lands after bpmn-js' debounce, and whoever waits
+    // for it (a save, a test) can tell that it has.
     diagram.on("commandStack.changed", function () {
       changes += 1;
+      status.setAttribute("data-changes", changes);
       setStatus(text.unsaved, "is-dirty");
     });
 

@@ -40,6 +40,15 @@ def _select(owner: Page, element_id: str, at: float = 0.5) -> None:
     expect(owner.locator(".bio-properties-panel-header-label")).to_contain_text(NAMES[element_id])
 
 
+def _type(owner: Page, field, text: str) -> None:
+    """Fill a panel's text field and wait until the edit is in the model: bpmn-js applies it after a debounce, and a
+    selection or a save before then would race it."""
+    status = owner.locator("[data-editor-status]")
+    before = status.get_attribute("data-changes") or "0"
+    field.fill(text)
+    expect(status).not_to_have_attribute("data-changes", before)
+
+
 def _save(owner: Page) -> None:
     status = owner.locator("[data-editor-status]")
     expect(status).to_have_text("有未保存的修改")
@@ -76,12 +85,12 @@ def test_the_panel_sets_a_form_and_a_condition_that_the_server_stores_and_checks
     _select(owner, "f_onspot_yes")
     condition = panel.locator("#bio-properties-panel-app-condition")
     expect(condition).to_have_value('on_spot["solved"]')
-    condition.fill("solved")
+    _type(owner, condition, "solved")
     _save(owner)
     problem = owner.get_by_test_id("problems").locator('li[data-element-id="f_onspot_yes"]')
     expect(problem).to_contain_text("solved")
 
-    condition.fill('on_spot["solved"] is True')
+    _type(owner, condition, 'on_spot["solved"] is True')
     _save(owner)
     expect(problem).to_have_count(0)
 
@@ -120,7 +129,7 @@ def test_the_panel_sets_an_operation_a_timer_a_signal_payload_and_whether_the_pr
     title = panel.locator("#bio-properties-panel-app-operation-parameter-0")
     expect(panel.locator('label[for="bio-properties-panel-app-operation-parameter-0"]')).to_have_text("参数 title")
     expect(title).to_have_value("")
-    title.fill('handling["announcement"]')
+    _type(owner, title, 'handling["announcement"]')
     expect(panel.locator("#bio-properties-panel-app-operation-result")).to_have_value("announcement")
 
     _select(owner, "deadline_warning")
@@ -128,12 +137,12 @@ def test_the_panel_sets_an_operation_a_timer_a_signal_payload_and_whether_the_pr
     expect(kind).to_have_value("timeDate")
     expect(panel.locator("#bio-properties-panel-app-timer-value")).to_have_value('deadline_timers["warn_at"]')
     kind.select_option("timeDuration")
-    panel.locator("#bio-properties-panel-app-timer-value").fill('"PT30M"')
+    _type(owner, panel.locator("#bio-properties-panel-app-timer-value"), '"PT30M"')
 
     _select(owner, "throw_late_notification")
     payload = panel.locator("#bio-properties-panel-app-signal-payload")
     expect(payload).to_have_value("case_update")
-    payload.fill("dict(case_update)")
+    _type(owner, payload, "dict(case_update)")
 
     _select(owner, "incident_pool", at=0.005)
     executable = panel.locator("#bio-properties-panel-isExecutable")
@@ -195,7 +204,7 @@ def test_a_new_form_named_in_the_panel_gets_its_skeleton_in_the_draft(open_as, l
     name = panel.locator("#bio-properties-panel-app-form-name")
     name.fill("bad name!")
     expect(panel).to_contain_text("只能使用字母、数字、_ 和 -。")
-    name.fill("escalation_review")
+    _type(owner, name, "escalation_review")
     name.press("Tab")
     _save(owner)
     expect(panel.locator("#bio-properties-panel-app-form-select")).to_have_value("escalation_review")
