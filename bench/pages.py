@@ -15,7 +15,8 @@ the median CPU time (`time.process_time`) and wall time per request: what the co
 loaded machine's queue does not change much. `--save DIR` writes each page's last answer there (to
 compare the HTML of two checkouts on the same database). `--unkept` makes the incidents' version the
 reports' kept figures are read for (`report_figures.incidents_version`) new at each request (also with
-`--sql`), as if an incident had changed before it: what the first page after a change to any incident costs.
+`--sql` and `--explain`), as if an incident had changed before it: what the first page after a change to any
+incident costs.
 
 `--sql` instead requests each page `--requests` times in this process and prints the median of the server's
 execution time of its SELECTs (each run again under EXPLAIN ANALYZE on a second cursor of its transaction):
@@ -298,6 +299,8 @@ def sql_time(args: argparse.Namespace, chosen: list[Page], db: Database) -> None
 def explain(args: argparse.Namespace, chosen: list[Page], db: Database) -> None:
     """Each page once in this process; EXPLAIN ANALYZE of its slowest statements."""
     app = in_process(args)
+    if args.unkept:
+        changing_incidents()
     sent: list[tuple[float, str, Any]] = []
     started: dict[int, float] = {}
 
@@ -356,7 +359,8 @@ def main() -> None:
     parser.add_argument(
         "--unkept",
         action="store_true",
-        help="with --cpu or --sql: an incident changed before each request (the reports read their figures again)",
+        help="with --cpu, --sql or --explain: an incident changed before each request "
+        "(the reports read their figures again)",
     )
     args = parser.parse_args()
     db = Database(args.database, audit_key=AUDIT_KEY)

@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, exists, func, or_, select, union_all
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.incidents.projection import NEW, OPEN
 from app.models import AuditEvent, Incident, utcnow
+from app.reports.counted import Request, counted_of
+from app.reports.counters import BREACHED
 from app.reports.events import CLASSIFICATION_KINDS, event_fields
 from app.reports.filters import (
     LEVEL_ORDER,
@@ -192,31 +194,35 @@ def _breaches_in(event: type[ReportEvent], flt: ReportFilter) -> list:
     ]
 
 
+FIRST_BREACHES: Request = (BREACHED, ("level", "grp"), None, False, True)  # counters' incidents' first breaches
+
+
 def breaches(session: Session, flt: ReportFilter) -> list[CountRow]:
     """Incidents whose deadline breach was recorded in the period, by the level breached; the filter's
     level is the level breached and its group the support group that had the incident at the breach.
-    An incident counts once, with its first breach in the period that the filter selects: a breach of an
-    incident that never breached before is first in any period (nearly all: counted from the index alone,
-    no sort), another one when no earlier breach of its incident is in the period and selected."""
+    An incident counts once, with its first breach in the period that the filter selects: its first-ever
+    breach is first in any period (nearly all: read from the per-day counters, `app.reports.counters`),
+    another one when no earlier breach of its incident is in the period and selected (those few read by
+    their own partial index, `ix_report_events_breached_again`)."""
+    firsts = counted_of(session, flt, FIRST_BREACHES)
+    pairs = [(level, values[0]) for (level, group), values in firsts.items() if flt.group_matches(group)]
     earlier = aliased(ReportEvent)
     level_key = key_or_none_sql(ReportEvent.level)
-    selected = (*_breaches_in(ReportEvent, flt), *flt.of_incidents(ReportEvent.incident_id, level=False))
-    # two parts, so that the planner estimates the look-up for the few incidents that breached before alone
-    # (one OR made it cost every breach a look-up, and PostgreSQL then compiled the statement: 40 ms of JIT)
-    firsts = union_all(
-        select(level_key.label("level")).where(*selected, ReportEvent.breached_before.is_(False)),
-        select(level_key.label("level")).where(
-            *selected,
+    again = (
+        select(level_key, func.count())
+        .where(
+            *_breaches_in(ReportEvent, flt),
             ReportEvent.breached_before.is_(True),
+            *flt.of_incidents(ReportEvent.incident_id, level=False),
             ~exists().where(
                 earlier.incident_id == ReportEvent.incident_id,
                 earlier.audit_id < ReportEvent.audit_id,
                 *_breaches_in(earlier, flt),
             ),
-        ),
-    ).subquery()
-    query = select(firsts.c.level, func.count()).group_by(firsts.c.level)
-    return list(_counts(session.execute(query), LEVEL_ORDER))
+        )
+        .group_by(level_key)
+    )
+    return list(_counts([*pairs, *session.execute(again)], LEVEL_ORDER))
 
 
 def reopens(session: Session, flt: ReportFilter) -> list[ReopenRow]:

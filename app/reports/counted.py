@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Incident
 from app.reports.counters import (
+    BREACHED,
     CHANGE_WAITED,
     CLOSED,
     DURATIONS,
@@ -40,7 +41,7 @@ from app.reports.counters import (
     seconds_bucket,
 )
 from app.reports.filters import ReportFilter
-from app.reports.models import CHANGE_WAIT, ReportDayCount, ReportEvent, ReportMonthCount, ReportTaskSpan
+from app.reports.models import BREACH, CHANGE_WAIT, ReportDayCount, ReportEvent, ReportMonthCount, ReportTaskSpan
 
 DIMENSIONS = ("type", "level", "grp", "person")
 Per = Literal["day", "month"] | None  # what `counted_of` adds up per, besides its dimensions
@@ -239,9 +240,10 @@ def _ragged_facts(session: Session, metric: str, start: datetime, end: datetime)
         ids_query = select(ReportTaskSpan.incident_id).where(
             ReportTaskSpan.completed_at >= start, ReportTaskSpan.completed_at < end
         )
-    elif metric == CHANGE_WAITED:
+    elif metric in (CHANGE_WAITED, BREACHED):
+        kind = CHANGE_WAIT if metric == CHANGE_WAITED else BREACH
         ids_query = select(ReportEvent.incident_id).where(
-            ReportEvent.kind == CHANGE_WAIT, ReportEvent.at >= start, ReportEvent.at < end
+            ReportEvent.kind == kind, ReportEvent.at >= start, ReportEvent.at < end
         )
     else:
         instant = _INSTANT[metric]

@@ -2,8 +2,9 @@
 of any length reads one row per day and key, never its incidents or tasks.
 
 An incident contributes *facts*: its resolution (in time or not, and how long after registration),
-its closure, its wait for registration, its first handling step, and each completed task of its
-roll-up spans (`report_task_spans`). A fact is counted on the local day (Asia/Shanghai, `ZONE`) of
+its closure, its wait for registration, its first handling step, each completed task of its
+roll-up spans (`report_task_spans`), and its first-ever deadline breach (under the level breached and
+the support group then). A fact is counted on the local day (Asia/Shanghai, `ZONE`) of
 its instant, under the keys the reports filter and break down by: the incident's current type and
 level, a group (the resolving support group, the closure code, the completion's roles) and, for
 tasks, the person. Durations are counted twice: exact sums (microseconds, integers: adding and
@@ -35,6 +36,7 @@ from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports.filters import NONE, SHANGHAI, key_or_none, support_group
 from app.reports.models import (
+    BREACH,
     CHANGE_WAIT,
     FIRST_STEP,
     ReportDayCount,
@@ -57,6 +59,7 @@ TO_REGISTER_SECONDS = "to_register_s"  # the same, histogram in whole seconds (r
 TO_FIRST_STEP = "to_first_step"  # raised → first handling step, on the registration day
 CHANGE_WAITED = "change_wait"  # transfer → the change done (the incident's return), on the return's day
 TASK = "task"  # a completed task: group = roles label, person = actor; us = working, us2 = waiting
+BREACHED = "breach"  # the incident's first-ever deadline breach: level = the level breached, group = the group then
 DURATIONS = (RESOLUTION_TIME, TO_REGISTER, TO_FIRST_STEP, CHANGE_WAITED)
 MAX_SECONDS_BUCKET = 7 * 86400  # waits for registration longer than a week share one seconds bucket
 NOT_STAFF = ("", REQUESTER)  # roles labels of completions that are not the team's work: not counted
@@ -103,6 +106,9 @@ class IncidentFacts:
     # when an action adds one (ISO texts of UTC instants sort as the instants do)
     spans: tuple[tuple[str, str, int | None, float, float], ...] = ()
     waits: tuple[tuple[str, float], ...] = ()  # each wait for a change: (returned at as ISO text, seconds), in order
+    # its first-ever deadline breach (the roll-up's breach with `breached_before` false): at as ISO text, the
+    # level breached, the support group then
+    first_breach: tuple[str, str | None, str] | None = None
 
 
 def _span_order(span: tuple) -> tuple:
@@ -147,6 +153,9 @@ def facts(item: IncidentFacts) -> Iterator[Fact]:
                    us=round(working * 1e6), us2=round(waiting * 1e6))  # fmt: skip
     for returned_at, seconds in item.waits:
         yield Fact(CHANGE_WAITED, datetime.fromisoformat(returned_at), kind, level, us=round(seconds * 1e6))
+    if item.first_breach is not None:
+        breached_at, breached, group = item.first_breach
+        yield Fact(BREACHED, datetime.fromisoformat(breached_at), kind, key_or_none(breached), group)
 
 
 def is_staff(roles_label: str | None) -> bool:
@@ -187,21 +196,27 @@ def counts_of(found: Iterable[Fact]) -> dict[Key, Values]:
 # ---------------------------------------------------------------------------------- reading incidents
 
 
-def _events(session: Session, ids: list[int]) -> tuple[dict[int, datetime], dict[int, list[tuple[str, float]]]]:
-    """The incidents' first handling steps, and their waits for a change in order."""
+def _events(session: Session, ids: list[int]) -> tuple[dict[int, datetime], dict[int, list[tuple[str, float]]], dict]:
+    """The incidents' first handling steps, their waits for a change in order, and their first breaches
+    (the first in chain order: the one whose `breached_before` is false, a column this does not read, so
+    that migration 0022's rebuild runs before 0039 adds it)."""
     query = (
-        select(ReportEvent.incident_id, ReportEvent.kind, ReportEvent.at, ReportEvent.seconds)
-        .where(ReportEvent.kind.in_((FIRST_STEP, CHANGE_WAIT)), ReportEvent.incident_id.in_(ids))
-        .order_by(ReportEvent.at, ReportEvent.audit_id)
-    )
+        select(ReportEvent.incident_id, ReportEvent.kind, ReportEvent.at, ReportEvent.seconds, ReportEvent.level,
+               ReportEvent.support_group)
+        .where(ReportEvent.kind.in_((FIRST_STEP, CHANGE_WAIT, BREACH)), ReportEvent.incident_id.in_(ids))
+        .order_by(ReportEvent.audit_id)
+    )  # fmt: skip
     firsts: dict[int, datetime] = {}
     waits: dict[int, list[tuple[str, float]]] = {}
-    for incident_id, kind, at, seconds in session.execute(query):
+    breaches: dict[int, tuple[str, str | None, str]] = {}
+    for incident_id, kind, at, seconds, breached, group in session.execute(query):
         if kind == FIRST_STEP:
             firsts[incident_id] = at
+        elif kind == BREACH:
+            breaches.setdefault(incident_id, (at.isoformat(), breached, group or NONE))
         else:
             waits.setdefault(incident_id, []).append((at.isoformat(), seconds))
-    return firsts, waits
+    return firsts, {incident_id: sorted(found) for incident_id, found in waits.items()}, breaches
 
 
 def _children(session: Session, ids: list[int]) -> set[int]:
@@ -231,13 +246,13 @@ def incident_facts(session: Session, ids: list[int]) -> dict[int, IncidentFacts]
     """The facts' material of the given incidents, from the database (four queries for any number)."""
     if not ids:
         return {}
-    (firsts, waits), children, spans = _events(session, ids), _children(session, ids), _spans(session, ids)
+    (firsts, waits, breaches), children, spans = _events(session, ids), _children(session, ids), _spans(session, ids)
     found = {}
     for incident_id, *row in session.execute(select(*INCIDENT_COLUMNS).where(Incident.id.in_(ids))):
         found[incident_id] = IncidentFacts(
             *row, child=incident_id in children, first_step_at=firsts.get(incident_id),
             spans=tuple(sorted(spans.get(incident_id, ()), key=_span_order)),
-            waits=tuple(sorted(waits.get(incident_id, ()))),
+            waits=tuple(waits.get(incident_id, ())), first_breach=breaches.get(incident_id),
         )  # fmt: skip
     return found
 
@@ -251,7 +266,7 @@ def _dump(item: IncidentFacts) -> str:
 
     values = [item.type, item.level, text(item.created_at), text(item.registered_at), text(item.resolved_at),
               item.resolved_in_time, item.resolved_stage, item.current_group, text(item.closed_at), item.closure_code,
-              item.child, text(item.first_step_at), item.spans, item.waits]  # fmt: skip
+              item.child, text(item.first_step_at), item.spans, item.waits, item.first_breach]  # fmt: skip
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -260,9 +275,9 @@ def _load(text: str) -> IncidentFacts:
         return None if value is None else datetime.fromisoformat(value)
 
     v = json.loads(text)
-    spans, waits = tuple(map(tuple, v[12])), tuple(map(tuple, v[13]))
+    spans, waits, breach = tuple(map(tuple, v[12])), tuple(map(tuple, v[13])), v[14] and tuple(v[14])
     return IncidentFacts(v[0], v[1], moment(v[2]), moment(v[3]), moment(v[4]), v[5], v[6], v[7], moment(v[8]), v[9],
-                         v[10], moment(v[11]), spans, waits)  # type: ignore[arg-type]  # fmt: skip
+                         v[10], moment(v[11]), spans, waits, breach)  # type: ignore[arg-type]  # fmt: skip
 
 
 def _row(key: Key, values: Values) -> dict:
@@ -296,12 +311,13 @@ def add_deltas(session: Session, deltas: dict[Key, Values]) -> None:
 class Change:
     """What a transaction added to an incident's material besides its row: completed tasks' spans, its
     first handling step, waits for a change, becoming (True) or ceasing to be (False) a child of a major
-    incident."""
+    incident, its first breach."""
 
     spans: list[tuple] = field(default_factory=list)
     first_step_at: datetime | None = None
     child: bool | None = None
     waits: list[tuple[str, float]] = field(default_factory=list)
+    first_breach: tuple[str, str | None, str] | None = None
 
 
 def _current(session: Session, incident_id: int, old: IncidentFacts | None, change: Change) -> IncidentFacts | None:
@@ -324,7 +340,8 @@ def _current(session: Session, incident_id: int, old: IncidentFacts | None, chan
     first = change.first_step_at or (old.first_step_at if old else None)
     child = change.child if change.child is not None else (old.child if old else False)
     waits = tuple(sorted((*(old.waits if old else ()), *change.waits)))
-    return IncidentFacts(*row, child=child, first_step_at=first, spans=spans, waits=waits)
+    breach = change.first_breach or (old.first_breach if old else None)
+    return IncidentFacts(*row, child=child, first_step_at=first, spans=spans, waits=waits, first_breach=breach)
 
 
 READ = "report_counts_read"  # in a session's `info`: incident id → its stored material (None: none), read ahead

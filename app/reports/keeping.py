@@ -12,7 +12,8 @@ from app import writes
 from app.links.models import PART_OF, IncidentLink
 from app.models import Incident
 from app.reports import counters
-from app.reports.models import CHANGE_WAIT, FIRST_STEP, ReportEvent, ReportTaskSpan
+from app.reports.filters import NONE
+from app.reports.models import BREACH, CHANGE_WAIT, FIRST_STEP, ReportEvent, ReportTaskSpan
 
 COUNTED = "report_counts_changes"  # incident id → what changed of its material besides its row
 NEW = "report_new_incidents"  # incidents created in the transaction (their ids come with the flush)
@@ -63,6 +64,9 @@ def note_roll_ups(session: Session, facts: list[ReportTaskSpan | ReportEvent]) -
             changes.setdefault(obj.incident_id, counters.Change()).first_step_at = obj.at
         elif obj.kind == CHANGE_WAIT:
             changes.setdefault(obj.incident_id, counters.Change()).waits.append((obj.at.isoformat(), obj.seconds))
+        elif obj.kind == BREACH and not obj.breached_before:
+            breach = (obj.at.isoformat(), obj.level, obj.support_group or NONE)
+            changes.setdefault(obj.incident_id, counters.Change()).first_breach = breach
 
 
 def _flush(session: Session) -> None:

@@ -6,6 +6,7 @@ from datetime import tzinfo
 
 from sqlalchemy.orm import Session
 
+from app.reports.backlog import FIRST_BREACHES
 from app.reports.changes import WAITS
 from app.reports.closures import CLOSURES
 from app.reports.counted import read_together
@@ -19,8 +20,9 @@ from app.reports.workload import TASKS
 
 def read_counters(session: Session, flt: ReportFilter, period: Period, tz: tzinfo) -> None:
     """The counters of the page's rate (overall, per key and per `period` in `tz`), durations, response
-    times, waits for a change, closures and workload, read in one round trip (9 statements before)."""
-    requests = [RATES, DURATIONS, *RESPONSES, WAITS, CLOSURES, TASKS]
+    times, waits for a change, closures, workload and first breaches, read in one round trip (10 statements
+    before)."""
+    requests = [RATES, DURATIONS, *RESPONSES, WAITS, CLOSURES, TASKS, FIRST_BREACHES]
     if tz == ZONE:  # another zone's periods are counted from the incidents
         requests.append(per_period(period))
     read_together(session, flt, requests)

@@ -8,6 +8,7 @@ breaches, and incidents that become part of a major incident."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from app.links import service as links
 from app.links.models import PART_OF
 from app.migrate import alembic_config
-from app.reports import ReportFilter, timeliness_by_all, timeliness_by_period
+from app.reports import ReportFilter, breaches, timeliness_by_all, timeliness_by_period
 from app.reports.changes import change_waits
 from app.reports.closures import closures
 from app.reports.counted import midnight
@@ -71,6 +72,9 @@ def _figures_equal_the_reference(db, filters):
         for flt in filters:
             assert response_times(session, flt, TARGET) == reference.response_times(session, flt, TARGET), flt
             assert change_waits(session, flt).returned == reference.change_waits(session, flt), flt
+            for level in (None, "none", "minor", "yellow"):
+                breached = replace(flt, level=level)
+                assert breaches(session, breached) == reference.breaches(session, breached), breached
             for by in ("all", "type", "level", "group"):
                 assert resolution_time(session, flt, by) == reference.resolution_time(session, flt, by), (flt, by)
             for bucket in ("day", "week", "month"):

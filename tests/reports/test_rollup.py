@@ -23,6 +23,7 @@ from app.reports import (
     workload_by_group,
     workload_by_person,
 )
+from app.reports.backlog import FIRST_BREACHES
 from app.reports.changes import WAITS, change_waits
 from app.reports.closures import CLOSURES
 from app.reports.counted import _READ, counted_of, midnight
@@ -100,7 +101,7 @@ def test_the_page_reads_the_counters_at_once_as_each_figure_reads_them(db, busy)
     for ragged in FILTERS:
         flt = replace(ragged, start=midnight(local_day(ragged.start)), end=midnight(local_day(ragged.end) + DAY))
         for bucket in ("day", "week", "month"):
-            requests = [RATES, DURATIONS, *RESPONSES, WAITS, CLOSURES, TASKS, per_period(bucket)]
+            requests = [RATES, DURATIONS, *RESPONSES, WAITS, CLOSURES, TASKS, FIRST_BREACHES, per_period(bucket)]
             with db.read() as session:
                 alone = [counted_of(session, flt, request) for request in requests]
             with db.read() as session:
