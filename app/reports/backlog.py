@@ -239,16 +239,21 @@ def reopens(session: Session, flt: ReportFilter) -> list[ReopenRow]:
 
 def reopened_incidents(session: Session, flt: ReportFilter, limit: int | None = None) -> list[ReopenedIncident]:
     """The incidents reopened in the period, most reopened first (type and level filters apply); the
-    first `limit` of them when given."""
-    reopened_in_period = func.count(ReportEvent.audit_id)
-    query = (
-        select(Incident.id, Incident.title, Incident.status, Incident.reopen_count, reopened_in_period)
-        .join(ReportEvent, ReportEvent.incident_id == Incident.id)
-        .where(ReportEvent.kind == REOPEN, ReportEvent.at >= flt.start, ReportEvent.at < flt.end)
-        .where(*flt.incident_criteria())
-        .group_by(Incident.id, Incident.title, Incident.status, Incident.reopen_count)
-        .order_by(reopened_in_period.desc(), Incident.id)
+    first `limit` of them when given. The period's reopens are counted per incident from the index of
+    the roll-up events before any incident row is read: only the listed incidents' are."""
+    reopened_in_period = func.count().label("reopens")
+    counted = (
+        select(ReportEvent.incident_id, reopened_in_period)
+        .where(*_events_in(REOPEN, flt, level=True))
+        .group_by(ReportEvent.incident_id)
+        .order_by(reopened_in_period.desc(), ReportEvent.incident_id)
         .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(Incident.id, Incident.title, Incident.status, Incident.reopen_count, counted.c.reopens)
+        .join(counted, counted.c.incident_id == Incident.id)
+        .order_by(counted.c.reopens.desc(), Incident.id)
     )
     return [
         ReopenedIncident(incident_id, incident_number(incident_id), title, status, count, total)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.links import service as links
+from app.links.models import PART_OF
+from app.models import Incident
 from app.reports import (
     CountRow,
     DurationRow,
@@ -19,6 +22,7 @@ from app.reports import (
     resolution_time,
     timeliness,
 )
+from app.reports.models import REOPEN, ReportEvent
 from tests.conftest import T0
 from tests.driver import pass_on, registration, resolved
 from tests.reports.scenario import tick_to
@@ -94,3 +98,35 @@ def test_a_step_recreated_by_new_facts_keeps_its_claim_and_the_notification_duty
         ("notify_fault", 0.0, 0.25),  # owed from the re-classification at +3 h
         ("first_line_handling", 1.0, 3.0),  # dispatched +1, claimed +2 (the copy before the facts), done +5
     ]
+
+
+def test_reopened_incidents_are_listed_most_reopened_first_within_the_filter_and_the_limit(desk, service, actors, db):
+    """Counted per incident from the period's reopen events before the incidents are read: ties by
+    number, the limit, the type and current level filters, reopens outside the period, and a child of a
+    major incident (left out)."""
+    twice, once, request, child, parent = (
+        desk.register(registration()), desk.register(registration(complaints=20)),
+        desk.register(registration("request")),
+        desk.register(registration()), desk.register(registration()),
+    )  # fmt: skip
+    links.link(service, actors["incident_manager"], child, PART_OF, parent)
+    reopened = [(twice, 1), (twice, 5), (twice, 60), (once, 2), (request, 3), (request, 4), (child, 6), (child, 7)]
+    with db.transaction() as session:
+        session.add_all(
+            ReportEvent(audit_id=900200 + number, incident_id=incident, kind=REOPEN, at=T0 + hours * H,
+                        support_group="first_line")
+            for number, (incident, hours) in enumerate(reopened)
+        )  # fmt: skip
+        assert session.get(Incident, once).level == "minor"
+        assert session.get(Incident, twice).level is None
+
+    def listed(flt, limit=None):
+        with db.read() as session:
+            return [(row.incident_id, row.reopens_in_period) for row in reopened_incidents(session, flt, limit)]
+
+    assert listed(PERIOD) == [(twice, 2), (request, 2), (once, 1)]  # ties: the earlier incident first
+    assert listed(PERIOD, limit=2) == [(twice, 2), (request, 2)]
+    assert listed(ReportFilter(T0, T0 + 48 * H, type="request")) == [(request, 2)]
+    assert listed(ReportFilter(T0, T0 + 48 * H, level="minor")) == [(once, 1)]
+    assert listed(ReportFilter(T0, T0 + 48 * H, type="fault", level="none")) == [(twice, 2)]
+    assert listed(ReportFilter(T0 + 2 * H, T0 + 48 * H)) == [(request, 2), (twice, 1), (once, 1)]
