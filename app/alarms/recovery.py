@@ -31,12 +31,11 @@ from sqlalchemy.orm import Session, aliased
 from app import audit
 from app.alarms.models import Alarm, RecoveryCheck
 from app.audit import SYSTEM, Actor
-from app.engine.lanes import INCIDENT_MANAGER, SERVICE_DESK
+from app.engine.lanes import INCIDENT_MANAGER, REQUESTER_LANES, SERVICE_DESK
 from app.incidents.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.incidents.unit import when_ended
 from app.messages import N_, Message
 from app.models import Incident, OpenTask, User
-from app.web.queries import REQUESTER_LANES
 
 NOTE_LIMIT = 4000
 

@@ -65,3 +65,4 @@ LANES: Mapping[str, Lane] = {
     "二线": Lane(group_from=("dispatch", "group"), group_roles=SECOND_LINE_GROUPS),
     "事件经理": Lane(role=INCIDENT_MANAGER),
 }
+REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]  # whose tasks the requester works

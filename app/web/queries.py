@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, raisel
 
 from app import audit
 from app.audit import Actor
-from app.engine.lanes import ALSO_WORKED_BY, LANES, SERVICE_DESK
+from app.engine.lanes import ALSO_WORKED_BY, REQUESTER_LANES, SERVICE_DESK
 from app.models import Announcement, AuditEvent, Incident, OpenTask, ProblemTicket, User
 from app.problems.service import tickets_of_incident
 from app.web.inputs import id_value
@@ -20,7 +20,6 @@ from app.web.paging import COUNT_CAP
 
 # A task's holder as the pages show them: the name, not the account's roles (a query of its own).
 ASSIGNEE_NAME = joinedload(OpenTask.assignee).lazyload(User.role_rows)
-REQUESTER_LANES = [name for name, lane in LANES.items() if lane.for_requester]
 # A list row never loads its incident's process version (~120 KB of diagram and forms) by accident:
 # touching it raises (the engine state lives in its own table and no list reads it).
 LIST_OPTIONS = (raiseload(Incident.process_version),)
