@@ -54,6 +54,7 @@ _INSTANT = {
     TO_REGISTER_SECONDS: Incident.registered_at,
     TO_FIRST_STEP: Incident.registered_at,
 }
+_EVENT_KIND = {CHANGE_WAITED: CHANGE_WAIT, BREACHED: BREACH}  # the roll-up event the metric's facts fall on
 
 
 def midnight(day: date) -> datetime:
@@ -240,10 +241,9 @@ def _ragged_facts(session: Session, metric: str, start: datetime, end: datetime)
         ids_query = select(ReportTaskSpan.incident_id).where(
             ReportTaskSpan.completed_at >= start, ReportTaskSpan.completed_at < end
         )
-    elif metric in (CHANGE_WAITED, BREACHED):
-        kind = CHANGE_WAIT if metric == CHANGE_WAITED else BREACH
+    elif metric in _EVENT_KIND:
         ids_query = select(ReportEvent.incident_id).where(
-            ReportEvent.kind == kind, ReportEvent.at >= start, ReportEvent.at < end
+            ReportEvent.kind == _EVENT_KIND[metric], ReportEvent.at >= start, ReportEvent.at < end
         )
     else:
         instant = _INSTANT[metric]
